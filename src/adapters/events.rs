@@ -1,0 +1,59 @@
+//! The `FollowUps` port over EventBridge: one schedule rule per manager stack that re-invokes
+//! the function every minute while anything is pending, and is disabled when nothing is.
+
+use super::aws_error;
+use crate::error::AwsError;
+use crate::ports::FollowUps;
+use async_trait::async_trait;
+use aws_sdk_eventbridge::types::{RuleState, Target};
+use aws_sdk_eventbridge::Client;
+
+/// The constant input of the follow-up rule; `lambda::Event` recognises it.
+pub const FOLLOW_UP_INPUT: &str = r#"{"source":"aurora-clone-manager","action":"follow-up"}"#;
+
+pub struct RuleFollowUps {
+    client: Client,
+    rule: String,
+}
+
+impl RuleFollowUps {
+    pub fn new(client: Client, rule: impl Into<String>) -> RuleFollowUps {
+        RuleFollowUps { client, rule: rule.into() }
+    }
+}
+
+#[async_trait]
+impl FollowUps for RuleFollowUps {
+    async fn ensure(&self, function_arn: &str) -> Result<(), AwsError> {
+        self.client
+            .put_rule()
+            .name(&self.rule)
+            .schedule_expression("rate(1 minute)")
+            .state(RuleState::Enabled)
+            .description("aurora-clone-manager: follow-ups while clones are pending")
+            .send()
+            .await
+            .map_err(|e| aws_error("PutRule", e))?;
+        let target = Target::builder()
+            .id("follow-up")
+            .arn(function_arn)
+            .input(FOLLOW_UP_INPUT)
+            .build()
+            .map_err(|e| AwsError::new("PutTargets", "Build", e.to_string()))?;
+        let out = self.client.put_targets().rule(&self.rule).targets(target).send().await.map_err(|e| aws_error("PutTargets", e))?;
+        match out.failed_entry_count() {
+            0 => Ok(()),
+            n => Err(AwsError::new("PutTargets", "FailedEntries", format!("{n} targets not added"))),
+        }
+    }
+
+    async fn stop(&self) -> Result<(), AwsError> {
+        match self.client.disable_rule().name(&self.rule).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = aws_error("DisableRule", e);
+                if e.is_not_found() { Ok(()) } else { Err(e) }
+            }
+        }
+    }
+}

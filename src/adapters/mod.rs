@@ -1,0 +1,49 @@
+//! AWS adapters: the ports implemented over the AWS SDK. SDK types stop here; what leaves this
+//! folder is domain values and `AwsError`s that keep the service's error code.
+
+pub mod events;
+pub mod http;
+pub mod rds;
+pub mod ssm;
+
+use crate::error::AwsError;
+use aws_sdk_rds::error::ProvideErrorMetadata;
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+/// Converts any SDK error into an `AwsError`, keeping its code.
+pub fn aws_error<E>(operation: &'static str, err: E) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let code = err.code().unwrap_or("Unknown").to_string();
+    let message = match err.message() {
+        Some(m) => m.to_string(),
+        None => DisplayErrorContext(&err).to_string(),
+    };
+    AwsError::new(operation, code, message)
+}
+
+/// The SDK clients, built from one shared configuration (so `AWS_ENDPOINT_URL` points them all
+/// at a local emulator).
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub rds: aws_sdk_rds::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub events: aws_sdk_eventbridge::Client,
+}
+
+impl Clients {
+    pub fn new(conf: &aws_config::SdkConfig) -> Clients {
+        Clients {
+            rds: aws_sdk_rds::Client::new(conf),
+            ssm: aws_sdk_ssm::Client::new(conf),
+            events: aws_sdk_eventbridge::Client::new(conf),
+        }
+    }
+
+    /// Loads the configuration from the environment, as the Lambda and the CLI run.
+    pub async fn from_env() -> Clients {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        Clients::new(&conf)
+    }
+}

@@ -1,0 +1,177 @@
+//! The `Rds` port over aws-sdk-rds.
+
+use super::aws_error;
+use crate::domain::{Cluster, Instance, Member, Tags};
+use crate::error::AwsError;
+use crate::ports::{Deletion, InstanceRequest, Rds, RestoreRequest, RestoreType};
+use async_trait::async_trait;
+use aws_sdk_rds::types::{DbCluster, DbInstance, Filter, Tag};
+use aws_sdk_rds::Client;
+use time::OffsetDateTime;
+
+pub struct SdkRds {
+    client: Client,
+}
+
+impl SdkRds {
+    pub fn new(client: Client) -> SdkRds {
+        SdkRds { client }
+    }
+}
+
+fn to_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+fn to_time(t: Option<&aws_smithy_types::DateTime>) -> Option<OffsetDateTime> {
+    t.and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
+}
+
+/// Converts an SDK cluster into the domain's; clusters without an identifier are skipped.
+pub fn to_cluster(c: &DbCluster) -> Option<Cluster> {
+    Some(Cluster {
+        id: c.db_cluster_identifier()?.to_string(),
+        arn: c.db_cluster_arn().unwrap_or_default().to_string(),
+        status: c.status().unwrap_or("unknown").to_string(),
+        engine: c.engine().unwrap_or_default().to_string(),
+        endpoint: c.endpoint().map(str::to_string),
+        reader_endpoint: c.reader_endpoint().map(str::to_string),
+        port: c.port(),
+        members: c
+            .db_cluster_members()
+            .iter()
+            .filter_map(|m| Some(Member { instance_id: m.db_instance_identifier()?.to_string(), writer: m.is_cluster_writer().unwrap_or(false) }))
+            .collect(),
+        subnet_group: c.db_subnet_group().map(str::to_string),
+        security_groups: c.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id().map(str::to_string)).collect(),
+        tags: c.tag_list().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect(),
+        clone_group_id: c.clone_group_id().map(str::to_string),
+        created: to_time(c.cluster_create_time()),
+        master_username: c.master_username().map(str::to_string),
+        database_name: c.database_name().map(str::to_string),
+        serverless_v2: c.serverless_v2_scaling_configuration().is_some(),
+    })
+}
+
+fn to_instance(i: &DbInstance) -> Option<Instance> {
+    Some(Instance {
+        id: i.db_instance_identifier()?.to_string(),
+        cluster_id: i.db_cluster_identifier().map(str::to_string),
+        status: i.db_instance_status().unwrap_or("unknown").to_string(),
+        class: i.db_instance_class().unwrap_or_default().to_string(),
+    })
+}
+
+#[async_trait]
+impl Rds for SdkRds {
+    async fn clusters(&self) -> Result<Vec<Cluster>, AwsError> {
+        let mut pages = self.client.describe_db_clusters().max_records(100).into_paginator().send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("DescribeDBClusters", e))?;
+            out.extend(page.db_clusters().iter().filter_map(to_cluster));
+        }
+        Ok(out)
+    }
+
+    async fn cluster(&self, id: &str) -> Result<Option<Cluster>, AwsError> {
+        match self.client.describe_db_clusters().db_cluster_identifier(id).send().await {
+            Ok(out) => Ok(out.db_clusters().iter().filter_map(to_cluster).find(|c| c.id == id)),
+            Err(e) => {
+                let e = aws_error("DescribeDBClusters", e);
+                if e.is_not_found() { Ok(None) } else { Err(e) }
+            }
+        }
+    }
+
+    async fn instances(&self, cluster_id: &str) -> Result<Vec<Instance>, AwsError> {
+        let filter = Filter::builder().name("db-cluster-id").values(cluster_id).build();
+        let mut pages = self.client.describe_db_instances().filters(filter).into_paginator().send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("DescribeDBInstances", e))?;
+            out.extend(page.db_instances().iter().filter_map(to_instance));
+        }
+        Ok(out)
+    }
+
+    async fn restore(&self, r: &RestoreRequest) -> Result<Cluster, AwsError> {
+        let restore_type = match r.restore_type {
+            RestoreType::CopyOnWrite => "copy-on-write",
+            RestoreType::FullCopy => "full-copy",
+        };
+        let out = self
+            .client
+            .restore_db_cluster_to_point_in_time()
+            .db_cluster_identifier(&r.cluster_id)
+            .source_db_cluster_identifier(&r.source_cluster_id)
+            .restore_type(restore_type)
+            .use_latest_restorable_time(true)
+            .set_db_subnet_group_name(r.subnet_group.clone())
+            .set_vpc_security_group_ids(Some(r.security_groups.clone()))
+            .set_tags(Some(to_tags(&r.tags)))
+            .copy_tags_to_snapshot(false)
+            .send()
+            .await
+            .map_err(|e| aws_error("RestoreDBClusterToPointInTime", e))?;
+        out.db_cluster()
+            .and_then(to_cluster)
+            .ok_or_else(|| AwsError::new("RestoreDBClusterToPointInTime", "EmptyResponse", "no cluster in the response"))
+    }
+
+    async fn create_instance(&self, r: &InstanceRequest) -> Result<(), AwsError> {
+        self.client
+            .create_db_instance()
+            .db_instance_identifier(&r.instance_id)
+            .db_cluster_identifier(&r.cluster_id)
+            .engine(&r.engine)
+            .db_instance_class(&r.class)
+            .set_tags(Some(to_tags(&r.tags)))
+            .send()
+            .await
+            .map_err(|e| aws_error("CreateDBInstance", e))?;
+        Ok(())
+    }
+
+    async fn delete_instance(&self, id: &str) -> Result<Deletion, AwsError> {
+        let out = self.client.delete_db_instance().db_instance_identifier(id).skip_final_snapshot(true).send().await;
+        deletion(out.map(|_| ()).map_err(|e| aws_error("DeleteDBInstance", e)))
+    }
+
+    async fn delete_cluster(&self, id: &str) -> Result<Deletion, AwsError> {
+        let out = self.client.delete_db_cluster().db_cluster_identifier(id).skip_final_snapshot(true).send().await;
+        deletion(out.map(|_| ()).map_err(|e| aws_error("DeleteDBCluster", e)))
+    }
+
+    async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {
+        self.client
+            .add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(to_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| aws_error("AddTagsToResource", e))?;
+        Ok(())
+    }
+
+    async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
+        self.client
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(|e| aws_error("RemoveTagsFromResource", e))?;
+        Ok(())
+    }
+}
+
+/// Maps a delete call's result: not found is done, a state fault means "not yet".
+fn deletion(result: Result<(), AwsError>) -> Result<Deletion, AwsError> {
+    match result {
+        Ok(()) => Ok(Deletion::Started),
+        Err(e) if e.is_not_found() => Ok(Deletion::AlreadyGone),
+        Err(e) if e.code.starts_with("InvalidDBClusterState") || e.code.starts_with("InvalidDBInstanceState") => Ok(Deletion::NotYet),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,114 @@
+//! The CloudFormation custom-resource protocol: the request as it arrives, the physical ids this
+//! tool hands out, and the response body with its size rules (`response`).
+
+pub mod response;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use response::{Outcome, ResponseBody, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestType {
+    Create,
+    Update,
+    Delete,
+}
+
+/// A custom-resource request. `Debug` leaves out the ResponseURL: it is a write capability and
+/// must never reach a log (defect 12).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CfnRequest {
+    pub request_type: RequestType,
+    #[serde(rename = "ResponseURL")]
+    pub response_url: String,
+    pub stack_id: String,
+    pub request_id: String,
+    #[serde(default)]
+    pub resource_type: String,
+    pub logical_resource_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub physical_resource_id: Option<String>,
+    #[serde(default)]
+    pub resource_properties: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_resource_properties: Option<Value>,
+}
+
+impl std::fmt::Debug for CfnRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CfnRequest")
+            .field("request_type", &self.request_type)
+            .field("stack_id", &self.stack_id)
+            .field("request_id", &self.request_id)
+            .field("logical_resource_id", &self.logical_resource_id)
+            .field("physical_resource_id", &self.physical_resource_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CfnRequest {
+    /// True when a JSON event looks like a custom-resource request.
+    pub fn matches(event: &Value) -> bool {
+        event.get("RequestType").is_some() && event.get("ResponseURL").is_some()
+    }
+}
+
+/// Prefix of the physical id a FAILED Create answers with: it names no cluster, so a later
+/// Delete can never mistake it for one, and it carries the request id to find leftovers by tag.
+pub const FAILED_ID_PREFIX: &str = "aurora-clone-manager:failed:";
+
+/// What a physical resource id says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhysicalId {
+    /// An RDS cluster ARN: the clone this resource reported.
+    Cluster(String),
+    /// A FAILED Create of the given request.
+    Failed(String),
+    /// An id this tool did not make (CloudFormation generates one for a cancelled Create).
+    Foreign,
+}
+
+impl PhysicalId {
+    pub fn parse(id: Option<&str>) -> PhysicalId {
+        let Some(id) = id else { return PhysicalId::Foreign };
+        if let Some(request) = id.strip_prefix(FAILED_ID_PREFIX) {
+            return PhysicalId::Failed(request.to_string());
+        }
+        match id.strip_prefix("arn:").map(|rest| rest.split(':').collect::<Vec<_>>()) {
+            Some(parts) if parts.len() == 6 && parts[1] == "rds" && parts[4] == "cluster" => {
+                PhysicalId::Cluster(parts[5].to_string())
+            }
+            _ => PhysicalId::Foreign,
+        }
+    }
+
+    pub fn failed(request_id: &str) -> String {
+        format!("{FAILED_ID_PREFIX}{request_id}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn physical_ids() {
+        let arn = "arn:aws:rds:eu-west-1:123456789012:cluster:orders-clone";
+        assert_eq!(PhysicalId::parse(Some(arn)), PhysicalId::Cluster("orders-clone".into()));
+        assert_eq!(PhysicalId::parse(Some(&PhysicalId::failed("r1"))), PhysicalId::Failed("r1".into()));
+        assert_eq!(PhysicalId::parse(Some("mystack-Clone-1XYZ")), PhysicalId::Foreign);
+        assert_eq!(PhysicalId::parse(Some("arn:aws:rds:eu-west-1:1:db:orders")), PhysicalId::Foreign);
+    }
+
+    #[test]
+    fn debug_never_shows_the_response_url() {
+        let req: CfnRequest = serde_json::from_value(serde_json::json!({
+            "RequestType": "Create", "ResponseURL": "https://s3.example/secret-signature",
+            "StackId": "s", "RequestId": "r", "LogicalResourceId": "L", "ResourceProperties": {}
+        }))
+        .unwrap();
+        assert!(!format!("{req:?}").contains("secret-signature"));
+    }
+}

@@ -1,0 +1,144 @@
+//! The response body CloudFormation reads from the ResponseURL. It must be at most 4096 bytes,
+//! carry `Reason` as a string whenever present, and is sent with an empty Content-Type and a
+//! byte-accurate Content-Length (see `adapters::http`).
+
+use super::CfnRequest;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const MAX_BODY_BYTES: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Success,
+    Failed,
+}
+
+/// What a request ended in, before it is shaped into a body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    pub reason: String,
+    pub physical_id: String,
+    pub data: BTreeMap<String, String>,
+}
+
+impl Outcome {
+    pub fn success(physical_id: impl Into<String>, data: BTreeMap<String, String>) -> Outcome {
+        Outcome { status: Status::Success, reason: String::new(), physical_id: physical_id.into(), data }
+    }
+
+    pub fn failed(physical_id: impl Into<String>, reason: impl Into<String>) -> Outcome {
+        Outcome { status: Status::Failed, reason: reason.into(), physical_id: physical_id.into(), data: BTreeMap::new() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResponseBody {
+    pub status: Status,
+    pub reason: String,
+    pub physical_resource_id: String,
+    pub stack_id: String,
+    pub request_id: String,
+    pub logical_resource_id: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, String>,
+}
+
+impl ResponseBody {
+    pub fn new(request: &CfnRequest, outcome: Outcome) -> ResponseBody {
+        let physical_resource_id = if outcome.physical_id.is_empty() {
+            super::PhysicalId::failed(&request.request_id)
+        } else {
+            outcome.physical_id
+        };
+        ResponseBody {
+            status: outcome.status,
+            reason: outcome.reason,
+            physical_resource_id,
+            stack_id: request.stack_id.clone(),
+            request_id: request.request_id.clone(),
+            logical_resource_id: request.logical_resource_id.clone(),
+            data: outcome.data,
+        }
+    }
+
+    /// The body as sent: at most 4096 bytes. A long reason is cut at a character boundary and
+    /// marked; should Data alone overflow, it is dropped and the reason says so.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut body = self.clone();
+        if body.status == Status::Failed && body.reason.is_empty() {
+            body.reason = "failed without a reason".into();
+        }
+        loop {
+            let bytes = serde_json::to_vec(&body).unwrap_or_default();
+            if bytes.len() <= MAX_BODY_BYTES {
+                return bytes;
+            }
+            let excess = bytes.len() - MAX_BODY_BYTES;
+            if body.reason.len() > 16 {
+                body.reason = cut(&body.reason, excess);
+            } else if !body.data.is_empty() {
+                body.data.clear();
+                body.reason = "response Data exceeded 4096 bytes and was dropped".into();
+            } else {
+                body.physical_resource_id = super::PhysicalId::failed(&body.request_id);
+                body.reason.clear();
+            }
+        }
+    }
+}
+
+/// Cuts at least `excess` bytes (plus room for the marker) off `reason`, at a char boundary.
+/// JSON escaping can make a character cost up to 6 bytes, hence the loop in `to_bytes`.
+fn cut(reason: &str, excess: usize) -> String {
+    const MARK: &str = " [truncated]";
+    let base = reason.strip_suffix(MARK).unwrap_or(reason);
+    let mut keep = base.len().saturating_sub(excess + MARK.len());
+    while keep > 0 && !base.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    format!("{}{MARK}", &base[..keep])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn request() -> CfnRequest {
+        serde_json::from_value(json!({"RequestType": "Create", "ResponseURL": "https://x",
+            "StackId": "arn:aws:cloudformation:us-east-1:1:stack/s/1", "RequestId": "r-1",
+            "LogicalResourceId": "Clone", "ResourceProperties": {}}))
+        .unwrap()
+    }
+
+    #[test]
+    fn long_reasons_in_any_alphabet_fit_in_4096_bytes() {
+        for unit in ["x", "é", "雪", "🦀", "\u{1}", "\""] {
+            let reason = unit.repeat(5000);
+            let body = ResponseBody::new(&request(), Outcome::failed("p", reason));
+            let bytes = body.to_bytes();
+            assert!(bytes.len() <= MAX_BODY_BYTES, "{unit}: {}", bytes.len());
+            let v: Value = serde_json::from_slice(&bytes).unwrap();
+            assert!(v["Reason"].as_str().unwrap().ends_with("[truncated]"));
+            assert!(bytes.len() > 3000, "{unit}: cut far too much: {}", bytes.len());
+        }
+    }
+
+    #[test]
+    fn reason_is_always_a_string_and_ids_are_copied() {
+        let body = ResponseBody::new(&request(), Outcome::success("arn:p", BTreeMap::new()));
+        let v: Value = serde_json::from_slice(&body.to_bytes()).unwrap();
+        assert!(v["Reason"].is_string());
+        assert_eq!(v["RequestId"], "r-1");
+        assert_eq!(v["LogicalResourceId"], "Clone");
+        assert_eq!(v["Status"], "SUCCESS");
+        let failed = ResponseBody::new(&request(), Outcome::failed("", ""));
+        let v: Value = serde_json::from_slice(&failed.to_bytes()).unwrap();
+        assert_eq!(v["PhysicalResourceId"], "aurora-clone-manager:failed:r-1");
+        assert!(!v["Reason"].as_str().unwrap().is_empty());
+    }
+}

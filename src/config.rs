@@ -1,0 +1,203 @@
+//! The Lambda's configuration, read once from the environment. Every error names the variable and
+//! the rule, so that a bad stack parameter shows up in the FAILED reason CloudFormation displays.
+
+use std::collections::HashMap;
+use std::time::Duration;
+use thiserror::Error;
+
+/// The instance class of a clone's writer when the request names none. `db.r6g.large` is the
+/// current-generation successor of the original's `db.r4.large` (same 2 vCPU / 16 GiB), and is
+/// offered by every supported Aurora MySQL 3 and Aurora PostgreSQL version.
+pub const DEFAULT_INSTANCE_CLASS: &str = "db.r6g.large";
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{variable}: {rule}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub rule: String,
+}
+
+/// Stack-level settings: the environment of the Lambda, as `template.yaml` sets it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The clone manager's own stack: the owner recorded in every tag this tool writes.
+    pub stack_name: String,
+    pub resource_type: String,
+    pub max_copy_age: Duration,
+    pub max_clones_per_source: u32,
+    pub maintenance_config_ssm: String,
+    pub default_secret_prefix: String,
+    pub default_secret_key: Option<String>,
+    pub event_source: String,
+    pub event_bus_name: String,
+}
+
+/// Every environment variable the code reads; `tests/template.rs` checks the template sets each.
+pub const VARIABLES: &[&str] = &[
+    "STACK_NAME",
+    "RESOURCE_TYPE",
+    "MAX_COPY_AGE",
+    "MAX_CLONES_PER_SOURCE",
+    "MAINTENANCE_CONFIG_SSM",
+    "DEFAULT_SECRET_PREFIX",
+    "DEFAULT_SECRET_KEY",
+    "EVENT_SOURCE",
+    "EVENT_BUS_NAME",
+    "LOG_LEVEL",
+];
+
+impl Settings {
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Settings::from_map(&vars)
+    }
+
+    /// Reads settings from a map of variables; empty values count as unset.
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Settings, ConfigError> {
+        let get = |k: &str| vars.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let stack_name = get("STACK_NAME").ok_or_else(|| ConfigError {
+            variable: "STACK_NAME",
+            rule: "must be set to the clone manager's stack name".into(),
+        })?;
+        check_stack_name(&stack_name)?;
+        let max_copy_age = match get("MAX_COPY_AGE") {
+            Some(v) => parse_iso_duration(&v)
+                .map_err(|rule| ConfigError { variable: "MAX_COPY_AGE", rule })?,
+            None => Duration::from_secs(3 * 86_400),
+        };
+        let max_clones_per_source = match get("MAX_CLONES_PER_SOURCE") {
+            Some(v) => parse_slots(&v).map_err(|rule| ConfigError { variable: "MAX_CLONES_PER_SOURCE", rule })?,
+            None => 15,
+        };
+        let prefix = get("DEFAULT_SECRET_PREFIX").unwrap_or_else(|| "/aurora-clone-manager/".into());
+        Ok(Settings {
+            maintenance_config_ssm: get("MAINTENANCE_CONFIG_SSM")
+                .unwrap_or_else(|| format!("/{stack_name}/maintenance-config")),
+            resource_type: get("RESOURCE_TYPE").unwrap_or_else(|| "Custom::AuroraClone".into()),
+            default_secret_prefix: prefix,
+            default_secret_key: get("DEFAULT_SECRET_KEY"),
+            event_source: get("EVENT_SOURCE").unwrap_or_else(|| "aurora-clone-manager".into()),
+            event_bus_name: get("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
+            stack_name,
+            max_copy_age,
+            max_clones_per_source,
+        })
+    }
+
+    /// Name of the EventBridge rule that re-invokes the function while work is pending.
+    pub fn follow_up_rule(&self) -> String {
+        let mut name: String = self.stack_name.chars().take(50).collect();
+        name.push_str("-follow-up");
+        name
+    }
+
+    /// SSM path under which pending work is kept (SecureString: it holds ResponseURLs).
+    pub fn pending_path(&self) -> String {
+        format!("/{}/pending/", self.stack_name)
+    }
+}
+
+fn check_stack_name(name: &str) -> Result<(), ConfigError> {
+    let ok = name.len() <= 128 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError {
+            variable: "STACK_NAME",
+            rule: format!("must be a CloudFormation stack name (letters, digits, hyphens), got {name:?}"),
+        })
+    }
+}
+
+/// Slots per storage volume: Aurora allows at most 15 copy-on-write clones per volume.
+pub fn parse_slots(v: &str) -> Result<u32, String> {
+    match v.trim().parse::<u32>() {
+        Ok(n) if (1..=15).contains(&n) => Ok(n),
+        _ => Err(format!("must be a whole number from 1 to 15 (Aurora's clone limit), got {v:?}")),
+    }
+}
+
+/// Parses an ISO-8601 duration of weeks, days, hours, minutes and seconds (`P3D`, `PT12H`,
+/// `P1DT6H30M`). Years and months are refused: their length in seconds is ambiguous.
+pub fn parse_iso_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("must be an ISO-8601 duration such as P3D or PT12H, got {text:?}");
+    let upper = text.trim().to_ascii_uppercase();
+    let body = upper.strip_prefix('P').ok_or_else(bad)?;
+    let (date, time) = match body.split_once('T') {
+        Some((d, t)) if !t.is_empty() => (d, t),
+        Some(_) => return Err(bad()),
+        None => (body, ""),
+    };
+    if date.is_empty() && time.is_empty() {
+        return Err(bad());
+    }
+    let secs = sum_units(date, &[('W', 604_800), ('D', 86_400)]).ok_or_else(bad)?
+        + sum_units(time, &[('H', 3600), ('M', 60), ('S', 1)]).ok_or_else(bad)?;
+    if secs == 0 {
+        return Err(format!("must be longer than zero, got {text:?}"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// Sums `<number><unit>` pairs whose units appear in `units`, in that order.
+fn sum_units(text: &str, units: &[(char, u64)]) -> Option<u64> {
+    let mut total = 0u64;
+    let mut number = String::new();
+    let mut next_unit = 0;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let pos = units[next_unit..].iter().position(|(u, _)| *u == c)? + next_unit;
+        let n: u64 = number.parse().ok()?;
+        total = total.checked_add(n.checked_mul(units[pos].1)?)?;
+        number.clear();
+        next_unit = pos + 1;
+    }
+    number.is_empty().then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_iso_duration("P3D"), Ok(Duration::from_secs(259_200)));
+        assert_eq!(parse_iso_duration("PT12H"), Ok(Duration::from_secs(43_200)));
+        assert_eq!(parse_iso_duration("P1DT6H30M"), Ok(Duration::from_secs(109_800)));
+        assert_eq!(parse_iso_duration("p1w"), Ok(Duration::from_secs(604_800)));
+        for bad in ["", "3D", "P", "PT", "P1M", "P1Y", "PD", "P3D2", "P1H", "PT1D", "P0D"] {
+            assert!(parse_iso_duration(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn defaults_and_errors_name_the_variable() {
+        let s = Settings::from_map(&vars(&[("STACK_NAME", "acm")])).unwrap();
+        assert_eq!(s.max_copy_age, Duration::from_secs(3 * 86_400));
+        assert_eq!(s.max_clones_per_source, 15);
+        assert_eq!(s.maintenance_config_ssm, "/acm/maintenance-config");
+        assert_eq!(s.resource_type, "Custom::AuroraClone");
+        assert_eq!(s.event_bus_name, "default");
+        let e = Settings::from_map(&vars(&[])).unwrap_err();
+        assert_eq!(e.variable, "STACK_NAME");
+        let e = Settings::from_map(&vars(&[("STACK_NAME", "a"), ("MAX_COPY_AGE", "3 days")])).unwrap_err();
+        assert_eq!(e.variable, "MAX_COPY_AGE");
+        let e = Settings::from_map(&vars(&[("STACK_NAME", "a"), ("MAX_CLONES_PER_SOURCE", "16")])).unwrap_err();
+        assert_eq!(e.variable, "MAX_CLONES_PER_SOURCE");
+    }
+
+    /// Defect 2: the max-age parameter never reached the code. The variable the code reads must
+    /// change the setting.
+    #[test]
+    fn max_copy_age_takes_effect() {
+        let s = Settings::from_map(&vars(&[("STACK_NAME", "a"), ("MAX_COPY_AGE", "PT6H")])).unwrap();
+        assert_eq!(s.max_copy_age, Duration::from_secs(6 * 3600));
+    }
+}

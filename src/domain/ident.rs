@@ -1,0 +1,98 @@
+//! RDS identifier rules, and the identifiers this tool generates for clones and their instances.
+
+use time::OffsetDateTime;
+
+pub const MAX_LEN: usize = 63;
+
+/// Checks an RDS DB cluster or instance identifier: 1–63 letters, digits and hyphens, starting
+/// with a letter, without a double or trailing hyphen. Returns the rule broken.
+pub fn check(id: &str) -> Result<(), String> {
+    let rule = if id.is_empty() || id.len() > MAX_LEN {
+        "must be 1 to 63 characters long"
+    } else if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        "may contain only letters, digits and hyphens"
+    } else if !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        "must start with a letter"
+    } else if id.contains("--") {
+        "must not contain two consecutive hyphens"
+    } else if id.ends_with('-') {
+        "must not end with a hyphen"
+    } else {
+        return Ok(());
+    };
+    Err(format!("{rule} (RDS identifier rules), got {id:?} ({} characters)", id.len()))
+}
+
+/// `<prefix>-<suffix>` within 63 characters: the prefix is cut, never the suffix, and the result
+/// is lowercase, as RDS stores it.
+pub fn with_suffix(prefix: &str, suffix: &str) -> String {
+    let room = MAX_LEN.saturating_sub(suffix.len() + 1);
+    let mut head: String = prefix.to_ascii_lowercase().chars().take(room).collect();
+    while head.ends_with('-') {
+        head.pop();
+    }
+    if head.is_empty() || !head.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        head.insert(0, 'c');
+        head.truncate(room);
+    }
+    format!("{head}-{suffix}")
+}
+
+/// A clone's generated identifier: `<source>-<UTC timestamp>-<4 hex of the request id>`, as the
+/// original plus a request-derived tag so that two requests in the same second never collide.
+pub fn generated_clone_id(source: &str, at: OffsetDateTime, request_id: &str) -> String {
+    let stamp = format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        at.year(),
+        at.month() as u8,
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    );
+    with_suffix(source, &format!("{stamp}-{}", short_hash(request_id)))
+}
+
+/// The identifier of the one writer instance of a managed cluster.
+pub fn writer_instance_id(cluster_id: &str) -> String {
+    with_suffix(cluster_id, "writer")
+}
+
+/// Four hex digits of a stable hash (FNV-1a): stable across processes and versions.
+pub fn short_hash(text: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in text.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{:04x}", h & 0xffff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn identifier_rules() {
+        assert!(check("orders-clone-1").is_ok());
+        for bad in ["", "1abc", "a--b", "a-", "a_b", &"a".repeat(64)] {
+            assert!(check(bad).is_err(), "{bad} accepted");
+        }
+        assert!(check(&"a".repeat(63)).is_ok());
+    }
+
+    /// Defect 14: identifier length was never checked. Generated ids stay valid however long
+    /// the source id is.
+    #[test]
+    fn generated_ids_are_valid_for_any_source() {
+        let at = datetime!(2026-11-22 03:04:05 UTC);
+        for source in ["orders", &"a".repeat(63), "x-y-z-", "Orders-Prod", &format!("{}-b", "a".repeat(42))] {
+            let id = generated_clone_id(source, at, "req-1");
+            assert!(check(&id).is_ok(), "{id}");
+            assert!(check(&writer_instance_id(&id)).is_ok());
+            assert!(id.contains("20261122030405-"));
+        }
+        assert_ne!(generated_clone_id("o", at, "r1"), generated_clone_id("o", at, "r2"));
+    }
+}

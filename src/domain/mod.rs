@@ -1,0 +1,117 @@
+//! Plain domain values that observing AWS produces: clusters, instances, their states and the
+//! lineage and ownership recorded in their tags. No SDK types here.
+
+pub mod ident;
+pub mod tags;
+
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+pub use tags::{Lineage, Ownership, Role};
+
+pub type Tags = BTreeMap<String, String>;
+
+/// One member instance of a cluster, as DescribeDBClusters lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub instance_id: String,
+    pub writer: bool,
+}
+
+/// An Aurora cluster as observed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    pub id: String,
+    pub arn: String,
+    pub status: String,
+    pub engine: String,
+    pub endpoint: Option<String>,
+    pub reader_endpoint: Option<String>,
+    pub port: Option<i32>,
+    pub members: Vec<Member>,
+    pub subnet_group: Option<String>,
+    pub security_groups: Vec<String>,
+    pub tags: Tags,
+    /// The copy-on-write group this cluster's storage volume belongs to, where AWS reports it.
+    pub clone_group_id: Option<String>,
+    pub created: Option<OffsetDateTime>,
+    pub master_username: Option<String>,
+    pub database_name: Option<String>,
+    pub serverless_v2: bool,
+}
+
+impl Cluster {
+    pub fn is_available(&self) -> bool {
+        self.status == "available"
+    }
+
+    pub fn writer(&self) -> Option<&str> {
+        self.members.iter().find(|m| m.writer).map(|m| m.instance_id.as_str())
+    }
+
+    pub fn ownership(&self) -> Option<Ownership> {
+        Ownership::from_tags(&self.tags)
+    }
+
+    pub fn lineage(&self) -> Option<Lineage> {
+        Lineage::from_tags(&self.tags)
+    }
+
+    /// A minimal cluster for tests and fakes; every optional field empty.
+    pub fn new(id: &str, status: &str) -> Cluster {
+        Cluster {
+            id: id.to_string(),
+            arn: format!("arn:aws:rds:us-east-1:123456789012:cluster:{id}"),
+            status: status.to_string(),
+            engine: "aurora-postgresql".into(),
+            endpoint: None,
+            reader_endpoint: None,
+            port: None,
+            members: vec![],
+            subnet_group: None,
+            security_groups: vec![],
+            tags: Tags::new(),
+            clone_group_id: None,
+            created: None,
+            master_username: None,
+            database_name: None,
+            serverless_v2: false,
+        }
+    }
+}
+
+/// A DB instance as observed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub id: String,
+    pub cluster_id: Option<String>,
+    pub status: String,
+    pub class: String,
+}
+
+/// Cluster states from which a restore never becomes usable: fail at once.
+pub const TERMINAL_STATES: &[&str] = &[
+    "cloning-failed",
+    "inaccessible-encryption-credentials",
+    "inaccessible-encryption-credentials-recoverable",
+    "incompatible-network",
+    "incompatible-parameters",
+    "incompatible-restore",
+    "restore-failed",
+    "migration-failed",
+    "failed",
+];
+
+pub fn is_terminal(status: &str) -> bool {
+    TERMINAL_STATES.contains(&status) || status.starts_with("incompatible-")
+}
+
+/// Instance states that will not become available without an operator.
+pub fn is_instance_terminal(status: &str) -> bool {
+    matches!(status, "failed" | "incompatible-network" | "incompatible-parameters" | "incompatible-restore" | "inaccessible-encryption-credentials" | "restore-error" | "storage-full")
+}
+
+/// States in which a cluster can be cloned: it must be running and have its storage reachable.
+pub fn is_cloneable(status: &str) -> bool {
+    matches!(status, "available" | "backing-up" | "modifying" | "upgrading" | "maintenance")
+}

@@ -1,0 +1,373 @@
+//! In-memory fakes of the ports, for tests: RDS with time-driven states (creating → available
+//! after a delay of tokio time, so paused-time tests run hours in microseconds), the 15-clone
+//! rule with clone groups, and recording fakes of the pending store, follow-ups and responder.
+
+use crate::cfn::ResponseBody;
+use crate::domain::{Cluster, Instance, Member, Tags};
+use crate::error::{AwsError, Result};
+use crate::pending::PendingWork;
+use crate::ports::*;
+use async_trait::async_trait;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Debug, Clone)]
+struct FakeCluster {
+    cluster: Cluster,
+    available_at: Instant,
+    gone_at: Option<Instant>,
+}
+
+#[derive(Debug, Clone)]
+struct FakeInstance {
+    instance: Instance,
+    available_at: Instant,
+    gone_at: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+struct RdsState {
+    clusters: BTreeMap<String, FakeCluster>,
+    instances: BTreeMap<String, FakeInstance>,
+    next_group: u32,
+    calls: Vec<String>,
+    failures: HashMap<&'static str, AwsError>,
+    silent_full_copies: u32,
+    stuck: HashMap<String, String>,
+}
+
+/// RDS in memory. Clusters take `create_delay` to become available, instances `instance_delay`,
+/// deletions `delete_delay`; a cluster with instances cannot be deleted (as in AWS).
+pub struct FakeRds {
+    state: Mutex<RdsState>,
+    pub create_delay: Duration,
+    pub instance_delay: Duration,
+    pub delete_delay: Duration,
+    /// Aurora's copy-on-write limit per volume; beyond it a restore silently makes a full copy.
+    pub clone_limit: usize,
+}
+
+impl Default for FakeRds {
+    fn default() -> Self {
+        FakeRds {
+            state: Mutex::default(),
+            create_delay: Duration::from_secs(600),
+            instance_delay: Duration::from_secs(480),
+            delete_delay: Duration::from_secs(300),
+            clone_limit: 15,
+        }
+    }
+}
+
+impl FakeRds {
+    /// Adds an available cluster with one available writer instance.
+    pub fn add_source(&self, id: &str, tags: Tags) {
+        let mut c = Cluster::new(id, "available");
+        c.tags = tags;
+        c.subnet_group = Some(format!("{id}-subnets"));
+        c.security_groups = vec!["sg-1".into()];
+        c.members = vec![Member { instance_id: format!("{id}-1"), writer: true }];
+        c.endpoint = Some(format!("{id}.cluster-x.rds.local"));
+        c.port = Some(5432);
+        self.put(c);
+        let mut st = lock(&self.state);
+        let inst = Instance { id: format!("{id}-1"), cluster_id: Some(id.into()), status: "available".into(), class: "db.r6g.large".into() };
+        st.instances.insert(inst.id.clone(), FakeInstance { instance: inst, available_at: Instant::now(), gone_at: None });
+    }
+
+    /// Puts a cluster as given (available now).
+    pub fn put(&self, cluster: Cluster) {
+        let mut st = lock(&self.state);
+        st.clusters.insert(cluster.id.clone(), FakeCluster { cluster, available_at: Instant::now(), gone_at: None });
+    }
+
+    /// Makes the next call of `operation` fail with `code`.
+    pub fn fail_next(&self, operation: &'static str, code: &str) {
+        lock(&self.state).failures.insert(operation, AwsError::new(operation, code, "injected"));
+    }
+
+    /// Keeps a cluster in `status` until cleared (a terminal state, or `modifying`).
+    pub fn stick(&self, id: &str, status: &str) {
+        lock(&self.state).stuck.insert(id.into(), status.into());
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        lock(&self.state).calls.clone()
+    }
+
+    pub fn count_calls(&self, operation: &str) -> usize {
+        lock(&self.state).calls.iter().filter(|c| *c == operation).count()
+    }
+
+    pub fn silent_full_copies(&self) -> u32 {
+        lock(&self.state).silent_full_copies
+    }
+
+    pub fn cluster_ids(&self) -> Vec<String> {
+        let now = Instant::now();
+        lock(&self.state).clusters.values().filter(|c| c.gone_at.is_none_or(|g| g > now)).map(|c| c.cluster.id.clone()).collect()
+    }
+
+    fn begin(&self, operation: &'static str) -> Result<std::sync::MutexGuard<'_, RdsState>, AwsError> {
+        let mut st = lock(&self.state);
+        st.calls.push(operation.to_string());
+        match st.failures.remove(operation) {
+            Some(e) => Err(e),
+            None => Ok(st),
+        }
+    }
+}
+
+impl RdsState {
+    /// The cluster as it looks now, or `None` once gone.
+    fn view(&self, id: &str, now: Instant) -> Option<Cluster> {
+        let fc = self.clusters.get(id)?;
+        if fc.gone_at.is_some_and(|g| g <= now) {
+            return None;
+        }
+        let mut c = fc.cluster.clone();
+        c.status = match (&fc.gone_at, self.stuck.get(id)) {
+            (Some(_), _) => "deleting".into(),
+            (None, Some(s)) => s.clone(),
+            (None, None) if fc.available_at > now => "creating".into(),
+            _ => c.status,
+        };
+        c.members = self
+            .instances
+            .values()
+            .filter(|i| i.instance.cluster_id.as_deref() == Some(id) && i.gone_at.is_none_or(|g| g > now))
+            .map(|i| Member { instance_id: i.instance.id.clone(), writer: true })
+            .collect();
+        Some(c)
+    }
+
+    fn instance_view(&self, id: &str, now: Instant) -> Option<Instance> {
+        let fi = self.instances.get(id)?;
+        if fi.gone_at.is_some_and(|g| g <= now) {
+            return None;
+        }
+        let mut i = fi.instance.clone();
+        if fi.gone_at.is_some() {
+            i.status = "deleting".into();
+        } else if fi.available_at > now {
+            i.status = "creating".into();
+        }
+        Some(i)
+    }
+
+    fn group_of(&mut self, id: &str) -> String {
+        let fresh = format!("cg-{}", self.next_group);
+        let Some(c) = self.clusters.get_mut(id) else { return fresh };
+        if c.cluster.clone_group_id.is_none() {
+            c.cluster.clone_group_id = Some(fresh);
+            self.next_group += 1;
+        }
+        c.cluster.clone_group_id.clone().unwrap_or_default()
+    }
+}
+
+fn not_found(op: &'static str, what: &str) -> AwsError {
+    AwsError::new(op, if op.contains("Instance") { "DBInstanceNotFound" } else { "DBClusterNotFoundFault" }, format!("{what} not found"))
+}
+
+#[async_trait]
+impl Rds for FakeRds {
+    async fn clusters(&self) -> Result<Vec<Cluster>, AwsError> {
+        let st = self.begin("DescribeDBClusters")?;
+        let now = Instant::now();
+        Ok(st.clusters.keys().filter_map(|id| st.view(id, now)).collect())
+    }
+
+    async fn cluster(&self, id: &str) -> Result<Option<Cluster>, AwsError> {
+        let st = self.begin("DescribeDBClusters")?;
+        Ok(st.view(id, Instant::now()))
+    }
+
+    async fn instances(&self, cluster_id: &str) -> Result<Vec<Instance>, AwsError> {
+        let st = self.begin("DescribeDBInstances")?;
+        let now = Instant::now();
+        Ok(st.instances.keys().filter_map(|id| st.instance_view(id, now)).filter(|i| i.cluster_id.as_deref() == Some(cluster_id)).collect())
+    }
+
+    async fn restore(&self, r: &RestoreRequest) -> Result<Cluster, AwsError> {
+        let mut st = self.begin("RestoreDBClusterToPointInTime")?;
+        let now = Instant::now();
+        if st.view(&r.cluster_id, now).is_some() {
+            return Err(AwsError::new("RestoreDBClusterToPointInTime", "DBClusterAlreadyExistsFault", "exists"));
+        }
+        let source = st.view(&r.source_cluster_id, now).ok_or_else(|| not_found("RestoreDBClusterToPointInTime", &r.source_cluster_id))?;
+        let mut c = Cluster::new(&r.cluster_id, "available");
+        c.engine = source.engine.clone();
+        c.tags = r.tags.clone();
+        c.subnet_group = r.subnet_group.clone();
+        c.security_groups = r.security_groups.clone();
+        c.endpoint = Some(format!("{}.cluster-x.rds.local", r.cluster_id));
+        c.reader_endpoint = Some(format!("{}.cluster-ro-x.rds.local", r.cluster_id));
+        c.port = source.port;
+        if r.restore_type == RestoreType::CopyOnWrite {
+            let group = st.group_of(&r.source_cluster_id);
+            let members = st.clusters.values().filter(|x| x.cluster.clone_group_id.as_deref() == Some(&group)).count();
+            if members > self.clone_limit {
+                st.silent_full_copies += 1;
+            } else {
+                c.clone_group_id = Some(group);
+            }
+        }
+        let fc = FakeCluster { cluster: c.clone(), available_at: now + self.create_delay, gone_at: None };
+        st.clusters.insert(r.cluster_id.clone(), fc);
+        Ok(st.view(&r.cluster_id, now).unwrap_or(c))
+    }
+
+    async fn create_instance(&self, r: &InstanceRequest) -> Result<(), AwsError> {
+        let mut st = self.begin("CreateDBInstance")?;
+        let now = Instant::now();
+        if st.instance_view(&r.instance_id, now).is_some() {
+            return Err(AwsError::new("CreateDBInstance", "DBInstanceAlreadyExists", "exists"));
+        }
+        if st.view(&r.cluster_id, now).is_none() {
+            return Err(not_found("CreateDBCluster", &r.cluster_id));
+        }
+        let inst = Instance { id: r.instance_id.clone(), cluster_id: Some(r.cluster_id.clone()), status: "available".into(), class: r.class.clone() };
+        st.instances.insert(r.instance_id.clone(), FakeInstance { instance: inst, available_at: now + self.instance_delay, gone_at: None });
+        Ok(())
+    }
+
+    async fn delete_instance(&self, id: &str) -> Result<Deletion, AwsError> {
+        let mut st = self.begin("DeleteDBInstance")?;
+        let now = Instant::now();
+        let delay = self.delete_delay;
+        match st.instances.get_mut(id) {
+            Some(i) if i.gone_at.is_none() => {
+                i.gone_at = Some(now + delay);
+                Ok(Deletion::Started)
+            }
+            Some(i) if i.gone_at.is_some_and(|g| g > now) => Ok(Deletion::Started),
+            _ => Ok(Deletion::AlreadyGone),
+        }
+    }
+
+    async fn delete_cluster(&self, id: &str) -> Result<Deletion, AwsError> {
+        let mut st = self.begin("DeleteDBCluster")?;
+        let now = Instant::now();
+        let Some(view) = st.view(id, now) else { return Ok(Deletion::AlreadyGone) };
+        if !view.members.is_empty() || view.status == "creating" {
+            return Ok(Deletion::NotYet);
+        }
+        let delay = self.delete_delay;
+        if let Some(c) = st.clusters.get_mut(id) {
+            c.gone_at.get_or_insert(now + delay);
+        }
+        Ok(Deletion::Started)
+    }
+
+    async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {
+        let mut st = self.begin("AddTagsToResource")?;
+        let id = arn.rsplit(':').next().unwrap_or_default().to_string();
+        if let Some(c) = st.clusters.get_mut(&id) {
+            c.cluster.tags.extend(tags.clone());
+        }
+        Ok(())
+    }
+
+    async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
+        let mut st = self.begin("RemoveTagsFromResource")?;
+        let id = arn.rsplit(':').next().unwrap_or_default().to_string();
+        if let Some(c) = st.clusters.get_mut(&id) {
+            c.cluster.tags.retain(|k, _| !keys.contains(k));
+        }
+        Ok(())
+    }
+}
+
+/// The pending store in memory, with the same create-if-absent and take-once semantics.
+#[derive(Default)]
+pub struct FakePending {
+    records: Mutex<BTreeMap<String, PendingWork>>,
+}
+
+impl FakePending {
+    pub fn keys(&self) -> Vec<String> {
+        lock(&self.records).keys().cloned().collect()
+    }
+}
+
+#[async_trait]
+impl PendingStore for FakePending {
+    async fn add(&self, key: &str, work: &PendingWork) -> Result<Added> {
+        let mut r = lock(&self.records);
+        if r.contains_key(key) {
+            return Ok(Added::Exists);
+        }
+        r.insert(key.to_string(), work.clone());
+        Ok(Added::New)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<PendingWork>> {
+        Ok(lock(&self.records).get(key).cloned())
+    }
+
+    async fn list(&self) -> Result<Vec<(String, PendingWork)>> {
+        Ok(lock(&self.records).iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    }
+
+    async fn take(&self, key: &str) -> Result<bool> {
+        Ok(lock(&self.records).remove(key).is_some())
+    }
+}
+
+/// Records whether the follow-up rule is on, and its target.
+#[derive(Default)]
+pub struct FakeFollowUps {
+    state: Mutex<(bool, Option<String>)>,
+}
+
+impl FakeFollowUps {
+    pub fn enabled(&self) -> bool {
+        lock(&self.state).0
+    }
+
+    pub fn target(&self) -> Option<String> {
+        lock(&self.state).1.clone()
+    }
+}
+
+#[async_trait]
+impl FollowUps for FakeFollowUps {
+    async fn ensure(&self, function_arn: &str) -> Result<(), AwsError> {
+        *lock(&self.state) = (true, Some(function_arn.to_string()));
+        Ok(())
+    }
+
+    async fn stop(&self) -> Result<(), AwsError> {
+        lock(&self.state).0 = false;
+        Ok(())
+    }
+}
+
+/// Keeps every response sent, parsed from the exact bytes the real responder would PUT.
+#[derive(Default)]
+pub struct FakeResponder {
+    sent: Mutex<Vec<Value>>,
+}
+
+impl FakeResponder {
+    pub fn sent(&self) -> Vec<Value> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl Responder for FakeResponder {
+    async fn send(&self, _url: &str, body: &ResponseBody) -> Result<()> {
+        let v = serde_json::from_slice(&body.to_bytes()).unwrap_or(Value::Null);
+        lock(&self.sent).push(v);
+        Ok(())
+    }
+}

@@ -1,0 +1,35 @@
+//! The planner: pure functions from observed state, request, policy and clock to what to do next.
+//! No I/O and no SDK types, so every rule is tested with plain values.
+//!
+//! - `pool`: the volumes of a root (the root and its pool copies), their free slots, and where a
+//!   new clone goes.
+//! - `progress`: the next step of a pending Create or replacing Update.
+//! - `teardown`: what a Delete may remove, and what it must leave alone.
+
+pub mod pool;
+pub mod progress;
+pub mod revision;
+pub mod teardown;
+
+use std::time::Duration;
+
+/// The stack-wide rules the planner applies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// The manager stack's name: the `managed-by` tag of everything this tool creates.
+    pub manager: String,
+    pub max_clones_per_source: u32,
+    pub max_copy_age: Duration,
+    pub default_instance_class: String,
+}
+
+impl Policy {
+    pub fn from_settings(s: &crate::config::Settings) -> Policy {
+        Policy {
+            manager: s.stack_name.clone(),
+            max_clones_per_source: s.max_clones_per_source,
+            max_copy_age: s.max_copy_age,
+            default_instance_class: crate::config::DEFAULT_INSTANCE_CLASS.into(),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The narrow traits through which the executor touches the world. Each has an AWS adapter in
+//! `adapters` and an in-memory fake in `fakes`, side by side.
+
+use crate::cfn::ResponseBody;
+use crate::domain::{Cluster, Instance, Tags};
+use crate::error::{AwsError, Result};
+use crate::pending::PendingWork;
+use async_trait::async_trait;
+
+/// How a cluster is restored from its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestoreType {
+    /// A clone: shares the source's pages; takes one of the source volume's 15 slots.
+    CopyOnWrite,
+    /// A pool copy: a full, independent volume that can host 15 clones of its own.
+    FullCopy,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestoreRequest {
+    pub cluster_id: String,
+    pub source_cluster_id: String,
+    pub restore_type: RestoreType,
+    pub subnet_group: Option<String>,
+    pub security_groups: Vec<String>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceRequest {
+    pub instance_id: String,
+    pub cluster_id: String,
+    pub engine: String,
+    pub class: String,
+    pub tags: Tags,
+}
+
+/// What a delete call found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Started,
+    AlreadyGone,
+    /// RDS refused for now (members still deleting, cluster still creating): try again later.
+    NotYet,
+}
+
+#[async_trait]
+pub trait Rds: Send + Sync {
+    /// Every cluster in the account and region, all pages, tags included.
+    async fn clusters(&self) -> Result<Vec<Cluster>, AwsError>;
+    async fn cluster(&self, id: &str) -> Result<Option<Cluster>, AwsError>;
+    /// The instances of one cluster (one filtered call).
+    async fn instances(&self, cluster_id: &str) -> Result<Vec<Instance>, AwsError>;
+    async fn restore(&self, request: &RestoreRequest) -> Result<Cluster, AwsError>;
+    async fn create_instance(&self, request: &InstanceRequest) -> Result<(), AwsError>;
+    async fn delete_instance(&self, id: &str) -> Result<Deletion, AwsError>;
+    async fn delete_cluster(&self, id: &str) -> Result<Deletion, AwsError>;
+    async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError>;
+    async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError>;
+}
+
+/// Whether a new record was stored or one was already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    New,
+    Exists,
+}
+
+/// Where pending work waits for the next invocation. Adding is create-if-absent and taking is
+/// delete-if-present, both atomic: the one who takes a record is the one who answers it.
+#[async_trait]
+pub trait PendingStore: Send + Sync {
+    async fn add(&self, key: &str, work: &PendingWork) -> Result<Added>;
+    async fn get(&self, key: &str) -> Result<Option<PendingWork>>;
+    async fn list(&self) -> Result<Vec<(String, PendingWork)>>;
+    /// Removes the record; true only for the caller that removed it.
+    async fn take(&self, key: &str) -> Result<bool>;
+}
+
+/// The EventBridge rule that re-invokes the function while work is pending.
+#[async_trait]
+pub trait FollowUps: Send + Sync {
+    /// Creates or enables the rule, targeting `function_arn`.
+    async fn ensure(&self, function_arn: &str) -> Result<(), AwsError>;
+    async fn stop(&self) -> Result<(), AwsError>;
+}
+
+/// Sends a response body to a presigned ResponseURL.
+#[async_trait]
+pub trait Responder: Send + Sync {
+    async fn send(&self, url: &str, body: &ResponseBody) -> Result<()>;
+}

@@ -1,0 +1,246 @@
+//! The `Custom::AuroraClone` properties, parsed strictly from what CloudFormation sends (every
+//! scalar a string). A bad value is refused with the property's name and the rule it breaks;
+//! nothing is ever guessed (defect 1: any string used to count as true).
+
+use crate::domain::{ident, Tags};
+use serde_json::{Map, Value};
+use thiserror::Error;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{property}: {rule}")]
+pub struct PropertyError {
+    pub property: &'static str,
+    pub rule: String,
+}
+
+fn err(property: &'static str, rule: impl Into<String>) -> PropertyError {
+    PropertyError { property, rule: rule.into() }
+}
+
+/// What a `Custom::AuroraClone` asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloneProperties {
+    pub source_cluster_id: String,
+    pub cluster_id: Option<String>,
+    pub copy_ok: bool,
+    pub instance_class: Option<String>,
+    pub copy_created_since: Option<OffsetDateTime>,
+    pub set_password: bool,
+    pub access_principal_arns: Vec<String>,
+    pub kms_key_id: Option<String>,
+    pub force_create_kms_key: bool,
+    pub secret_prefix: Option<String>,
+    pub no_fail_on_existing_cluster: bool,
+    pub purge_obsolete_copies: bool,
+    pub tags: Tags,
+    /// CloudFormation's own `ServiceTimeout`, seconds (1–3600).
+    pub service_timeout: Option<u32>,
+}
+
+const KNOWN: &[&str] = &[
+    "ServiceToken",
+    "ServiceTimeout",
+    "SourceClusterId",
+    "ClusterId",
+    "CopyOk",
+    "InstanceClass",
+    "CopyCreatedSince",
+    "SetPassword",
+    "AccessPrincipalArns",
+    "KmsKeyId",
+    "ForceCreateKmsKey",
+    "SecretPrefix",
+    "SecretpPrefix",
+    "NoFailOnExistingCluster",
+    "PurgeObsoleteCopies",
+    "Tags",
+];
+
+impl CloneProperties {
+    pub fn parse(props: &Value) -> Result<CloneProperties, PropertyError> {
+        let map = props.as_object().ok_or_else(|| err("ResourceProperties", "must be an object"))?;
+        for key in map.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
+            tracing::warn!(property = %key, "ignoring unknown property");
+        }
+        let source = text(map, "SourceClusterId")?.ok_or_else(|| err("SourceClusterId", "is required"))?;
+        ident::check(&source).map_err(|r| err("SourceClusterId", r))?;
+        let cluster_id = text(map, "ClusterId")?;
+        if let Some(id) = &cluster_id {
+            ident::check(id).map_err(|r| err("ClusterId", r))?;
+        }
+        Ok(CloneProperties {
+            source_cluster_id: source.to_ascii_lowercase(),
+            cluster_id: cluster_id.map(|c| c.to_ascii_lowercase()),
+            copy_ok: boolean(map, "CopyOk")?.unwrap_or(true),
+            instance_class: instance_class(map)?,
+            copy_created_since: timestamp(map, "CopyCreatedSince")?,
+            set_password: boolean(map, "SetPassword")?.unwrap_or(false),
+            access_principal_arns: principals(map)?,
+            kms_key_id: text(map, "KmsKeyId")?,
+            force_create_kms_key: boolean(map, "ForceCreateKmsKey")?.unwrap_or(false),
+            secret_prefix: secret_prefix(map)?,
+            no_fail_on_existing_cluster: boolean(map, "NoFailOnExistingCluster")?.unwrap_or(false),
+            purge_obsolete_copies: boolean(map, "PurgeObsoleteCopies")?.unwrap_or(true),
+            tags: tags(map)?,
+            service_timeout: service_timeout(map)?,
+        })
+    }
+}
+
+/// A string property; numbers are taken as their text, empty strings as absent.
+fn text(map: &Map<String, Value>, key: &'static str) -> Result<Option<String>, PropertyError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(err(key, format!("must be a string, got {}", kind(other)))),
+    }
+}
+
+/// `true` or `false` in any case, and nothing else.
+pub fn boolean(map: &Map<String, Value>, key: &'static str) -> Result<Option<bool>, PropertyError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(other) => Err(err(key, format!("must be true or false, got {}", shown(other)))),
+    }
+}
+
+fn instance_class(map: &Map<String, Value>) -> Result<Option<String>, PropertyError> {
+    let Some(class) = text(map, "InstanceClass")? else { return Ok(None) };
+    let parts: Vec<&str> = class.split('.').collect();
+    let ok = parts.len() == 3
+        && parts[0] == "db"
+        && parts[1..].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    if ok {
+        Ok(Some(class))
+    } else {
+        Err(err("InstanceClass", format!("must be a DB instance class such as db.r6g.large, got {class:?}")))
+    }
+}
+
+fn timestamp(map: &Map<String, Value>, key: &'static str) -> Result<Option<OffsetDateTime>, PropertyError> {
+    let Some(t) = text(map, key)? else { return Ok(None) };
+    if let Ok(ts) = OffsetDateTime::parse(&t, &Rfc3339) {
+        return Ok(Some(ts));
+    }
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(&t, &date_format) {
+        Ok(d) => Ok(Some(d.midnight().assume_utc())),
+        Err(_) => Err(err(key, format!("must be an RFC 3339 time (2024-05-01T12:00:00Z) or a date (2024-05-01), got {t:?}"))),
+    }
+}
+
+/// A JSON list, a JSON list in a string, or a comma-separated string.
+fn list(map: &Map<String, Value>, key: &'static str) -> Result<Vec<String>, PropertyError> {
+    let items: Vec<Value> = match map.get(key) {
+        None | Some(Value::Null) => return Ok(vec![]),
+        Some(Value::Array(a)) => a.clone(),
+        Some(Value::String(s)) if s.trim_start().starts_with('[') => serde_json::from_str::<Vec<Value>>(s)
+            .map_err(|e| err(key, format!("must be a JSON list of strings or a comma-separated string: {e}")))?,
+        Some(Value::String(s)) => s.split(',').map(|p| Value::String(p.to_string())).collect(),
+        Some(other) => return Err(err(key, format!("must be a list of strings, got {}", kind(other)))),
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            Value::String(s) if s.trim().is_empty() => {}
+            Value::String(s) => out.push(s.trim().to_string()),
+            other => return Err(err(key, format!("must hold only strings, got {}", kind(&other)))),
+        }
+    }
+    Ok(out)
+}
+
+fn principals(map: &Map<String, Value>) -> Result<Vec<String>, PropertyError> {
+    let arns = list(map, "AccessPrincipalArns")?;
+    for arn in &arns {
+        if arn == "*" || !arn.starts_with("arn:") || arn.split(':').count() < 6 {
+            return Err(err("AccessPrincipalArns", format!("must hold IAM principal ARNs (no wildcards), got {arn:?}")));
+        }
+    }
+    Ok(arns)
+}
+
+/// `SecretPrefix`, or the original's misspelt `SecretpPrefix`.
+fn secret_prefix(map: &Map<String, Value>) -> Result<Option<String>, PropertyError> {
+    let prefix = match text(map, "SecretPrefix")? {
+        Some(p) => Some(p),
+        None => text(map, "SecretpPrefix")?,
+    };
+    if let Some(p) = &prefix {
+        let ok = p.len() <= 400 && p.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
+        if !ok {
+            return Err(err("SecretPrefix", format!("may contain only letters, digits and /_+=.@- , got {p:?}")));
+        }
+    }
+    Ok(prefix)
+}
+
+/// A map `{key: value}` or a list of `{Key, Value}`, as CloudFormation users write tags.
+fn tags(map: &Map<String, Value>) -> Result<Tags, PropertyError> {
+    let mut out = Tags::new();
+    let mut add = |k: &str, v: &Value| -> Result<(), PropertyError> {
+        let v = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            other => return Err(err("Tags", format!("tag {k:?} must have a string value, got {}", kind(other)))),
+        };
+        if k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:") {
+            return Err(err("Tags", format!("tag {k:?}: keys 1-128 characters not starting with aws:, values up to 256")));
+        }
+        out.insert(k.to_string(), v);
+        Ok(())
+    };
+    match map.get("Tags") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(o)) => o.iter().try_for_each(|(k, v)| add(k, v))?,
+        Some(Value::Array(items)) => {
+            for item in items {
+                let (Some(Value::String(k)), Some(v)) = (item.get("Key"), item.get("Value")) else {
+                    return Err(err("Tags", "a list of tags must hold {\"Key\": ..., \"Value\": ...} objects"));
+                };
+                add(k, v)?;
+            }
+        }
+        Some(other) => return Err(err("Tags", format!("must be a map of strings, got {}", kind(other)))),
+    }
+    Ok(out)
+}
+
+fn service_timeout(map: &Map<String, Value>) -> Result<Option<u32>, PropertyError> {
+    let Some(t) = text(map, "ServiceTimeout")? else { return Ok(None) };
+    match t.parse::<u32>() {
+        Ok(n) if (1..=3600).contains(&n) => Ok(Some(n)),
+        _ => Err(err("ServiceTimeout", format!("must be whole seconds from 1 to 3600, got {t:?}"))),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn shown(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 40 {
+        format!("{}...", s.chars().take(40).collect::<String>())
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests;

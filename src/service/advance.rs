@@ -1,0 +1,179 @@
+//! Moving pending work forward: each follow-up observes, plans one step at a time and acts,
+//! until the work must wait for AWS or is answered. Nothing here waits for RDS.
+
+use super::{is_transient, Invocation, Manager, Progress};
+use crate::cfn::Outcome;
+use crate::error::{AwsError, Error};
+use crate::pending::{PendingRequest, PendingWork};
+use crate::planner::progress::{next_step, Observed, Request, Step};
+use crate::properties::CloneProperties;
+use time::OffsetDateTime;
+
+/// Steps one invocation takes for one request before leaving the rest to the next follow-up.
+const MAX_STEPS: usize = 6;
+
+impl Manager {
+    /// A follow-up tick: advance every pending item, then stop the follow-ups if none is left.
+    pub async fn follow_up(&self, inv: &Invocation) -> Result<Vec<(String, Progress)>, Error> {
+        let mut report = Vec::new();
+        for (key, work) in self.pending.list().await? {
+            let progress = match &work {
+                PendingWork::Respond(record) => {
+                    let span = tracing::info_span!("request", stack_id = %record.request.stack_id,
+                        logical_id = %record.request.logical_resource_id, request_id = %record.request.request_id);
+                    tracing::Instrument::instrument(self.advance_request(record), span).await
+                }
+                PendingWork::Reap { cluster_id, .. } => self.reap(&key, cluster_id).await,
+            };
+            report.push((key, progress));
+        }
+        let still_pending = report.iter().any(|(_, p)| matches!(p, Progress::Pending(_)));
+        match (&inv.function_arn, still_pending) {
+            (Some(arn), true) => self.follow_ups.ensure(arn).await?,
+            (_, false) => self.follow_ups.stop().await?,
+            (None, true) => {}
+        }
+        Ok(report)
+    }
+
+    /// Takes steps for one pending request until it waits or is answered.
+    pub async fn advance_request(&self, record: &PendingRequest) -> Progress {
+        let props = match CloneProperties::parse(&record.request.resource_properties) {
+            Ok(p) => p,
+            Err(e) => return self.conclude(record, Err(format!("invalid property {e}"))).await,
+        };
+        let deadline = OffsetDateTime::from_unix_timestamp(record.deadline).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let req = Request {
+            props: &props,
+            cluster_id: &record.cluster_id,
+            stack_id: &record.request.stack_id,
+            logical_id: &record.request.logical_resource_id,
+            request_id: &record.request.request_id,
+            deadline,
+        };
+        for _ in 0..MAX_STEPS {
+            match self.one_step(&req, record).await {
+                Ok(Some(outcome)) => return self.conclude(record, outcome).await,
+                Ok(None) => continue,
+                Err(StepError::Wait(what)) => return Progress::Pending(what),
+                Err(StepError::Aws(e)) if is_transient(&e.code) => {
+                    tracing::warn!(error = %e, "transient AWS error; retrying on the next follow-up");
+                    return Progress::Pending(e.to_string());
+                }
+                Err(StepError::Aws(e)) => return self.conclude(record, Err(e.to_string())).await,
+                Err(StepError::Cancelled) => return Progress::Ignored("cancelled".into()),
+            }
+        }
+        Progress::Pending("steps left for the next follow-up".into())
+    }
+
+    /// Observes, plans and acts once. `Ok(Some)` ends the request; `Ok(None)` asks for another step.
+    async fn one_step(&self, req: &Request<'_>, record: &PendingRequest) -> Result<Option<Result<Outcome, String>>, StepError> {
+        let mut seen = Observed { target: self.rds.cluster(req.cluster_id).await?, ..Default::default() };
+        if seen.target.is_some() {
+            seen.instances = self.rds.instances(req.cluster_id).await?;
+        }
+        let now = self.clock.now();
+        let mut step = next_step(req, &seen, &self.policy, now);
+        if step == Step::ObservePool {
+            seen.clusters = Some(self.rds.clusters().await?);
+            step = next_step(req, &seen, &self.policy, now);
+        }
+        tracing::debug!(?step, "planned");
+        match step {
+            Step::Ready(data) => {
+                let arn = data.get("Arn").cloned().unwrap_or_default();
+                Ok(Some(Ok(Outcome::success(arn, data))))
+            }
+            Step::Fail(reason) => Ok(Some(Err(reason))),
+            Step::Wait(what) => {
+                tracing::info!(%what, "waiting");
+                Err(StepError::Wait(what))
+            }
+            Step::Restore(r) => self.restore_clone(record, &r).await.map(|_| None),
+            Step::CreateCopy(r) => {
+                tracing::info!(copy = %r.cluster_id, source = %r.source_cluster_id, "no free clone slot: creating a pool copy");
+                tolerate_exists(self.rds.restore(&r).await.map(|_| ()))?;
+                Ok(None)
+            }
+            Step::CreateInstance(i) => {
+                tracing::info!(instance = %i.instance_id, cluster = %i.cluster_id, class = %i.class, "creating writer instance");
+                tolerate_exists(self.rds.create_instance(&i).await)?;
+                Ok(None)
+            }
+            Step::ObservePool => Ok(None),
+        }
+    }
+
+    /// Restores the clone, unless the request was cancelled meanwhile; if it was cancelled just
+    /// after, removes what it made (a Delete racing a Create must not leave a clone behind).
+    async fn restore_clone(&self, record: &PendingRequest, r: &crate::ports::RestoreRequest) -> Result<(), StepError> {
+        let key = &record.request.request_id;
+        if self.pending.get(key).await.map_err(StepError::other)?.is_none() {
+            return Err(StepError::Cancelled);
+        }
+        tracing::info!(clone = %r.cluster_id, source = %r.source_cluster_id, "restoring copy-on-write clone");
+        tolerate_exists(self.rds.restore(r).await.map(|_| ()))?;
+        if self.pending.get(key).await.map_err(StepError::other)?.is_none() {
+            tracing::warn!(clone = %r.cluster_id, "request cancelled during restore: removing the clone");
+            if let Ok(Some(c)) = self.rds.cluster(&r.cluster_id).await {
+                let _ = self.remove_cluster(&c).await;
+            }
+            return Err(StepError::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// Answers a finished request; a failed one also removes the clone it made, so that
+    /// neither a FAILED Create nor a FAILED replacement leaves a cluster behind.
+    async fn conclude(&self, record: &PendingRequest, result: Result<Outcome, String>) -> Progress {
+        let outcome = match result {
+            Ok(o) => o,
+            Err(reason) => Outcome::failed(super::answer::failure_id(&record.request), reason),
+        };
+        let failed = outcome.status == crate::cfn::Status::Failed;
+        if !self.answer_pending(record, outcome).await {
+            return Progress::Ignored("answered elsewhere".into());
+        }
+        if failed {
+            if let Ok(Some(c)) = self.rds.cluster(&record.cluster_id).await {
+                let ours = c.ownership().and_then(|o| o.request_id).as_deref() == Some(record.request.request_id.as_str());
+                if ours {
+                    let _ = self.remove_cluster(&c).await;
+                }
+            }
+        }
+        Progress::Answered
+    }
+}
+
+/// Why a step stopped short of an answer.
+#[derive(Debug)]
+enum StepError {
+    Wait(String),
+    Aws(AwsError),
+    Cancelled,
+}
+
+impl From<AwsError> for StepError {
+    fn from(e: AwsError) -> Self {
+        StepError::Aws(e)
+    }
+}
+
+impl StepError {
+    fn other(e: Error) -> StepError {
+        match e {
+            Error::Aws(a) => StepError::Aws(a),
+            other => StepError::Aws(AwsError::new("PendingStore", "Unknown", other.to_string())),
+        }
+    }
+}
+
+/// A create that finds its target already made (a retry, a duplicate) has done its job.
+fn tolerate_exists(r: Result<(), AwsError>) -> Result<(), AwsError> {
+    match r {
+        Err(e) if e.code.ends_with("AlreadyExists") || e.code.ends_with("AlreadyExistsFault") => Ok(()),
+        other => other,
+    }
+}

@@ -1,0 +1,72 @@
+//! The executor: observes AWS through the ports, asks the planner what to do, and does it.
+//!
+//! - `receive`: a Create or Update as it arrives (parse, record the pending work, first steps).
+//! - `advance`: one follow-up of a pending request or reap.
+//! - `teardown`: Delete, and removing clusters this tool made.
+//! - `answer`: the one response each request gets.
+
+mod advance;
+pub mod answer;
+mod receive;
+mod teardown;
+
+pub use answer::Tracker;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::planner::Policy;
+use crate::ports::{FollowUps, PendingStore, Rds, Responder};
+use std::sync::Arc;
+
+/// Seconds kept back from CloudFormation's ServiceTimeout: a follow-up tick is a minute apart,
+/// and the FAILED answer must arrive before CloudFormation gives up on its own.
+pub const DEADLINE_MARGIN_SECS: i64 = 120;
+
+/// Everything an invocation needs: settings and the ports.
+#[derive(Clone)]
+pub struct Manager {
+    pub settings: Arc<Settings>,
+    pub policy: Policy,
+    pub rds: Arc<dyn Rds>,
+    pub pending: Arc<dyn PendingStore>,
+    pub follow_ups: Arc<dyn FollowUps>,
+    pub responder: Arc<dyn Responder>,
+    pub clock: Clock,
+}
+
+/// What the invocation knows of itself.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// The function's own ARN: the follow-up rule targets it. `None` from the CLI.
+    pub function_arn: Option<String>,
+}
+
+/// How an invocation left its work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    Answered,
+    Pending(String),
+    Ignored(String),
+}
+
+impl Manager {
+    pub fn new(
+        settings: Settings,
+        rds: Arc<dyn Rds>,
+        pending: Arc<dyn PendingStore>,
+        follow_ups: Arc<dyn FollowUps>,
+        responder: Arc<dyn Responder>,
+        clock: Clock,
+    ) -> Manager {
+        Manager { policy: Policy::from_settings(&settings), settings: Arc::new(settings), rds, pending, follow_ups, responder, clock }
+    }
+}
+
+/// AWS error codes worth retrying on the next follow-up rather than failing the request.
+pub fn is_transient(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" | "ServiceUnavailable"
+            | "InternalFailure" | "InternalError" | "Unknown" | "InvalidDBClusterStateFault" | "InvalidDBInstanceState"
+    )
+}

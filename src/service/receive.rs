@@ -1,0 +1,145 @@
+//! A Create or Update as it arrives: parse strictly, decide the clone's identifier once, record
+//! the pending work (create-if-absent, so a duplicate delivery finds the first one's record),
+//! arm the follow-ups, and take the first steps.
+
+use super::answer::{failure_id, Tracker};
+use super::{Invocation, Manager, Progress, DEADLINE_MARGIN_SECS};
+use crate::cfn::{CfnRequest, Outcome, PhysicalId, RequestType};
+use crate::domain::ident;
+use crate::error::Error;
+use crate::pending::{PendingRequest, PendingWork};
+use crate::planner::revision::{decide, Revision};
+use crate::planner::progress::data;
+use crate::ports::Added;
+use crate::properties::CloneProperties;
+
+impl Manager {
+    /// Serves one CloudFormation request. Every path answers, or leaves a pending record that a
+    /// follow-up will answer.
+    pub async fn serve(&self, request: CfnRequest, inv: &Invocation, tracker: &Tracker) -> Progress {
+        if request.request_type == RequestType::Delete {
+            return self.delete(&request, inv, tracker).await;
+        }
+        let props = match CloneProperties::parse(&request.resource_properties) {
+            Ok(p) => p,
+            Err(e) => {
+                let reason = format!("invalid property {e}");
+                self.answer_directly(&request, Outcome::failed(failure_id(&request), reason), tracker).await;
+                return Progress::Answered;
+            }
+        };
+        let result = match request.request_type {
+            RequestType::Update => self.update(&request, &props, inv, tracker).await,
+            _ => self.start(&request, &props, inv, tracker).await,
+        };
+        match result {
+            Ok(progress) => progress,
+            Err(e) => self.fail_unrecorded(&request, e, tracker).await,
+        }
+    }
+
+    /// An error before the work was recorded: answer FAILED now. After it was recorded, the
+    /// follow-ups own the request.
+    async fn fail_unrecorded(&self, request: &CfnRequest, e: Error, tracker: &Tracker) -> Progress {
+        if tracker.is_recorded() {
+            tracing::warn!(error = %e, "step failed; the next follow-up retries");
+            return Progress::Pending(e.to_string());
+        }
+        self.answer_directly(request, Outcome::failed(failure_id(request), e.to_string()), tracker).await;
+        Progress::Answered
+    }
+
+    async fn start(&self, request: &CfnRequest, props: &CloneProperties, inv: &Invocation, tracker: &Tracker) -> Result<Progress, Error> {
+        let key = request.request_id.as_str();
+        let record = match self.pending.get(key).await? {
+            Some(PendingWork::Respond(r)) => r,
+            _ => match self.new_record(request, props).await? {
+                Ok(r) => r,
+                Err(reason) => {
+                    self.answer_directly(request, Outcome::failed(failure_id(request), reason), tracker).await;
+                    return Ok(Progress::Answered);
+                }
+            },
+        };
+        if self.pending.add(key, &PendingWork::Respond(record.clone())).await? == Added::Exists {
+            tracing::info!("duplicate delivery: continuing the recorded request");
+        }
+        tracker.recorded();
+        if let Some(arn) = &inv.function_arn {
+            self.follow_ups.ensure(arn).await?;
+        }
+        let progress = self.advance_request(&record).await;
+        if progress == Progress::Answered {
+            tracker.answered();
+        }
+        Ok(progress)
+    }
+
+    /// Fixes the clone's identifier and deadline, once. An inner `Err` is a reason to fail.
+    async fn new_record(&self, request: &CfnRequest, props: &CloneProperties) -> Result<Result<PendingRequest, String>, Error> {
+        let now = self.clock.now();
+        let generated = || ident::generated_clone_id(&props.source_cluster_id, now, &request.request_id);
+        let cluster_id = match &props.cluster_id {
+            None => generated(),
+            Some(id) => match self.rds.cluster(id).await? {
+                None => id.clone(),
+                Some(c) if c.ownership().and_then(|o| o.request_id).as_deref() == Some(&request.request_id) => id.clone(),
+                Some(_) if props.no_fail_on_existing_cluster => ident::generated_clone_id(id, now, &request.request_id),
+                Some(_) => return Ok(Err(format!("ClusterId {id} already exists; choose another or set NoFailOnExistingCluster to add a timestamp"))),
+            },
+        };
+        let timeout = i64::from(props.service_timeout.unwrap_or(3600));
+        let received = now.unix_timestamp();
+        Ok(Ok(PendingRequest {
+            request: request.clone(),
+            cluster_id,
+            received,
+            deadline: received + (timeout - DEADLINE_MARGIN_SECS).max(timeout / 2),
+        }))
+    }
+
+    async fn update(&self, request: &CfnRequest, props: &CloneProperties, inv: &Invocation, tracker: &Tracker) -> Result<Progress, Error> {
+        let old = request.old_resource_properties.as_ref().and_then(|o| CloneProperties::parse(o).ok());
+        let current = match PhysicalId::parse(request.physical_resource_id.as_deref()) {
+            PhysicalId::Cluster(id) => self.rds.cluster(&id).await?,
+            _ => None,
+        };
+        match decide(old.as_ref(), props, current.as_ref()) {
+            Revision::Replace(why) => {
+                tracing::info!(%why, "update replaces the clone");
+                if let (Some(c), Some(id)) = (&current, &props.cluster_id) {
+                    if &c.id == id && !props.no_fail_on_existing_cluster {
+                        let reason = format!("this update replaces the clone ({why}), but ClusterId {id} is the current clone's: change ClusterId, remove it, or set NoFailOnExistingCluster");
+                        self.answer_directly(request, Outcome::failed(failure_id(request), reason), tracker).await;
+                        return Ok(Progress::Answered);
+                    }
+                }
+                self.start(request, props, inv, tracker).await
+            }
+            Revision::InPlace { add, remove } => {
+                let Some(cluster) = current else { return Ok(Progress::Ignored("unreachable: in place without a clone".into())) };
+                self.retag(&cluster, &add, &remove).await?;
+                let writer = cluster.writer().map(str::to_string).unwrap_or_else(|| ident::writer_instance_id(&cluster.id));
+                let outcome = Outcome::success(cluster.arn.clone(), data(&cluster, &writer));
+                self.answer_directly(request, outcome, tracker).await;
+                Ok(Progress::Answered)
+            }
+        }
+    }
+
+    async fn retag(&self, cluster: &crate::domain::Cluster, add: &crate::domain::Tags, remove: &[String]) -> Result<(), Error> {
+        let instances: Vec<String> = self.rds.instances(&cluster.id).await?.into_iter().map(|i| i.id).collect();
+        let arn_prefix = cluster.arn.rsplit_once(":cluster:").map(|(p, _)| p.to_string()).unwrap_or_default();
+        let mut arns = vec![cluster.arn.clone()];
+        arns.extend(instances.iter().map(|i| format!("{arn_prefix}:db:{i}")));
+        for arn in &arns {
+            if !add.is_empty() {
+                self.rds.add_tags(arn, add).await?;
+            }
+            if !remove.is_empty() {
+                self.rds.remove_tags(arn, remove).await?;
+            }
+        }
+        Ok(())
+    }
+}
