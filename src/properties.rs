@@ -104,6 +104,7 @@ fn text(map: &Map<String, Value>, key: &'static str) -> Result<Option<String>, P
 pub fn boolean(map: &Map<String, Value>, key: &'static str) -> Result<Option<bool>, PropertyError> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),

@@ -91,16 +91,24 @@ impl ResponseBody {
     }
 }
 
-/// Cuts at least `excess` bytes (plus room for the marker) off `reason`, at a char boundary.
-/// JSON escaping can make a character cost up to 6 bytes, hence the loop in `to_bytes`.
+/// Cuts `reason` so that its JSON form is at least `excess` bytes (plus the marker) shorter,
+/// at a character boundary. Characters are measured as JSON writes them (an escaped control
+/// character costs six bytes), so the cut is neither too short nor too long.
 fn cut(reason: &str, excess: usize) -> String {
     const MARK: &str = " [truncated]";
     let base = reason.strip_suffix(MARK).unwrap_or(reason);
-    let mut keep = base.len().saturating_sub(excess + MARK.len());
-    while keep > 0 && !base.is_char_boundary(keep) {
-        keep -= 1;
-    }
-    format!("{}{MARK}", &base[..keep])
+    let escaped = |c: char| serde_json::to_string(&c).map(|s| s.len() - 2).unwrap_or(6);
+    let total: usize = base.chars().map(escaped).sum();
+    let budget = total.saturating_sub(excess + MARK.len());
+    let mut used = 0;
+    let kept: String = base
+        .chars()
+        .take_while(|c| {
+            used += escaped(*c);
+            used <= budget
+        })
+        .collect();
+    format!("{kept}{MARK}")
 }
 
 #[cfg(test)]

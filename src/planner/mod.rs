@@ -10,6 +10,8 @@ pub mod pool;
 pub mod progress;
 pub mod revision;
 pub mod teardown;
+#[cfg(test)]
+pub mod test_support;
 
 use std::time::Duration;
 
