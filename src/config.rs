@@ -91,6 +91,11 @@ impl Settings {
         name
     }
 
+    /// SSM path of the placement locks (one per root while a clone is being placed).
+    pub fn locks_path(&self) -> String {
+        format!("/{}/locks/", self.stack_name)
+    }
+
     /// SSM path under which pending work is kept (SecureString: it holds ResponseURLs).
     pub fn pending_path(&self) -> String {
         format!("/{}/pending/", self.stack_name)

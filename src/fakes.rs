@@ -41,6 +41,7 @@ struct RdsState {
     failures: HashMap<&'static str, AwsError>,
     silent_full_copies: u32,
     stuck: HashMap<String, String>,
+    panics: Vec<&'static str>,
 }
 
 /// RDS in memory. Clusters take `create_delay` to become available, instances `instance_delay`,
@@ -52,6 +53,8 @@ pub struct FakeRds {
     pub delete_delay: Duration,
     /// Aurora's copy-on-write limit per volume; beyond it a restore silently makes a full copy.
     pub clone_limit: usize,
+    /// How long every call takes (tokio time).
+    pub latency: Duration,
 }
 
 impl Default for FakeRds {
@@ -62,11 +65,22 @@ impl Default for FakeRds {
             instance_delay: Duration::from_secs(480),
             delete_delay: Duration::from_secs(300),
             clone_limit: 15,
+            latency: Duration::ZERO,
         }
     }
 }
 
 impl FakeRds {
+    /// A fake whose every call takes `latency`.
+    pub fn with_latency(latency: Duration) -> FakeRds {
+        FakeRds { latency, ..Default::default() }
+    }
+
+    /// A fake whose clusters take `cluster` and instances `instance` to become available.
+    pub fn with_delays(cluster: Duration, instance: Duration) -> FakeRds {
+        FakeRds { create_delay: cluster, instance_delay: instance, ..Default::default() }
+    }
+
     /// Adds an available cluster with one available writer instance.
     pub fn add_source(&self, id: &str, tags: Tags) {
         let mut c = Cluster::new(id, "available");
@@ -115,9 +129,25 @@ impl FakeRds {
         lock(&self.state).clusters.values().filter(|c| c.gone_at.is_none_or(|g| g > now)).map(|c| c.cluster.id.clone()).collect()
     }
 
+    async fn pause(&self) {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+    }
+
+    /// Makes the next call of `operation` panic (to test that a panic still answers).
+    pub fn panic_next(&self, operation: &'static str) {
+        lock(&self.state).panics.push(operation);
+    }
+
     fn begin(&self, operation: &'static str) -> Result<std::sync::MutexGuard<'_, RdsState>, AwsError> {
         let mut st = lock(&self.state);
         st.calls.push(operation.to_string());
+        if let Some(i) = st.panics.iter().position(|p| *p == operation) {
+            st.panics.remove(i);
+            drop(st);
+            panic!("injected panic in {operation}");
+        }
         match st.failures.remove(operation) {
             Some(e) => Err(e),
             None => Ok(st),
@@ -180,23 +210,27 @@ fn not_found(op: &'static str, what: &str) -> AwsError {
 #[async_trait]
 impl Rds for FakeRds {
     async fn clusters(&self) -> Result<Vec<Cluster>, AwsError> {
+        self.pause().await;
         let st = self.begin("DescribeDBClusters")?;
         let now = Instant::now();
         Ok(st.clusters.keys().filter_map(|id| st.view(id, now)).collect())
     }
 
     async fn cluster(&self, id: &str) -> Result<Option<Cluster>, AwsError> {
+        self.pause().await;
         let st = self.begin("DescribeDBClusters")?;
         Ok(st.view(id, Instant::now()))
     }
 
     async fn instances(&self, cluster_id: &str) -> Result<Vec<Instance>, AwsError> {
+        self.pause().await;
         let st = self.begin("DescribeDBInstances")?;
         let now = Instant::now();
         Ok(st.instances.keys().filter_map(|id| st.instance_view(id, now)).filter(|i| i.cluster_id.as_deref() == Some(cluster_id)).collect())
     }
 
     async fn restore(&self, r: &RestoreRequest) -> Result<Cluster, AwsError> {
+        self.pause().await;
         let mut st = self.begin("RestoreDBClusterToPointInTime")?;
         let now = Instant::now();
         if st.view(&r.cluster_id, now).is_some() {
@@ -226,6 +260,7 @@ impl Rds for FakeRds {
     }
 
     async fn create_instance(&self, r: &InstanceRequest) -> Result<(), AwsError> {
+        self.pause().await;
         let mut st = self.begin("CreateDBInstance")?;
         let now = Instant::now();
         if st.instance_view(&r.instance_id, now).is_some() {
@@ -240,6 +275,7 @@ impl Rds for FakeRds {
     }
 
     async fn delete_instance(&self, id: &str) -> Result<Deletion, AwsError> {
+        self.pause().await;
         let mut st = self.begin("DeleteDBInstance")?;
         let now = Instant::now();
         let delay = self.delete_delay;
@@ -254,6 +290,7 @@ impl Rds for FakeRds {
     }
 
     async fn delete_cluster(&self, id: &str) -> Result<Deletion, AwsError> {
+        self.pause().await;
         let mut st = self.begin("DeleteDBCluster")?;
         let now = Instant::now();
         let Some(view) = st.view(id, now) else { return Ok(Deletion::AlreadyGone) };
@@ -268,6 +305,7 @@ impl Rds for FakeRds {
     }
 
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {
+        self.pause().await;
         let mut st = self.begin("AddTagsToResource")?;
         let id = arn.rsplit(':').next().unwrap_or_default().to_string();
         if let Some(c) = st.clusters.get_mut(&id) {
@@ -277,6 +315,7 @@ impl Rds for FakeRds {
     }
 
     async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
+        self.pause().await;
         let mut st = self.begin("RemoveTagsFromResource")?;
         let id = arn.rsplit(':').next().unwrap_or_default().to_string();
         if let Some(c) = st.clusters.get_mut(&id) {
@@ -368,6 +407,31 @@ impl Responder for FakeResponder {
     async fn send(&self, _url: &str, body: &ResponseBody) -> Result<()> {
         let v = serde_json::from_slice(&body.to_bytes()).unwrap_or(Value::Null);
         lock(&self.sent).push(v);
+        Ok(())
+    }
+}
+
+/// Locks in memory, with the same expiry rule.
+#[derive(Default)]
+pub struct FakeLocks {
+    held: Mutex<BTreeMap<String, i64>>,
+}
+
+#[async_trait]
+impl Locks for FakeLocks {
+    async fn try_lock(&self, name: &str, now: i64, ttl_secs: i64) -> Result<bool> {
+        let mut held = lock(&self.held);
+        match held.get(name) {
+            Some(until) if *until >= now => Ok(false),
+            _ => {
+                held.insert(name.to_string(), now + ttl_secs);
+                Ok(true)
+            }
+        }
+    }
+
+    async fn unlock(&self, name: &str) -> Result<()> {
+        lock(&self.held).remove(name);
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::pending::PendingWork;
 use crate::ports::Responder;
-use crate::service::{answer::failure_id, Invocation, Manager, Progress, Tracker};
+use crate::service::{answer::failure_id, Invocation, Manager, Ports, Progress, Tracker};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,7 +78,8 @@ pub fn manager_with(settings: Settings, clients: &adapters::Clients, responder: 
     let rds = Arc::new(adapters::rds::SdkRds::new(clients.rds.clone()));
     let pending = Arc::new(adapters::ssm::SsmPending::new(clients.ssm.clone(), settings.pending_path()));
     let follow_ups = Arc::new(adapters::events::RuleFollowUps::new(clients.events.clone(), settings.follow_up_rule()));
-    Manager::new(settings, rds, pending, follow_ups, responder, Clock::System)
+    let locks = Arc::new(adapters::ssm::SsmLocks::new(clients.ssm.clone(), settings.locks_path()));
+    Manager::new(settings, Ports { rds, pending, follow_ups, responder, locks }, Clock::System)
 }
 
 /// Handles one invocation. `deadline` is the Lambda's own.

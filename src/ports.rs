@@ -90,3 +90,13 @@ pub trait FollowUps: Send + Sync {
 pub trait Responder: Send + Sync {
     async fn send(&self, url: &str, body: &ResponseBody) -> Result<()>;
 }
+
+/// Short-lived mutual exclusion between invocations (possibly in different Lambda instances):
+/// placing a clone on a volume is serialised per root, so that two requests never take the same
+/// last slot. A holder that dies leaves a lock that expires after `ttl_secs`.
+#[async_trait]
+pub trait Locks: Send + Sync {
+    /// True when this caller now holds `name`.
+    async fn try_lock(&self, name: &str, now: i64, ttl_secs: i64) -> Result<bool>;
+    async fn unlock(&self, name: &str) -> Result<()>;
+}

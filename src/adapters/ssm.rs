@@ -89,3 +89,58 @@ impl PendingStore for SsmPending {
         }
     }
 }
+
+/// The `Locks` port over SSM: a lock is a parameter created without overwrite, holding its
+/// expiry. An expired lock (its holder died) is deleted and taken afresh.
+pub struct SsmLocks {
+    client: Client,
+    path: String,
+}
+
+impl SsmLocks {
+    pub fn new(client: Client, path: impl Into<String>) -> SsmLocks {
+        SsmLocks { client, path: path.into() }
+    }
+
+    async fn create(&self, name: &str, expiry: i64) -> Result<bool> {
+        let out = self.client.put_parameter().name(name).value(expiry.to_string()).r#type(ParameterType::String).overwrite(false).send().await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let e = aws_error("PutParameter", e);
+                if e.is_code("ParameterAlreadyExists") { Ok(false) } else { Err(e.into()) }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl crate::ports::Locks for SsmLocks {
+    async fn try_lock(&self, name: &str, now: i64, ttl_secs: i64) -> Result<bool> {
+        let full = format!("{}{name}", self.path);
+        if self.create(&full, now + ttl_secs).await? {
+            return Ok(true);
+        }
+        let held_until = match self.client.get_parameter().name(&full).send().await {
+            Ok(out) => out.parameter().and_then(|p| p.value()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0),
+            Err(_) => return Ok(false),
+        };
+        if held_until >= now {
+            return Ok(false);
+        }
+        tracing::warn!(lock = %name, "taking over an expired lock");
+        let _ = self.client.delete_parameter().name(&full).send().await;
+        self.create(&full, now + ttl_secs).await
+    }
+
+    async fn unlock(&self, name: &str) -> Result<()> {
+        let full = format!("{}{name}", self.path);
+        match self.client.delete_parameter().name(full).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = aws_error("DeleteParameter", e);
+                if e.is_not_found() { Ok(()) } else { Err(e.into()) }
+            }
+        }
+    }
+}

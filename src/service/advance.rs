@@ -11,6 +11,9 @@ use time::OffsetDateTime;
 
 /// Steps one invocation takes for one request before leaving the rest to the next follow-up.
 const MAX_STEPS: usize = 6;
+const LOCK_ATTEMPTS: u32 = 20;
+/// A placement takes a second or two; a lock older than this belongs to a dead invocation.
+const LOCK_TTL_SECS: i64 = 60;
 
 impl Manager {
     /// A follow-up tick: advance every pending item, then stop the follow-ups if none is left.
@@ -68,17 +71,54 @@ impl Manager {
     }
 
     /// Observes, plans and acts once. `Ok(Some)` ends the request; `Ok(None)` asks for another step.
-    async fn one_step(&self, req: &Request<'_>, record: &PendingRequest) -> Result<Option<Result<Outcome, String>>, StepError> {
+    async fn one_step(&self, req: &Request<'_>, record: &PendingRequest) -> StepResult {
         let mut seen = Observed { target: self.rds.cluster(req.cluster_id).await?, ..Default::default() };
         if seen.target.is_some() {
             seen.instances = self.rds.instances(req.cluster_id).await?;
         }
-        let now = self.clock.now();
-        let mut step = next_step(req, &seen, &self.policy, now);
-        if step == Step::ObservePool {
-            seen.clusters = Some(self.rds.clusters().await?);
-            step = next_step(req, &seen, &self.policy, now);
+        match next_step(req, &seen, &self.policy, self.clock.now()) {
+            Step::ObservePool => self.place(req, record, seen).await,
+            step => self.act(step, record).await,
         }
+    }
+
+    /// Places the clone while holding the root's placement lock, on a fresh view of the pool:
+    /// two requests racing for the last free slot are serialised, and the second sees the
+    /// first's clone. (Observing twice is the price of never oversubscribing a volume.)
+    async fn place(&self, req: &Request<'_>, record: &PendingRequest, mut seen: Observed) -> StepResult {
+        let lock = format!("place-{}", req.props.source_cluster_id);
+        if !self.acquire(&lock).await.map_err(StepError::other)? {
+            return Err(StepError::Wait(format!("another request is placing a clone of {}", req.props.source_cluster_id)));
+        }
+        seen.clusters = match self.rds.clusters().await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                let _ = self.locks.unlock(&lock).await;
+                return Err(e.into());
+            }
+        };
+        let step = next_step(req, &seen, &self.policy, self.clock.now());
+        let result = self.act(step, record).await;
+        if let Err(e) = self.locks.unlock(&lock).await {
+            tracing::warn!(error = %e, "could not release the placement lock; it expires by itself");
+        }
+        result
+    }
+
+    /// Tries for the lock a few times: placement holds it for about a second.
+    async fn acquire(&self, lock: &str) -> Result<bool, Error> {
+        for attempt in 0..LOCK_ATTEMPTS {
+            if self.locks.try_lock(lock, self.clock.now().unix_timestamp(), LOCK_TTL_SECS).await? {
+                return Ok(true);
+            }
+            if attempt + 1 < LOCK_ATTEMPTS {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        }
+        Ok(false)
+    }
+
+    async fn act(&self, step: Step, record: &PendingRequest) -> StepResult {
         tracing::debug!(?step, "planned");
         match step {
             Step::Ready(data) => {
@@ -146,6 +186,8 @@ impl Manager {
         Progress::Answered
     }
 }
+
+type StepResult = Result<Option<Result<Outcome, String>>, StepError>;
 
 /// Why a step stopped short of an answer.
 #[derive(Debug)]

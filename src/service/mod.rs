@@ -15,7 +15,7 @@ pub use answer::Tracker;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::planner::Policy;
-use crate::ports::{FollowUps, PendingStore, Rds, Responder};
+use crate::ports::{FollowUps, Locks, PendingStore, Rds, Responder};
 use std::sync::Arc;
 
 /// Seconds kept back from CloudFormation's ServiceTimeout: a follow-up tick is a minute apart,
@@ -31,6 +31,7 @@ pub struct Manager {
     pub pending: Arc<dyn PendingStore>,
     pub follow_ups: Arc<dyn FollowUps>,
     pub responder: Arc<dyn Responder>,
+    pub locks: Arc<dyn Locks>,
     pub clock: Clock,
 }
 
@@ -49,16 +50,20 @@ pub enum Progress {
     Ignored(String),
 }
 
+/// The ports a manager acts through.
+#[derive(Clone)]
+pub struct Ports {
+    pub rds: Arc<dyn Rds>,
+    pub pending: Arc<dyn PendingStore>,
+    pub follow_ups: Arc<dyn FollowUps>,
+    pub responder: Arc<dyn Responder>,
+    pub locks: Arc<dyn Locks>,
+}
+
 impl Manager {
-    pub fn new(
-        settings: Settings,
-        rds: Arc<dyn Rds>,
-        pending: Arc<dyn PendingStore>,
-        follow_ups: Arc<dyn FollowUps>,
-        responder: Arc<dyn Responder>,
-        clock: Clock,
-    ) -> Manager {
-        Manager { policy: Policy::from_settings(&settings), settings: Arc::new(settings), rds, pending, follow_ups, responder, clock }
+    pub fn new(settings: Settings, ports: Ports, clock: Clock) -> Manager {
+        let Ports { rds, pending, follow_ups, responder, locks } = ports;
+        Manager { policy: Policy::from_settings(&settings), settings: Arc::new(settings), rds, pending, follow_ups, responder, locks, clock }
     }
 }
 

@@ -1,0 +1,106 @@
+//! A world of in-memory fakes around the real handler, with paused tokio time.
+
+use aurora_clone_manager::cfn::CfnRequest;
+use aurora_clone_manager::clock::Clock;
+use aurora_clone_manager::config::Settings;
+use aurora_clone_manager::fakes::*;
+use aurora_clone_manager::lambda::{self, App};
+use aurora_clone_manager::service::{Invocation, Manager, Ports};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use time::macros::datetime;
+
+pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:acm";
+pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1111";
+
+pub struct World {
+    pub rds: Arc<FakeRds>,
+    pub pending: Arc<FakePending>,
+    pub follow_ups: Arc<FakeFollowUps>,
+    pub responder: Arc<FakeResponder>,
+    pub app: App,
+    next_id: AtomicU32,
+}
+
+pub fn settings() -> Settings {
+    let vars: HashMap<String, String> = [("STACK_NAME", "acm")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Settings::from_map(&vars).expect("valid settings")
+}
+
+impl World {
+    pub fn new() -> World {
+        World::with_rds(FakeRds::default())
+    }
+
+    pub fn with_rds(rds: FakeRds) -> World {
+        let rds = Arc::new(rds);
+        rds.add_source("orders", Default::default());
+        let (pending, follow_ups, responder) = (Arc::new(FakePending::default()), Arc::new(FakeFollowUps::default()), Arc::new(FakeResponder::default()));
+        let ports = Ports { rds: rds.clone(), pending: pending.clone(), follow_ups: follow_ups.clone(), responder: responder.clone(), locks: Arc::new(FakeLocks::default()) };
+        let manager = Manager::new(settings(), ports, Clock::following_tokio(datetime!(2026-11-22 12:00 UTC)));
+        let app = App { manager: Ok(manager), responder: responder.clone() };
+        World { rds, pending, follow_ups, responder, app, next_id: AtomicU32::new(1) }
+    }
+
+    pub fn manager(&self) -> &Manager {
+        self.app.manager.as_ref().expect("manager")
+    }
+
+    pub fn request(&self, kind: &str, props: Value) -> CfnRequest {
+        let n = self.next_id.fetch_add(1, Ordering::SeqCst);
+        let mut props = props;
+        props["ServiceToken"] = json!(FUNCTION_ARN);
+        serde_json::from_value(json!({
+            "RequestType": kind, "ResponseURL": format!("https://cfn-responses.example/signed-{n}?X-Amz-Signature=abc"),
+            "StackId": STACK_ID, "RequestId": format!("req-{n}"), "ResourceType": "Custom::AuroraClone",
+            "LogicalResourceId": "Db", "ResourceProperties": props
+        }))
+        .expect("request")
+    }
+
+    pub fn invocation() -> Invocation {
+        Invocation { function_arn: Some(FUNCTION_ARN.into()) }
+    }
+
+    /// Delivers a request as Lambda would, with a 15-minute invocation deadline.
+    pub async fn deliver(&self, request: &CfnRequest) -> Value {
+        self.deliver_with_deadline(request, Duration::from_secs(900)).await
+    }
+
+    pub async fn deliver_with_deadline(&self, request: &CfnRequest, within: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
+        lambda::handle_request(&self.app, request.clone(), World::invocation(), deadline).await
+    }
+
+    /// One minute passes and the follow-up rule fires (if it is enabled).
+    pub async fn tick(&self) {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        if self.follow_ups.enabled() {
+            let event = json!({"source": "aurora-clone-manager", "action": "follow-up"});
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
+            lambda::handle(&self.app, event, World::invocation(), deadline).await;
+        }
+    }
+
+    /// Ticks until `n` responses have been sent or `max` ticks passed.
+    pub async fn ticks_until_answers(&self, n: usize, max: usize) -> usize {
+        for i in 0..max {
+            if self.responder.sent().len() >= n {
+                return i;
+            }
+            self.tick().await;
+        }
+        max
+    }
+
+    pub fn answers(&self) -> Vec<Value> {
+        self.responder.sent()
+    }
+
+    pub fn answer_for(&self, request: &CfnRequest) -> Vec<Value> {
+        self.answers().into_iter().filter(|a| a["RequestId"] == request.request_id.as_str()).collect()
+    }
+}
