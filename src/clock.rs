@@ -6,13 +6,19 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone)]
 pub enum Clock {
     System,
-    Tokio { base: OffsetDateTime, start: tokio::time::Instant },
+    Tokio {
+        base: OffsetDateTime,
+        start: tokio::time::Instant,
+    },
 }
 
 impl Clock {
     /// A clock that reads `base` now and advances with tokio's time (paused in tests).
     pub fn following_tokio(base: OffsetDateTime) -> Clock {
-        Clock::Tokio { base, start: tokio::time::Instant::now() }
+        Clock::Tokio {
+            base,
+            start: tokio::time::Instant::now(),
+        }
     }
 
     pub fn now(&self) -> OffsetDateTime {

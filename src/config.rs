@@ -54,22 +54,32 @@ impl Settings {
 
     /// Reads settings from a map of variables; empty values count as unset.
     pub fn from_map(vars: &HashMap<String, String>) -> Result<Settings, ConfigError> {
-        let get = |k: &str| vars.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            vars.get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let stack_name = get("STACK_NAME").ok_or_else(|| ConfigError {
             variable: "STACK_NAME",
             rule: "must be set to the clone manager's stack name".into(),
         })?;
         check_stack_name(&stack_name)?;
         let max_copy_age = match get("MAX_COPY_AGE") {
-            Some(v) => parse_iso_duration(&v)
-                .map_err(|rule| ConfigError { variable: "MAX_COPY_AGE", rule })?,
+            Some(v) => parse_iso_duration(&v).map_err(|rule| ConfigError {
+                variable: "MAX_COPY_AGE",
+                rule,
+            })?,
             None => Duration::from_secs(3 * 86_400),
         };
         let max_clones_per_source = match get("MAX_CLONES_PER_SOURCE") {
-            Some(v) => parse_slots(&v).map_err(|rule| ConfigError { variable: "MAX_CLONES_PER_SOURCE", rule })?,
+            Some(v) => parse_slots(&v).map_err(|rule| ConfigError {
+                variable: "MAX_CLONES_PER_SOURCE",
+                rule,
+            })?,
             None => 15,
         };
-        let prefix = get("DEFAULT_SECRET_PREFIX").unwrap_or_else(|| "/aurora-clone-manager/".into());
+        let prefix =
+            get("DEFAULT_SECRET_PREFIX").unwrap_or_else(|| "/aurora-clone-manager/".into());
         Ok(Settings {
             maintenance_config_ssm: get("MAINTENANCE_CONFIG_SSM")
                 .unwrap_or_else(|| format!("/{stack_name}/maintenance-config")),
@@ -109,7 +119,9 @@ fn check_stack_name(name: &str) -> Result<(), ConfigError> {
     } else {
         Err(ConfigError {
             variable: "STACK_NAME",
-            rule: format!("must be a CloudFormation stack name (letters, digits, hyphens), got {name:?}"),
+            rule: format!(
+                "must be a CloudFormation stack name (letters, digits, hyphens), got {name:?}"
+            ),
         })
     }
 }
@@ -118,7 +130,9 @@ fn check_stack_name(name: &str) -> Result<(), ConfigError> {
 pub fn parse_slots(v: &str) -> Result<u32, String> {
     match v.trim().parse::<u32>() {
         Ok(n) if (1..=15).contains(&n) => Ok(n),
-        _ => Err(format!("must be a whole number from 1 to 15 (Aurora's clone limit), got {v:?}")),
+        _ => Err(format!(
+            "must be a whole number from 1 to 15 (Aurora's clone limit), got {v:?}"
+        )),
     }
 }
 
@@ -168,16 +182,24 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn durations() {
         assert_eq!(parse_iso_duration("P3D"), Ok(Duration::from_secs(259_200)));
         assert_eq!(parse_iso_duration("PT12H"), Ok(Duration::from_secs(43_200)));
-        assert_eq!(parse_iso_duration("P1DT6H30M"), Ok(Duration::from_secs(109_800)));
+        assert_eq!(
+            parse_iso_duration("P1DT6H30M"),
+            Ok(Duration::from_secs(109_800))
+        );
         assert_eq!(parse_iso_duration("p1w"), Ok(Duration::from_secs(604_800)));
-        for bad in ["", "3D", "P", "PT", "P1M", "P1Y", "PD", "P3D2", "P1H", "PT1D", "P0D"] {
+        for bad in [
+            "", "3D", "P", "PT", "P1M", "P1Y", "PD", "P3D2", "P1H", "PT1D", "P0D",
+        ] {
             assert!(parse_iso_duration(bad).is_err(), "{bad} accepted");
         }
     }
@@ -192,9 +214,14 @@ mod tests {
         assert_eq!(s.event_bus_name, "default");
         let e = Settings::from_map(&vars(&[])).unwrap_err();
         assert_eq!(e.variable, "STACK_NAME");
-        let e = Settings::from_map(&vars(&[("STACK_NAME", "a"), ("MAX_COPY_AGE", "3 days")])).unwrap_err();
+        let e = Settings::from_map(&vars(&[("STACK_NAME", "a"), ("MAX_COPY_AGE", "3 days")]))
+            .unwrap_err();
         assert_eq!(e.variable, "MAX_COPY_AGE");
-        let e = Settings::from_map(&vars(&[("STACK_NAME", "a"), ("MAX_CLONES_PER_SOURCE", "16")])).unwrap_err();
+        let e = Settings::from_map(&vars(&[
+            ("STACK_NAME", "a"),
+            ("MAX_CLONES_PER_SOURCE", "16"),
+        ]))
+        .unwrap_err();
         assert_eq!(e.variable, "MAX_CLONES_PER_SOURCE");
     }
 
@@ -202,7 +229,8 @@ mod tests {
     /// change the setting.
     #[test]
     fn max_copy_age_takes_effect() {
-        let s = Settings::from_map(&vars(&[("STACK_NAME", "a"), ("MAX_COPY_AGE", "PT6H")])).unwrap();
+        let s =
+            Settings::from_map(&vars(&[("STACK_NAME", "a"), ("MAX_COPY_AGE", "PT6H")])).unwrap();
         assert_eq!(s.max_copy_age, Duration::from_secs(6 * 3600));
     }
 }

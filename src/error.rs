@@ -14,8 +14,16 @@ pub struct AwsError {
 }
 
 impl AwsError {
-    pub fn new(operation: &'static str, code: impl Into<String>, message: impl Into<String>) -> Self {
-        AwsError { operation, code: code.into(), message: message.into() }
+    pub fn new(
+        operation: &'static str,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        AwsError {
+            operation,
+            code: code.into(),
+            message: message.into(),
+        }
     }
 
     /// True when the code names a resource that does not exist.

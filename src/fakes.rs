@@ -73,12 +73,21 @@ impl Default for FakeRds {
 impl FakeRds {
     /// A fake whose every call takes `latency`.
     pub fn with_latency(latency: Duration) -> FakeRds {
-        FakeRds { latency, ..Default::default() }
+        FakeRds::default().and_latency(latency)
+    }
+
+    pub fn and_latency(mut self, latency: Duration) -> FakeRds {
+        self.latency = latency;
+        self
     }
 
     /// A fake whose clusters take `cluster` and instances `instance` to become available.
     pub fn with_delays(cluster: Duration, instance: Duration) -> FakeRds {
-        FakeRds { create_delay: cluster, instance_delay: instance, ..Default::default() }
+        FakeRds {
+            create_delay: cluster,
+            instance_delay: instance,
+            ..Default::default()
+        }
     }
 
     /// Adds an available cluster with one available writer instance.
@@ -87,24 +96,48 @@ impl FakeRds {
         c.tags = tags;
         c.subnet_group = Some(format!("{id}-subnets"));
         c.security_groups = vec!["sg-1".into()];
-        c.members = vec![Member { instance_id: format!("{id}-1"), writer: true }];
+        c.members = vec![Member {
+            instance_id: format!("{id}-1"),
+            writer: true,
+        }];
         c.endpoint = Some(format!("{id}.cluster-x.rds.local"));
         c.port = Some(5432);
         self.put(c);
         let mut st = lock(&self.state);
-        let inst = Instance { id: format!("{id}-1"), cluster_id: Some(id.into()), status: "available".into(), class: "db.r6g.large".into() };
-        st.instances.insert(inst.id.clone(), FakeInstance { instance: inst, available_at: Instant::now(), gone_at: None });
+        let inst = Instance {
+            id: format!("{id}-1"),
+            cluster_id: Some(id.into()),
+            status: "available".into(),
+            class: "db.r6g.large".into(),
+        };
+        st.instances.insert(
+            inst.id.clone(),
+            FakeInstance {
+                instance: inst,
+                available_at: Instant::now(),
+                gone_at: None,
+            },
+        );
     }
 
     /// Puts a cluster as given (available now).
     pub fn put(&self, cluster: Cluster) {
         let mut st = lock(&self.state);
-        st.clusters.insert(cluster.id.clone(), FakeCluster { cluster, available_at: Instant::now(), gone_at: None });
+        st.clusters.insert(
+            cluster.id.clone(),
+            FakeCluster {
+                cluster,
+                available_at: Instant::now(),
+                gone_at: None,
+            },
+        );
     }
 
     /// Makes the next call of `operation` fail with `code`.
     pub fn fail_next(&self, operation: &'static str, code: &str) {
-        lock(&self.state).failures.insert(operation, AwsError::new(operation, code, "injected"));
+        lock(&self.state)
+            .failures
+            .insert(operation, AwsError::new(operation, code, "injected"));
     }
 
     /// Keeps a cluster in `status` until cleared (a terminal state, or `modifying`).
@@ -117,7 +150,11 @@ impl FakeRds {
     }
 
     pub fn count_calls(&self, operation: &str) -> usize {
-        lock(&self.state).calls.iter().filter(|c| *c == operation).count()
+        lock(&self.state)
+            .calls
+            .iter()
+            .filter(|c| *c == operation)
+            .count()
     }
 
     pub fn silent_full_copies(&self) -> u32 {
@@ -126,7 +163,12 @@ impl FakeRds {
 
     pub fn cluster_ids(&self) -> Vec<String> {
         let now = Instant::now();
-        lock(&self.state).clusters.values().filter(|c| c.gone_at.is_none_or(|g| g > now)).map(|c| c.cluster.id.clone()).collect()
+        lock(&self.state)
+            .clusters
+            .values()
+            .filter(|c| c.gone_at.is_none_or(|g| g > now))
+            .map(|c| c.cluster.id.clone())
+            .collect()
     }
 
     async fn pause(&self) {
@@ -140,7 +182,10 @@ impl FakeRds {
         lock(&self.state).panics.push(operation);
     }
 
-    fn begin(&self, operation: &'static str) -> Result<std::sync::MutexGuard<'_, RdsState>, AwsError> {
+    fn begin(
+        &self,
+        operation: &'static str,
+    ) -> Result<std::sync::MutexGuard<'_, RdsState>, AwsError> {
         let mut st = lock(&self.state);
         st.calls.push(operation.to_string());
         if let Some(i) = st.panics.iter().position(|p| *p == operation) {
@@ -172,8 +217,13 @@ impl RdsState {
         c.members = self
             .instances
             .values()
-            .filter(|i| i.instance.cluster_id.as_deref() == Some(id) && i.gone_at.is_none_or(|g| g > now))
-            .map(|i| Member { instance_id: i.instance.id.clone(), writer: true })
+            .filter(|i| {
+                i.instance.cluster_id.as_deref() == Some(id) && i.gone_at.is_none_or(|g| g > now)
+            })
+            .map(|i| Member {
+                instance_id: i.instance.id.clone(),
+                writer: true,
+            })
             .collect();
         Some(c)
     }
@@ -194,7 +244,9 @@ impl RdsState {
 
     fn group_of(&mut self, id: &str) -> String {
         let fresh = format!("cg-{}", self.next_group);
-        let Some(c) = self.clusters.get_mut(id) else { return fresh };
+        let Some(c) = self.clusters.get_mut(id) else {
+            return fresh;
+        };
         if c.cluster.clone_group_id.is_none() {
             c.cluster.clone_group_id = Some(fresh);
             self.next_group += 1;
@@ -204,7 +256,15 @@ impl RdsState {
 }
 
 fn not_found(op: &'static str, what: &str) -> AwsError {
-    AwsError::new(op, if op.contains("Instance") { "DBInstanceNotFound" } else { "DBClusterNotFoundFault" }, format!("{what} not found"))
+    AwsError::new(
+        op,
+        if op.contains("Instance") {
+            "DBInstanceNotFound"
+        } else {
+            "DBClusterNotFoundFault"
+        },
+        format!("{what} not found"),
+    )
 }
 
 #[async_trait]
@@ -213,7 +273,11 @@ impl Rds for FakeRds {
         self.pause().await;
         let st = self.begin("DescribeDBClusters")?;
         let now = Instant::now();
-        Ok(st.clusters.keys().filter_map(|id| st.view(id, now)).collect())
+        Ok(st
+            .clusters
+            .keys()
+            .filter_map(|id| st.view(id, now))
+            .collect())
     }
 
     async fn cluster(&self, id: &str) -> Result<Option<Cluster>, AwsError> {
@@ -226,7 +290,12 @@ impl Rds for FakeRds {
         self.pause().await;
         let st = self.begin("DescribeDBInstances")?;
         let now = Instant::now();
-        Ok(st.instances.keys().filter_map(|id| st.instance_view(id, now)).filter(|i| i.cluster_id.as_deref() == Some(cluster_id)).collect())
+        Ok(st
+            .instances
+            .keys()
+            .filter_map(|id| st.instance_view(id, now))
+            .filter(|i| i.cluster_id.as_deref() == Some(cluster_id))
+            .collect())
     }
 
     async fn restore(&self, r: &RestoreRequest) -> Result<Cluster, AwsError> {
@@ -234,9 +303,15 @@ impl Rds for FakeRds {
         let mut st = self.begin("RestoreDBClusterToPointInTime")?;
         let now = Instant::now();
         if st.view(&r.cluster_id, now).is_some() {
-            return Err(AwsError::new("RestoreDBClusterToPointInTime", "DBClusterAlreadyExistsFault", "exists"));
+            return Err(AwsError::new(
+                "RestoreDBClusterToPointInTime",
+                "DBClusterAlreadyExistsFault",
+                "exists",
+            ));
         }
-        let source = st.view(&r.source_cluster_id, now).ok_or_else(|| not_found("RestoreDBClusterToPointInTime", &r.source_cluster_id))?;
+        let source = st
+            .view(&r.source_cluster_id, now)
+            .ok_or_else(|| not_found("RestoreDBClusterToPointInTime", &r.source_cluster_id))?;
         let mut c = Cluster::new(&r.cluster_id, "available");
         c.engine = source.engine.clone();
         c.tags = r.tags.clone();
@@ -247,14 +322,22 @@ impl Rds for FakeRds {
         c.port = source.port;
         if r.restore_type == RestoreType::CopyOnWrite {
             let group = st.group_of(&r.source_cluster_id);
-            let members = st.clusters.values().filter(|x| x.cluster.clone_group_id.as_deref() == Some(&group)).count();
+            let members = st
+                .clusters
+                .values()
+                .filter(|x| x.cluster.clone_group_id.as_deref() == Some(&group))
+                .count();
             if members > self.clone_limit {
                 st.silent_full_copies += 1;
             } else {
                 c.clone_group_id = Some(group);
             }
         }
-        let fc = FakeCluster { cluster: c.clone(), available_at: now + self.create_delay, gone_at: None };
+        let fc = FakeCluster {
+            cluster: c.clone(),
+            available_at: now + self.create_delay,
+            gone_at: None,
+        };
         st.clusters.insert(r.cluster_id.clone(), fc);
         Ok(st.view(&r.cluster_id, now).unwrap_or(c))
     }
@@ -264,13 +347,29 @@ impl Rds for FakeRds {
         let mut st = self.begin("CreateDBInstance")?;
         let now = Instant::now();
         if st.instance_view(&r.instance_id, now).is_some() {
-            return Err(AwsError::new("CreateDBInstance", "DBInstanceAlreadyExists", "exists"));
+            return Err(AwsError::new(
+                "CreateDBInstance",
+                "DBInstanceAlreadyExists",
+                "exists",
+            ));
         }
         if st.view(&r.cluster_id, now).is_none() {
             return Err(not_found("CreateDBCluster", &r.cluster_id));
         }
-        let inst = Instance { id: r.instance_id.clone(), cluster_id: Some(r.cluster_id.clone()), status: "available".into(), class: r.class.clone() };
-        st.instances.insert(r.instance_id.clone(), FakeInstance { instance: inst, available_at: now + self.instance_delay, gone_at: None });
+        let inst = Instance {
+            id: r.instance_id.clone(),
+            cluster_id: Some(r.cluster_id.clone()),
+            status: "available".into(),
+            class: r.class.clone(),
+        };
+        st.instances.insert(
+            r.instance_id.clone(),
+            FakeInstance {
+                instance: inst,
+                available_at: now + self.instance_delay,
+                gone_at: None,
+            },
+        );
         Ok(())
     }
 
@@ -293,7 +392,9 @@ impl Rds for FakeRds {
         self.pause().await;
         let mut st = self.begin("DeleteDBCluster")?;
         let now = Instant::now();
-        let Some(view) = st.view(id, now) else { return Ok(Deletion::AlreadyGone) };
+        let Some(view) = st.view(id, now) else {
+            return Ok(Deletion::AlreadyGone);
+        };
         if !view.members.is_empty() || view.status == "creating" {
             return Ok(Deletion::NotYet);
         }
@@ -353,7 +454,10 @@ impl PendingStore for FakePending {
     }
 
     async fn list(&self) -> Result<Vec<(String, PendingWork)>> {
-        Ok(lock(&self.records).iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        Ok(lock(&self.records)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
     }
 
     async fn take(&self, key: &str) -> Result<bool> {

@@ -39,7 +39,10 @@ impl Event {
         }
         let source = v.get("source").and_then(Value::as_str).unwrap_or_default();
         let action = v.get("action").and_then(Value::as_str).unwrap_or_default();
-        let detail_type = v.get("detail-type").and_then(Value::as_str).unwrap_or_default();
+        let detail_type = v
+            .get("detail-type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         match (source, action, detail_type) {
             ("aurora-clone-manager", "follow-up", _) => Event::FollowUp,
             ("aws.rds", _, _) => Event::FollowUp,
@@ -74,12 +77,35 @@ pub async fn real_manager(settings: Settings, responder: Arc<dyn Responder>) -> 
     manager_with(settings, &clients, responder)
 }
 
-pub fn manager_with(settings: Settings, clients: &adapters::Clients, responder: Arc<dyn Responder>) -> Manager {
+pub fn manager_with(
+    settings: Settings,
+    clients: &adapters::Clients,
+    responder: Arc<dyn Responder>,
+) -> Manager {
     let rds = Arc::new(adapters::rds::SdkRds::new(clients.rds.clone()));
-    let pending = Arc::new(adapters::ssm::SsmPending::new(clients.ssm.clone(), settings.pending_path()));
-    let follow_ups = Arc::new(adapters::events::RuleFollowUps::new(clients.events.clone(), settings.follow_up_rule()));
-    let locks = Arc::new(adapters::ssm::SsmLocks::new(clients.ssm.clone(), settings.locks_path()));
-    Manager::new(settings, Ports { rds, pending, follow_ups, responder, locks }, Clock::System)
+    let pending = Arc::new(adapters::ssm::SsmPending::new(
+        clients.ssm.clone(),
+        settings.pending_path(),
+    ));
+    let follow_ups = Arc::new(adapters::events::RuleFollowUps::new(
+        clients.events.clone(),
+        settings.follow_up_rule(),
+    ));
+    let locks = Arc::new(adapters::ssm::SsmLocks::new(
+        clients.ssm.clone(),
+        settings.locks_path(),
+    ));
+    Manager::new(
+        settings,
+        Ports {
+            rds,
+            pending,
+            follow_ups,
+            responder,
+            locks,
+        },
+        Clock::System,
+    )
 }
 
 /// Handles one invocation. `deadline` is the Lambda's own.
@@ -107,7 +133,9 @@ async fn follow_up(m: &Manager, inv: &Invocation, deadline: Instant) -> Value {
         tokio::spawn(async move { m.follow_up(&inv).await })
     };
     match tokio::time::timeout_at(deadline - HAND_OFF_MARGIN, task).await {
-        Ok(Ok(Ok(report))) => json!({"followed_up": report.len(), "pending": report.iter().filter(|(_, p)| matches!(p, Progress::Pending(_))).count()}),
+        Ok(Ok(Ok(report))) => {
+            json!({"followed_up": report.len(), "pending": report.iter().filter(|(_, p)| matches!(p, Progress::Pending(_))).count()})
+        }
         Ok(Ok(Err(e))) => json!({"error": e.to_string()}),
         Ok(Err(_)) => json!({"error": "follow-up panicked; pending work stays for the next tick"}),
         Err(_) => json!({"handed_off": "Lambda deadline near; the next tick continues"}),
@@ -115,7 +143,12 @@ async fn follow_up(m: &Manager, inv: &Invocation, deadline: Instant) -> Value {
 }
 
 /// Serves a CloudFormation request so that it is answered exactly once on every path.
-pub async fn handle_request(app: &App, request: CfnRequest, inv: Invocation, deadline: Instant) -> Value {
+pub async fn handle_request(
+    app: &App,
+    request: CfnRequest,
+    inv: Invocation,
+    deadline: Instant,
+) -> Value {
     let span = tracing::info_span!("request", stack_id = %request.stack_id, logical_id = %request.logical_resource_id,
         request_id = %request.request_id, request_type = ?request.request_type);
     async move {
@@ -177,16 +210,23 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         tracing::error!(error = %e, "invalid configuration: every CloudFormation request will be answered FAILED");
     }
     let app = &app;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<Value>| async move {
-        let inv = Invocation { function_arn: Some(event.context.invoked_function_arn.clone()) };
-        let deadline = instant_of(event.context.deadline);
-        Ok::<Value, lambda_runtime::Error>(handle(app, event.payload, inv, deadline).await)
-    }))
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<Value>| async move {
+            let inv = Invocation {
+                function_arn: Some(event.context.invoked_function_arn.clone()),
+            };
+            let deadline = instant_of(event.context.deadline);
+            Ok::<Value, lambda_runtime::Error>(handle(app, event.payload, inv, deadline).await)
+        },
+    ))
     .await
 }
 
 /// Converts the runtime's deadline (epoch milliseconds) into a tokio instant.
 fn instant_of(deadline_ms: u64) -> Instant {
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
     Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }

@@ -21,5 +21,8 @@ pub fn init_json() {
 
 /// Human-readable logs on stderr for the CLI.
 pub fn init_text() {
-    let _ = tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_writer(std::io::stderr)
+        .try_init();
 }

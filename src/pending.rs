@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum PendingWork {
     /// A Create or replacing Update waiting for its clone to become usable.
-    Respond(PendingRequest),
+    Respond(Box<PendingRequest>),
     /// A cluster whose deletion RDS refused for now (members still deleting).
     Reap { cluster_id: String, since: i64 },
 }

@@ -16,7 +16,10 @@ pub struct PropertyError {
 }
 
 fn err(property: &'static str, rule: impl Into<String>) -> PropertyError {
-    PropertyError { property, rule: rule.into() }
+    PropertyError {
+        property,
+        rule: rule.into(),
+    }
 }
 
 /// What a `Custom::AuroraClone` asks for.
@@ -60,11 +63,14 @@ const KNOWN: &[&str] = &[
 
 impl CloneProperties {
     pub fn parse(props: &Value) -> Result<CloneProperties, PropertyError> {
-        let map = props.as_object().ok_or_else(|| err("ResourceProperties", "must be an object"))?;
+        let map = props
+            .as_object()
+            .ok_or_else(|| err("ResourceProperties", "must be an object"))?;
         for key in map.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
             tracing::warn!(property = %key, "ignoring unknown property");
         }
-        let source = text(map, "SourceClusterId")?.ok_or_else(|| err("SourceClusterId", "is required"))?;
+        let source =
+            text(map, "SourceClusterId")?.ok_or_else(|| err("SourceClusterId", "is required"))?;
         ident::check(&source).map_err(|r| err("SourceClusterId", r))?;
         let cluster_id = text(map, "ClusterId")?;
         if let Some(id) = &cluster_id {
@@ -108,32 +114,54 @@ pub fn boolean(map: &Map<String, Value>, key: &'static str) -> Result<Option<boo
         Some(Value::Bool(b)) => Ok(Some(*b)),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        Some(other) => Err(err(key, format!("must be true or false, got {}", shown(other)))),
+        Some(other) => Err(err(
+            key,
+            format!("must be true or false, got {}", shown(other)),
+        )),
     }
 }
 
 fn instance_class(map: &Map<String, Value>) -> Result<Option<String>, PropertyError> {
-    let Some(class) = text(map, "InstanceClass")? else { return Ok(None) };
+    let Some(class) = text(map, "InstanceClass")? else {
+        return Ok(None);
+    };
     let parts: Vec<&str> = class.split('.').collect();
     let ok = parts.len() == 3
         && parts[0] == "db"
-        && parts[1..].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        && parts[1..].iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
     if ok {
         Ok(Some(class))
     } else {
-        Err(err("InstanceClass", format!("must be a DB instance class such as db.r6g.large, got {class:?}")))
+        Err(err(
+            "InstanceClass",
+            format!("must be a DB instance class such as db.r6g.large, got {class:?}"),
+        ))
     }
 }
 
-fn timestamp(map: &Map<String, Value>, key: &'static str) -> Result<Option<OffsetDateTime>, PropertyError> {
-    let Some(t) = text(map, key)? else { return Ok(None) };
+fn timestamp(
+    map: &Map<String, Value>,
+    key: &'static str,
+) -> Result<Option<OffsetDateTime>, PropertyError> {
+    let Some(t) = text(map, key)? else {
+        return Ok(None);
+    };
     if let Ok(ts) = OffsetDateTime::parse(&t, &Rfc3339) {
         return Ok(Some(ts));
     }
     let date_format = time::macros::format_description!("[year]-[month]-[day]");
     match time::Date::parse(&t, &date_format) {
         Ok(d) => Ok(Some(d.midnight().assume_utc())),
-        Err(_) => Err(err(key, format!("must be an RFC 3339 time (2024-05-01T12:00:00Z) or a date (2024-05-01), got {t:?}"))),
+        Err(_) => Err(err(
+            key,
+            format!(
+                "must be an RFC 3339 time (2024-05-01T12:00:00Z) or a date (2024-05-01), got {t:?}"
+            ),
+        )),
     }
 }
 
@@ -142,17 +170,33 @@ fn list(map: &Map<String, Value>, key: &'static str) -> Result<Vec<String>, Prop
     let items: Vec<Value> = match map.get(key) {
         None | Some(Value::Null) => return Ok(vec![]),
         Some(Value::Array(a)) => a.clone(),
-        Some(Value::String(s)) if s.trim_start().starts_with('[') => serde_json::from_str::<Vec<Value>>(s)
-            .map_err(|e| err(key, format!("must be a JSON list of strings or a comma-separated string: {e}")))?,
+        Some(Value::String(s)) if s.trim_start().starts_with('[') => {
+            serde_json::from_str::<Vec<Value>>(s).map_err(|e| {
+                err(
+                    key,
+                    format!("must be a JSON list of strings or a comma-separated string: {e}"),
+                )
+            })?
+        }
         Some(Value::String(s)) => s.split(',').map(|p| Value::String(p.to_string())).collect(),
-        Some(other) => return Err(err(key, format!("must be a list of strings, got {}", kind(other)))),
+        Some(other) => {
+            return Err(err(
+                key,
+                format!("must be a list of strings, got {}", kind(other)),
+            ))
+        }
     };
     let mut out = Vec::new();
     for item in items {
         match item {
             Value::String(s) if s.trim().is_empty() => {}
             Value::String(s) => out.push(s.trim().to_string()),
-            other => return Err(err(key, format!("must hold only strings, got {}", kind(&other)))),
+            other => {
+                return Err(err(
+                    key,
+                    format!("must hold only strings, got {}", kind(&other)),
+                ))
+            }
         }
     }
     Ok(out)
@@ -162,7 +206,10 @@ fn principals(map: &Map<String, Value>) -> Result<Vec<String>, PropertyError> {
     let arns = list(map, "AccessPrincipalArns")?;
     for arn in &arns {
         if arn == "*" || !arn.starts_with("arn:") || arn.split(':').count() < 6 {
-            return Err(err("AccessPrincipalArns", format!("must hold IAM principal ARNs (no wildcards), got {arn:?}")));
+            return Err(err(
+                "AccessPrincipalArns",
+                format!("must hold IAM principal ARNs (no wildcards), got {arn:?}"),
+            ));
         }
     }
     Ok(arns)
@@ -175,9 +222,14 @@ fn secret_prefix(map: &Map<String, Value>) -> Result<Option<String>, PropertyErr
         None => text(map, "SecretpPrefix")?,
     };
     if let Some(p) = &prefix {
-        let ok = p.len() <= 400 && p.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
+        let ok = p.len() <= 400
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
         if !ok {
-            return Err(err("SecretPrefix", format!("may contain only letters, digits and /_+=.@- , got {p:?}")));
+            return Err(err(
+                "SecretPrefix",
+                format!("may contain only letters, digits and /_+=.@- , got {p:?}"),
+            ));
         }
     }
     Ok(prefix)
@@ -191,10 +243,20 @@ fn tags(map: &Map<String, Value>) -> Result<Tags, PropertyError> {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
-            other => return Err(err("Tags", format!("tag {k:?} must have a string value, got {}", kind(other)))),
+            other => {
+                return Err(err(
+                    "Tags",
+                    format!("tag {k:?} must have a string value, got {}", kind(other)),
+                ))
+            }
         };
         if k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:") {
-            return Err(err("Tags", format!("tag {k:?}: keys 1-128 characters not starting with aws:, values up to 256")));
+            return Err(err(
+                "Tags",
+                format!(
+                    "tag {k:?}: keys 1-128 characters not starting with aws:, values up to 256"
+                ),
+            ));
         }
         out.insert(k.to_string(), v);
         Ok(())
@@ -205,21 +267,34 @@ fn tags(map: &Map<String, Value>) -> Result<Tags, PropertyError> {
         Some(Value::Array(items)) => {
             for item in items {
                 let (Some(Value::String(k)), Some(v)) = (item.get("Key"), item.get("Value")) else {
-                    return Err(err("Tags", "a list of tags must hold {\"Key\": ..., \"Value\": ...} objects"));
+                    return Err(err(
+                        "Tags",
+                        "a list of tags must hold {\"Key\": ..., \"Value\": ...} objects",
+                    ));
                 };
                 add(k, v)?;
             }
         }
-        Some(other) => return Err(err("Tags", format!("must be a map of strings, got {}", kind(other)))),
+        Some(other) => {
+            return Err(err(
+                "Tags",
+                format!("must be a map of strings, got {}", kind(other)),
+            ))
+        }
     }
     Ok(out)
 }
 
 fn service_timeout(map: &Map<String, Value>) -> Result<Option<u32>, PropertyError> {
-    let Some(t) = text(map, "ServiceTimeout")? else { return Ok(None) };
+    let Some(t) = text(map, "ServiceTimeout")? else {
+        return Ok(None);
+    };
     match t.parse::<u32>() {
         Ok(n) if (1..=3600).contains(&n) => Ok(Some(n)),
-        _ => Err(err("ServiceTimeout", format!("must be whole seconds from 1 to 3600, got {t:?}"))),
+        _ => Err(err(
+            "ServiceTimeout",
+            format!("must be whole seconds from 1 to 3600, got {t:?}"),
+        )),
     }
 }
 

@@ -9,7 +9,10 @@ use std::time::Duration;
 use support::world::*;
 
 async fn ready_clone(w: &World) -> (String, serde_json::Value) {
-    let create = w.request("Create", json!({"SourceClusterId": "orders", "Tags": {"team": "qa"}}));
+    let create = w.request(
+        "Create",
+        json!({"SourceClusterId": "orders", "Tags": {"team": "qa"}}),
+    );
     w.deliver(&create).await;
     w.ticks_until_answers(w.answers().len() + 1, 30).await;
     let a = w.answer_for(&create).pop().expect("answered");
@@ -34,12 +37,18 @@ async fn delete_removes_the_clone_without_waiting_for_rds() {
     assert_eq!(a["Status"], "SUCCESS");
     assert_eq!(a["PhysicalResourceId"], arn.as_str());
     assert!(w.rds.count_calls("DeleteDBInstance") >= 1);
-    assert!(w.pending.keys().contains(&format!("reap-{id}")), "RDS refuses the cluster until its instance is gone: reap later");
+    assert!(
+        w.pending.keys().contains(&format!("reap-{id}")),
+        "RDS refuses the cluster until its instance is gone: reap later"
+    );
     assert!(w.follow_ups.enabled());
     for _ in 0..12 {
         w.tick().await;
     }
-    assert!(!w.rds.cluster_ids().contains(&id), "the follow-ups finish the deletion");
+    assert!(
+        !w.rds.cluster_ids().contains(&id),
+        "the follow-ups finish the deletion"
+    );
     assert!(w.pending.keys().is_empty());
     assert!(!w.follow_ups.enabled());
 }
@@ -48,7 +57,11 @@ async fn delete_removes_the_clone_without_waiting_for_rds() {
 #[tokio::test(start_paused = true)]
 async fn delete_of_a_missing_clone_succeeds() {
     let w = World::new();
-    for physical in ["arn:aws:rds:us-east-1:123456789012:cluster:gone-long-ago", "aurora-clone-manager:failed:req-0", "app-Db-1A2B3C"] {
+    for physical in [
+        "arn:aws:rds:us-east-1:123456789012:cluster:gone-long-ago",
+        "aurora-clone-manager:failed:req-0",
+        "app-Db-1A2B3C",
+    ] {
         let d = delete_of(&w, physical);
         w.deliver(&d).await;
         assert_eq!(w.answer_for(&d)[0]["Status"], "SUCCESS", "{physical}");
@@ -59,9 +72,14 @@ async fn delete_of_a_missing_clone_succeeds() {
 async fn delete_never_touches_a_cluster_it_did_not_create() {
     let w = World::new();
     let mut other = Cluster::new("someone-elses", "available");
-    other.tags.insert("aurora-clone-manager:role".into(), "clone".into());
+    other
+        .tags
+        .insert("aurora-clone-manager:role".into(), "clone".into());
     w.rds.put(other);
-    for physical in ["arn:aws:rds:us-east-1:123456789012:cluster:orders", "arn:aws:rds:us-east-1:123456789012:cluster:someone-elses"] {
+    for physical in [
+        "arn:aws:rds:us-east-1:123456789012:cluster:orders",
+        "arn:aws:rds:us-east-1:123456789012:cluster:someone-elses",
+    ] {
         let d = delete_of(&w, physical);
         w.deliver(&d).await;
         assert_eq!(w.answer_for(&d)[0]["Status"], "SUCCESS");
@@ -91,7 +109,12 @@ async fn delete_during_a_pending_create_cancels_it() {
     let create = w.request("Create", json!({"SourceClusterId": "orders"}));
     w.deliver(&create).await;
     w.tick().await;
-    let made: Vec<String> = w.rds.cluster_ids().into_iter().filter(|c| c != "orders").collect();
+    let made: Vec<String> = w
+        .rds
+        .cluster_ids()
+        .into_iter()
+        .filter(|c| c != "orders")
+        .collect();
     assert_eq!(made.len(), 1);
     let d = delete_of(&w, "app-Db-1XYZ7GENERATED");
     w.deliver(&d).await;
@@ -99,16 +122,24 @@ async fn delete_during_a_pending_create_cancels_it() {
     for _ in 0..20 {
         w.tick().await;
     }
-    assert!(!w.rds.cluster_ids().contains(&made[0]), "the pending Create's clone is deleted");
+    assert!(
+        !w.rds.cluster_ids().contains(&made[0]),
+        "the pending Create's clone is deleted"
+    );
     let create_answers = w.answer_for(&create);
-    assert!(create_answers.iter().all(|a| a["Status"] != "SUCCESS"), "{create_answers:?}");
+    assert!(
+        create_answers.iter().all(|a| a["Status"] != "SUCCESS"),
+        "{create_answers:?}"
+    );
     assert!(create_answers.len() <= 1);
 }
 
 /// The Delete arrives between the Create's recording and its restore: the restore is skipped.
 #[tokio::test(start_paused = true)]
 async fn delete_racing_the_first_invocation_leaves_nothing() {
-    let w = World::with_rds(aurora_clone_manager::fakes::FakeRds::with_latency(Duration::from_secs(2)));
+    let w = World::with_rds(aurora_clone_manager::fakes::FakeRds::with_latency(
+        Duration::from_secs(2),
+    ));
     let create = w.request("Create", json!({"SourceClusterId": "orders"}));
     let d = delete_of(&w, "app-Db-GENERATED");
     let delete_later = async {
@@ -119,6 +150,13 @@ async fn delete_racing_the_first_invocation_leaves_nothing() {
     for _ in 0..20 {
         w.tick().await;
     }
-    assert_eq!(w.rds.cluster_ids(), vec!["orders".to_string()], "nothing left behind");
-    assert!(w.answer_for(&create).iter().all(|a| a["Status"] != "SUCCESS"));
+    assert_eq!(
+        w.rds.cluster_ids(),
+        vec!["orders".to_string()],
+        "nothing left behind"
+    );
+    assert!(w
+        .answer_for(&create)
+        .iter()
+        .all(|a| a["Status"] != "SUCCESS"));
 }

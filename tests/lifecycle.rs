@@ -14,11 +14,17 @@ async fn create_answers_success_only_when_the_clone_is_usable() {
     let w = World::new();
     let create = w.request("Create", json!({"SourceClusterId": "orders"}));
     w.deliver(&create).await;
-    assert!(w.answers().is_empty(), "no answer while the clone is creating");
+    assert!(
+        w.answers().is_empty(),
+        "no answer while the clone is creating"
+    );
     assert!(w.follow_ups.enabled());
     assert_eq!(w.follow_ups.target().as_deref(), Some(FUNCTION_ARN));
     let ticks = w.ticks_until_answers(1, 60).await;
-    assert!((8..=11).contains(&ticks), "answered after {ticks} ticks; the clone takes 10 minutes");
+    assert!(
+        (8..=11).contains(&ticks),
+        "answered after {ticks} ticks; the clone takes 10 minutes"
+    );
     let answers = w.answer_for(&create);
     assert_eq!(answers.len(), 1);
     let a = &answers[0];
@@ -29,7 +35,10 @@ async fn create_answers_success_only_when_the_clone_is_usable() {
     assert_eq!(a["Data"]["SourceClusterId"], "orders");
     assert_eq!(a["Data"]["InstanceId"], format!("{id}-writer"));
     w.tick().await;
-    assert!(!w.follow_ups.enabled(), "follow-ups stop when nothing is pending");
+    assert!(
+        !w.follow_ups.enabled(),
+        "follow-ups stop when nothing is pending"
+    );
     for _ in 0..5 {
         w.tick().await;
     }
@@ -39,13 +48,19 @@ async fn create_answers_success_only_when_the_clone_is_usable() {
 /// Defect 3: SUCCESS came before the clone was usable.
 #[tokio::test(start_paused = true)]
 async fn success_waits_for_the_writer_instance_too() {
-    let w = World::with_rds(FakeRds::with_delays(Duration::from_secs(60), Duration::from_secs(1200)));
+    let w = World::with_rds(FakeRds::with_delays(
+        Duration::from_secs(60),
+        Duration::from_secs(1200),
+    ));
     let create = w.request("Create", json!({"SourceClusterId": "orders"}));
     w.deliver(&create).await;
     for _ in 0..15 {
         w.tick().await;
     }
-    assert!(w.answers().is_empty(), "cluster available but writer still creating: no answer yet");
+    assert!(
+        w.answers().is_empty(),
+        "cluster available but writer still creating: no answer yet"
+    );
     w.ticks_until_answers(1, 10).await;
     assert_eq!(w.answers()[0]["Status"], "SUCCESS");
 }
@@ -79,31 +94,59 @@ async fn concurrent_duplicates_make_one_clone() {
 #[tokio::test(start_paused = true)]
 async fn a_terminal_state_fails_at_once_and_removes_the_clone() {
     let w = World::new();
-    let create = w.request("Create", json!({"SourceClusterId": "orders", "ClusterId": "doomed"}));
+    let create = w.request(
+        "Create",
+        json!({"SourceClusterId": "orders", "ClusterId": "doomed"}),
+    );
     w.deliver(&create).await;
     w.rds.stick("doomed", "incompatible-network");
     w.tick().await;
     let a = &w.answer_for(&create)[0];
     assert_eq!(a["Status"], "FAILED");
-    assert!(a["Reason"].as_str().unwrap().contains("incompatible-network"));
-    assert_eq!(a["PhysicalResourceId"], format!("aurora-clone-manager:failed:{}", create.request_id));
-    assert!(w.rds.count_calls("DeleteDBCluster") >= 1, "the failed clone is removed");
+    assert!(a["Reason"]
+        .as_str()
+        .unwrap()
+        .contains("incompatible-network"));
+    assert_eq!(
+        a["PhysicalResourceId"],
+        format!("aurora-clone-manager:failed:{}", create.request_id)
+    );
+    assert!(
+        w.rds.count_calls("DeleteDBCluster") >= 1,
+        "the failed clone is removed"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_deadline_fails_the_request_and_stops_follow_ups() {
-    let w = World::with_rds(FakeRds::with_delays(Duration::from_secs(7200), Duration::from_secs(480)));
-    let create = w.request("Create", json!({"SourceClusterId": "orders", "ServiceTimeout": "900"}));
+    let w = World::with_rds(FakeRds::with_delays(
+        Duration::from_secs(7200),
+        Duration::from_secs(480),
+    ));
+    let create = w.request(
+        "Create",
+        json!({"SourceClusterId": "orders", "ServiceTimeout": "900"}),
+    );
     w.deliver(&create).await;
     let ticks = w.ticks_until_answers(1, 120).await;
-    assert!(ticks <= 14, "answered after {ticks} minutes, ServiceTimeout was 15");
+    assert!(
+        ticks <= 14,
+        "answered after {ticks} minutes, ServiceTimeout was 15"
+    );
     let a = &w.answer_for(&create)[0];
     assert_eq!(a["Status"], "FAILED");
     let reason = a["Reason"].as_str().unwrap();
-    assert!(reason.contains("timed out") && reason.contains("creating"), "{reason}");
+    assert!(
+        reason.contains("timed out") && reason.contains("creating"),
+        "{reason}"
+    );
     w.tick().await;
     assert!(!w.follow_ups.enabled());
-    assert!(w.pending.keys().iter().all(|k| k.starts_with("reap-")), "no request pending: {:?}", w.pending.keys());
+    assert!(
+        w.pending.keys().iter().all(|k| k.starts_with("reap-")),
+        "no request pending: {:?}",
+        w.pending.keys()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -111,7 +154,8 @@ async fn the_lambda_deadline_hands_off_to_follow_ups() {
     let w = World::new();
     let create = w.request("Create", json!({"SourceClusterId": "orders"}));
     // Ten seconds is the hand-off margin: nothing can run, nothing is recorded, so it answers.
-    w.deliver_with_deadline(&create, Duration::from_secs(10)).await;
+    w.deliver_with_deadline(&create, Duration::from_secs(10))
+        .await;
     let a = &w.answer_for(&create);
     assert_eq!(a.len(), 1);
     assert!(a[0]["Reason"].as_str().unwrap().contains("deadline"));
@@ -119,7 +163,9 @@ async fn the_lambda_deadline_hands_off_to_follow_ups() {
     // Slow AWS calls: the invocation records the request, runs out of time, and hands off.
     let slow = World::with_rds(FakeRds::with_latency(Duration::from_secs(4)));
     let create = slow.request("Create", json!({"SourceClusterId": "orders"}));
-    let out = slow.deliver_with_deadline(&create, Duration::from_secs(20)).await;
+    let out = slow
+        .deliver_with_deadline(&create, Duration::from_secs(20))
+        .await;
     assert_eq!(out["handed_off"], true, "{out}");
     assert!(slow.answers().is_empty());
     assert!(slow.follow_ups.enabled());
@@ -141,13 +187,20 @@ async fn a_panic_answers_failed_once() {
     for _ in 0..15 {
         w.tick().await;
     }
-    assert_eq!(w.answer_for(&create).len(), 1, "the follow-ups do not answer again");
+    assert_eq!(
+        w.answer_for(&create).len(),
+        1,
+        "the follow-ups do not answer again"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn bad_properties_fail_with_the_property_named() {
     let w = World::new();
-    let create = w.request("Create", json!({"SourceClusterId": "orders", "CopyOk": "nope"}));
+    let create = w.request(
+        "Create",
+        json!({"SourceClusterId": "orders", "CopyOk": "nope"}),
+    );
     w.deliver(&create).await;
     let a = &w.answer_for(&create)[0];
     assert_eq!(a["Status"], "FAILED");
@@ -158,31 +211,73 @@ async fn bad_properties_fail_with_the_property_named() {
 #[tokio::test(start_paused = true)]
 async fn a_bad_configuration_still_answers_every_request() {
     let w = World::new();
-    let bad = aurora_clone_manager::config::Settings::from_map(&[("STACK_NAME".to_string(), "a b".to_string())].into_iter().collect());
-    let app = aurora_clone_manager::lambda::App { manager: Err(bad.unwrap_err()), responder: w.responder.clone() };
+    let bad = aurora_clone_manager::config::Settings::from_map(
+        &[("STACK_NAME".to_string(), "a b".to_string())]
+            .into_iter()
+            .collect(),
+    );
+    let app = aurora_clone_manager::lambda::App {
+        manager: Err(bad.unwrap_err()),
+        responder: w.responder.clone(),
+    };
     for kind in ["Create", "Update", "Delete"] {
         let r = w.request(kind, json!({"SourceClusterId": "orders"}));
-        aurora_clone_manager::lambda::handle_request(&app, r, World::invocation(), tokio::time::Instant::now() + Duration::from_secs(60)).await;
+        aurora_clone_manager::lambda::handle_request(
+            &app,
+            r,
+            World::invocation(),
+            tokio::time::Instant::now() + Duration::from_secs(60),
+        )
+        .await;
     }
     let answers = w.answers();
     assert_eq!(answers.len(), 3);
-    assert!(answers.iter().all(|a| a["Status"] == "FAILED" && a["Reason"].as_str().unwrap().contains("STACK_NAME")));
+    assert!(answers
+        .iter()
+        .all(|a| a["Status"] == "FAILED" && a["Reason"].as_str().unwrap().contains("STACK_NAME")));
 }
 
 #[tokio::test(start_paused = true)]
 async fn aws_errors_fail_clearly_and_throttling_retries() {
     let w = World::new();
-    w.rds.fail_next("DescribeDBClusters", "ThrottlingException");
+    w.rds
+        .fail_next("RestoreDBClusterToPointInTime", "ThrottlingException");
     let create = w.request("Create", json!({"SourceClusterId": "orders"}));
     w.deliver(&create).await;
-    assert!(w.answers().is_empty(), "throttling is retried on the next follow-up");
+    assert!(
+        w.answers().is_empty(),
+        "throttling is retried on the next follow-up"
+    );
     w.ticks_until_answers(1, 30).await;
     assert_eq!(w.answer_for(&create)[0]["Status"], "SUCCESS");
 
     let create = w.request("Create", json!({"SourceClusterId": "orders"}));
-    w.rds.fail_next("RestoreDBClusterToPointInTime", "DBClusterQuotaExceededFault");
+    w.rds.fail_next(
+        "RestoreDBClusterToPointInTime",
+        "DBClusterQuotaExceededFault",
+    );
     w.deliver(&create).await;
     let a = &w.answer_for(&create)[0];
     assert_eq!(a["Status"], "FAILED");
-    assert!(a["Reason"].as_str().unwrap().contains("DBClusterQuotaExceededFault"));
+    assert!(a["Reason"]
+        .as_str()
+        .unwrap()
+        .contains("DBClusterQuotaExceededFault"));
+}
+
+/// Lambda delivers at least once: the same Create arriving after it was answered (minutes
+/// later, so a generated identifier would differ) neither clones again nor answers again.
+#[tokio::test(start_paused = true)]
+async fn redelivery_after_the_answer_changes_nothing() {
+    let w = World::new();
+    let create = w.request("Create", json!({"SourceClusterId": "orders"}));
+    w.deliver(&create).await;
+    w.ticks_until_answers(1, 30).await;
+    tokio::time::sleep(Duration::from_secs(300)).await;
+    w.deliver(&create).await;
+    for _ in 0..3 {
+        w.tick().await;
+    }
+    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 1);
+    assert_eq!(w.answer_for(&create).len(), 1);
 }

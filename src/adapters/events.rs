@@ -18,7 +18,10 @@ pub struct RuleFollowUps {
 
 impl RuleFollowUps {
     pub fn new(client: Client, rule: impl Into<String>) -> RuleFollowUps {
-        RuleFollowUps { client, rule: rule.into() }
+        RuleFollowUps {
+            client,
+            rule: rule.into(),
+        }
     }
 }
 
@@ -40,10 +43,21 @@ impl FollowUps for RuleFollowUps {
             .input(FOLLOW_UP_INPUT)
             .build()
             .map_err(|e| AwsError::new("PutTargets", "Build", e.to_string()))?;
-        let out = self.client.put_targets().rule(&self.rule).targets(target).send().await.map_err(|e| aws_error("PutTargets", e))?;
+        let out = self
+            .client
+            .put_targets()
+            .rule(&self.rule)
+            .targets(target)
+            .send()
+            .await
+            .map_err(|e| aws_error("PutTargets", e))?;
         match out.failed_entry_count() {
             0 => Ok(()),
-            n => Err(AwsError::new("PutTargets", "FailedEntries", format!("{n} targets not added"))),
+            n => Err(AwsError::new(
+                "PutTargets",
+                "FailedEntries",
+                format!("{n} targets not added"),
+            )),
         }
     }
 
@@ -52,7 +66,11 @@ impl FollowUps for RuleFollowUps {
             Ok(_) => Ok(()),
             Err(e) => {
                 let e = aws_error("DisableRule", e);
-                if e.is_not_found() { Ok(()) } else { Err(e) }
+                if e.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
             }
         }
     }

@@ -21,8 +21,15 @@ impl HttpResponder {
     }
 
     pub fn with_retries(attempts: u32, first_backoff: Duration) -> HttpResponder {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap_or_default();
-        HttpResponder { client, attempts: attempts.max(1), first_backoff }
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap_or_default();
+        HttpResponder {
+            client,
+            attempts: attempts.max(1),
+            first_backoff,
+        }
     }
 
     async fn put_once(&self, url: &str, bytes: &[u8]) -> std::result::Result<(), String> {
@@ -67,6 +74,9 @@ impl Responder for HttpResponder {
                 backoff *= 2;
             }
         }
-        Err(Error::Response(format!("gave up after {} attempts: {last}", self.attempts)))
+        Err(Error::Response(format!(
+            "gave up after {} attempts: {last}",
+            self.attempts
+        )))
     }
 }

@@ -43,7 +43,9 @@ impl Clients {
 
     /// Loads the configuration from the environment, as the Lambda and the CLI run.
     pub async fn from_env() -> Clients {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
         Clients::new(&conf)
     }
 }

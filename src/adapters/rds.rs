@@ -20,7 +20,9 @@ impl SdkRds {
 }
 
 fn to_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }
 
 fn to_time(t: Option<&aws_smithy_types::DateTime>) -> Option<OffsetDateTime> {
@@ -40,11 +42,29 @@ pub fn to_cluster(c: &DbCluster) -> Option<Cluster> {
         members: c
             .db_cluster_members()
             .iter()
-            .filter_map(|m| Some(Member { instance_id: m.db_instance_identifier()?.to_string(), writer: m.is_cluster_writer().unwrap_or(false) }))
+            .filter_map(|m| {
+                Some(Member {
+                    instance_id: m.db_instance_identifier()?.to_string(),
+                    writer: m.is_cluster_writer().unwrap_or(false),
+                })
+            })
             .collect(),
         subnet_group: c.db_subnet_group().map(str::to_string),
-        security_groups: c.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id().map(str::to_string)).collect(),
-        tags: c.tag_list().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect(),
+        security_groups: c
+            .vpc_security_groups()
+            .iter()
+            .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
+            .collect(),
+        tags: c
+            .tag_list()
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect(),
         clone_group_id: c.clone_group_id().map(str::to_string),
         created: to_time(c.cluster_create_time()),
         master_username: c.master_username().map(str::to_string),
@@ -65,7 +85,12 @@ fn to_instance(i: &DbInstance) -> Option<Instance> {
 #[async_trait]
 impl Rds for SdkRds {
     async fn clusters(&self) -> Result<Vec<Cluster>, AwsError> {
-        let mut pages = self.client.describe_db_clusters().max_records(100).into_paginator().send();
+        let mut pages = self
+            .client
+            .describe_db_clusters()
+            .max_records(100)
+            .into_paginator()
+            .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| aws_error("DescribeDBClusters", e))?;
@@ -75,18 +100,40 @@ impl Rds for SdkRds {
     }
 
     async fn cluster(&self, id: &str) -> Result<Option<Cluster>, AwsError> {
-        match self.client.describe_db_clusters().db_cluster_identifier(id).send().await {
-            Ok(out) => Ok(out.db_clusters().iter().filter_map(to_cluster).find(|c| c.id == id)),
+        match self
+            .client
+            .describe_db_clusters()
+            .db_cluster_identifier(id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .db_clusters()
+                .iter()
+                .filter_map(to_cluster)
+                .find(|c| c.id == id)),
             Err(e) => {
                 let e = aws_error("DescribeDBClusters", e);
-                if e.is_not_found() { Ok(None) } else { Err(e) }
+                if e.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
             }
         }
     }
 
     async fn instances(&self, cluster_id: &str) -> Result<Vec<Instance>, AwsError> {
-        let filter = Filter::builder().name("db-cluster-id").values(cluster_id).build();
-        let mut pages = self.client.describe_db_instances().filters(filter).into_paginator().send();
+        let filter = Filter::builder()
+            .name("db-cluster-id")
+            .values(cluster_id)
+            .build();
+        let mut pages = self
+            .client
+            .describe_db_instances()
+            .filters(filter)
+            .into_paginator()
+            .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| aws_error("DescribeDBInstances", e))?;
@@ -114,9 +161,13 @@ impl Rds for SdkRds {
             .send()
             .await
             .map_err(|e| aws_error("RestoreDBClusterToPointInTime", e))?;
-        out.db_cluster()
-            .and_then(to_cluster)
-            .ok_or_else(|| AwsError::new("RestoreDBClusterToPointInTime", "EmptyResponse", "no cluster in the response"))
+        out.db_cluster().and_then(to_cluster).ok_or_else(|| {
+            AwsError::new(
+                "RestoreDBClusterToPointInTime",
+                "EmptyResponse",
+                "no cluster in the response",
+            )
+        })
     }
 
     async fn create_instance(&self, r: &InstanceRequest) -> Result<(), AwsError> {
@@ -134,12 +185,27 @@ impl Rds for SdkRds {
     }
 
     async fn delete_instance(&self, id: &str) -> Result<Deletion, AwsError> {
-        let out = self.client.delete_db_instance().db_instance_identifier(id).skip_final_snapshot(true).send().await;
-        deletion(out.map(|_| ()).map_err(|e| aws_error("DeleteDBInstance", e)))
+        let out = self
+            .client
+            .delete_db_instance()
+            .db_instance_identifier(id)
+            .skip_final_snapshot(true)
+            .send()
+            .await;
+        deletion(
+            out.map(|_| ())
+                .map_err(|e| aws_error("DeleteDBInstance", e)),
+        )
     }
 
     async fn delete_cluster(&self, id: &str) -> Result<Deletion, AwsError> {
-        let out = self.client.delete_db_cluster().db_cluster_identifier(id).skip_final_snapshot(true).send().await;
+        let out = self
+            .client
+            .delete_db_cluster()
+            .db_cluster_identifier(id)
+            .skip_final_snapshot(true)
+            .send()
+            .await;
         deletion(out.map(|_| ()).map_err(|e| aws_error("DeleteDBCluster", e)))
     }
 
@@ -171,7 +237,12 @@ fn deletion(result: Result<(), AwsError>) -> Result<Deletion, AwsError> {
     match result {
         Ok(()) => Ok(Deletion::Started),
         Err(e) if e.is_not_found() => Ok(Deletion::AlreadyGone),
-        Err(e) if e.code.starts_with("InvalidDBClusterState") || e.code.starts_with("InvalidDBInstanceState") => Ok(Deletion::NotYet),
+        Err(e)
+            if e.code.starts_with("InvalidDBClusterState")
+                || e.code.starts_with("InvalidDBInstanceState") =>
+        {
+            Ok(Deletion::NotYet)
+        }
         Err(e) => Err(e),
     }
 }

@@ -17,11 +17,23 @@ pub struct SsmPending {
 
 impl SsmPending {
     pub fn new(client: Client, path: impl Into<String>) -> SsmPending {
-        SsmPending { client, path: path.into() }
+        SsmPending {
+            client,
+            path: path.into(),
+        }
     }
 
     fn name(&self, key: &str) -> String {
-        let safe: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' }).collect();
+        let safe: String = key
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         format!("{}{safe}", self.path)
     }
 }
@@ -48,31 +60,58 @@ impl PendingStore for SsmPending {
             Ok(_) => Ok(Added::New),
             Err(e) => {
                 let e = aws_error("PutParameter", e);
-                if e.is_code("ParameterAlreadyExists") { Ok(Added::Exists) } else { Err(e.into()) }
+                if e.is_code("ParameterAlreadyExists") {
+                    Ok(Added::Exists)
+                } else {
+                    Err(e.into())
+                }
             }
         }
     }
 
     async fn get(&self, key: &str) -> Result<Option<PendingWork>> {
-        match self.client.get_parameter().name(self.name(key)).with_decryption(true).send().await {
+        match self
+            .client
+            .get_parameter()
+            .name(self.name(key))
+            .with_decryption(true)
+            .send()
+            .await
+        {
             Ok(out) => decode(out.parameter().and_then(|p| p.value())).map(Some),
             Err(e) => {
                 let e = aws_error("GetParameter", e);
-                if e.is_not_found() { Ok(None) } else { Err(e.into()) }
+                if e.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(e.into())
+                }
             }
         }
     }
 
     async fn list(&self) -> Result<Vec<(String, PendingWork)>> {
-        let mut pages = self.client.get_parameters_by_path().path(&self.path).with_decryption(true).into_paginator().send();
+        let mut pages = self
+            .client
+            .get_parameters_by_path()
+            .path(&self.path)
+            .with_decryption(true)
+            .into_paginator()
+            .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| aws_error("GetParametersByPath", e))?;
             for p in page.parameters() {
-                let key = p.name().unwrap_or_default().trim_start_matches(&self.path).to_string();
+                let key = p
+                    .name()
+                    .unwrap_or_default()
+                    .trim_start_matches(&self.path)
+                    .to_string();
                 match decode(p.value()) {
                     Ok(work) => out.push((key, work)),
-                    Err(e) => tracing::error!(%key, error = %e, "skipping unreadable pending record"),
+                    Err(e) => {
+                        tracing::error!(%key, error = %e, "skipping unreadable pending record")
+                    }
                 }
             }
         }
@@ -80,11 +119,21 @@ impl PendingStore for SsmPending {
     }
 
     async fn take(&self, key: &str) -> Result<bool> {
-        match self.client.delete_parameter().name(self.name(key)).send().await {
+        match self
+            .client
+            .delete_parameter()
+            .name(self.name(key))
+            .send()
+            .await
+        {
             Ok(_) => Ok(true),
             Err(e) => {
                 let e = aws_error("DeleteParameter", e);
-                if e.is_not_found() { Ok(false) } else { Err(e.into()) }
+                if e.is_not_found() {
+                    Ok(false)
+                } else {
+                    Err(e.into())
+                }
             }
         }
     }
@@ -99,16 +148,31 @@ pub struct SsmLocks {
 
 impl SsmLocks {
     pub fn new(client: Client, path: impl Into<String>) -> SsmLocks {
-        SsmLocks { client, path: path.into() }
+        SsmLocks {
+            client,
+            path: path.into(),
+        }
     }
 
     async fn create(&self, name: &str, expiry: i64) -> Result<bool> {
-        let out = self.client.put_parameter().name(name).value(expiry.to_string()).r#type(ParameterType::String).overwrite(false).send().await;
+        let out = self
+            .client
+            .put_parameter()
+            .name(name)
+            .value(expiry.to_string())
+            .r#type(ParameterType::String)
+            .overwrite(false)
+            .send()
+            .await;
         match out {
             Ok(_) => Ok(true),
             Err(e) => {
                 let e = aws_error("PutParameter", e);
-                if e.is_code("ParameterAlreadyExists") { Ok(false) } else { Err(e.into()) }
+                if e.is_code("ParameterAlreadyExists") {
+                    Ok(false)
+                } else {
+                    Err(e.into())
+                }
             }
         }
     }
@@ -122,7 +186,11 @@ impl crate::ports::Locks for SsmLocks {
             return Ok(true);
         }
         let held_until = match self.client.get_parameter().name(&full).send().await {
-            Ok(out) => out.parameter().and_then(|p| p.value()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0),
+            Ok(out) => out
+                .parameter()
+                .and_then(|p| p.value())
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0),
             Err(_) => return Ok(false),
         };
         if held_until >= now {
@@ -139,7 +207,11 @@ impl crate::ports::Locks for SsmLocks {
             Ok(_) => Ok(()),
             Err(e) => {
                 let e = aws_error("DeleteParameter", e);
-                if e.is_not_found() { Ok(()) } else { Err(e.into()) }
+                if e.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(e.into())
+                }
             }
         }
     }

@@ -72,11 +72,16 @@ pub enum PhysicalId {
 
 impl PhysicalId {
     pub fn parse(id: Option<&str>) -> PhysicalId {
-        let Some(id) = id else { return PhysicalId::Foreign };
+        let Some(id) = id else {
+            return PhysicalId::Foreign;
+        };
         if let Some(request) = id.strip_prefix(FAILED_ID_PREFIX) {
             return PhysicalId::Failed(request.to_string());
         }
-        match id.strip_prefix("arn:").map(|rest| rest.split(':').collect::<Vec<_>>()) {
+        match id
+            .strip_prefix("arn:")
+            .map(|rest| rest.split(':').collect::<Vec<_>>())
+        {
             Some(parts) if parts.len() == 6 && parts[1] == "rds" && parts[4] == "cluster" => {
                 PhysicalId::Cluster(parts[5].to_string())
             }
@@ -96,10 +101,22 @@ mod tests {
     #[test]
     fn physical_ids() {
         let arn = "arn:aws:rds:eu-west-1:123456789012:cluster:orders-clone";
-        assert_eq!(PhysicalId::parse(Some(arn)), PhysicalId::Cluster("orders-clone".into()));
-        assert_eq!(PhysicalId::parse(Some(&PhysicalId::failed("r1"))), PhysicalId::Failed("r1".into()));
-        assert_eq!(PhysicalId::parse(Some("mystack-Clone-1XYZ")), PhysicalId::Foreign);
-        assert_eq!(PhysicalId::parse(Some("arn:aws:rds:eu-west-1:1:db:orders")), PhysicalId::Foreign);
+        assert_eq!(
+            PhysicalId::parse(Some(arn)),
+            PhysicalId::Cluster("orders-clone".into())
+        );
+        assert_eq!(
+            PhysicalId::parse(Some(&PhysicalId::failed("r1"))),
+            PhysicalId::Failed("r1".into())
+        );
+        assert_eq!(
+            PhysicalId::parse(Some("mystack-Clone-1XYZ")),
+            PhysicalId::Foreign
+        );
+        assert_eq!(
+            PhysicalId::parse(Some("arn:aws:rds:eu-west-1:1:db:orders")),
+            PhysicalId::Foreign
+        );
     }
 
     #[test]

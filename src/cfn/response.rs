@@ -26,11 +26,21 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn success(physical_id: impl Into<String>, data: BTreeMap<String, String>) -> Outcome {
-        Outcome { status: Status::Success, reason: String::new(), physical_id: physical_id.into(), data }
+        Outcome {
+            status: Status::Success,
+            reason: String::new(),
+            physical_id: physical_id.into(),
+            data,
+        }
     }
 
     pub fn failed(physical_id: impl Into<String>, reason: impl Into<String>) -> Outcome {
-        Outcome { status: Status::Failed, reason: reason.into(), physical_id: physical_id.into(), data: BTreeMap::new() }
+        Outcome {
+            status: Status::Failed,
+            reason: reason.into(),
+            physical_id: physical_id.into(),
+            data: BTreeMap::new(),
+        }
     }
 }
 
@@ -132,7 +142,11 @@ mod tests {
             assert!(bytes.len() <= MAX_BODY_BYTES, "{unit}: {}", bytes.len());
             let v: Value = serde_json::from_slice(&bytes).unwrap();
             assert!(v["Reason"].as_str().unwrap().ends_with("[truncated]"));
-            assert!(bytes.len() > 3000, "{unit}: cut far too much: {}", bytes.len());
+            assert!(
+                bytes.len() > 3000,
+                "{unit}: cut far too much: {}",
+                bytes.len()
+            );
         }
     }
 

@@ -20,7 +20,10 @@ pub fn check(id: &str) -> Result<(), String> {
     } else {
         return Ok(());
     };
-    Err(format!("{rule} (RDS identifier rules), got {id:?} ({} characters)", id.len()))
+    Err(format!(
+        "{rule} (RDS identifier rules), got {id:?} ({} characters)",
+        id.len()
+    ))
 }
 
 /// `<prefix>-<suffix>` within 63 characters: the prefix is cut, never the suffix, and the result
@@ -87,12 +90,21 @@ mod tests {
     #[test]
     fn generated_ids_are_valid_for_any_source() {
         let at = datetime!(2026-11-22 03:04:05 UTC);
-        for source in ["orders", &"a".repeat(63), "x-y-z-", "Orders-Prod", &format!("{}-b", "a".repeat(42))] {
+        for source in [
+            "orders",
+            &"a".repeat(63),
+            "x-y-z-",
+            "Orders-Prod",
+            &format!("{}-b", "a".repeat(42)),
+        ] {
             let id = generated_clone_id(source, at, "req-1");
             assert!(check(&id).is_ok(), "{id}");
             assert!(check(&writer_instance_id(&id)).is_ok());
             assert!(id.contains("20261122030405-"));
         }
-        assert_ne!(generated_clone_id("o", at, "r1"), generated_clone_id("o", at, "r2"));
+        assert_ne!(
+            generated_clone_id("o", at, "r1"),
+            generated_clone_id("o", at, "r2")
+        );
     }
 }

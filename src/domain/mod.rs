@@ -46,7 +46,10 @@ impl Cluster {
     }
 
     pub fn writer(&self) -> Option<&str> {
-        self.members.iter().find(|m| m.writer).map(|m| m.instance_id.as_str())
+        self.members
+            .iter()
+            .find(|m| m.writer)
+            .map(|m| m.instance_id.as_str())
     }
 
     pub fn ownership(&self) -> Option<Ownership> {
@@ -108,10 +111,22 @@ pub fn is_terminal(status: &str) -> bool {
 
 /// Instance states that will not become available without an operator.
 pub fn is_instance_terminal(status: &str) -> bool {
-    matches!(status, "failed" | "incompatible-network" | "incompatible-parameters" | "incompatible-restore" | "inaccessible-encryption-credentials" | "restore-error" | "storage-full")
+    matches!(
+        status,
+        "failed"
+            | "incompatible-network"
+            | "incompatible-parameters"
+            | "incompatible-restore"
+            | "inaccessible-encryption-credentials"
+            | "restore-error"
+            | "storage-full"
+    )
 }
 
 /// States in which a cluster can be cloned: it must be running and have its storage reachable.
 pub fn is_cloneable(status: &str) -> bool {
-    matches!(status, "available" | "backing-up" | "modifying" | "upgrading" | "maintenance")
+    matches!(
+        status,
+        "available" | "backing-up" | "modifying" | "upgrading" | "maintenance"
+    )
 }

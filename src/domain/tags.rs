@@ -66,7 +66,11 @@ impl Ownership {
     pub fn write(&self, tags: &mut Tags) {
         tags.insert(MANAGED_BY.into(), self.managed_by.clone());
         tags.insert(ROLE.into(), self.role.as_str().into());
-        for (k, v) in [(STACK_ID, &self.stack_id), (LOGICAL_ID, &self.logical_id), (REQUEST_ID, &self.request_id)] {
+        for (k, v) in [
+            (STACK_ID, &self.stack_id),
+            (LOGICAL_ID, &self.logical_id),
+            (REQUEST_ID, &self.request_id),
+        ] {
             if let Some(v) = v {
                 tags.insert(k.into(), v.clone());
             }
@@ -111,11 +115,18 @@ impl Lineage {
 
 /// RFC 3339 in UTC, whole seconds: the one time format in tags, Data and events.
 pub fn format_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t);
-    t.format(&Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+    let t = t
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(t);
+    t.format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 /// The user's tags, less any that would impersonate this tool's own.
 pub fn user_tags(tags: &Tags) -> Tags {
-    tags.iter().filter(|(k, _)| !k.starts_with(PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect()
+    tags.iter()
+        .filter(|(k, _)| !k.starts_with(PREFIX))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }

@@ -39,7 +39,12 @@ impl Volume {
     }
 
     /// Can host a new clone now, with data no older than `since`.
-    pub fn is_eligible(&self, policy: &Policy, now: OffsetDateTime, since: Option<OffsetDateTime>) -> bool {
+    pub fn is_eligible(
+        &self,
+        policy: &Policy,
+        now: OffsetDateTime,
+        since: Option<OffsetDateTime>,
+    ) -> bool {
         let fresh = match self.role {
             VolumeRole::Root => true,
             VolumeRole::Copy => {
@@ -67,20 +72,34 @@ pub struct Pool {
 }
 
 /// Builds the pool of `root_id` from every observed cluster. `None` when the root is not there.
-pub fn observe_pool(root_id: &str, clusters: &[Cluster], policy: &Policy, slots: u32) -> Option<Pool> {
+pub fn observe_pool(
+    root_id: &str,
+    clusters: &[Cluster],
+    policy: &Policy,
+    slots: u32,
+) -> Option<Pool> {
     let root = clusters.iter().find(|c| c.id == root_id)?;
     let mut copies: Vec<Volume> = clusters
         .iter()
         .filter(|c| is_pool_copy_of(c, root_id, &policy.manager))
         .map(|c| volume(c, VolumeRole::Copy, clusters, slots))
         .collect();
-    copies.sort_by(|a, b| b.data_timestamp.cmp(&a.data_timestamp).then(a.cluster_id.cmp(&b.cluster_id)));
-    Some(Pool { root: volume(root, VolumeRole::Root, clusters, slots), copies })
+    copies.sort_by(|a, b| {
+        b.data_timestamp
+            .cmp(&a.data_timestamp)
+            .then(a.cluster_id.cmp(&b.cluster_id))
+    });
+    Some(Pool {
+        root: volume(root, VolumeRole::Root, clusters, slots),
+        copies,
+    })
 }
 
 /// A full copy of `root_id` that this manager made for its pool.
 pub fn is_pool_copy_of(c: &Cluster, root_id: &str, manager: &str) -> bool {
-    let owned = c.ownership().is_some_and(|o| o.role == Role::Copy && o.managed_by == manager);
+    let owned = c
+        .ownership()
+        .is_some_and(|o| o.role == Role::Copy && o.managed_by == manager);
     owned && c.lineage().is_some_and(|l| l.root == root_id)
 }
 
@@ -105,7 +124,9 @@ fn volume(c: &Cluster, role: VolumeRole, all: &[Cluster], slots: u32) -> Volume 
 /// (Defect 7: the original counted only its own tags, in two states.)
 pub fn clones_on(volume: &Cluster, all: &[Cluster]) -> BTreeSet<String> {
     let by_group = all.iter().filter(|c| {
-        c.id != volume.id && volume.clone_group_id.is_some() && c.clone_group_id == volume.clone_group_id
+        c.id != volume.id
+            && volume.clone_group_id.is_some()
+            && c.clone_group_id == volume.clone_group_id
     });
     let by_tags = all.iter().filter(|c| {
         c.id != volume.id
@@ -124,18 +145,37 @@ pub struct Placement {
 
 /// The root first (its clones are cheapest: billed for changed pages while the root lives, and
 /// the root lives longest), then eligible copies newest first.
-pub fn place(pool: &Pool, policy: &Policy, now: OffsetDateTime, since: Option<OffsetDateTime>) -> Option<Placement> {
+pub fn place(
+    pool: &Pool,
+    policy: &Policy,
+    now: OffsetDateTime,
+    since: Option<OffsetDateTime>,
+) -> Option<Placement> {
     std::iter::once(&pool.root)
         .chain(pool.copies.iter())
         .find(|v| v.is_eligible(policy, now, since))
-        .map(|v| Placement { volume_id: v.cluster_id.clone(), role: v.role })
+        .map(|v| Placement {
+            volume_id: v.cluster_id.clone(),
+            role: v.role,
+        })
 }
 
 /// A copy still being made that will be eligible for this request once usable.
-pub fn copy_in_progress<'a>(pool: &'a Pool, policy: &Policy, now: OffsetDateTime, since: Option<OffsetDateTime>) -> Option<&'a Volume> {
+pub fn copy_in_progress<'a>(
+    pool: &'a Pool,
+    policy: &Policy,
+    now: OffsetDateTime,
+    since: Option<OffsetDateTime>,
+) -> Option<&'a Volume> {
     pool.copies.iter().find(|v| {
-        let becoming = !(v.status == "available" && v.has_writer) && !crate::domain::is_terminal(&v.status) && v.status != "deleting";
-        let ready_twin = Volume { status: "available".into(), has_writer: true, ..(*v).clone() };
+        let ready = v.status == "available" && v.has_writer;
+        let doomed = crate::domain::is_terminal(&v.status) || v.status == "deleting";
+        let becoming = !ready && !doomed;
+        let ready_twin = Volume {
+            status: "available".into(),
+            has_writer: true,
+            ..(*v).clone()
+        };
         becoming && ready_twin.is_eligible(policy, now, since)
     })
 }

@@ -4,7 +4,10 @@
 
 use super::pool::{copy_in_progress, observe_pool, place, Pool, VolumeRole};
 use super::Policy;
-use crate::domain::{ident, is_instance_terminal, is_terminal, tags, Cluster, Instance, Lineage, Ownership, Role, Tags};
+use crate::domain::{
+    ident, is_instance_terminal, is_terminal, tags, Cluster, Instance, Lineage, Ownership, Role,
+    Tags,
+};
 use crate::ports::{InstanceRequest, RestoreRequest, RestoreType};
 use crate::properties::CloneProperties;
 use std::collections::BTreeMap;
@@ -62,7 +65,9 @@ pub fn next_step(req: &Request, seen: &Observed, policy: &Policy, now: OffsetDat
 fn deadline_reason(step: &Step, req: &Request) -> String {
     let what = match step {
         Step::Wait(w) => w.clone(),
-        Step::Restore(r) | Step::CreateCopy(r) => format!("restore of {} not started", r.cluster_id),
+        Step::Restore(r) | Step::CreateCopy(r) => {
+            format!("restore of {} not started", r.cluster_id)
+        }
         Step::CreateInstance(i) => format!("writer instance {} not created", i.instance_id),
         _ => String::new(),
     };
@@ -71,34 +76,74 @@ fn deadline_reason(step: &Step, req: &Request) -> String {
     } else {
         ""
     };
-    format!("timed out before clone {} was usable; still pending: {what}.{copy_note}", req.cluster_id)
+    format!(
+        "timed out before clone {} was usable; still pending: {what}.{copy_note}",
+        req.cluster_id
+    )
 }
 
-fn step_for_clone(req: &Request, cluster: &Cluster, instances: &[Instance], policy: &Policy) -> Step {
-    let ours = cluster.ownership().is_some_and(|o| o.request_id.as_deref() == Some(req.request_id));
+fn step_for_clone(
+    req: &Request,
+    cluster: &Cluster,
+    instances: &[Instance],
+    policy: &Policy,
+) -> Step {
+    let ours = cluster
+        .ownership()
+        .is_some_and(|o| o.request_id.as_deref() == Some(req.request_id));
     if !ours {
-        return Step::Fail(format!("ClusterId {} already exists and was not created by this request", cluster.id));
+        return Step::Fail(format!(
+            "ClusterId {} already exists and was not created by this request",
+            cluster.id
+        ));
     }
     if is_terminal(&cluster.status) {
-        return Step::Fail(format!("clone {} entered state {}, from which it cannot become usable", cluster.id, cluster.status));
+        return Step::Fail(format!(
+            "clone {} entered state {}, from which it cannot become usable",
+            cluster.id, cluster.status
+        ));
     }
     let writer_id = ident::writer_instance_id(&cluster.id);
-    let writer = instances.iter().find(|i| i.id == writer_id || Some(i.id.as_str()) == cluster.writer());
+    let writer = instances
+        .iter()
+        .find(|i| i.id == writer_id || Some(i.id.as_str()) == cluster.writer());
     match writer {
-        None => writer_step(cluster, req.props.instance_class.as_deref().unwrap_or(&policy.default_instance_class), &req.props.tags),
-        Some(i) if is_instance_terminal(&i.status) => {
-            Step::Fail(format!("writer instance {} of clone {} entered state {}", i.id, cluster.id, i.status))
+        None => writer_step(
+            cluster,
+            req.props
+                .instance_class
+                .as_deref()
+                .unwrap_or(&policy.default_instance_class),
+            &req.props.tags,
+        ),
+        Some(i) if is_instance_terminal(&i.status) => Step::Fail(format!(
+            "writer instance {} of clone {} entered state {}",
+            i.id, cluster.id, i.status
+        )),
+        Some(i) if cluster.is_available() && i.status == "available" => {
+            Step::Ready(data(cluster, &i.id))
         }
-        Some(i) if cluster.is_available() && i.status == "available" => Step::Ready(data(cluster, &i.id)),
-        Some(i) => Step::Wait(format!("clone {} is {}, writer instance {} is {}", cluster.id, cluster.status, i.id, i.status)),
+        Some(i) => Step::Wait(format!(
+            "clone {} is {}, writer instance {} is {}",
+            cluster.id, cluster.status, i.id, i.status
+        )),
     }
 }
 
 /// Creates the writer of `cluster` where RDS accepts it (while creating too, in practice).
 fn writer_step(cluster: &Cluster, class: &str, user_tags: &Tags) -> Step {
-    if matches!(cluster.status.as_str(), "creating" | "available" | "backing-up") {
+    if matches!(
+        cluster.status.as_str(),
+        "creating" | "available" | "backing-up"
+    ) {
         let mut tags = tags::user_tags(user_tags);
-        tags.extend(cluster.tags.iter().filter(|(k, _)| k.starts_with(tags::PREFIX)).map(|(k, v)| (k.clone(), v.clone())));
+        tags.extend(
+            cluster
+                .tags
+                .iter()
+                .filter(|(k, _)| k.starts_with(tags::PREFIX))
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
         Step::CreateInstance(InstanceRequest {
             instance_id: ident::writer_instance_id(&cluster.id),
             cluster_id: cluster.id.clone(),
@@ -107,14 +152,24 @@ fn writer_step(cluster: &Cluster, class: &str, user_tags: &Tags) -> Step {
             tags,
         })
     } else {
-        Step::Wait(format!("cluster {} is {}, waiting to add its writer instance", cluster.id, cluster.status))
+        Step::Wait(format!(
+            "cluster {} is {}, waiting to add its writer instance",
+            cluster.id, cluster.status
+        ))
     }
 }
 
-fn step_for_absent_clone(req: &Request, all: &[Cluster], policy: &Policy, now: OffsetDateTime) -> Step {
+fn step_for_absent_clone(
+    req: &Request,
+    all: &[Cluster],
+    policy: &Policy,
+    now: OffsetDateTime,
+) -> Step {
     let source = &req.props.source_cluster_id;
     let Some(pool) = observe_pool(source, all, policy, policy.max_clones_per_source) else {
-        return Step::Fail(format!("SourceClusterId {source}: no such cluster in this account and region"));
+        return Step::Fail(format!(
+            "SourceClusterId {source}: no such cluster in this account and region"
+        ));
     };
     if let Err(reason) = preflight(&pool) {
         return Step::Fail(reason);
@@ -123,7 +178,12 @@ fn step_for_absent_clone(req: &Request, all: &[Cluster], policy: &Policy, now: O
     if let Some(p) = place(&pool, policy, now, since) {
         let data_timestamp = match p.role {
             VolumeRole::Root => now,
-            VolumeRole::Copy => pool.copies.iter().find(|c| c.cluster_id == p.volume_id).and_then(|c| c.data_timestamp).unwrap_or(now),
+            VolumeRole::Copy => pool
+                .copies
+                .iter()
+                .find(|c| c.cluster_id == p.volume_id)
+                .and_then(|c| c.data_timestamp)
+                .unwrap_or(now),
         };
         if let Some(volume) = all.iter().find(|c| c.id == p.volume_id) {
             return Step::Restore(clone_restore(req, volume, source, data_timestamp, policy));
@@ -134,13 +194,28 @@ fn step_for_absent_clone(req: &Request, all: &[Cluster], policy: &Policy, now: O
     }
     match copy_in_progress(&pool, policy, now, since) {
         Some(copy) => match all.iter().find(|c| c.id == copy.cluster_id) {
-            Some(c) if c.writer().is_none() => match writer_step(c, &policy.default_instance_class, &Tags::new()) {
-                Step::CreateInstance(i) => Step::CreateInstance(i),
-                _ => Step::Wait(format!("pool copy {} of {source} is {} (a full copy)", c.id, c.status)),
-            },
-            _ => Step::Wait(format!("pool copy {} of {source} is {} (a full copy)", copy.cluster_id, copy.status)),
+            Some(c) if c.writer().is_none() => {
+                match writer_step(c, &policy.default_instance_class, &Tags::new()) {
+                    Step::CreateInstance(i) => Step::CreateInstance(i),
+                    _ => Step::Wait(format!(
+                        "pool copy {} of {source} is {} (a full copy)",
+                        c.id, c.status
+                    )),
+                }
+            }
+            _ => Step::Wait(format!(
+                "pool copy {} of {source} is {} (a full copy)",
+                copy.cluster_id, copy.status
+            )),
         },
-        None => Step::CreateCopy(copy_restore(&pool, all, source, policy, now, req.request_id)),
+        None => Step::CreateCopy(copy_restore(
+            &pool,
+            all,
+            source,
+            policy,
+            now,
+            req.request_id,
+        )),
     }
 }
 
@@ -148,7 +223,10 @@ fn step_for_absent_clone(req: &Request, all: &[Cluster], policy: &Policy, now: O
 fn preflight(pool: &Pool) -> Result<(), String> {
     let root = &pool.root;
     if !crate::domain::is_cloneable(&root.status) && pool.copies.is_empty() {
-        return Err(format!("SourceClusterId {}: the cluster is {} and cannot be cloned now", root.cluster_id, root.status));
+        return Err(format!(
+            "SourceClusterId {}: the cluster is {} and cannot be cloned now",
+            root.cluster_id, root.status
+        ));
     }
     if !root.has_writer && pool.copies.is_empty() {
         return Err(format!("SourceClusterId {}: the cluster has no DB instance; Aurora can only clone a cluster with at least one instance", root.cluster_id));
@@ -157,7 +235,11 @@ fn preflight(pool: &Pool) -> Result<(), String> {
 }
 
 fn shortfall_reason(pool: &Pool, policy: &Policy, now: OffsetDateTime) -> String {
-    let fresh = pool.copies.iter().filter(|c| c.is_eligible(policy, now, None) || c.free() == 0).count();
+    let fresh = pool
+        .copies
+        .iter()
+        .filter(|c| c.is_eligible(policy, now, None) || c.free() == 0)
+        .count();
     format!(
         "no free clone slot for SourceClusterId {}: the root hosts {}/{} clones and {} fresh pool copies are full, and CopyOk is false. \
          Set CopyOk to true to wait for a full copy, or raise target-clone-slots for cluster-id {} in the maintenance config so that maintenance keeps free slots ready.",
@@ -169,7 +251,13 @@ fn shortfall_reason(pool: &Pool, policy: &Policy, now: OffsetDateTime) -> String
     )
 }
 
-fn clone_restore(req: &Request, volume: &Cluster, root: &str, data_timestamp: OffsetDateTime, policy: &Policy) -> RestoreRequest {
+fn clone_restore(
+    req: &Request,
+    volume: &Cluster,
+    root: &str,
+    data_timestamp: OffsetDateTime,
+    policy: &Policy,
+) -> RestoreRequest {
     let mut tags = tags::user_tags(&req.props.tags);
     Ownership {
         managed_by: policy.manager.clone(),
@@ -179,7 +267,12 @@ fn clone_restore(req: &Request, volume: &Cluster, root: &str, data_timestamp: Of
         request_id: Some(req.request_id.to_string()),
     }
     .write(&mut tags);
-    Lineage { root: root.to_string(), source: volume.id.clone(), data_timestamp }.write(&mut tags);
+    Lineage {
+        root: root.to_string(),
+        source: volume.id.clone(),
+        data_timestamp,
+    }
+    .write(&mut tags);
     RestoreRequest {
         cluster_id: req.cluster_id.to_string(),
         source_cluster_id: volume.id.clone(),
@@ -193,17 +286,38 @@ fn clone_restore(req: &Request, volume: &Cluster, root: &str, data_timestamp: Of
 /// A pool copy of the root. It belongs to the manager's pool, never to the requesting resource
 /// (defect 4: the original tagged the CloudFormation-owned clone as a copy, and maintenance
 /// deleted it under the stack).
-pub fn copy_restore(pool: &Pool, all: &[Cluster], root: &str, policy: &Policy, now: OffsetDateTime, seed: &str) -> RestoreRequest {
+pub fn copy_restore(
+    pool: &Pool,
+    all: &[Cluster],
+    root: &str,
+    policy: &Policy,
+    now: OffsetDateTime,
+    seed: &str,
+) -> RestoreRequest {
     let root_cluster = all.iter().find(|c| c.id == pool.root.cluster_id);
     let mut tags = Tags::new();
-    Ownership { managed_by: policy.manager.clone(), role: Role::Copy, stack_id: None, logical_id: None, request_id: None }.write(&mut tags);
-    Lineage { root: root.to_string(), source: root.to_string(), data_timestamp: now }.write(&mut tags);
+    Ownership {
+        managed_by: policy.manager.clone(),
+        role: Role::Copy,
+        stack_id: None,
+        logical_id: None,
+        request_id: None,
+    }
+    .write(&mut tags);
+    Lineage {
+        root: root.to_string(),
+        source: root.to_string(),
+        data_timestamp: now,
+    }
+    .write(&mut tags);
     RestoreRequest {
         cluster_id: ident::generated_clone_id(&format!("{root}-copy"), now, seed),
         source_cluster_id: root.to_string(),
         restore_type: RestoreType::FullCopy,
         subnet_group: root_cluster.and_then(|c| c.subnet_group.clone()),
-        security_groups: root_cluster.map(|c| c.security_groups.clone()).unwrap_or_default(),
+        security_groups: root_cluster
+            .map(|c| c.security_groups.clone())
+            .unwrap_or_default(),
         tags,
     }
 }
@@ -214,12 +328,32 @@ pub fn data(cluster: &Cluster, instance_id: &str) -> BTreeMap<String, String> {
     let mut d = BTreeMap::new();
     d.insert("Arn".into(), cluster.arn.clone());
     d.insert("ClusterId".into(), cluster.id.clone());
-    d.insert("Endpoint".into(), cluster.endpoint.clone().unwrap_or_default());
-    d.insert("ReaderEndpoint".into(), cluster.reader_endpoint.clone().unwrap_or_default());
-    d.insert("Port".into(), cluster.port.map(|p| p.to_string()).unwrap_or_default());
+    d.insert(
+        "Endpoint".into(),
+        cluster.endpoint.clone().unwrap_or_default(),
+    );
+    d.insert(
+        "ReaderEndpoint".into(),
+        cluster.reader_endpoint.clone().unwrap_or_default(),
+    );
+    d.insert(
+        "Port".into(),
+        cluster.port.map(|p| p.to_string()).unwrap_or_default(),
+    );
     d.insert("InstanceId".into(), instance_id.to_string());
-    d.insert("SourceClusterId".into(), lineage.as_ref().map(|l| l.source.clone()).unwrap_or_default());
-    d.insert("DataTimestamp".into(), lineage.map(|l| tags::format_time(l.data_timestamp)).unwrap_or_default());
+    d.insert(
+        "SourceClusterId".into(),
+        lineage
+            .as_ref()
+            .map(|l| l.source.clone())
+            .unwrap_or_default(),
+    );
+    d.insert(
+        "DataTimestamp".into(),
+        lineage
+            .map(|l| tags::format_time(l.data_timestamp))
+            .unwrap_or_default(),
+    );
     d
 }
 

@@ -6,12 +6,20 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 pub fn policy() -> Policy {
-    Policy { manager: "acm".into(), max_clones_per_source: 15, max_copy_age: Duration::from_secs(3 * 86_400), default_instance_class: "db.r6g.large".into() }
+    Policy {
+        manager: "acm".into(),
+        max_clones_per_source: 15,
+        max_copy_age: Duration::from_secs(3 * 86_400),
+        default_instance_class: "db.r6g.large".into(),
+    }
 }
 
 pub fn root(id: &str) -> Cluster {
     let mut c = Cluster::new(id, "available");
-    c.members = vec![Member { instance_id: format!("{id}-1"), writer: true }];
+    c.members = vec![Member {
+        instance_id: format!("{id}-1"),
+        writer: true,
+    }];
     c.subnet_group = Some("subnets".into());
     c.security_groups = vec!["sg-1".into()];
     c
@@ -19,19 +27,45 @@ pub fn root(id: &str) -> Cluster {
 
 pub fn copy(id: &str, root: &str, data: OffsetDateTime) -> Cluster {
     let mut c = self::root(id);
-    Ownership { managed_by: "acm".into(), role: Role::Copy, stack_id: None, logical_id: None, request_id: None }.write(&mut c.tags);
-    Lineage { root: root.into(), source: root.into(), data_timestamp: data }.write(&mut c.tags);
+    Ownership {
+        managed_by: "acm".into(),
+        role: Role::Copy,
+        stack_id: None,
+        logical_id: None,
+        request_id: None,
+    }
+    .write(&mut c.tags);
+    Lineage {
+        root: root.into(),
+        source: root.into(),
+        data_timestamp: data,
+    }
+    .write(&mut c.tags);
     c
 }
 
 pub fn clone_on(id: &str, source: &str, root: &str, status: &str) -> Cluster {
     let mut c = Cluster::new(id, status);
-    Ownership { managed_by: "acm".into(), role: Role::Clone, stack_id: Some("s".into()), logical_id: Some("L".into()), request_id: Some(format!("r-{id}")) }.write(&mut c.tags);
-    Lineage { root: root.into(), source: source.into(), data_timestamp: OffsetDateTime::UNIX_EPOCH }.write(&mut c.tags);
+    Ownership {
+        managed_by: "acm".into(),
+        role: Role::Clone,
+        stack_id: Some("s".into()),
+        logical_id: Some("L".into()),
+        request_id: Some(format!("r-{id}")),
+    }
+    .write(&mut c.tags);
+    Lineage {
+        root: root.into(),
+        source: source.into(),
+        data_timestamp: OffsetDateTime::UNIX_EPOCH,
+    }
+    .write(&mut c.tags);
     c
 }
 
 /// `n` clones of `source` named `<source>-c<i>`.
 pub fn clones(source: &str, root: &str, n: usize) -> Vec<Cluster> {
-    (0..n).map(|i| clone_on(&format!("{source}-c{i}"), source, root, "available")).collect()
+    (0..n)
+        .map(|i| clone_on(&format!("{source}-c{i}"), source, root, "available"))
+        .collect()
 }

@@ -30,7 +30,9 @@ impl Manager {
             };
             report.push((key, progress));
         }
-        let still_pending = report.iter().any(|(_, p)| matches!(p, Progress::Pending(_)));
+        let still_pending = report
+            .iter()
+            .any(|(_, p)| matches!(p, Progress::Pending(_)));
         match (&inv.function_arn, still_pending) {
             (Some(arn), true) => self.follow_ups.ensure(arn).await?,
             (_, false) => self.follow_ups.stop().await?,
@@ -43,9 +45,14 @@ impl Manager {
     pub async fn advance_request(&self, record: &PendingRequest) -> Progress {
         let props = match CloneProperties::parse(&record.request.resource_properties) {
             Ok(p) => p,
-            Err(e) => return self.conclude(record, Err(format!("invalid property {e}"))).await,
+            Err(e) => {
+                return self
+                    .conclude(record, Err(format!("invalid property {e}")))
+                    .await
+            }
         };
-        let deadline = OffsetDateTime::from_unix_timestamp(record.deadline).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let deadline = OffsetDateTime::from_unix_timestamp(record.deadline)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let req = Request {
             props: &props,
             cluster_id: &record.cluster_id,
@@ -72,7 +79,10 @@ impl Manager {
 
     /// Observes, plans and acts once. `Ok(Some)` ends the request; `Ok(None)` asks for another step.
     async fn one_step(&self, req: &Request<'_>, record: &PendingRequest) -> StepResult {
-        let mut seen = Observed { target: self.rds.cluster(req.cluster_id).await?, ..Default::default() };
+        let mut seen = Observed {
+            target: self.rds.cluster(req.cluster_id).await?,
+            ..Default::default()
+        };
         if seen.target.is_some() {
             seen.instances = self.rds.instances(req.cluster_id).await?;
         }
@@ -85,10 +95,18 @@ impl Manager {
     /// Places the clone while holding the root's placement lock, on a fresh view of the pool:
     /// two requests racing for the last free slot are serialised, and the second sees the
     /// first's clone. (Observing twice is the price of never oversubscribing a volume.)
-    async fn place(&self, req: &Request<'_>, record: &PendingRequest, mut seen: Observed) -> StepResult {
+    async fn place(
+        &self,
+        req: &Request<'_>,
+        record: &PendingRequest,
+        mut seen: Observed,
+    ) -> StepResult {
         let lock = format!("place-{}", req.props.source_cluster_id);
         if !self.acquire(&lock).await.map_err(StepError::other)? {
-            return Err(StepError::Wait(format!("another request is placing a clone of {}", req.props.source_cluster_id)));
+            return Err(StepError::Wait(format!(
+                "another request is placing a clone of {}",
+                req.props.source_cluster_id
+            )));
         }
         seen.clusters = match self.rds.clusters().await {
             Ok(c) => Some(c),
@@ -108,7 +126,11 @@ impl Manager {
     /// Tries for the lock a few times: placement holds it for about a second.
     async fn acquire(&self, lock: &str) -> Result<bool, Error> {
         for attempt in 0..LOCK_ATTEMPTS {
-            if self.locks.try_lock(lock, self.clock.now().unix_timestamp(), LOCK_TTL_SECS).await? {
+            if self
+                .locks
+                .try_lock(lock, self.clock.now().unix_timestamp(), LOCK_TTL_SECS)
+                .await?
+            {
                 return Ok(true);
             }
             if attempt + 1 < LOCK_ATTEMPTS {
@@ -147,14 +169,30 @@ impl Manager {
 
     /// Restores the clone, unless the request was cancelled meanwhile; if it was cancelled just
     /// after, removes what it made (a Delete racing a Create must not leave a clone behind).
-    async fn restore_clone(&self, record: &PendingRequest, r: &crate::ports::RestoreRequest) -> Result<(), StepError> {
+    async fn restore_clone(
+        &self,
+        record: &PendingRequest,
+        r: &crate::ports::RestoreRequest,
+    ) -> Result<(), StepError> {
         let key = &record.request.request_id;
-        if self.pending.get(key).await.map_err(StepError::other)?.is_none() {
+        if self
+            .pending
+            .get(key)
+            .await
+            .map_err(StepError::other)?
+            .is_none()
+        {
             return Err(StepError::Cancelled);
         }
         tracing::info!(clone = %r.cluster_id, source = %r.source_cluster_id, "restoring copy-on-write clone");
         tolerate_exists(self.rds.restore(r).await.map(|_| ()))?;
-        if self.pending.get(key).await.map_err(StepError::other)?.is_none() {
+        if self
+            .pending
+            .get(key)
+            .await
+            .map_err(StepError::other)?
+            .is_none()
+        {
             tracing::warn!(clone = %r.cluster_id, "request cancelled during restore: removing the clone");
             if let Ok(Some(c)) = self.rds.cluster(&r.cluster_id).await {
                 let _ = self.remove_cluster(&c).await;
@@ -177,7 +215,8 @@ impl Manager {
         }
         if failed {
             if let Ok(Some(c)) = self.rds.cluster(&record.cluster_id).await {
-                let ours = c.ownership().and_then(|o| o.request_id).as_deref() == Some(record.request.request_id.as_str());
+                let ours = c.ownership().and_then(|o| o.request_id).as_deref()
+                    == Some(record.request.request_id.as_str());
                 if ours {
                     let _ = self.remove_cluster(&c).await;
                 }
@@ -215,7 +254,9 @@ impl StepError {
 /// A create that finds its target already made (a retry, a duplicate) has done its job.
 fn tolerate_exists(r: Result<(), AwsError>) -> Result<(), AwsError> {
     match r {
-        Err(e) if e.code.ends_with("AlreadyExists") || e.code.ends_with("AlreadyExistsFault") => Ok(()),
+        Err(e) if e.code.ends_with("AlreadyExists") || e.code.ends_with("AlreadyExistsFault") => {
+            Ok(())
+        }
         other => other,
     }
 }

@@ -18,7 +18,9 @@ const ANSWERED: u8 = 2;
 
 impl Tracker {
     pub fn recorded(&self) {
-        let _ = self.0.compare_exchange(RECEIVED, RECORDED, Ordering::SeqCst, Ordering::SeqCst);
+        let _ = self
+            .0
+            .compare_exchange(RECEIVED, RECORDED, Ordering::SeqCst, Ordering::SeqCst);
     }
 
     pub fn answered(&self) {
@@ -52,7 +54,9 @@ impl Manager {
         }
         let body = ResponseBody::new(request, outcome);
         match self.responder.send(&request.response_url, &body).await {
-            Ok(()) => tracing::info!(?status, physical_id = %body.physical_resource_id, "response sent"),
+            Ok(()) => {
+                tracing::info!(?status, physical_id = %body.physical_resource_id, "response sent")
+            }
             Err(e) => tracing::error!(error = %e, "response could not be delivered"),
         }
     }

@@ -62,8 +62,23 @@ pub struct Ports {
 
 impl Manager {
     pub fn new(settings: Settings, ports: Ports, clock: Clock) -> Manager {
-        let Ports { rds, pending, follow_ups, responder, locks } = ports;
-        Manager { policy: Policy::from_settings(&settings), settings: Arc::new(settings), rds, pending, follow_ups, responder, locks, clock }
+        let Ports {
+            rds,
+            pending,
+            follow_ups,
+            responder,
+            locks,
+        } = ports;
+        Manager {
+            policy: Policy::from_settings(&settings),
+            settings: Arc::new(settings),
+            rds,
+            pending,
+            follow_ups,
+            responder,
+            locks,
+            clock,
+        }
     }
 }
 
@@ -71,7 +86,15 @@ impl Manager {
 pub fn is_transient(code: &str) -> bool {
     matches!(
         code,
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" | "ServiceUnavailable"
-            | "InternalFailure" | "InternalError" | "Unknown" | "InvalidDBClusterStateFault" | "InvalidDBInstanceState"
+        "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException"
+            | "ServiceUnavailable"
+            | "InternalFailure"
+            | "InternalError"
+            | "Unknown"
+            | "InvalidDBClusterStateFault"
+            | "InvalidDBInstanceState"
     )
 }

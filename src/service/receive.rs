@@ -8,15 +8,20 @@ use crate::cfn::{CfnRequest, Outcome, PhysicalId, RequestType};
 use crate::domain::ident;
 use crate::error::Error;
 use crate::pending::{PendingRequest, PendingWork};
-use crate::planner::revision::{decide, Revision};
 use crate::planner::progress::data;
+use crate::planner::revision::{decide, Revision};
 use crate::ports::Added;
 use crate::properties::CloneProperties;
 
 impl Manager {
     /// Serves one CloudFormation request. Every path answers, or leaves a pending record that a
     /// follow-up will answer.
-    pub async fn serve(&self, request: CfnRequest, inv: &Invocation, tracker: &Tracker) -> Progress {
+    pub async fn serve(
+        &self,
+        request: CfnRequest,
+        inv: &Invocation,
+        tracker: &Tracker,
+    ) -> Progress {
         if request.request_type == RequestType::Delete {
             return self.delete(&request, inv, tracker).await;
         }
@@ -24,7 +29,12 @@ impl Manager {
             Ok(p) => p,
             Err(e) => {
                 let reason = format!("invalid property {e}");
-                self.answer_directly(&request, Outcome::failed(failure_id(&request), reason), tracker).await;
+                self.answer_directly(
+                    &request,
+                    Outcome::failed(failure_id(&request), reason),
+                    tracker,
+                )
+                .await;
                 return Progress::Answered;
             }
         };
@@ -45,23 +55,51 @@ impl Manager {
             tracing::warn!(error = %e, "step failed; the next follow-up retries");
             return Progress::Pending(e.to_string());
         }
-        self.answer_directly(request, Outcome::failed(failure_id(request), e.to_string()), tracker).await;
+        self.answer_directly(
+            request,
+            Outcome::failed(failure_id(request), e.to_string()),
+            tracker,
+        )
+        .await;
         Progress::Answered
     }
 
-    async fn start(&self, request: &CfnRequest, props: &CloneProperties, inv: &Invocation, tracker: &Tracker) -> Result<Progress, Error> {
+    async fn start(
+        &self,
+        request: &CfnRequest,
+        props: &CloneProperties,
+        inv: &Invocation,
+        tracker: &Tracker,
+    ) -> Result<Progress, Error> {
         let key = request.request_id.as_str();
         let record = match self.pending.get(key).await? {
-            Some(PendingWork::Respond(r)) => r,
+            Some(PendingWork::Respond(r)) => *r,
+            _ if self.already_served(request).await? => {
+                tracing::info!(
+                    "redelivery of a request already served: its clone exists and it was answered"
+                );
+                tracker.answered();
+                return Ok(Progress::Ignored("already served".into()));
+            }
             _ => match self.new_record(request, props).await? {
                 Ok(r) => r,
                 Err(reason) => {
-                    self.answer_directly(request, Outcome::failed(failure_id(request), reason), tracker).await;
+                    self.answer_directly(
+                        request,
+                        Outcome::failed(failure_id(request), reason),
+                        tracker,
+                    )
+                    .await;
                     return Ok(Progress::Answered);
                 }
             },
         };
-        if self.pending.add(key, &PendingWork::Respond(record.clone())).await? == Added::Exists {
+        if self
+            .pending
+            .add(key, &PendingWork::Respond(Box::new(record.clone())))
+            .await?
+            == Added::Exists
+        {
             tracing::info!("duplicate delivery: continuing the recorded request");
         }
         tracker.recorded();
@@ -75,10 +113,30 @@ impl Manager {
         Ok(progress)
     }
 
+    /// True when a clone made by this very request exists: the request was recorded, served and
+    /// answered before (Lambda delivers an event at least once), so it must not start again.
+    async fn already_served(&self, request: &CfnRequest) -> Result<bool, Error> {
+        let clusters = self.rds.clusters().await?;
+        Ok(clusters.iter().any(|c| {
+            c.ownership().is_some_and(|o| {
+                o.is_clone_of_resource(
+                    &self.settings.stack_name,
+                    &request.stack_id,
+                    &request.logical_resource_id,
+                ) && o.request_id.as_deref() == Some(request.request_id.as_str())
+            })
+        }))
+    }
+
     /// Fixes the clone's identifier and deadline, once. An inner `Err` is a reason to fail.
-    async fn new_record(&self, request: &CfnRequest, props: &CloneProperties) -> Result<Result<PendingRequest, String>, Error> {
+    async fn new_record(
+        &self,
+        request: &CfnRequest,
+        props: &CloneProperties,
+    ) -> Result<Result<PendingRequest, String>, Error> {
         let now = self.clock.now();
-        let generated = || ident::generated_clone_id(&props.source_cluster_id, now, &request.request_id);
+        let generated =
+            || ident::generated_clone_id(&props.source_cluster_id, now, &request.request_id);
         let cluster_id = match &props.cluster_id {
             None => generated(),
             Some(id) => match self.rds.cluster(id).await? {
@@ -98,8 +156,17 @@ impl Manager {
         }))
     }
 
-    async fn update(&self, request: &CfnRequest, props: &CloneProperties, inv: &Invocation, tracker: &Tracker) -> Result<Progress, Error> {
-        let old = request.old_resource_properties.as_ref().and_then(|o| CloneProperties::parse(o).ok());
+    async fn update(
+        &self,
+        request: &CfnRequest,
+        props: &CloneProperties,
+        inv: &Invocation,
+        tracker: &Tracker,
+    ) -> Result<Progress, Error> {
+        let old = request
+            .old_resource_properties
+            .as_ref()
+            .and_then(|o| CloneProperties::parse(o).ok());
         let current = match PhysicalId::parse(request.physical_resource_id.as_deref()) {
             PhysicalId::Cluster(id) => self.rds.cluster(&id).await?,
             _ => None,
@@ -110,16 +177,28 @@ impl Manager {
                 if let (Some(c), Some(id)) = (&current, &props.cluster_id) {
                     if &c.id == id && !props.no_fail_on_existing_cluster {
                         let reason = format!("this update replaces the clone ({why}), but ClusterId {id} is the current clone's: change ClusterId, remove it, or set NoFailOnExistingCluster");
-                        self.answer_directly(request, Outcome::failed(failure_id(request), reason), tracker).await;
+                        self.answer_directly(
+                            request,
+                            Outcome::failed(failure_id(request), reason),
+                            tracker,
+                        )
+                        .await;
                         return Ok(Progress::Answered);
                     }
                 }
                 self.start(request, props, inv, tracker).await
             }
             Revision::InPlace { add, remove } => {
-                let Some(cluster) = current else { return Ok(Progress::Ignored("unreachable: in place without a clone".into())) };
+                let Some(cluster) = current else {
+                    return Ok(Progress::Ignored(
+                        "unreachable: in place without a clone".into(),
+                    ));
+                };
                 self.retag(&cluster, &add, &remove).await?;
-                let writer = cluster.writer().map(str::to_string).unwrap_or_else(|| ident::writer_instance_id(&cluster.id));
+                let writer = cluster
+                    .writer()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| ident::writer_instance_id(&cluster.id));
                 let outcome = Outcome::success(cluster.arn.clone(), data(&cluster, &writer));
                 self.answer_directly(request, outcome, tracker).await;
                 Ok(Progress::Answered)
@@ -127,9 +206,24 @@ impl Manager {
         }
     }
 
-    async fn retag(&self, cluster: &crate::domain::Cluster, add: &crate::domain::Tags, remove: &[String]) -> Result<(), Error> {
-        let instances: Vec<String> = self.rds.instances(&cluster.id).await?.into_iter().map(|i| i.id).collect();
-        let arn_prefix = cluster.arn.rsplit_once(":cluster:").map(|(p, _)| p.to_string()).unwrap_or_default();
+    async fn retag(
+        &self,
+        cluster: &crate::domain::Cluster,
+        add: &crate::domain::Tags,
+        remove: &[String],
+    ) -> Result<(), Error> {
+        let instances: Vec<String> = self
+            .rds
+            .instances(&cluster.id)
+            .await?
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        let arn_prefix = cluster
+            .arn
+            .rsplit_once(":cluster:")
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default();
         let mut arns = vec![cluster.arn.clone()];
         arns.extend(instances.iter().map(|i| format!("{arn_prefix}:db:{i}")));
         for arn in &arns {

@@ -12,8 +12,16 @@ use crate::planner::teardown::{plan_teardown, Resource};
 use crate::ports::Deletion;
 
 impl Manager {
-    pub(super) async fn delete(&self, request: &CfnRequest, inv: &Invocation, tracker: &Tracker) -> Progress {
-        let physical_id = request.physical_resource_id.clone().unwrap_or_else(|| PhysicalId::failed(&request.request_id));
+    pub(super) async fn delete(
+        &self,
+        request: &CfnRequest,
+        inv: &Invocation,
+        tracker: &Tracker,
+    ) -> Progress {
+        let physical_id = request
+            .physical_resource_id
+            .clone()
+            .unwrap_or_else(|| PhysicalId::failed(&request.request_id));
         let outcome = match self.delete_resource(request, inv).await {
             Ok(()) => Outcome::success(physical_id, Default::default()),
             Err(e) => Outcome::failed(physical_id, format!("delete failed: {e}")),
@@ -30,7 +38,7 @@ impl Manager {
             .await?
             .into_iter()
             .filter_map(|(_, w)| match w {
-                PendingWork::Respond(r) => Some(r),
+                PendingWork::Respond(r) => Some(*r),
                 PendingWork::Reap { .. } => None,
             })
             .collect();
@@ -41,9 +49,16 @@ impl Manager {
             physical: PhysicalId::parse(request.physical_resource_id.as_deref()),
         };
         let plan = plan_teardown(&resource, &clusters, &pending);
-        for record in pending.iter().filter(|p| plan.cancel.contains(&p.request.request_id)) {
+        for record in pending
+            .iter()
+            .filter(|p| plan.cancel.contains(&p.request.request_id))
+        {
             let reason = "cancelled: CloudFormation sent Delete for this resource before the clone was ready";
-            self.answer_pending(record, Outcome::failed(super::answer::failure_id(&record.request), reason)).await;
+            self.answer_pending(
+                record,
+                Outcome::failed(super::answer::failure_id(&record.request), reason),
+            )
+            .await;
         }
         for (id, why) in &plan.refused {
             tracing::warn!(cluster = %id, %why, "not deleting a cluster this tool cannot prove it created");
@@ -66,7 +81,11 @@ impl Manager {
         if cluster.status == "deleting" {
             return Ok(Deletion::Started);
         }
-        let mut instances: Vec<String> = cluster.members.iter().map(|m| m.instance_id.clone()).collect();
+        let mut instances: Vec<String> = cluster
+            .members
+            .iter()
+            .map(|m| m.instance_id.clone())
+            .collect();
         let writer = ident::writer_instance_id(&cluster.id);
         if !instances.contains(&writer) {
             instances.push(writer);
@@ -78,7 +97,15 @@ impl Manager {
         tracing::info!(cluster = %cluster.id, ?outcome, "cluster deletion");
         if outcome == Deletion::NotYet {
             let since = self.clock.now().unix_timestamp();
-            self.pending.add(&format!("reap-{}", cluster.id), &PendingWork::Reap { cluster_id: cluster.id.clone(), since }).await?;
+            self.pending
+                .add(
+                    &format!("reap-{}", cluster.id),
+                    &PendingWork::Reap {
+                        cluster_id: cluster.id.clone(),
+                        since,
+                    },
+                )
+                .await?;
         }
         Ok(outcome)
     }
@@ -95,7 +122,10 @@ impl Manager {
                 tracing::warn!(cluster = %cluster_id, "reap skipped: cluster is not a clone of this manager");
                 true
             }
-            Some(c) => matches!(self.remove_cluster(&c).await, Ok(Deletion::Started | Deletion::AlreadyGone)),
+            Some(c) => matches!(
+                self.remove_cluster(&c).await,
+                Ok(Deletion::Started | Deletion::AlreadyGone)
+            ),
         };
         if done {
             let _ = self.pending.take(key).await;
@@ -106,6 +136,7 @@ impl Manager {
     }
 
     fn may_remove(&self, c: &Cluster) -> bool {
-        c.ownership().is_some_and(|o| o.managed_by == self.settings.stack_name && o.role == Role::Clone)
+        c.ownership()
+            .is_some_and(|o| o.managed_by == self.settings.stack_name && o.role == Role::Clone)
     }
 }

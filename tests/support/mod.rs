@@ -1,2 +1,5 @@
 #![allow(dead_code)]
+pub mod flow;
+pub mod http;
+pub mod moto;
 pub mod world;

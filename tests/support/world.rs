@@ -26,7 +26,10 @@ pub struct World {
 }
 
 pub fn settings() -> Settings {
-    let vars: HashMap<String, String> = [("STACK_NAME", "acm")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let vars: HashMap<String, String> = [("STACK_NAME", "acm")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     Settings::from_map(&vars).expect("valid settings")
 }
 
@@ -38,11 +41,35 @@ impl World {
     pub fn with_rds(rds: FakeRds) -> World {
         let rds = Arc::new(rds);
         rds.add_source("orders", Default::default());
-        let (pending, follow_ups, responder) = (Arc::new(FakePending::default()), Arc::new(FakeFollowUps::default()), Arc::new(FakeResponder::default()));
-        let ports = Ports { rds: rds.clone(), pending: pending.clone(), follow_ups: follow_ups.clone(), responder: responder.clone(), locks: Arc::new(FakeLocks::default()) };
-        let manager = Manager::new(settings(), ports, Clock::following_tokio(datetime!(2026-11-22 12:00 UTC)));
-        let app = App { manager: Ok(manager), responder: responder.clone() };
-        World { rds, pending, follow_ups, responder, app, next_id: AtomicU32::new(1) }
+        let (pending, follow_ups, responder) = (
+            Arc::new(FakePending::default()),
+            Arc::new(FakeFollowUps::default()),
+            Arc::new(FakeResponder::default()),
+        );
+        let ports = Ports {
+            rds: rds.clone(),
+            pending: pending.clone(),
+            follow_ups: follow_ups.clone(),
+            responder: responder.clone(),
+            locks: Arc::new(FakeLocks::default()),
+        };
+        let manager = Manager::new(
+            settings(),
+            ports,
+            Clock::following_tokio(datetime!(2026-11-22 12:00 UTC)),
+        );
+        let app = App {
+            manager: Ok(manager),
+            responder: responder.clone(),
+        };
+        World {
+            rds,
+            pending,
+            follow_ups,
+            responder,
+            app,
+            next_id: AtomicU32::new(1),
+        }
     }
 
     pub fn manager(&self) -> &Manager {
@@ -62,12 +89,15 @@ impl World {
     }
 
     pub fn invocation() -> Invocation {
-        Invocation { function_arn: Some(FUNCTION_ARN.into()) }
+        Invocation {
+            function_arn: Some(FUNCTION_ARN.into()),
+        }
     }
 
     /// Delivers a request as Lambda would, with a 15-minute invocation deadline.
     pub async fn deliver(&self, request: &CfnRequest) -> Value {
-        self.deliver_with_deadline(request, Duration::from_secs(900)).await
+        self.deliver_with_deadline(request, Duration::from_secs(900))
+            .await
     }
 
     pub async fn deliver_with_deadline(&self, request: &CfnRequest, within: Duration) -> Value {
@@ -101,6 +131,9 @@ impl World {
     }
 
     pub fn answer_for(&self, request: &CfnRequest) -> Vec<Value> {
-        self.answers().into_iter().filter(|a| a["RequestId"] == request.request_id.as_str()).collect()
+        self.answers()
+            .into_iter()
+            .filter(|a| a["RequestId"] == request.request_id.as_str())
+            .collect()
     }
 }

@@ -11,10 +11,19 @@ fn pool_of(clusters: &[Cluster]) -> Pool {
 
 #[test]
 fn the_root_goes_first() {
-    let mut all = vec![root("orders"), copy("orders-copy-a", "orders", NOW - TimeDuration::hours(1))];
+    let mut all = vec![
+        root("orders"),
+        copy("orders-copy-a", "orders", NOW - TimeDuration::hours(1)),
+    ];
     all.extend(clones("orders", "orders", 14));
     let p = place(&pool_of(&all), &policy(), NOW, None).unwrap();
-    assert_eq!(p, Placement { volume_id: "orders".into(), role: VolumeRole::Root });
+    assert_eq!(
+        p,
+        Placement {
+            volume_id: "orders".into(),
+            role: VolumeRole::Root
+        }
+    );
 }
 
 #[test]
@@ -28,16 +37,31 @@ fn a_full_root_sends_clones_to_the_newest_fresh_copy() {
     all.extend(clones("orders", "orders", 15));
     let pool = pool_of(&all);
     assert_eq!(pool.copies[0].cluster_id, "orders-new", "newest first");
-    assert_eq!(place(&pool, &policy(), NOW, None).unwrap().volume_id, "orders-new");
+    assert_eq!(
+        place(&pool, &policy(), NOW, None).unwrap().volume_id,
+        "orders-new"
+    );
     all.extend(clones("orders-new", "orders", 15));
-    assert_eq!(place(&pool_of(&all), &policy(), NOW, None).unwrap().volume_id, "orders-old");
+    assert_eq!(
+        place(&pool_of(&all), &policy(), NOW, None)
+            .unwrap()
+            .volume_id,
+        "orders-old"
+    );
     all.extend(clones("orders-old", "orders", 15));
-    assert_eq!(place(&pool_of(&all), &policy(), NOW, None), None, "a copy older than max-copy-age is not eligible");
+    assert_eq!(
+        place(&pool_of(&all), &policy(), NOW, None),
+        None,
+        "a copy older than max-copy-age is not eligible"
+    );
 }
 
 #[test]
 fn copy_created_since_excludes_older_copies() {
-    let mut all = vec![root("orders"), copy("orders-a", "orders", NOW - TimeDuration::hours(5))];
+    let mut all = vec![
+        root("orders"),
+        copy("orders-a", "orders", NOW - TimeDuration::hours(5)),
+    ];
     all.extend(clones("orders", "orders", 15));
     let since = Some(NOW - TimeDuration::hours(1));
     assert_eq!(place(&pool_of(&all), &policy(), NOW, since), None);
@@ -48,7 +72,11 @@ fn copy_created_since_excludes_older_copies() {
 /// Defect 6: free slots are counted per volume; the root's clones take nothing from a copy.
 #[test]
 fn free_slots_are_counted_per_volume() {
-    let mut all = vec![root("orders"), copy("orders-a", "orders", NOW - TimeDuration::hours(1)), copy("orders-b", "orders", NOW - TimeDuration::hours(2))];
+    let mut all = vec![
+        root("orders"),
+        copy("orders-a", "orders", NOW - TimeDuration::hours(1)),
+        copy("orders-b", "orders", NOW - TimeDuration::hours(2)),
+    ];
     all.extend(clones("orders", "orders", 12));
     all.extend(clones("orders-a", "orders", 5));
     let pool = pool_of(&all);
@@ -63,7 +91,10 @@ fn every_clone_on_the_volume_counts_in_every_state() {
     let mut r = root("orders");
     r.clone_group_id = Some("cg-1".into());
     let mut all = vec![r];
-    for (i, status) in ["stopped", "modifying", "creating", "deleting", "backing-up"].iter().enumerate() {
+    for (i, status) in ["stopped", "modifying", "creating", "deleting", "backing-up"]
+        .iter()
+        .enumerate()
+    {
         all.push(clone_on(&format!("mine-{i}"), "orders", "orders", status));
     }
     for i in 0..10 {
@@ -85,14 +116,23 @@ fn copies_not_ready_are_not_eligible_but_are_in_progress() {
     all.extend(clones("orders", "orders", 15));
     let pool = pool_of(&all);
     assert_eq!(place(&pool, &policy(), NOW, None), None);
-    assert_eq!(copy_in_progress(&pool, &policy(), NOW, None).map(|v| v.cluster_id.as_str()), Some("orders-making"));
+    assert_eq!(
+        copy_in_progress(&pool, &policy(), NOW, None).map(|v| v.cluster_id.as_str()),
+        Some("orders-making")
+    );
 }
 
 #[test]
 fn copies_of_other_managers_or_roots_are_not_in_the_pool() {
     let mut foreign = copy("orders-foreign", "orders", NOW);
-    foreign.tags.insert(crate::domain::tags::MANAGED_BY.into(), "other".into());
-    let all = vec![root("orders"), foreign, copy("billing-copy", "billing", NOW)];
+    foreign
+        .tags
+        .insert(crate::domain::tags::MANAGED_BY.into(), "other".into());
+    let all = vec![
+        root("orders"),
+        foreign,
+        copy("billing-copy", "billing", NOW),
+    ];
     assert!(pool_of(&all).copies.is_empty());
     assert!(observe_pool("missing", &all, &policy(), 15).is_none());
 }
@@ -102,10 +142,18 @@ fn copies_of_other_managers_or_roots_are_not_in_the_pool() {
 fn a_large_account_is_planned() {
     let mut all = vec![root("orders")];
     for i in 0..40 {
-        all.push(copy(&format!("orders-copy-{i}"), "orders", NOW - TimeDuration::minutes(i)));
+        all.push(copy(
+            &format!("orders-copy-{i}"),
+            "orders",
+            NOW - TimeDuration::minutes(i),
+        ));
     }
     for i in 0..41 {
-        let source = if i == 0 { "orders".to_string() } else { format!("orders-copy-{}", i - 1) };
+        let source = if i == 0 {
+            "orders".to_string()
+        } else {
+            format!("orders-copy-{}", i - 1)
+        };
         all.extend(clones(&source, "orders", 15));
     }
     while all.len() < 10_000 {

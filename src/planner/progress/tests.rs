@@ -18,38 +18,79 @@ fn props(extra: serde_json::Value) -> CloneProperties {
 }
 
 fn request(p: &CloneProperties) -> Request<'_> {
-    Request { props: p, cluster_id: "orders-clone", stack_id: "stack-1", logical_id: "Db", request_id: "req-1", deadline: NOW + TimeDuration::hours(1) }
+    Request {
+        props: p,
+        cluster_id: "orders-clone",
+        stack_id: "stack-1",
+        logical_id: "Db",
+        request_id: "req-1",
+        deadline: NOW + TimeDuration::hours(1),
+    }
 }
 
 fn with_pool(clusters: Vec<Cluster>) -> Observed {
-    Observed { clusters: Some(clusters), ..Default::default() }
+    Observed {
+        clusters: Some(clusters),
+        ..Default::default()
+    }
 }
 
 #[test]
 fn an_absent_clone_first_asks_for_the_pool() {
     let p = props(json!({}));
-    assert_eq!(next_step(&request(&p), &Observed::default(), &policy(), NOW), Step::ObservePool);
+    assert_eq!(
+        next_step(&request(&p), &Observed::default(), &policy(), NOW),
+        Step::ObservePool
+    );
 }
 
 #[test]
 fn restores_copy_on_write_from_the_root_with_ownership_and_lineage() {
     let p = props(json!({}));
-    let Step::Restore(r) = next_step(&request(&p), &with_pool(vec![root("orders")]), &policy(), NOW) else { panic!() };
+    let Step::Restore(r) = next_step(
+        &request(&p),
+        &with_pool(vec![root("orders")]),
+        &policy(),
+        NOW,
+    ) else {
+        panic!()
+    };
     assert_eq!(r.restore_type, RestoreType::CopyOnWrite);
-    assert_eq!((r.cluster_id.as_str(), r.source_cluster_id.as_str()), ("orders-clone", "orders"));
+    assert_eq!(
+        (r.cluster_id.as_str(), r.source_cluster_id.as_str()),
+        ("orders-clone", "orders")
+    );
     assert_eq!(r.subnet_group.as_deref(), Some("subnets"));
     assert_eq!(r.security_groups, vec!["sg-1"]);
     let o = Ownership::from_tags(&r.tags).unwrap();
-    assert_eq!((o.role, o.stack_id.as_deref(), o.logical_id.as_deref(), o.request_id.as_deref()), (Role::Clone, Some("stack-1"), Some("Db"), Some("req-1")));
+    assert_eq!(
+        (
+            o.role,
+            o.stack_id.as_deref(),
+            o.logical_id.as_deref(),
+            o.request_id.as_deref()
+        ),
+        (Role::Clone, Some("stack-1"), Some("Db"), Some("req-1"))
+    );
     let l = Lineage::from_tags(&r.tags).unwrap();
-    assert_eq!((l.root.as_str(), l.source.as_str(), l.data_timestamp), ("orders", "orders", NOW));
+    assert_eq!(
+        (l.root.as_str(), l.source.as_str(), l.data_timestamp),
+        ("orders", "orders", NOW)
+    );
     assert_eq!(r.tags.get("team").map(String::as_str), Some("qa"));
 }
 
 #[test]
 fn user_tags_cannot_forge_ownership() {
     let p = props(json!({"Tags": {"aurora-clone-manager:role": "copy"}}));
-    let Step::Restore(r) = next_step(&request(&p), &with_pool(vec![root("orders")]), &policy(), NOW) else { panic!() };
+    let Step::Restore(r) = next_step(
+        &request(&p),
+        &with_pool(vec![root("orders")]),
+        &policy(),
+        NOW,
+    ) else {
+        panic!()
+    };
     assert_eq!(r.tags.get(ROLE).map(String::as_str), Some("clone"));
 }
 
@@ -60,26 +101,44 @@ fn no_free_slot_with_copy_ok_makes_a_pool_copy_then_clones_it() {
     let p = props(json!({}));
     let mut all = vec![root("orders")];
     all.extend(clones("orders", "orders", 15));
-    let Step::CreateCopy(copy_req) = next_step(&request(&p), &with_pool(all.clone()), &policy(), NOW) else { panic!() };
+    let Step::CreateCopy(copy_req) =
+        next_step(&request(&p), &with_pool(all.clone()), &policy(), NOW)
+    else {
+        panic!()
+    };
     assert_eq!(copy_req.restore_type, RestoreType::FullCopy);
     assert_eq!(copy_req.tags.get(ROLE).map(String::as_str), Some("copy"));
-    assert_eq!(copy_req.tags.get(MANAGED_BY).map(String::as_str), Some("acm"));
-    assert!(!copy_req.tags.contains_key(STACK_ID), "a pool copy belongs to no resource");
+    assert_eq!(
+        copy_req.tags.get(MANAGED_BY).map(String::as_str),
+        Some("acm")
+    );
+    assert!(
+        !copy_req.tags.contains_key(STACK_ID),
+        "a pool copy belongs to no resource"
+    );
     assert_ne!(copy_req.cluster_id, "orders-clone");
 
     let mut making = copy(&copy_req.cluster_id, "orders", NOW);
     making.status = "creating".into();
     making.members.clear();
     all.push(making.clone());
-    let Step::CreateInstance(i) = next_step(&request(&p), &with_pool(all.clone()), &policy(), NOW) else { panic!() };
+    let Step::CreateInstance(i) = next_step(&request(&p), &with_pool(all.clone()), &policy(), NOW)
+    else {
+        panic!()
+    };
     assert_eq!(i.cluster_id, copy_req.cluster_id);
 
     all.pop();
     all.push(copy(&copy_req.cluster_id, "orders", NOW));
-    let Step::Restore(r) = next_step(&request(&p), &with_pool(all), &policy(), NOW) else { panic!() };
+    let Step::Restore(r) = next_step(&request(&p), &with_pool(all), &policy(), NOW) else {
+        panic!()
+    };
     assert_eq!(r.source_cluster_id, copy_req.cluster_id);
     assert_eq!(r.tags.get(ROLE).map(String::as_str), Some("clone"));
-    assert_eq!(r.tags.get(SOURCE).map(String::as_str), Some(copy_req.cluster_id.as_str()));
+    assert_eq!(
+        r.tags.get(SOURCE).map(String::as_str),
+        Some(copy_req.cluster_id.as_str())
+    );
 }
 
 #[test]
@@ -87,28 +146,46 @@ fn no_free_slot_without_copy_ok_fails_with_the_fix() {
     let p = props(json!({"CopyOk": "false"}));
     let mut all = vec![root("orders")];
     all.extend(clones("orders", "orders", 15));
-    let Step::Fail(reason) = next_step(&request(&p), &with_pool(all), &policy(), NOW) else { panic!() };
-    assert!(reason.contains("15/15") && reason.contains("target-clone-slots"), "{reason}");
+    let Step::Fail(reason) = next_step(&request(&p), &with_pool(all), &policy(), NOW) else {
+        panic!()
+    };
+    assert!(
+        reason.contains("15/15") && reason.contains("target-clone-slots"),
+        "{reason}"
+    );
 }
 
 #[test]
 fn preflight_refuses_missing_and_uncloneable_sources() {
     let p = props(json!({}));
-    let Step::Fail(r) = next_step(&request(&p), &with_pool(vec![]), &policy(), NOW) else { panic!() };
+    let Step::Fail(r) = next_step(&request(&p), &with_pool(vec![]), &policy(), NOW) else {
+        panic!()
+    };
     assert!(r.contains("no such cluster"));
     let mut stopped = root("orders");
     stopped.status = "stopped".into();
-    let Step::Fail(r) = next_step(&request(&p), &with_pool(vec![stopped]), &policy(), NOW) else { panic!() };
+    let Step::Fail(r) = next_step(&request(&p), &with_pool(vec![stopped]), &policy(), NOW) else {
+        panic!()
+    };
     assert!(r.contains("stopped"));
     let mut bare = root("orders");
     bare.members.clear();
-    let Step::Fail(r) = next_step(&request(&p), &with_pool(vec![bare]), &policy(), NOW) else { panic!() };
+    let Step::Fail(r) = next_step(&request(&p), &with_pool(vec![bare]), &policy(), NOW) else {
+        panic!()
+    };
     assert!(r.contains("no DB instance"));
 }
 
 fn made(status: &str) -> Cluster {
     let p = props(json!({}));
-    let Step::Restore(r) = next_step(&request(&p), &with_pool(vec![root("orders")]), &policy(), NOW) else { panic!() };
+    let Step::Restore(r) = next_step(
+        &request(&p),
+        &with_pool(vec![root("orders")]),
+        &policy(),
+        NOW,
+    ) else {
+        panic!()
+    };
     let mut c = Cluster::new("orders-clone", status);
     c.tags = r.tags;
     c.endpoint = Some("orders-clone.cluster.local".into());
@@ -117,25 +194,67 @@ fn made(status: &str) -> Cluster {
 }
 
 fn instance(status: &str) -> Instance {
-    Instance { id: "orders-clone-writer".into(), cluster_id: Some("orders-clone".into()), status: status.into(), class: "db.r6g.large".into() }
+    Instance {
+        id: "orders-clone-writer".into(),
+        cluster_id: Some("orders-clone".into()),
+        status: status.into(),
+        class: "db.r6g.large".into(),
+    }
 }
 
 #[test]
 fn a_clone_gets_a_writer_then_waits_then_is_ready() {
     let p = props(json!({"InstanceClass": "db.t4g.medium"}));
-    let seen = Observed { target: Some(made("creating")), ..Default::default() };
-    let Step::CreateInstance(i) = next_step(&request(&p), &seen, &policy(), NOW) else { panic!() };
-    assert_eq!((i.instance_id.as_str(), i.class.as_str()), ("orders-clone-writer", "db.t4g.medium"));
+    let seen = Observed {
+        target: Some(made("creating")),
+        ..Default::default()
+    };
+    let Step::CreateInstance(i) = next_step(&request(&p), &seen, &policy(), NOW) else {
+        panic!()
+    };
+    assert_eq!(
+        (i.instance_id.as_str(), i.class.as_str()),
+        ("orders-clone-writer", "db.t4g.medium")
+    );
     assert_eq!(i.tags.get(ROLE).map(String::as_str), Some("clone"));
 
-    let seen = Observed { target: Some(made("creating")), instances: vec![instance("creating")], ..Default::default() };
-    assert!(matches!(next_step(&request(&p), &seen, &policy(), NOW), Step::Wait(_)));
-    let seen = Observed { target: Some(made("available")), instances: vec![instance("creating")], ..Default::default() };
-    assert!(matches!(next_step(&request(&p), &seen, &policy(), NOW), Step::Wait(_)));
+    let seen = Observed {
+        target: Some(made("creating")),
+        instances: vec![instance("creating")],
+        ..Default::default()
+    };
+    assert!(matches!(
+        next_step(&request(&p), &seen, &policy(), NOW),
+        Step::Wait(_)
+    ));
+    let seen = Observed {
+        target: Some(made("available")),
+        instances: vec![instance("creating")],
+        ..Default::default()
+    };
+    assert!(matches!(
+        next_step(&request(&p), &seen, &policy(), NOW),
+        Step::Wait(_)
+    ));
 
-    let seen = Observed { target: Some(made("available")), instances: vec![instance("available")], ..Default::default() };
-    let Step::Ready(d) = next_step(&request(&p), &seen, &policy(), NOW) else { panic!() };
-    for key in ["Arn", "ClusterId", "Endpoint", "ReaderEndpoint", "Port", "InstanceId", "SourceClusterId", "DataTimestamp"] {
+    let seen = Observed {
+        target: Some(made("available")),
+        instances: vec![instance("available")],
+        ..Default::default()
+    };
+    let Step::Ready(d) = next_step(&request(&p), &seen, &policy(), NOW) else {
+        panic!()
+    };
+    for key in [
+        "Arn",
+        "ClusterId",
+        "Endpoint",
+        "ReaderEndpoint",
+        "Port",
+        "InstanceId",
+        "SourceClusterId",
+        "DataTimestamp",
+    ] {
         assert!(d.contains_key(key), "{key}");
     }
     assert_eq!(d["InstanceId"], "orders-clone-writer");
@@ -146,25 +265,59 @@ fn a_clone_gets_a_writer_then_waits_then_is_ready() {
 #[test]
 fn terminal_states_and_foreign_clusters_fail_at_once() {
     let p = props(json!({}));
-    for status in ["restore-failed", "incompatible-network", "inaccessible-encryption-credentials", "cloning-failed"] {
-        let seen = Observed { target: Some(made(status)), ..Default::default() };
-        let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), NOW) else { panic!("{status}") };
+    for status in [
+        "restore-failed",
+        "incompatible-network",
+        "inaccessible-encryption-credentials",
+        "cloning-failed",
+    ] {
+        let seen = Observed {
+            target: Some(made(status)),
+            ..Default::default()
+        };
+        let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), NOW) else {
+            panic!("{status}")
+        };
         assert!(r.contains(status));
     }
-    let seen = Observed { target: Some(root("orders-clone")), ..Default::default() };
-    let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), NOW) else { panic!() };
+    let seen = Observed {
+        target: Some(root("orders-clone")),
+        ..Default::default()
+    };
+    let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), NOW) else {
+        panic!()
+    };
     assert!(r.contains("not created by this request"));
 }
 
 #[test]
 fn past_the_deadline_fails_naming_what_is_pending() {
     let p = props(json!({}));
-    let seen = Observed { target: Some(made("creating")), instances: vec![instance("creating")], ..Default::default() };
+    let seen = Observed {
+        target: Some(made("creating")),
+        instances: vec![instance("creating")],
+        ..Default::default()
+    };
     let late = NOW + TimeDuration::hours(2);
-    let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), late) else { panic!() };
-    assert!(r.contains("timed out") && r.contains("orders-clone-writer is creating"), "{r}");
-    let seen = Observed { target: Some(made("available")), instances: vec![instance("available")], ..Default::default() };
-    assert!(matches!(next_step(&request(&p), &seen, &policy(), late), Step::Ready(_)), "a usable clone is reported even when late");
+    let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), late) else {
+        panic!()
+    };
+    assert!(
+        r.contains("timed out") && r.contains("orders-clone-writer is creating"),
+        "{r}"
+    );
+    let seen = Observed {
+        target: Some(made("available")),
+        instances: vec![instance("available")],
+        ..Default::default()
+    };
+    assert!(
+        matches!(
+            next_step(&request(&p), &seen, &policy(), late),
+            Step::Ready(_)
+        ),
+        "a usable clone is reported even when late"
+    );
 }
 
 #[test]
@@ -174,6 +327,16 @@ fn waiting_for_a_pool_copy_past_the_deadline_says_copies_can_be_slow() {
     making.status = "creating".into();
     let mut all = vec![root("orders"), making];
     all.extend(clones("orders", "orders", 15));
-    let Step::Fail(r) = next_step(&request(&p), &with_pool(all), &policy(), NOW + TimeDuration::hours(2)) else { panic!() };
-    assert!(r.contains("one-hour limit") && r.contains("target-clone-slots"), "{r}");
+    let Step::Fail(r) = next_step(
+        &request(&p),
+        &with_pool(all),
+        &policy(),
+        NOW + TimeDuration::hours(2),
+    ) else {
+        panic!()
+    };
+    assert!(
+        r.contains("one-hour limit") && r.contains("target-clone-slots"),
+        "{r}"
+    );
 }

@@ -1,0 +1,54 @@
+//! Logs of a whole flow, captured. In a test binary of its own: tracing caches per call site
+//! whether anyone listens, and other tests' threads (with no subscriber) would spoil that.
+
+mod support;
+
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use support::flow::Flow;
+
+/// Defect 12: the whole event, ResponseURL included, was logged. Capture every log line of a
+/// Create → ready → Delete flow and look for the URL and its signature.
+#[tokio::test(flavor = "current_thread")]
+async fn logs_never_carry_the_response_url() {
+    let buf = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let writer = {
+        let buf = buf.clone();
+        move || LogWriter(buf.clone())
+    };
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(writer)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let f = Flow::new().await;
+    let (r, a) = f.create(json!({"SourceClusterId": f.source})).await;
+    let mut d = f.request("Delete", json!({"SourceClusterId": f.source}));
+    d.physical_resource_id = a["PhysicalResourceId"].as_str().map(str::to_string);
+    f.invoke(serde_json::to_value(&d).unwrap()).await;
+    let logs = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains(&r.request_id),
+        "the logs carry the request id: {}",
+        &logs[..logs.len().min(3000)]
+    );
+    assert!(logs.contains("\"logical_id\":\"Db\""));
+    assert!(
+        !logs.contains("s3cr3t") && !logs.contains(&f.base_url),
+        "a ResponseURL reached the logs"
+    );
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,239 @@
+//! The SDK adapters against moto: every RDS, SSM and EventBridge call the tool makes, and the
+//! response PUT against a loopback server.
+
+mod support;
+
+use aurora_clone_manager::adapters::{
+    events::RuleFollowUps,
+    http::HttpResponder,
+    rds::SdkRds,
+    ssm::{SsmLocks, SsmPending},
+};
+use aurora_clone_manager::cfn::{CfnRequest, Outcome, ResponseBody};
+use aurora_clone_manager::domain::Tags;
+use aurora_clone_manager::pending::PendingWork;
+use aurora_clone_manager::ports::*;
+use serde_json::json;
+use std::time::Duration;
+use support::moto::{realistic_source, sdk_config, unique};
+
+fn tags(pairs: &[(&str, &str)]) -> Tags {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn rds_observes_restores_tags_and_deletes() {
+    let conf = sdk_config();
+    let rds = SdkRds::new(aws_sdk_rds::Client::new(&conf));
+    let source = unique("src");
+    realistic_source(&conf, &source).await;
+
+    let all = rds.clusters().await.unwrap();
+    let src = all.iter().find(|c| c.id == source).expect("listed");
+    assert_eq!(
+        src.tags.get("team").map(String::as_str),
+        Some("orders"),
+        "tags come inline"
+    );
+    assert_eq!(src.engine, "aurora-postgresql");
+    assert!(src.subnet_group.is_some() && !src.security_groups.is_empty());
+    assert_eq!(src.writer(), Some(format!("{source}-1").as_str()));
+    assert_eq!(rds.cluster("no-such-cluster").await.unwrap(), None);
+
+    let clone_id = unique("clone");
+    let request = RestoreRequest {
+        cluster_id: clone_id.clone(),
+        source_cluster_id: source.clone(),
+        restore_type: RestoreType::CopyOnWrite,
+        subnet_group: src.subnet_group.clone(),
+        security_groups: src.security_groups.clone(),
+        tags: tags(&[("aurora-clone-manager:role", "clone"), ("mine", "yes")]),
+    };
+    let made = rds.restore(&request).await.unwrap();
+    assert_eq!(made.id, clone_id);
+    assert!(
+        !made.tags.contains_key("team"),
+        "explicit tags: the source's are not copied"
+    );
+    rds.create_instance(&InstanceRequest {
+        instance_id: format!("{clone_id}-writer"),
+        cluster_id: clone_id.clone(),
+        engine: made.engine.clone(),
+        class: "db.r6g.large".into(),
+        tags: Tags::new(),
+    })
+    .await
+    .unwrap();
+    let instances = rds.instances(&clone_id).await.unwrap();
+    assert_eq!(instances.len(), 1);
+    assert_eq!(instances[0].status, "available");
+
+    rds.add_tags(&made.arn, &tags(&[("extra", "1")]))
+        .await
+        .unwrap();
+    rds.remove_tags(&made.arn, &["mine".to_string()])
+        .await
+        .unwrap();
+    let after = rds.cluster(&clone_id).await.unwrap().unwrap();
+    assert_eq!(after.tags.get("extra").map(String::as_str), Some("1"));
+    assert!(!after.tags.contains_key("mine"));
+
+    assert_eq!(
+        rds.delete_instance(&format!("{clone_id}-writer"))
+            .await
+            .unwrap(),
+        Deletion::Started
+    );
+    assert_eq!(
+        rds.delete_cluster(&clone_id).await.unwrap(),
+        Deletion::Started
+    );
+    assert_eq!(
+        rds.delete_cluster(&clone_id).await.unwrap(),
+        Deletion::AlreadyGone
+    );
+    assert_eq!(
+        rds.delete_instance("no-such-instance").await.unwrap(),
+        Deletion::AlreadyGone
+    );
+}
+
+fn pending_request(id: &str) -> PendingWork {
+    let request: CfnRequest = serde_json::from_value(json!({"RequestType": "Create", "ResponseURL": "https://example/x",
+        "StackId": "s", "RequestId": id, "LogicalResourceId": "Db", "ResourceProperties": {"SourceClusterId": "o"}})).unwrap();
+    PendingWork::Respond(Box::new(aurora_clone_manager::pending::PendingRequest {
+        request,
+        cluster_id: "c".into(),
+        received: 1,
+        deadline: 2,
+    }))
+}
+
+#[tokio::test]
+async fn ssm_pending_is_create_once_and_take_once() {
+    let ssm = aws_sdk_ssm::Client::new(&sdk_config());
+    let store = SsmPending::new(ssm, format!("/{}/pending/", unique("stack")));
+    let work = pending_request("8f0c-11ef");
+    assert_eq!(store.add("8f0c-11ef", &work).await.unwrap(), Added::New);
+    assert_eq!(store.add("8f0c-11ef", &work).await.unwrap(), Added::Exists);
+    assert_eq!(store.get("8f0c-11ef").await.unwrap(), Some(work.clone()));
+    assert_eq!(
+        store.list().await.unwrap(),
+        vec![("8f0c-11ef".to_string(), work)]
+    );
+    assert!(store.take("8f0c-11ef").await.unwrap());
+    assert!(!store.take("8f0c-11ef").await.unwrap(), "only one taker");
+    assert_eq!(store.get("8f0c-11ef").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn ssm_locks_exclude_and_expire() {
+    let ssm = aws_sdk_ssm::Client::new(&sdk_config());
+    let locks = SsmLocks::new(ssm, format!("/{}/locks/", unique("stack")));
+    assert!(locks.try_lock("place-orders", 1000, 60).await.unwrap());
+    assert!(!locks.try_lock("place-orders", 1010, 60).await.unwrap());
+    assert!(
+        locks.try_lock("place-orders", 1061, 60).await.unwrap(),
+        "an expired lock is taken over"
+    );
+    locks.unlock("place-orders").await.unwrap();
+    assert!(locks.try_lock("place-orders", 1062, 60).await.unwrap());
+    locks.unlock("place-orders").await.unwrap();
+    locks.unlock("place-orders").await.unwrap();
+}
+
+#[tokio::test]
+async fn follow_up_rule_is_armed_and_disarmed() {
+    let events = aws_sdk_eventbridge::Client::new(&sdk_config());
+    let rule = unique("acm-follow-up");
+    let follow_ups = RuleFollowUps::new(events.clone(), &rule);
+    follow_ups
+        .stop()
+        .await
+        .expect("stopping a missing rule is fine");
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:acm";
+    follow_ups.ensure(arn).await.unwrap();
+    follow_ups.ensure(arn).await.unwrap();
+    let described = events.describe_rule().name(&rule).send().await.unwrap();
+    assert_eq!(described.state().map(|s| s.as_str()), Some("ENABLED"));
+    assert_eq!(described.schedule_expression(), Some("rate(1 minute)"));
+    let targets = events
+        .list_targets_by_rule()
+        .rule(&rule)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(targets.targets().len(), 1);
+    assert_eq!(targets.targets()[0].arn(), arn);
+    let input: serde_json::Value =
+        serde_json::from_str(targets.targets()[0].input().unwrap()).unwrap();
+    assert_eq!(input["action"], "follow-up");
+    follow_ups.stop().await.unwrap();
+    let described = events.describe_rule().name(&rule).send().await.unwrap();
+    assert_eq!(described.state().map(|s| s.as_str()), Some("DISABLED"));
+}
+
+fn request_with_url(url: &str) -> CfnRequest {
+    serde_json::from_value(
+        json!({"RequestType": "Create", "ResponseURL": url, "StackId": "s", "RequestId": "r",
+        "LogicalResourceId": "Db", "ResourceProperties": {}}),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_response_put_has_an_empty_content_type_and_a_byte_length() {
+    let (base, capture) = support::http::start().await;
+    let url = format!("{base}/signed?X-Amz-Signature=abc");
+    let responder = HttpResponder::with_retries(4, Duration::from_millis(10));
+    let reason = "雪".repeat(2000);
+    let body = ResponseBody::new(&request_with_url(&url), Outcome::failed("p", reason));
+    responder.send(&url, &body).await.unwrap();
+    let got = &capture.requests()[0];
+    assert!(got.head.starts_with("PUT /signed?X-Amz-Signature=abc "));
+    assert_eq!(got.header("content-type").as_deref(), Some(""));
+    assert_eq!(
+        got.header("content-length")
+            .unwrap()
+            .parse::<usize>()
+            .unwrap(),
+        got.body.len()
+    );
+    assert!(got.body.len() <= 4096);
+    assert_eq!(got.json()["Status"], "FAILED");
+}
+
+#[tokio::test]
+async fn the_response_put_retries_on_errors() {
+    let (base, capture) = support::http::start().await;
+    capture.fail_next(&[500, 403]);
+    let url = format!("{base}/r");
+    let responder = HttpResponder::with_retries(4, Duration::from_millis(10));
+    let body = ResponseBody::new(
+        &request_with_url(&url),
+        Outcome::success("p", Default::default()),
+    );
+    responder.send(&url, &body).await.unwrap();
+    assert_eq!(capture.requests().len(), 3);
+
+    capture.fail_next(&[500, 500]);
+    let responder = HttpResponder::with_retries(2, Duration::from_millis(10));
+    let err = responder.send(&url, &body).await.unwrap_err().to_string();
+    assert!(
+        !err.contains("127.0.0.1"),
+        "errors never carry the URL: {err}"
+    );
+    let refused = HttpResponder::with_retries(2, Duration::from_millis(10));
+    let err = refused
+        .send("http://127.0.0.1:9/secret-path?sig=1", &body)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        !err.contains("secret-path") && !err.contains("sig=1"),
+        "{err}"
+    );
+}

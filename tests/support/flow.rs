@@ -1,0 +1,123 @@
+//! A Create → follow-ups → Delete flow through the real handler and adapters against moto.
+
+use super::http::Capture;
+use super::moto::{realistic_source, sdk_config, unique};
+use aurora_clone_manager::adapters::{http::HttpResponder, Clients};
+use aurora_clone_manager::cfn::CfnRequest;
+use aurora_clone_manager::config::Settings;
+use aurora_clone_manager::lambda::{self, App};
+use aurora_clone_manager::service::Invocation;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:acm";
+
+pub struct Flow {
+    pub app: App,
+    pub stack: String,
+    pub events: aws_sdk_eventbridge::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub base_url: String,
+    pub capture: Capture,
+    pub source: String,
+}
+
+impl Flow {
+    pub async fn new() -> Flow {
+        let conf = sdk_config();
+        let stack = unique("acm");
+        let vars = [("STACK_NAME".to_string(), stack.clone())]
+            .into_iter()
+            .collect();
+        let settings = Settings::from_map(&vars).unwrap();
+        let responder = Arc::new(HttpResponder::with_retries(3, Duration::from_millis(20)));
+        let manager = lambda::manager_with(settings, &Clients::new(&conf), responder.clone());
+        let (base_url, capture) = super::http::start().await;
+        let source = unique("orders");
+        realistic_source(&conf, &source).await;
+        Flow {
+            app: App {
+                manager: Ok(manager),
+                responder,
+            },
+            stack,
+            events: aws_sdk_eventbridge::Client::new(&conf),
+            rds: aws_sdk_rds::Client::new(&conf),
+            base_url,
+            capture,
+            source,
+        }
+    }
+
+    pub fn request(&self, kind: &str, props: Value) -> CfnRequest {
+        let id = unique("req-");
+        serde_json::from_value(json!({"RequestType": kind, "ResponseURL": format!("{}/{id}?X-Amz-Signature=s3cr3t", self.base_url),
+            "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1", "RequestId": id,
+            "ResourceType": "Custom::AuroraClone", "LogicalResourceId": "Db", "ResourceProperties": props})).unwrap()
+    }
+
+    pub async fn invoke(&self, event: Value) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+        lambda::handle(
+            &self.app,
+            event,
+            Invocation {
+                function_arn: Some(FUNCTION.into()),
+            },
+            deadline,
+        )
+        .await
+    }
+
+    /// Plays the scheduler: while the follow-up rule is enabled, invoke its target's input.
+    pub async fn run_follow_ups(&self, max: usize) {
+        let rule = format!("{}-follow-up", self.stack);
+        for _ in 0..max {
+            let Ok(r) = self.events.describe_rule().name(&rule).send().await else {
+                return;
+            };
+            if r.state().map(|s| s.as_str()) != Some("ENABLED") {
+                return;
+            }
+            let targets = self
+                .events
+                .list_targets_by_rule()
+                .rule(&rule)
+                .send()
+                .await
+                .unwrap();
+            let target = &targets.targets()[0];
+            assert_eq!(target.arn(), FUNCTION);
+            self.invoke(serde_json::from_str(target.input().unwrap()).unwrap())
+                .await;
+        }
+        panic!("follow-ups still enabled after {max} runs");
+    }
+
+    pub fn answers_for(&self, r: &CfnRequest) -> Vec<Value> {
+        self.capture
+            .requests()
+            .into_iter()
+            .filter(|c| c.head.contains(&r.request_id))
+            .map(|c| c.json())
+            .collect()
+    }
+
+    pub async fn create(&self, props: Value) -> (CfnRequest, Value) {
+        let r = self.request("Create", props);
+        self.invoke(serde_json::to_value(&r).unwrap()).await;
+        self.run_follow_ups(10).await;
+        let answers = self.answers_for(&r);
+        assert_eq!(answers.len(), 1, "{answers:?}");
+        (r, answers[0].clone())
+    }
+
+    pub async fn cluster_ids(&self) -> Vec<String> {
+        let out = self.rds.describe_db_clusters().send().await.unwrap();
+        out.db_clusters()
+            .iter()
+            .filter_map(|c| c.db_cluster_identifier().map(str::to_string))
+            .collect()
+    }
+}

@@ -1,0 +1,192 @@
+//! A moto server for this test binary: started on a free loopback port on first use, and
+//! stopped when the test process exits (its stdin pipe closes, and its wrapper kills it).
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_rds::types::Tag;
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+pub struct Moto {
+    pub endpoint: String,
+    _child: Mutex<Child>,
+}
+
+static MOTO: OnceLock<Moto> = OnceLock::new();
+
+fn moto_server_path() -> String {
+    if let Ok(p) = std::env::var("MOTO_SERVER") {
+        return p;
+    }
+    let local = format!("{}/.venv/bin/moto_server", env!("CARGO_MANIFEST_DIR"));
+    if std::path::Path::new(&local).exists() {
+        return local;
+    }
+    panic!("moto_server not found: run `./build.sh test`, which installs moto into .venv, or set MOTO_SERVER");
+}
+
+/// The shared moto server, started on first call.
+pub fn moto() -> &'static Moto {
+    MOTO.get_or_init(|| {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let log = format!("{}/moto-{port}.log", std::env::temp_dir().display());
+        let script = format!(
+            "{} -H 127.0.0.1 -p {port} >{log} 2>&1 & pid=$!; read _; kill $pid",
+            moto_server_path()
+        );
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("start moto_server");
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto_server did not start; see {log}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            _child: Mutex::new(child),
+        }
+    })
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self._child.lock() {
+            if let Some(stdin) = c.stdin.as_mut() {
+                let _ = stdin.write_all(b"\n");
+            }
+        }
+    }
+}
+
+/// SDK configuration pointing at moto: static credentials, one attempt per call (so that an
+/// occasional moto 500 never repeats a side effect).
+pub fn sdk_config() -> SdkConfig {
+    let creds = aws_sdk_rds::config::Credentials::new("test", "test", None, None, "moto");
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(&moto().endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_rds::config::SharedCredentialsProvider::new(creds))
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .build()
+}
+
+/// A unique name for this test run, so that tests sharing the server never collide.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    format!("{prefix}{}{n}", std::process::id() % 10_000)
+}
+
+/// One EC2 query call (moto does not check signatures); returns the first `<tag>` value.
+async fn ec2(params: &[(&str, &str)], tag: &str) -> String {
+    let mut form = vec![("Version", "2016-11-15")];
+    form.extend_from_slice(params);
+    let body = reqwest::Client::new()
+        .post(&moto().endpoint)
+        .header("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=x")
+        .form(&form)
+        .send()
+        .await
+        .expect("ec2 call")
+        .text()
+        .await
+        .expect("ec2 body");
+    let open = format!("<{tag}>");
+    let start = body
+        .find(&open)
+        .unwrap_or_else(|| panic!("no {tag} in {body}"))
+        + open.len();
+    body[start..]
+        .split('<')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A realistic source: an aurora-postgresql cluster in its own VPC subnet group and security
+/// group, with tags, a database and one writer instance.
+pub async fn realistic_source(conf: &SdkConfig, id: &str) {
+    let vpc = ec2(
+        &[("Action", "CreateVpc"), ("CidrBlock", "10.1.0.0/16")],
+        "vpcId",
+    )
+    .await;
+    let a = ec2(
+        &[
+            ("Action", "CreateSubnet"),
+            ("VpcId", &vpc),
+            ("CidrBlock", "10.1.1.0/24"),
+            ("AvailabilityZone", "us-east-1a"),
+        ],
+        "subnetId",
+    )
+    .await;
+    let b = ec2(
+        &[
+            ("Action", "CreateSubnet"),
+            ("VpcId", &vpc),
+            ("CidrBlock", "10.1.2.0/24"),
+            ("AvailabilityZone", "us-east-1b"),
+        ],
+        "subnetId",
+    )
+    .await;
+    let sg_name = format!("{id}-db");
+    let sg = ec2(
+        &[
+            ("Action", "CreateSecurityGroup"),
+            ("GroupName", &sg_name),
+            ("GroupDescription", "database"),
+            ("VpcId", &vpc),
+        ],
+        "groupId",
+    )
+    .await;
+    let rds = aws_sdk_rds::Client::new(conf);
+    let subnets = format!("{id}-subnets");
+    rds.create_db_subnet_group()
+        .db_subnet_group_name(&subnets)
+        .db_subnet_group_description("db")
+        .subnet_ids(a)
+        .subnet_ids(b)
+        .send()
+        .await
+        .expect("subnet group");
+    rds.create_db_cluster()
+        .db_cluster_identifier(id)
+        .engine("aurora-postgresql")
+        .engine_version("15.4")
+        .master_username("app")
+        .master_user_password("source-password-1")
+        .database_name("orders")
+        .db_subnet_group_name(&subnets)
+        .vpc_security_group_ids(sg)
+        .tags(Tag::builder().key("team").value("orders").build())
+        .tags(Tag::builder().key("env").value("production").build())
+        .send()
+        .await
+        .expect("source cluster");
+    rds.create_db_instance()
+        .db_instance_identifier(format!("{id}-1"))
+        .db_cluster_identifier(id)
+        .engine("aurora-postgresql")
+        .db_instance_class("db.r6g.large")
+        .send()
+        .await
+        .expect("source instance");
+}
