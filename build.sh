@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Aurora Clone Manager: build, test, demo, package and deploy.
+#
+#   ./build.sh demo      the Lambda against a local AWS (moto): Create -> ready -> Delete
+#   ./build.sh test      every check: fmt, clippy, all tests (moto started by the tests), cfn-lint
+#   ./build.sh build     the Lambda zip (target/lambda/aurora-clone-manager/bootstrap.zip)
+#   ./build.sh package   aws cloudformation package (needs LAMBDA_S3_BUCKET, LAMBDA_S3_PREFIX)
+#   ./build.sh deploy [Param=Value ...]   aws cloudformation deploy (needs STACK_NAME)
+#
+# Tools come from registries only: moto, cfn-lint and cargo-lambda from PyPI into .venv.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+PY_TOOLS=("moto[server]>=5.2,<5.3" "cfn-lint>=1.20,<2")
+
+die() { echo "build.sh: $*" >&2; exit 1; }
+
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required: $2"; }
+
+venv() {
+  need python3 "install Python 3"
+  if [ ! -x "$VENV/bin/python" ]; then
+    if ! python3 -m venv "$VENV" 2>/dev/null; then
+      command -v apt-get >/dev/null || die "python3 -m venv failed and apt-get is not available: install python3-venv"
+      apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+      rm -rf "$VENV"; python3 -m venv "$VENV"
+    fi
+  fi
+  local stamp="$VENV/.tools-$(printf '%s ' "${PY_TOOLS[@]}" "$@" | cksum | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ]; then
+    "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+    "$VENV/bin/python" -m pip install -q "${PY_TOOLS[@]}" "$@" || die "pip install failed"
+    touch "$stamp"
+  fi
+}
+
+cmd_demo() {
+  need cargo "install Rust (rustup)"
+  venv
+  cargo build --quiet --bin aurora-clone-manager
+  "$VENV/bin/python" scripts/demo.py
+}
+
+cmd_test() {
+  need cargo "install Rust (rustup)"
+  venv
+  export MOTO_SERVER="$PWD/$VENV/bin/moto_server"
+  cargo fmt --all -- --check || die "cargo fmt reports unformatted code: run cargo fmt --all"
+  cargo clippy --all-targets --quiet -- -D warnings
+  cargo test --quiet
+  "$VENV/bin/cfn-lint" template.yaml example/template.yaml
+  echo "cfn-lint: both templates clean"
+  cmd_demo
+}
+
+cmd_build() {
+  need cargo "install Rust (rustup)"
+  venv "cargo-lambda>=1.8,<2" "ziglang>=0.13"
+  PATH="$PWD/$VENV/bin:$PATH" cargo lambda build --release --output-format zip --bin aurora-clone-manager
+  ls -l target/lambda/aurora-clone-manager/bootstrap.zip
+}
+
+cmd_package() {
+  need aws "install the AWS CLI"
+  [ -n "${LAMBDA_S3_BUCKET:-}" ] || die "set LAMBDA_S3_BUCKET to the bucket for the Lambda zip"
+  [ -f target/lambda/aurora-clone-manager/bootstrap.zip ] || die "no zip: run ./build.sh build first"
+  aws cloudformation package --template-file template.yaml --s3-bucket "$LAMBDA_S3_BUCKET" \
+    --s3-prefix "${LAMBDA_S3_PREFIX:-aurora-clone-manager}" --output-template-file target/packaged.yaml
+}
+
+cmd_deploy() {
+  need aws "install the AWS CLI"
+  [ -n "${STACK_NAME:-}" ] || die "set STACK_NAME to the clone manager's stack name"
+  [ -f target/packaged.yaml ] || die "no packaged template: run ./build.sh package first"
+  local overrides=()
+  [ $# -gt 0 ] && overrides=(--parameter-overrides "$@")
+  aws cloudformation deploy --template-file target/packaged.yaml --stack-name "$STACK_NAME" \
+    --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM "${overrides[@]}"
+}
+
+case "${1:-}" in
+  demo|test|build|package) "cmd_$1" ;;
+  deploy) shift; cmd_deploy "$@" ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""The local demo: the Lambda, run as Lambda runs it, against a local AWS (moto).
+
+Starts moto, creates a realistic source cluster (aurora-postgresql in its own VPC subnet group and
+security group, with tags and a writer instance), starts a stand-in for the Lambda Runtime API and
+for CloudFormation's ResponseURL, runs the real binary with AWS_LAMBDA_RUNTIME_API set, and sends it
+a Create, plays EventBridge's scheduler while the follow-up rule is enabled, then sends a Delete.
+Everything it shows comes from the binary's responses and from the local AWS APIs.
+"""
+
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STACK = "demo-clone-manager"
+FUNCTION_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{STACK}"
+CONSUMER_STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/demo-app/7f1c"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Runtime:
+    """The Lambda Runtime API (next / response / error) and a ResponseURL receiver."""
+
+    def __init__(self):
+        self.events = queue.Queue()
+        self.results = {}
+        self.responses = {}
+        self.done = threading.Condition()
+        runtime = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if self.path.endswith("/runtime/invocation/next"):
+                    request_id, event = runtime.events.get()
+                    body = json.dumps(event).encode()
+                    self.send_response(200)
+                    self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
+                    self.send_header("Lambda-Runtime-Deadline-Ms", str(int((time.time() + 300) * 1000)))
+                    self.send_header("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN)
+                    self.send_header("Lambda-Runtime-Trace-Id", "Root=1-demo")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                parts = self.path.strip("/").split("/")
+                self.send_response(202)
+                self.end_headers()
+                if "invocation" in parts:
+                    with runtime.done:
+                        runtime.results[parts[-2]] = (parts[-1], body.decode())
+                        runtime.done.notify_all()
+
+            def do_PUT(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                self.send_response(200)
+                self.end_headers()
+                with runtime.done:
+                    runtime.responses[self.path.split("?")[0].split("/")[-1]] = {
+                        "content_type": self.headers.get("Content-Type"),
+                        "body": json.loads(body),
+                    }
+                    runtime.done.notify_all()
+
+        self.port = free_port()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def invoke(self, event):
+        request_id = str(uuid.uuid4())
+        self.events.put((request_id, event))
+        with self.done:
+            self.done.wait_for(lambda: request_id in self.results, timeout=300)
+        return self.results.get(request_id)
+
+
+class LocalAws:
+    """boto3 clients for the local AWS."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+
+    def client(self, service):
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id="demo", aws_secret_access_key="demo")
+
+
+def realistic_source(session, cluster_id):
+    ec2, rds = session.client("ec2"), session.client("rds")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+        for i, az in enumerate(["us-east-1a", "us-east-1b"], start=1)
+    ]
+    sg = ec2.create_security_group(GroupName="orders-db", Description="orders database", VpcId=vpc)["GroupId"]
+    rds.create_db_subnet_group(DBSubnetGroupName="orders-db", DBSubnetGroupDescription="orders", SubnetIds=subnets)
+    rds.create_db_cluster(
+        DBClusterIdentifier=cluster_id, Engine="aurora-postgresql", EngineVersion="15.4",
+        MasterUsername="orders_admin", MasterUserPassword="production-password-1", DatabaseName="orders",
+        DBSubnetGroupName="orders-db", VpcSecurityGroupIds=[sg],
+        Tags=[{"Key": "team", "Value": "orders"}, {"Key": "env", "Value": "production"}])
+    rds.create_db_instance(DBInstanceIdentifier=f"{cluster_id}-1", DBClusterIdentifier=cluster_id,
+                           Engine="aurora-postgresql", DBInstanceClass="db.r6g.large")
+
+
+def cfn_request(runtime, kind, props, physical=None):
+    request_id = str(uuid.uuid4())
+    event = {
+        "RequestType": kind, "RequestId": request_id, "StackId": CONSUMER_STACK,
+        "ResponseURL": f"http://127.0.0.1:{runtime.port}/responses/{request_id}?X-Amz-Signature=demo",
+        "ResourceType": "Custom::AuroraClone", "LogicalResourceId": "OrdersClone",
+        "ResourceProperties": dict(props, ServiceToken=FUNCTION_ARN),
+    }
+    if physical:
+        event["PhysicalResourceId"] = physical
+    return request_id, event
+
+
+def play_scheduler(runtime, events, rule, request_id, limit=20):
+    """Invoke the follow-up rule's target, as EventBridge would every minute, until answered."""
+    for tick in range(limit):
+        if request_id in runtime.responses:
+            return tick
+        state = events.describe_rule(Name=rule)["State"]
+        if state != "ENABLED":
+            return tick
+        target = events.list_targets_by_rule(Rule=rule)["Targets"][0]
+        print(f"  scheduler tick {tick + 1}: invoking {target['Arn'].split(':')[-1]} with {target['Input']}")
+        runtime.invoke(json.loads(target["Input"]))
+    return limit
+
+
+def main():
+    moto_port = free_port()
+    moto_bin = os.path.join(ROOT, ".venv", "bin", "moto_server")
+    moto = subprocess.Popen([moto_bin, "-H", "127.0.0.1", "-p", str(moto_port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    binary = os.environ.get("ACM_BINARY", os.path.join(ROOT, "target", "debug", "aurora-clone-manager"))
+    lambda_proc = None
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", moto_port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        session = LocalAws(endpoint)
+        print(f"1. local AWS (moto) at {endpoint}; creating source cluster 'orders' (aurora-postgresql, subnet group, security group, writer)")
+        realistic_source(session, "orders")
+
+        runtime = Runtime()
+        env = dict(os.environ, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{runtime.port}", AWS_ENDPOINT_URL=endpoint,
+                   AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_REGION="us-east-1",
+                   AWS_LAMBDA_FUNCTION_NAME=STACK, AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+                   AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256", AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/{STACK}",
+                   AWS_LAMBDA_LOG_STREAM_NAME="demo", STACK_NAME=STACK, LOG_LEVEL="info")
+        log = open(os.path.join(ROOT, "target", "demo-lambda.log"), "w")
+        lambda_proc = subprocess.Popen([binary], env=env, stdout=log, stderr=subprocess.STDOUT)
+        print(f"2. Lambda started under a local Runtime API (logs: target/demo-lambda.log)")
+
+        events = session.client("events")
+        rule = f"{STACK}-follow-up"
+        request_id, create = cfn_request(runtime, "Create", {"SourceClusterId": "orders", "CopyOk": "true",
+                                                             "InstanceClass": "db.t4g.medium", "Tags": {"purpose": "demo"}})
+        print("3. CloudFormation sends Create for Custom::AuroraClone OrdersClone")
+        print(f"  invocation result: {runtime.invoke(create)[1]}")
+        ticks = play_scheduler(runtime, events, rule, request_id)
+        response = runtime.responses.get(request_id)
+        if not response:
+            sys.exit("no CloudFormation response after the follow-ups")
+        body = response["body"]
+        print(f"4. CloudFormation received {body['Status']} after {ticks} follow-up tick(s) "
+              f"(Content-Type: {response['content_type']!r})")
+        for key, value in sorted(body.get("Data", {}).items()):
+            print(f"     {key:16} {value}")
+        rds = session.client("rds")
+        clone = rds.describe_db_clusters(DBClusterIdentifier=body["Data"]["ClusterId"])["DBClusters"][0]
+        print(f"   clone {clone['DBClusterIdentifier']}: status {clone['Status']}, "
+              f"writer {[m['DBInstanceIdentifier'] for m in clone['DBClusterMembers']]}")
+        for tag in clone["TagList"]:
+            print(f"     tag {tag['Key']} = {tag['Value']}")
+        if body["Status"] != "SUCCESS":
+            sys.exit(f"Create failed: {body.get('Reason')}")
+
+        delete_id, delete = cfn_request(runtime, "Delete", {"SourceClusterId": "orders"}, physical=body["PhysicalResourceId"])
+        print("5. CloudFormation sends Delete")
+        runtime.invoke(delete)
+        play_scheduler(runtime, events, rule, "never")
+        answer = runtime.responses[delete_id]["body"]
+        remaining = [c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]]
+        print(f"6. CloudFormation received {answer['Status']} for Delete; clusters left: {remaining}")
+        if answer["Status"] != "SUCCESS" or clone["DBClusterIdentifier"] in remaining or "orders" not in remaining:
+            sys.exit("Delete did not remove exactly the clone")
+        print("demo passed: clone created, reported ready, and deleted")
+    finally:
+        if lambda_proc:
+            lambda_proc.terminate()
+        moto.terminate()
+
+
+if __name__ == "__main__":
+    main()
