@@ -7,13 +7,17 @@ use aurora_clone_manager::config::VARIABLES;
 use std::collections::BTreeSet;
 
 fn read(path: &str) -> String {
-    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_else(|e| panic!("{path}: {e}"))
+    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// The keys of the Lambda's `Environment: Variables:` block.
 fn template_variables(template: &str) -> BTreeSet<String> {
     let lines: Vec<&str> = template.lines().collect();
-    let start = lines.iter().position(|l| l.trim() == "Variables:").expect("a Variables block");
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == "Variables:")
+        .expect("a Variables block");
     let indent = |l: &str| l.len() - l.trim_start().len();
     let block_indent = indent(lines[start + 1]);
     lines[start + 1..]
@@ -39,8 +43,19 @@ fn granted_actions(template: &str) -> BTreeSet<String> {
 /// The AWS operations the adapters call: each names its operation in the `AwsError` it maps to.
 fn called_operations() -> BTreeSet<String> {
     let mut ops = BTreeSet::new();
-    for (file, service) in [("rds", "rds"), ("ssm", "ssm"), ("events", "events"), ("secrets", "secretsmanager"), ("kms", "kms")] {
-        let Ok(src) = std::fs::read_to_string(format!("{}/src/adapters/{file}.rs", env!("CARGO_MANIFEST_DIR"))) else { continue };
+    for (file, service) in [
+        ("rds", "rds"),
+        ("ssm", "ssm"),
+        ("events", "events"),
+        ("secrets", "secretsmanager"),
+        ("kms", "kms"),
+    ] {
+        let Ok(src) = std::fs::read_to_string(format!(
+            "{}/src/adapters/{file}.rs",
+            env!("CARGO_MANIFEST_DIR")
+        )) else {
+            continue;
+        };
         for marker in ["aws_error(\"", "AwsError::new(\""] {
             for piece in src.split(marker).skip(1) {
                 let op = piece.split('"').next().unwrap_or_default();
@@ -57,9 +72,16 @@ fn called_operations() -> BTreeSet<String> {
 fn every_variable_the_code_reads_is_set_and_none_is_misspelt() {
     let set = template_variables(&read("template.yaml"));
     let read_by_code: BTreeSet<String> = VARIABLES.iter().map(|v| v.to_string()).collect();
-    assert_eq!(set, read_by_code, "template variables vs the variables the code reads");
+    assert_eq!(
+        set, read_by_code,
+        "template variables vs the variables the code reads"
+    );
     for v in VARIABLES {
-        assert!(read("src/config.rs").contains(&format!("\"{v}\"")) || read("src/logging.rs").contains(&format!("\"{v}\"")), "{v} is listed but never read");
+        assert!(
+            read("src/config.rs").contains(&format!("\"{v}\""))
+                || read("src/logging.rs").contains(&format!("\"{v}\"")),
+            "{v} is listed but never read"
+        );
     }
 }
 
@@ -67,22 +89,40 @@ fn every_variable_the_code_reads_is_set_and_none_is_misspelt() {
 fn every_operation_the_code_calls_is_granted() {
     let granted = granted_actions(&read("template.yaml"));
     let called = called_operations();
-    assert!(called.len() >= 15, "the scan found too few operations: {called:?}");
+    assert!(
+        called.len() >= 15,
+        "the scan found too few operations: {called:?}"
+    );
     let mut missing: Vec<_> = called.difference(&granted).cloned().collect();
     // Creating with tags needs the tagging permission too.
     if !granted.contains("rds:AddTagsToResource") {
         missing.push("rds:AddTagsToResource".into());
     }
-    missing.retain(|op| !op.ends_with(":Build") && !op.ends_with(":FailedEntries") && !op.ends_with(":EmptyResponse"));
-    assert!(missing.is_empty(), "the template does not grant: {missing:?}");
+    missing.retain(|op| {
+        !op.ends_with(":Build")
+            && !op.ends_with(":FailedEntries")
+            && !op.ends_with(":EmptyResponse")
+    });
+    assert!(
+        missing.is_empty(),
+        "the template does not grant: {missing:?}"
+    );
 }
 
 #[test]
 fn no_action_is_a_wildcard() {
     for path in ["template.yaml", "example/template.yaml"] {
-        let wild: Vec<String> = granted_actions(&read(path)).into_iter().filter(|a| a.contains('*')).collect();
+        let wild: Vec<String> = granted_actions(&read(path))
+            .into_iter()
+            .filter(|a| a.contains('*'))
+            .collect();
         assert!(wild.is_empty(), "{path}: wildcard actions {wild:?}");
-        assert!(!read(path).lines().any(|l| l.trim_start().starts_with("Action:") && l.contains("\"*\"")), "{path}: Action \"*\"");
+        assert!(
+            !read(path)
+                .lines()
+                .any(|l| l.trim_start().starts_with("Action:") && l.contains("\"*\"")),
+            "{path}: Action \"*\""
+        );
     }
 }
 
@@ -91,6 +131,10 @@ fn the_function_is_not_serialised_into_a_bottleneck() {
     // Defect 15: reserved concurrency 1 with a 300 s timeout left CloudFormation waiting.
     let t = read("template.yaml");
     assert!(!t.contains("ReservedConcurrentExecutions: 1"));
-    let timeout: u32 = t.lines().find_map(|l| l.trim().strip_prefix("Timeout: ")).and_then(|v| v.parse().ok()).expect("a Timeout");
+    let timeout: u32 = t
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Timeout: "))
+        .and_then(|v| v.parse().ok())
+        .expect("a Timeout");
     assert!(timeout <= 300);
 }
