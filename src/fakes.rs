@@ -23,6 +23,8 @@ struct FakeCluster {
     cluster: Cluster,
     available_at: Instant,
     gone_at: Option<Instant>,
+    /// A master password change in progress until then.
+    password_until: Option<Instant>,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +57,8 @@ pub struct FakeRds {
     pub clone_limit: usize,
     /// How long every call takes (tokio time).
     pub latency: Duration,
+    /// How long a master password change takes to apply.
+    pub password_delay: Duration,
 }
 
 impl Default for FakeRds {
@@ -66,6 +70,7 @@ impl Default for FakeRds {
             delete_delay: Duration::from_secs(300),
             clone_limit: 15,
             latency: Duration::ZERO,
+            password_delay: Duration::from_secs(120),
         }
     }
 }
@@ -129,6 +134,7 @@ impl FakeRds {
                 cluster,
                 available_at: Instant::now(),
                 gone_at: None,
+                password_until: None,
             },
         );
     }
@@ -212,8 +218,12 @@ impl RdsState {
             (Some(_), _) => "deleting".into(),
             (None, Some(s)) => s.clone(),
             (None, None) if fc.available_at > now => "creating".into(),
+            (None, None) if fc.password_until.is_some_and(|u| u > now) => {
+                "resetting-master-credentials".into()
+            }
             _ => c.status,
         };
+        c.password_pending = fc.password_until.is_some_and(|u| u > now);
         c.members = self
             .instances
             .values()
@@ -337,6 +347,7 @@ impl Rds for FakeRds {
             cluster: c.clone(),
             available_at: now + self.create_delay,
             gone_at: None,
+            password_until: None,
         };
         st.clusters.insert(r.cluster_id.clone(), fc);
         Ok(st.view(&r.cluster_id, now).unwrap_or(c))
@@ -403,6 +414,19 @@ impl Rds for FakeRds {
             c.gone_at.get_or_insert(now + delay);
         }
         Ok(Deletion::Started)
+    }
+
+    async fn set_master_password(&self, cluster_id: &str, _password: &str) -> Result<(), AwsError> {
+        self.pause().await;
+        let mut st = self.begin("ModifyDBCluster")?;
+        let until = Instant::now() + self.password_delay;
+        match st.clusters.get_mut(cluster_id) {
+            Some(c) => {
+                c.password_until = Some(until);
+                Ok(())
+            }
+            None => Err(not_found("ModifyDBCluster", cluster_id)),
+        }
     }
 
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {
@@ -536,6 +560,154 @@ impl Locks for FakeLocks {
 
     async fn unlock(&self, name: &str) -> Result<()> {
         lock(&self.held).remove(name);
+        Ok(())
+    }
+}
+
+/// Secrets Manager in memory: secrets by name, with their value, key, tags, policy and state.
+#[derive(Default)]
+pub struct FakeSecrets {
+    pub secrets: Mutex<BTreeMap<String, FakeSecret>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeSecret {
+    pub arn: String,
+    pub value: String,
+    pub kms_key_id: Option<String>,
+    pub tags: Tags,
+    pub policy: Option<String>,
+    pub deleted: bool,
+}
+
+impl FakeSecrets {
+    pub fn all(&self) -> BTreeMap<String, FakeSecret> {
+        lock(&self.secrets).clone()
+    }
+}
+
+#[async_trait]
+impl Secrets for FakeSecrets {
+    async fn create(
+        &self,
+        name: &str,
+        value: &str,
+        kms_key_id: Option<&str>,
+        tags: &Tags,
+    ) -> Result<(SecretRef, Option<String>), AwsError> {
+        let mut all = lock(&self.secrets);
+        if let Some(s) = all.get(name) {
+            return Ok((
+                SecretRef {
+                    arn: s.arn.clone(),
+                    name: name.into(),
+                },
+                Some(s.value.clone()),
+            ));
+        }
+        let arn = format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}-AbCdEf");
+        let secret = FakeSecret {
+            arn: arn.clone(),
+            value: value.into(),
+            kms_key_id: kms_key_id.map(str::to_string),
+            tags: tags.clone(),
+            policy: None,
+            deleted: false,
+        };
+        all.insert(name.into(), secret);
+        Ok((
+            SecretRef {
+                arn,
+                name: name.into(),
+            },
+            None,
+        ))
+    }
+
+    async fn set_readers(&self, secret_id: &str, policy: Option<&str>) -> Result<(), AwsError> {
+        let mut all = lock(&self.secrets);
+        let s = all
+            .values_mut()
+            .find(|s| s.arn == secret_id)
+            .ok_or_else(|| {
+                AwsError::new(
+                    "PutResourcePolicy",
+                    "ResourceNotFoundException",
+                    "no secret",
+                )
+            })?;
+        s.policy = policy.map(str::to_string);
+        Ok(())
+    }
+
+    async fn delete(&self, secret_id: &str) -> Result<(), AwsError> {
+        if let Some(s) = lock(&self.secrets)
+            .values_mut()
+            .find(|s| s.arn == secret_id)
+        {
+            s.deleted = true;
+        }
+        Ok(())
+    }
+}
+
+/// KMS in memory: created keys with their policy and whether deletion is scheduled.
+#[derive(Default)]
+pub struct FakeKeys {
+    pub keys: Mutex<BTreeMap<String, (String, bool)>>,
+}
+
+impl FakeKeys {
+    pub fn all(&self) -> BTreeMap<String, (String, bool)> {
+        lock(&self.keys).clone()
+    }
+}
+
+#[async_trait]
+impl Keys for FakeKeys {
+    async fn create(
+        &self,
+        _description: &str,
+        policy: &str,
+        _tags: &Tags,
+    ) -> Result<String, AwsError> {
+        let mut keys = lock(&self.keys);
+        let id = format!("key-{}", keys.len() + 1);
+        keys.insert(id.clone(), (policy.to_string(), false));
+        Ok(id)
+    }
+
+    async fn set_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError> {
+        if let Some(k) = lock(&self.keys).get_mut(key_id) {
+            k.0 = policy.to_string();
+        }
+        Ok(())
+    }
+
+    async fn retire(&self, key_id: &str) -> Result<(), AwsError> {
+        if let Some(k) = lock(&self.keys).get_mut(key_id) {
+            k.1 = true;
+        }
+        Ok(())
+    }
+}
+
+/// Records every event put.
+#[derive(Default)]
+pub struct FakeEvents {
+    sent: Mutex<Vec<(String, Value)>>,
+}
+
+impl FakeEvents {
+    pub fn sent(&self) -> Vec<(String, Value)> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl Events for FakeEvents {
+    async fn put(&self, detail_type: &str, detail: &Value) -> Result<(), AwsError> {
+        lock(&self.sent).push((detail_type.to_string(), detail.clone()));
         Ok(())
     }
 }

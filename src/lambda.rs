@@ -95,17 +95,24 @@ pub fn manager_with(
         clients.ssm.clone(),
         settings.locks_path(),
     ));
-    Manager::new(
-        settings,
-        Ports {
-            rds,
-            pending,
-            follow_ups,
-            responder,
-            locks,
-        },
-        Clock::System,
-    )
+    let secrets = Arc::new(adapters::secrets::SdkSecrets::new(clients.secrets.clone()));
+    let keys = Arc::new(adapters::kms::SdkKeys::new(clients.kms.clone()));
+    let events = Arc::new(adapters::events::BusEvents::new(
+        clients.events.clone(),
+        &settings.event_bus_name,
+        &settings.event_source,
+    ));
+    let ports = Ports {
+        rds,
+        pending,
+        follow_ups,
+        responder,
+        locks,
+        secrets,
+        keys,
+        events,
+    };
+    Manager::new(settings, ports, Clock::System)
 }
 
 /// Handles one invocation. `deadline` is the Lambda's own.

@@ -13,6 +13,7 @@
 //!   (`progress`), what an Update means (`revision`), what a Delete may remove (`teardown`).
 //! - `ports`: the narrow traits the executor acts through; `adapters` implements them over the
 //!   AWS SDK, `fakes` in memory for tests.
+//! - `password`: per-clone master passwords, the secret JSON and the access policies.
 //! - `pending`: the work an invocation leaves for the next one (kept in SSM, never in memory).
 //! - `service`: the executor: serves requests, follow-ups and deletes through the ports.
 //! - `maintenance`: the scheduled run that keeps each source's pool of copies right.
@@ -30,6 +31,7 @@ pub mod fakes;
 pub mod lambda;
 pub mod logging;
 pub mod maintenance;
+pub mod password;
 pub mod pending;
 pub mod planner;
 pub mod ports;

@@ -23,6 +23,9 @@ pub struct PendingRequest {
     pub received: i64,
     /// Unix seconds after which the request is answered FAILED.
     pub deadline: i64,
+    /// An in-place Update working on the resource's current clone (e.g. turning SetPassword on).
+    #[serde(default)]
+    pub adopted: bool,
 }
 
 impl PendingWork {

@@ -55,6 +55,8 @@ pub trait Rds: Send + Sync {
     async fn create_instance(&self, request: &InstanceRequest) -> Result<(), AwsError>;
     async fn delete_instance(&self, id: &str) -> Result<Deletion, AwsError>;
     async fn delete_cluster(&self, id: &str) -> Result<Deletion, AwsError>;
+    /// Sets the cluster's master password, applied immediately.
+    async fn set_master_password(&self, cluster_id: &str, password: &str) -> Result<(), AwsError>;
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError>;
     async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError>;
 }
@@ -99,4 +101,49 @@ pub trait Locks: Send + Sync {
     /// True when this caller now holds `name`.
     async fn try_lock(&self, name: &str, now: i64, ttl_secs: i64) -> Result<bool>;
     async fn unlock(&self, name: &str) -> Result<()>;
+}
+
+/// A secret as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    pub arn: String,
+    pub name: String,
+}
+
+/// Secrets Manager, as the per-clone passwords need it.
+#[async_trait]
+pub trait Secrets: Send + Sync {
+    /// Creates the secret; when one of that name exists, returns it with its current value.
+    async fn create(
+        &self,
+        name: &str,
+        value: &str,
+        kms_key_id: Option<&str>,
+        tags: &Tags,
+    ) -> Result<(SecretRef, Option<String>), AwsError>;
+    /// Read access for `principals` (public policies blocked); an empty list removes the policy.
+    async fn set_readers(&self, secret_id: &str, policy: Option<&str>) -> Result<(), AwsError>;
+    /// Deletes with a recovery window; already gone is fine.
+    async fn delete(&self, secret_id: &str) -> Result<(), AwsError>;
+}
+
+/// KMS, for keys this tool creates for one clone.
+#[async_trait]
+pub trait Keys: Send + Sync {
+    /// Creates a key; returns its id.
+    async fn create(
+        &self,
+        description: &str,
+        policy: &str,
+        tags: &Tags,
+    ) -> Result<String, AwsError>;
+    async fn set_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError>;
+    /// Schedules deletion after the shortest waiting period; already scheduled or gone is fine.
+    async fn retire(&self, key_id: &str) -> Result<(), AwsError>;
+}
+
+/// Lifecycle events for the users' automation.
+#[async_trait]
+pub trait Events: Send + Sync {
+    async fn put(&self, detail_type: &str, detail: &serde_json::Value) -> Result<(), AwsError>;
 }

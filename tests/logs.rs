@@ -7,10 +7,11 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 use support::flow::Flow;
 
-/// Defect 12: the whole event, ResponseURL included, was logged. Capture every log line of a
+/// Defect 12: the whole event, ResponseURL included, was logged. Passwords and secret values
+/// must not be either. Capture every log line of a
 /// Create → ready → Delete flow and look for the URL and its signature.
 #[tokio::test(flavor = "current_thread")]
-async fn logs_never_carry_the_response_url() {
+async fn logs_never_carry_the_response_url_or_a_secret() {
     let buf = Arc::new(Mutex::new(Vec::<u8>::new()));
     let writer = {
         let buf = buf.clone();
@@ -24,7 +25,21 @@ async fn logs_never_carry_the_response_url() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let f = Flow::new().await;
-    let (r, a) = f.create(json!({"SourceClusterId": f.source})).await;
+    let (r, a) = f
+        .create(json!({"SourceClusterId": f.source, "SetPassword": "true",
+        "AccessPrincipalArns": "arn:aws:iam::123456789012:role/dev"}))
+        .await;
+    assert_eq!(a["Status"], "SUCCESS");
+    let sm = aws_sdk_secretsmanager::Client::new(&support::moto::sdk_config());
+    let secret = sm
+        .get_secret_value()
+        .secret_id(a["Data"]["PasswordSecret"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let secret_value = secret.secret_string().unwrap().to_string();
+    let password: serde_json::Value = serde_json::from_str(&secret_value).unwrap();
+    let password = password["password"].as_str().unwrap().to_string();
     let mut d = f.request("Delete", json!({"SourceClusterId": f.source}));
     d.physical_resource_id = a["PhysicalResourceId"].as_str().map(str::to_string);
     f.invoke(serde_json::to_value(&d).unwrap()).await;
@@ -35,6 +50,16 @@ async fn logs_never_carry_the_response_url() {
         &logs[..logs.len().min(3000)]
     );
     assert!(logs.contains("\"logical_id\":\"Db\""));
+    assert!(
+        logs.contains("setting the clone's own master password"),
+        "the password step ran and was logged"
+    );
+    assert!(!logs.contains(&password), "the password reached the logs");
+    assert!(
+        !logs.contains(&secret_value),
+        "the secret value reached the logs"
+    );
+    assert!(!logs.contains("source-password-1"));
     assert!(
         !logs.contains("s3cr3t") && !logs.contains(&f.base_url),
         "a ResponseURL reached the logs"

@@ -109,6 +109,7 @@ fn pending_request(id: &str) -> PendingWork {
         cluster_id: "c".into(),
         received: 1,
         deadline: 2,
+        adopted: false,
     }))
 }
 

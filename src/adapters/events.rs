@@ -75,3 +75,47 @@ impl FollowUps for RuleFollowUps {
         }
     }
 }
+
+/// The `Events` port: lifecycle events on the configured bus.
+pub struct BusEvents {
+    client: Client,
+    bus: String,
+    source: String,
+}
+
+impl BusEvents {
+    pub fn new(client: Client, bus: impl Into<String>, source: impl Into<String>) -> BusEvents {
+        BusEvents {
+            client,
+            bus: bus.into(),
+            source: source.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl crate::ports::Events for BusEvents {
+    async fn put(&self, detail_type: &str, detail: &serde_json::Value) -> Result<(), AwsError> {
+        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+            .event_bus_name(&self.bus)
+            .source(&self.source)
+            .detail_type(detail_type)
+            .detail(detail.to_string())
+            .build();
+        let out = self
+            .client
+            .put_events()
+            .entries(entry)
+            .send()
+            .await
+            .map_err(|e| aws_error("PutEvents", e))?;
+        match out.failed_entry_count() {
+            0 => Ok(()),
+            n => Err(AwsError::new(
+                "PutEvents",
+                "FailedEntries",
+                format!("{n} events not accepted"),
+            )),
+        }
+    }
+}

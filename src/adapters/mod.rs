@@ -3,7 +3,9 @@
 
 pub mod events;
 pub mod http;
+pub mod kms;
 pub mod rds;
+pub mod secrets;
 pub mod ssm;
 
 use crate::error::AwsError;
@@ -30,6 +32,10 @@ pub struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub events: aws_sdk_eventbridge::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub kms: aws_sdk_kms::Client,
+    /// Account and region, for the policies of keys this tool creates.
+    pub region: String,
 }
 
 impl Clients {
@@ -38,6 +44,12 @@ impl Clients {
             rds: aws_sdk_rds::Client::new(conf),
             ssm: aws_sdk_ssm::Client::new(conf),
             events: aws_sdk_eventbridge::Client::new(conf),
+            secrets: aws_sdk_secretsmanager::Client::new(conf),
+            kms: aws_sdk_kms::Client::new(conf),
+            region: conf
+                .region()
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "us-east-1".into()),
         }
     }
 

@@ -70,6 +70,10 @@ pub fn to_cluster(c: &DbCluster) -> Option<Cluster> {
         master_username: c.master_username().map(str::to_string),
         database_name: c.database_name().map(str::to_string),
         serverless_v2: c.serverless_v2_scaling_configuration().is_some(),
+        password_pending: c
+            .pending_modified_values()
+            .and_then(|p| p.master_user_password())
+            .is_some(),
     })
 }
 
@@ -207,6 +211,18 @@ impl Rds for SdkRds {
             .send()
             .await;
         deletion(out.map(|_| ()).map_err(|e| aws_error("DeleteDBCluster", e)))
+    }
+
+    async fn set_master_password(&self, cluster_id: &str, password: &str) -> Result<(), AwsError> {
+        self.client
+            .modify_db_cluster()
+            .db_cluster_identifier(cluster_id)
+            .master_user_password(password)
+            .apply_immediately(true)
+            .send()
+            .await
+            .map_err(|e| aws_error("ModifyDBCluster", e))?;
+        Ok(())
     }
 
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {

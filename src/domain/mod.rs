@@ -38,6 +38,8 @@ pub struct Cluster {
     pub master_username: Option<String>,
     pub database_name: Option<String>,
     pub serverless_v2: bool,
+    /// A master password change RDS has accepted but not yet applied.
+    pub password_pending: bool,
 }
 
 impl Cluster {
@@ -79,6 +81,7 @@ impl Cluster {
             master_username: None,
             database_name: None,
             serverless_v2: false,
+            password_pending: false,
         }
     }
 }

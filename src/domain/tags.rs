@@ -15,6 +15,14 @@ pub const REQUEST_ID: &str = "aurora-clone-manager:request-id";
 pub const ROOT: &str = "aurora-clone-manager:root";
 pub const SOURCE: &str = "aurora-clone-manager:source";
 pub const DATA_TIMESTAMP: &str = "aurora-clone-manager:data-timestamp";
+/// The ARN of the clone's password secret.
+pub const PASSWORD_SECRET: &str = "aurora-clone-manager:password-secret";
+/// The KMS key of that secret (the caller's, the stack's default, or one created for the clone).
+pub const PASSWORD_KEY: &str = "aurora-clone-manager:password-key";
+/// Set when the key was created by this tool for this clone alone (deleted with it).
+pub const CREATED_KEY: &str = "aurora-clone-manager:created-key";
+/// `set` once the password change was sent to RDS.
+pub const PASSWORD_STATE: &str = "aurora-clone-manager:password-state";
 
 /// What a managed cluster is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

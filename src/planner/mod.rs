@@ -6,6 +6,7 @@
 //! - `progress`: the next step of a pending Create or replacing Update.
 //! - `teardown`: what a Delete may remove, and what it must leave alone.
 
+pub mod credentials;
 pub mod pool;
 pub mod progress;
 pub mod revision;
@@ -23,6 +24,8 @@ pub struct Policy {
     pub max_clones_per_source: u32,
     pub max_copy_age: Duration,
     pub default_instance_class: String,
+    pub default_secret_prefix: String,
+    pub default_secret_key: Option<String>,
 }
 
 impl Policy {
@@ -32,6 +35,8 @@ impl Policy {
             max_clones_per_source: s.max_clones_per_source,
             max_copy_age: s.max_copy_age,
             default_instance_class: crate::config::DEFAULT_INSTANCE_CLASS.into(),
+            default_secret_prefix: s.default_secret_prefix.clone(),
+            default_secret_key: s.default_secret_key.clone(),
         }
     }
 }

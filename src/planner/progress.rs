@@ -2,6 +2,7 @@
 //! wait, answer. Called afresh on every follow-up with what was observed then, so a step lost to
 //! a crash or a timeout is simply planned again.
 
+use super::credentials::{password_plan, secret_name, PasswordPlan};
 use super::pool::{copy_in_progress, observe_pool, place, Pool, VolumeRole};
 use super::Policy;
 use crate::domain::{
@@ -22,6 +23,8 @@ pub struct Request<'a> {
     pub logical_id: &'a str,
     pub request_id: &'a str,
     pub deadline: OffsetDateTime,
+    /// An in-place Update that works on the resource's current clone (made by an earlier request).
+    pub adopted: bool,
 }
 
 /// What was observed for the request.
@@ -42,9 +45,18 @@ pub enum Step {
     /// Make a pool copy of the root: no volume has a free slot and `CopyOk` allows it.
     CreateCopy(RestoreRequest),
     CreateInstance(InstanceRequest),
+    /// Give the clone its own master password (secret first, then the cluster).
+    SetPassword(PasswordPlan),
     Wait(String),
-    Ready(BTreeMap<String, String>),
+    Ready(Ready),
     Fail(String),
+}
+
+/// A usable clone: what CloudFormation gets, and the event the users' automation gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ready {
+    pub data: BTreeMap<String, String>,
+    pub event: serde_json::Value,
 }
 
 pub fn next_step(req: &Request, seen: &Observed, policy: &Policy, now: OffsetDateTime) -> Step {
@@ -69,6 +81,10 @@ fn deadline_reason(step: &Step, req: &Request) -> String {
             format!("restore of {} not started", r.cluster_id)
         }
         Step::CreateInstance(i) => format!("writer instance {} not created", i.instance_id),
+        Step::SetPassword(p) => format!(
+            "master password of {} not set (secret {})",
+            req.cluster_id, p.secret_name
+        ),
         _ => String::new(),
     };
     let copy_note = if what.contains("pool copy") {
@@ -88,9 +104,11 @@ fn step_for_clone(
     instances: &[Instance],
     policy: &Policy,
 ) -> Step {
-    let ours = cluster
-        .ownership()
-        .is_some_and(|o| o.request_id.as_deref() == Some(req.request_id));
+    let ours = cluster.ownership().is_some_and(|o| {
+        o.request_id.as_deref() == Some(req.request_id)
+            || (req.adopted
+                && o.is_clone_of_resource(&policy.manager, req.stack_id, req.logical_id))
+    });
     if !ours {
         return Step::Fail(format!(
             "ClusterId {} already exists and was not created by this request",
@@ -121,7 +139,10 @@ fn step_for_clone(
             i.id, cluster.id, i.status
         )),
         Some(i) if cluster.is_available() && i.status == "available" => {
-            Step::Ready(data(cluster, &i.id))
+            match password_plan(req, cluster, policy) {
+                Some(plan) => Step::SetPassword(plan),
+                None => Step::Ready(ready(req, cluster, &i.id)),
+            }
         }
         Some(i) => Step::Wait(format!(
             "clone {} is {}, writer instance {} is {}",
@@ -322,9 +343,37 @@ pub fn copy_restore(
     }
 }
 
+fn ready(req: &Request, cluster: &Cluster, instance_id: &str) -> Ready {
+    let data = data(cluster, instance_id);
+    let lineage = cluster.lineage();
+    let secret_arn = cluster.tags.get(tags::PASSWORD_SECRET);
+    let event = serde_json::json!({
+        "instanceId": instance_id,
+        "clusterId": cluster.id,
+        "host": cluster.endpoint,
+        "port": cluster.port,
+        "user": cluster.master_username,
+        "passwordSecret": secret_arn.map(|a| secret_name(a)),
+        "database": cluster.database_name,
+        "role": "clone",
+        "passwordSecretArn": secret_arn,
+        "sourceClusterId": lineage.as_ref().map(|l| l.source.clone()),
+        "rootClusterId": lineage.as_ref().map(|l| l.root.clone()),
+        "dataTimestamp": data.get("DataTimestamp"),
+        "stackId": req.stack_id,
+        "logicalResourceId": req.logical_id,
+    });
+    Ready { data, event }
+}
+
 /// The `Data` CloudFormation exposes through `Fn::GetAtt`.
 pub fn data(cluster: &Cluster, instance_id: &str) -> BTreeMap<String, String> {
     let lineage = cluster.lineage();
+    let secret_arn = cluster
+        .tags
+        .get(tags::PASSWORD_SECRET)
+        .cloned()
+        .unwrap_or_default();
     let mut d = BTreeMap::new();
     d.insert("Arn".into(), cluster.arn.clone());
     d.insert("ClusterId".into(), cluster.id.clone());
@@ -354,6 +403,23 @@ pub fn data(cluster: &Cluster, instance_id: &str) -> BTreeMap<String, String> {
             .map(|l| tags::format_time(l.data_timestamp))
             .unwrap_or_default(),
     );
+    d.insert(
+        "PasswordSecret".into(),
+        if secret_arn.is_empty() {
+            String::new()
+        } else {
+            secret_name(&secret_arn)
+        },
+    );
+    d.insert(
+        "KmsKeyId".into(),
+        cluster
+            .tags
+            .get(tags::PASSWORD_KEY)
+            .cloned()
+            .unwrap_or_default(),
+    );
+    d.insert("PasswordSecretArn".into(), secret_arn);
     d
 }
 

@@ -8,8 +8,41 @@ use crate::properties::CloneProperties;
 pub enum Revision {
     /// Make a new clone; the string says why.
     Replace(String),
-    /// Keep the clone; set `add` tags and remove `remove` keys.
-    InPlace { add: Tags, remove: Vec<String> },
+    /// Keep the clone; set `add` tags, remove `remove` keys, change its credentials.
+    InPlace {
+        add: Tags,
+        remove: Vec<String>,
+        credentials: Credentials,
+    },
+}
+
+/// What an in-place Update does to the clone's own password and its secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    Unchanged,
+    /// `SetPassword` turned on: set a password, as Create would.
+    Enable,
+    /// `SetPassword` turned off: remove the secret (and a key made for it).
+    Disable,
+    /// `AccessPrincipalArns` changed: rewrite the secret's (and key's) policy.
+    Readers,
+    /// The key or the secret's prefix changed: a new secret and password.
+    Renew,
+}
+
+fn credentials(old: &CloneProperties, new: &CloneProperties) -> Credentials {
+    let key_changed = old.kms_key_id != new.kms_key_id
+        || old.force_create_kms_key != new.force_create_kms_key
+        || old.secret_prefix != new.secret_prefix;
+    match (old.set_password, new.set_password) {
+        (false, true) => Credentials::Enable,
+        (true, false) => Credentials::Disable,
+        (true, true) if key_changed => Credentials::Renew,
+        (true, true) if old.access_principal_arns != new.access_principal_arns => {
+            Credentials::Readers
+        }
+        _ => Credentials::Unchanged,
+    }
 }
 
 pub fn decide(
@@ -56,7 +89,11 @@ pub fn decide(
         .filter(|k| !wanted.contains_key(*k) && !k.starts_with(tags::PREFIX))
         .cloned()
         .collect();
-    Revision::InPlace { add, remove }
+    Revision::InPlace {
+        add,
+        remove,
+        credentials: credentials(old, new),
+    }
 }
 
 #[cfg(test)]
@@ -122,7 +159,8 @@ mod tests {
             decide(Some(&old), &earlier, Some(&c)),
             Revision::InPlace {
                 add: Tags::new(),
-                remove: vec![]
+                remove: vec![],
+                credentials: Credentials::Unchanged
             }
         );
     }
@@ -131,11 +169,39 @@ mod tests {
     fn tags_change_in_place() {
         let old = props(json!({"SourceClusterId": "orders", "Tags": {"team": "a", "gone": "x"}}));
         let new = props(json!({"SourceClusterId": "orders", "Tags": {"team": "b"}}));
-        let Revision::InPlace { add, remove } = decide(Some(&old), &new, Some(&clone_cluster()))
+        let Revision::InPlace { add, remove, .. } =
+            decide(Some(&old), &new, Some(&clone_cluster()))
         else {
             panic!("replaced")
         };
         assert_eq!(add.get("team").map(String::as_str), Some("b"));
         assert_eq!(remove, vec!["gone".to_string()]);
+    }
+
+    #[test]
+    fn credentials_change_in_place() {
+        let c = clone_cluster();
+        let base = json!({"SourceClusterId": "orders", "Tags": {"team": "a"}});
+        let with = |extra: serde_json::Value| {
+            let mut b = base.clone();
+            for (k, v) in extra.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            props(b)
+        };
+        let off = with(json!({}));
+        let on = with(json!({"SetPassword": "true"}));
+        let readers =
+            with(json!({"SetPassword": "true", "AccessPrincipalArns": "arn:aws:iam::1:role/dev"}));
+        let rekeyed = with(json!({"SetPassword": "true", "ForceCreateKmsKey": "true"}));
+        let change = |a: &CloneProperties, b: &CloneProperties| match decide(Some(a), b, Some(&c)) {
+            Revision::InPlace { credentials, .. } => credentials,
+            Revision::Replace(why) => panic!("replaced: {why}"),
+        };
+        assert_eq!(change(&off, &on), Credentials::Enable);
+        assert_eq!(change(&on, &off), Credentials::Disable);
+        assert_eq!(change(&on, &readers), Credentials::Readers);
+        assert_eq!(change(&on, &rekeyed), Credentials::Renew);
+        assert_eq!(change(&on, &on), Credentials::Unchanged);
     }
 }

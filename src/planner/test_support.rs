@@ -11,6 +11,8 @@ pub fn policy() -> Policy {
         max_clones_per_source: 15,
         max_copy_age: Duration::from_secs(3 * 86_400),
         default_instance_class: "db.r6g.large".into(),
+        default_secret_prefix: "/acm/".into(),
+        default_secret_key: None,
     }
 }
 

@@ -60,6 +60,7 @@ impl Manager {
             logical_id: &record.request.logical_resource_id,
             request_id: &record.request.request_id,
             deadline,
+            adopted: record.adopted,
         };
         for _ in 0..MAX_STEPS {
             match self.one_step(&req, record).await {
@@ -143,9 +144,12 @@ impl Manager {
     async fn act(&self, step: Step, record: &PendingRequest) -> StepResult {
         tracing::debug!(?step, "planned");
         match step {
-            Step::Ready(data) => {
-                let arn = data.get("Arn").cloned().unwrap_or_default();
-                Ok(Some(Ok(Outcome::success(arn, data))))
+            Step::Ready(ready) => {
+                let arn = ready.data.get("Arn").cloned().unwrap_or_default();
+                Ok(Some(Ok((
+                    Outcome::success(arn, ready.data),
+                    Some(ready.event),
+                ))))
             }
             Step::Fail(reason) => Ok(Some(Err(reason))),
             Step::Wait(what) => {
@@ -156,6 +160,17 @@ impl Manager {
             Step::CreateCopy(r) => {
                 tracing::info!(copy = %r.cluster_id, source = %r.source_cluster_id, "no free clone slot: creating a pool copy");
                 tolerate_exists(self.rds.restore(&r).await.map(|_| ()))?;
+                Ok(None)
+            }
+            Step::SetPassword(plan) => {
+                let cluster = self.rds.cluster(&record.cluster_id).await?.ok_or_else(|| {
+                    AwsError::new(
+                        "DescribeDBClusters",
+                        "DBClusterNotFoundFault",
+                        "clone vanished",
+                    )
+                })?;
+                self.set_password(&cluster, &plan).await?;
                 Ok(None)
             }
             Step::CreateInstance(i) => {
@@ -204,14 +219,31 @@ impl Manager {
 
     /// Answers a finished request; a failed one also removes the clone it made, so that
     /// neither a FAILED Create nor a FAILED replacement leaves a cluster behind.
-    async fn conclude(&self, record: &PendingRequest, result: Result<Outcome, String>) -> Progress {
-        let outcome = match result {
+    async fn conclude(
+        &self,
+        record: &PendingRequest,
+        result: Result<(Outcome, Option<serde_json::Value>), String>,
+    ) -> Progress {
+        let (outcome, event) = match result {
             Ok(o) => o,
-            Err(reason) => Outcome::failed(super::answer::failure_id(&record.request), reason),
+            Err(reason) => (
+                Outcome::failed(super::answer::failure_id(&record.request), reason),
+                None,
+            ),
         };
         let failed = outcome.status == crate::cfn::Status::Failed;
         if !self.answer_pending(record, outcome).await {
             return Progress::Ignored("answered elsewhere".into());
+        }
+        if let Some(detail) = event {
+            // Sent by the one invocation that took the record: once per clone.
+            if let Err(e) = self
+                .events
+                .put("lifecycle-event/instance-ready", &detail)
+                .await
+            {
+                tracing::error!(error = %e, "could not put the instance-ready event");
+            }
         }
         if failed {
             if let Ok(Some(c)) = self.rds.cluster(&record.cluster_id).await {
@@ -226,7 +258,8 @@ impl Manager {
     }
 }
 
-type StepResult = Result<Option<Result<Outcome, String>>, StepError>;
+/// `Ok(Some(Ok((outcome, event))))` ends the request with an answer (and a ready event).
+type StepResult = Result<Option<Result<(Outcome, Option<serde_json::Value>), String>>, StepError>;
 
 /// Why a step stopped short of an answer.
 #[derive(Debug)]

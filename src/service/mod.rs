@@ -7,7 +7,9 @@
 
 mod advance;
 pub mod answer;
+mod credentials;
 mod receive;
+mod revise;
 mod teardown;
 
 pub use answer::Tracker;
@@ -15,7 +17,7 @@ pub use answer::Tracker;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::planner::Policy;
-use crate::ports::{FollowUps, Locks, PendingStore, Rds, Responder};
+use crate::ports::{Events, FollowUps, Keys, Locks, PendingStore, Rds, Responder, Secrets};
 use std::sync::Arc;
 
 /// Seconds kept back from CloudFormation's ServiceTimeout: a follow-up tick is a minute apart,
@@ -32,6 +34,9 @@ pub struct Manager {
     pub follow_ups: Arc<dyn FollowUps>,
     pub responder: Arc<dyn Responder>,
     pub locks: Arc<dyn Locks>,
+    pub secrets: Arc<dyn Secrets>,
+    pub keys: Arc<dyn Keys>,
+    pub events: Arc<dyn Events>,
     pub clock: Clock,
 }
 
@@ -58,6 +63,9 @@ pub struct Ports {
     pub follow_ups: Arc<dyn FollowUps>,
     pub responder: Arc<dyn Responder>,
     pub locks: Arc<dyn Locks>,
+    pub secrets: Arc<dyn Secrets>,
+    pub keys: Arc<dyn Keys>,
+    pub events: Arc<dyn Events>,
 }
 
 impl Manager {
@@ -68,6 +76,9 @@ impl Manager {
             follow_ups,
             responder,
             locks,
+            secrets,
+            keys,
+            events,
         } = ports;
         Manager {
             policy: Policy::from_settings(&settings),
@@ -77,6 +88,9 @@ impl Manager {
             follow_ups,
             responder,
             locks,
+            secrets,
+            keys,
+            events,
             clock,
         }
     }

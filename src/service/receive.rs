@@ -4,12 +4,10 @@
 
 use super::answer::{failure_id, Tracker};
 use super::{Invocation, Manager, Progress, DEADLINE_MARGIN_SECS};
-use crate::cfn::{CfnRequest, Outcome, PhysicalId, RequestType};
+use crate::cfn::{CfnRequest, Outcome, RequestType};
 use crate::domain::ident;
 use crate::error::Error;
 use crate::pending::{PendingRequest, PendingWork};
-use crate::planner::progress::data;
-use crate::planner::revision::{decide, Revision};
 use crate::ports::Added;
 use crate::properties::CloneProperties;
 
@@ -64,7 +62,7 @@ impl Manager {
         Progress::Answered
     }
 
-    async fn start(
+    pub(super) async fn start(
         &self,
         request: &CfnRequest,
         props: &CloneProperties,
@@ -94,12 +92,19 @@ impl Manager {
                 }
             },
         };
-        if self
-            .pending
-            .add(key, &PendingWork::Respond(Box::new(record.clone())))
-            .await?
-            == Added::Exists
-        {
+        self.record_and_advance(record, inv, tracker).await
+    }
+
+    /// Records the pending work (if absent), arms the follow-ups and takes the first steps.
+    pub(super) async fn record_and_advance(
+        &self,
+        record: PendingRequest,
+        inv: &Invocation,
+        tracker: &Tracker,
+    ) -> Result<Progress, Error> {
+        let key = record.request.request_id.clone();
+        let work = PendingWork::Respond(Box::new(record.clone()));
+        if self.pending.add(&key, &work).await? == Added::Exists {
             tracing::info!("duplicate delivery: continuing the recorded request");
         }
         tracker.recorded();
@@ -153,87 +158,7 @@ impl Manager {
             cluster_id,
             received,
             deadline: received + (timeout - DEADLINE_MARGIN_SECS).max(timeout / 2),
+            adopted: false,
         }))
-    }
-
-    async fn update(
-        &self,
-        request: &CfnRequest,
-        props: &CloneProperties,
-        inv: &Invocation,
-        tracker: &Tracker,
-    ) -> Result<Progress, Error> {
-        let old = request
-            .old_resource_properties
-            .as_ref()
-            .and_then(|o| CloneProperties::parse(o).ok());
-        let current = match PhysicalId::parse(request.physical_resource_id.as_deref()) {
-            PhysicalId::Cluster(id) => self.rds.cluster(&id).await?,
-            _ => None,
-        };
-        match decide(old.as_ref(), props, current.as_ref()) {
-            Revision::Replace(why) => {
-                tracing::info!(%why, "update replaces the clone");
-                if let (Some(c), Some(id)) = (&current, &props.cluster_id) {
-                    if &c.id == id && !props.no_fail_on_existing_cluster {
-                        let reason = format!("this update replaces the clone ({why}), but ClusterId {id} is the current clone's: change ClusterId, remove it, or set NoFailOnExistingCluster");
-                        self.answer_directly(
-                            request,
-                            Outcome::failed(failure_id(request), reason),
-                            tracker,
-                        )
-                        .await;
-                        return Ok(Progress::Answered);
-                    }
-                }
-                self.start(request, props, inv, tracker).await
-            }
-            Revision::InPlace { add, remove } => {
-                let Some(cluster) = current else {
-                    return Ok(Progress::Ignored(
-                        "unreachable: in place without a clone".into(),
-                    ));
-                };
-                self.retag(&cluster, &add, &remove).await?;
-                let writer = cluster
-                    .writer()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| ident::writer_instance_id(&cluster.id));
-                let outcome = Outcome::success(cluster.arn.clone(), data(&cluster, &writer));
-                self.answer_directly(request, outcome, tracker).await;
-                Ok(Progress::Answered)
-            }
-        }
-    }
-
-    async fn retag(
-        &self,
-        cluster: &crate::domain::Cluster,
-        add: &crate::domain::Tags,
-        remove: &[String],
-    ) -> Result<(), Error> {
-        let instances: Vec<String> = self
-            .rds
-            .instances(&cluster.id)
-            .await?
-            .into_iter()
-            .map(|i| i.id)
-            .collect();
-        let arn_prefix = cluster
-            .arn
-            .rsplit_once(":cluster:")
-            .map(|(p, _)| p.to_string())
-            .unwrap_or_default();
-        let mut arns = vec![cluster.arn.clone()];
-        arns.extend(instances.iter().map(|i| format!("{arn_prefix}:db:{i}")));
-        for arn in &arns {
-            if !add.is_empty() {
-                self.rds.add_tags(arn, add).await?;
-            }
-            if !remove.is_empty() {
-                self.rds.remove_tags(arn, remove).await?;
-            }
-        }
-        Ok(())
     }
 }

@@ -66,6 +66,16 @@ impl Manager {
         let mut deferred = false;
         for c in clusters.iter().filter(|c| plan.remove.contains(&c.id)) {
             deferred |= self.remove_cluster(c).await? == Deletion::NotYet;
+            let detail = serde_json::json!({"clusterId": c.id, "role": "clone", "stackId": request.stack_id,
+                "logicalResourceId": request.logical_resource_id, "sourceClusterId": c.lineage().map(|l| l.source),
+                "rootClusterId": c.lineage().map(|l| l.root), "passwordSecretArn": c.tags.get(crate::domain::tags::PASSWORD_SECRET)});
+            if let Err(e) = self
+                .events
+                .put("lifecycle-event/clone-deleted", &detail)
+                .await
+            {
+                tracing::error!(error = %e, "could not put the clone-deleted event");
+            }
         }
         if deferred {
             if let Some(arn) = &inv.function_arn {
@@ -81,6 +91,7 @@ impl Manager {
         if cluster.status == "deleting" {
             return Ok(Deletion::Started);
         }
+        self.remove_credentials(cluster).await?;
         let mut instances: Vec<String> = cluster
             .members
             .iter()

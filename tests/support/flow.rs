@@ -25,11 +25,18 @@ pub struct Flow {
 
 impl Flow {
     pub async fn new() -> Flow {
+        Flow::with_settings(&[]).await
+    }
+
+    /// A flow whose manager has these settings besides its own STACK_NAME.
+    pub async fn with_settings(extra: &[(&str, &str)]) -> Flow {
         let conf = sdk_config();
         let stack = unique("acm");
-        let vars = [("STACK_NAME".to_string(), stack.clone())]
-            .into_iter()
+        let mut vars: std::collections::HashMap<String, String> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        vars.insert("STACK_NAME".to_string(), stack.clone());
         let settings = Settings::from_map(&vars).unwrap();
         let responder = Arc::new(HttpResponder::with_retries(3, Duration::from_millis(20)));
         let manager = lambda::manager_with(settings, &Clients::new(&conf), responder.clone());

@@ -190,3 +190,106 @@ pub async fn realistic_source(conf: &SdkConfig, id: &str) {
         .await
         .expect("source instance");
 }
+
+/// One query-protocol call to moto for a service the tests use without an SDK crate (SQS);
+/// returns the response body.
+pub async fn query(service: &str, params: &[(&str, &str)]) -> String {
+    reqwest::Client::new()
+        .post(&moto().endpoint)
+        .header("Authorization", format!("AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x"))
+        .form(params)
+        .send()
+        .await
+        .expect("query call")
+        .text()
+        .await
+        .expect("query body")
+}
+
+/// The text of every `<tag>` element in `body`.
+pub fn elements(body: &str, tag: &str) -> Vec<String> {
+    let open = format!("<{tag}>");
+    body.split(&open)
+        .skip(1)
+        .filter_map(|s| s.split(&format!("</{tag}>")).next())
+        .map(|s| {
+            s.replace("&quot;", "\"")
+                .replace("&amp;", "&")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+        })
+        .collect()
+}
+
+/// A custom event bus whose events reach a new SQS queue through a rule matching `source`;
+/// returns the bus name and the queue URL.
+pub async fn bus_to_queue(conf: &SdkConfig, source: &str) -> (String, String) {
+    let bus = unique("bus");
+    let events = aws_sdk_eventbridge::Client::new(conf);
+    events
+        .create_event_bus()
+        .name(&bus)
+        .send()
+        .await
+        .expect("bus");
+    let queue = unique("q");
+    let created = query(
+        "sqs",
+        &[
+            ("Action", "CreateQueue"),
+            ("QueueName", &queue),
+            ("Version", "2012-11-05"),
+        ],
+    )
+    .await;
+    let url = elements(&created, "QueueUrl").pop().expect("queue url");
+    let arn = format!("arn:aws:sqs:us-east-1:123456789012:{queue}");
+    let rule = unique("to-queue");
+    events
+        .put_rule()
+        .name(&rule)
+        .event_bus_name(&bus)
+        .event_pattern(format!("{{\"source\":[\"{source}\"]}}"))
+        .send()
+        .await
+        .expect("rule");
+    let target = aws_sdk_eventbridge::types::Target::builder()
+        .id("q")
+        .arn(arn)
+        .build()
+        .expect("target");
+    events
+        .put_targets()
+        .rule(&rule)
+        .event_bus_name(&bus)
+        .targets(target)
+        .send()
+        .await
+        .expect("targets");
+    (bus, url)
+}
+
+/// Every message body waiting in the queue.
+pub async fn receive_all(queue_url: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    loop {
+        let body = query(
+            "sqs",
+            &[
+                ("Action", "ReceiveMessage"),
+                ("QueueUrl", queue_url),
+                ("MaxNumberOfMessages", "10"),
+                ("Version", "2012-11-05"),
+            ],
+        )
+        .await;
+        let got: Vec<serde_json::Value> = elements(&body, "Body")
+            .iter()
+            .filter_map(|b| serde_json::from_str(b).ok())
+            .collect();
+        if got.is_empty() {
+            return out;
+        }
+        out.extend(got);
+    }
+}

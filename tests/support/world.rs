@@ -21,6 +21,9 @@ pub struct World {
     pub pending: Arc<FakePending>,
     pub follow_ups: Arc<FakeFollowUps>,
     pub responder: Arc<FakeResponder>,
+    pub secrets: Arc<FakeSecrets>,
+    pub keys: Arc<FakeKeys>,
+    pub events: Arc<FakeEvents>,
     pub app: App,
     next_id: AtomicU32,
 }
@@ -46,12 +49,20 @@ impl World {
             Arc::new(FakeFollowUps::default()),
             Arc::new(FakeResponder::default()),
         );
+        let (secrets, keys, events) = (
+            Arc::new(FakeSecrets::default()),
+            Arc::new(FakeKeys::default()),
+            Arc::new(FakeEvents::default()),
+        );
         let ports = Ports {
             rds: rds.clone(),
             pending: pending.clone(),
             follow_ups: follow_ups.clone(),
             responder: responder.clone(),
             locks: Arc::new(FakeLocks::default()),
+            secrets: secrets.clone(),
+            keys: keys.clone(),
+            events: events.clone(),
         };
         let manager = Manager::new(
             settings(),
@@ -67,6 +78,9 @@ impl World {
             pending,
             follow_ups,
             responder,
+            secrets,
+            keys,
+            events,
             app,
             next_id: AtomicU32::new(1),
         }

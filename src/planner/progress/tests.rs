@@ -25,6 +25,7 @@ fn request(p: &CloneProperties) -> Request<'_> {
         logical_id: "Db",
         request_id: "req-1",
         deadline: NOW + TimeDuration::hours(1),
+        adopted: false,
     }
 }
 
@@ -242,9 +243,13 @@ fn a_clone_gets_a_writer_then_waits_then_is_ready() {
         instances: vec![instance("available")],
         ..Default::default()
     };
-    let Step::Ready(d) = next_step(&request(&p), &seen, &policy(), NOW) else {
+    let Step::Ready(Ready { data: d, event }) = next_step(&request(&p), &seen, &policy(), NOW)
+    else {
         panic!()
     };
+    assert_eq!(event["clusterId"], "orders-clone");
+    assert_eq!(event["role"], "clone");
+    assert_eq!(event["logicalResourceId"], "Db");
     for key in [
         "Arn",
         "ClusterId",

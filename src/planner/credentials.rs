@@ -1,0 +1,160 @@
+//! The clone's own master password: whether it still has to be set, and how (which key, which
+//! secret name, who may read it). The executor does the calls; this decides.
+
+use super::progress::Request;
+use super::Policy;
+use crate::domain::{ident, tags, Cluster, Tags};
+
+/// Which KMS key encrypts the secret, in the order the user's choices win.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyChoice {
+    /// `KmsKeyId` of the resource.
+    Given(String),
+    /// `ForceCreateKmsKey`: a key for this clone alone, deleted with it.
+    CreateForClone,
+    /// The stack's default key (`DEFAULT_SECRET_KEY`).
+    StackDefault(String),
+    /// Secrets Manager's AWS-managed key.
+    AwsManaged,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasswordPlan {
+    pub secret_name: String,
+    pub key: KeyChoice,
+    pub readers: Vec<String>,
+    pub tags: Tags,
+}
+
+/// `None` when no password is asked for or it is in force; otherwise the plan to set it.
+pub fn password_plan(req: &Request, cluster: &Cluster, policy: &Policy) -> Option<PasswordPlan> {
+    if !req.props.set_password
+        || cluster.tags.get(tags::PASSWORD_STATE).map(String::as_str) == Some("set")
+    {
+        return None;
+    }
+    let key = match (
+        &req.props.kms_key_id,
+        req.props.force_create_kms_key,
+        &policy.default_secret_key,
+    ) {
+        (Some(k), _, _) => KeyChoice::Given(k.clone()),
+        (None, true, _) => KeyChoice::CreateForClone,
+        (None, false, Some(k)) => KeyChoice::StackDefault(k.clone()),
+        (None, false, None) => KeyChoice::AwsManaged,
+    };
+    let prefix = req
+        .props
+        .secret_prefix
+        .clone()
+        .unwrap_or_else(|| policy.default_secret_prefix.clone());
+    let mut secret_tags = tags::user_tags(&req.props.tags);
+    secret_tags.extend(
+        cluster
+            .tags
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with(tags::PREFIX) && !k.starts_with("aurora-clone-manager:password")
+            })
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    Some(PasswordPlan {
+        secret_name: format!(
+            "{prefix}{}-{}",
+            cluster.id,
+            ident::short_hash(req.request_id)
+        ),
+        key,
+        readers: req.props.access_principal_arns.clone(),
+        tags: secret_tags,
+    })
+}
+
+/// The secret's name from its ARN (`...:secret:<name>-<6 random characters>`).
+pub fn secret_name(arn: &str) -> String {
+    let tail = arn.split_once(":secret:").map(|(_, t)| t).unwrap_or(arn);
+    match tail.rsplit_once('-') {
+        Some((name, suffix)) if suffix.len() == 6 => name.to_string(),
+        _ => tail.to_string(),
+    }
+}
+
+/// Account and region from an RDS ARN (for the policies of keys this tool creates).
+pub fn account_and_region(arn: &str) -> (String, String) {
+    let parts: Vec<&str> = arn.split(':').collect();
+    (
+        parts.get(4).unwrap_or(&"").to_string(),
+        parts.get(3).unwrap_or(&"").to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planner::test_support::policy;
+    use crate::properties::CloneProperties;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    fn plan(props: serde_json::Value, default_key: Option<&str>) -> Option<PasswordPlan> {
+        let p = CloneProperties::parse(&props).unwrap();
+        let req = Request {
+            props: &p,
+            cluster_id: "c",
+            stack_id: "s",
+            logical_id: "L",
+            request_id: "r",
+            deadline: datetime!(2030-01-01 0:00 UTC),
+            adopted: false,
+        };
+        let mut pol = policy();
+        pol.default_secret_key = default_key.map(str::to_string);
+        password_plan(&req, &Cluster::new("c", "available"), &pol)
+    }
+
+    #[test]
+    fn key_choice_order() {
+        let base = json!({"SourceClusterId": "o", "SetPassword": "true"});
+        let with = |k: &str, v: &str| {
+            let mut b = base.clone();
+            b[k] = json!(v);
+            b
+        };
+        assert_eq!(
+            plan(with("KmsKeyId", "alias/mine"), Some("def"))
+                .unwrap()
+                .key,
+            KeyChoice::Given("alias/mine".into())
+        );
+        assert_eq!(
+            plan(with("ForceCreateKmsKey", "true"), Some("def"))
+                .unwrap()
+                .key,
+            KeyChoice::CreateForClone
+        );
+        assert_eq!(
+            plan(base.clone(), Some("def")).unwrap().key,
+            KeyChoice::StackDefault("def".into())
+        );
+        assert_eq!(plan(base, None).unwrap().key, KeyChoice::AwsManaged);
+        assert_eq!(plan(json!({"SourceClusterId": "o"}), None), None);
+    }
+
+    #[test]
+    fn secret_names_use_the_prefix_and_are_unique_per_clone() {
+        let p = plan(
+            json!({"SourceClusterId": "o", "SetPassword": "true", "SecretpPrefix": "/team/"}),
+            None,
+        )
+        .unwrap();
+        assert!(p.secret_name.starts_with("/team/c-"), "{}", p.secret_name);
+        assert_eq!(
+            secret_name("arn:aws:secretsmanager:us-east-1:1:secret:/team/c-1a2b-AbCdEf"),
+            "/team/c-1a2b"
+        );
+        assert_eq!(
+            account_and_region("arn:aws:rds:eu-west-1:123:cluster:c"),
+            ("123".into(), "eu-west-1".into())
+        );
+    }
+}

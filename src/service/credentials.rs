@@ -1,0 +1,108 @@
+//! Setting a clone's own master password, and removing its secret and key. The secret (and a
+//! key made for the clone) exist only once the clone does; each step is idempotent, so a retry
+//! after a failure between steps reuses what the earlier attempt made.
+
+use super::Manager;
+use crate::domain::{tags, Cluster, Tags};
+use crate::error::AwsError;
+use crate::password::{generate, key_policy, secret_json, secret_policy};
+use crate::planner::credentials::{account_and_region, KeyChoice, PasswordPlan};
+
+impl Manager {
+    pub(super) async fn set_password(
+        &self,
+        cluster: &Cluster,
+        plan: &PasswordPlan,
+    ) -> Result<(), AwsError> {
+        let key = self.secret_key(cluster, plan).await?;
+        let fresh = generate();
+        let value = secret_json(cluster, &fresh).to_string();
+        let (secret, existing) = self
+            .secrets
+            .create(&plan.secret_name, &value, key.as_deref(), &plan.tags)
+            .await?;
+        let password = existing
+            .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
+            .and_then(|v| v["password"].as_str().map(str::to_string))
+            .unwrap_or(fresh);
+        if !plan.readers.is_empty() {
+            self.secrets
+                .set_readers(&secret.arn, Some(&secret_policy(&plan.readers).to_string()))
+                .await?;
+        }
+        let mut marks = Tags::new();
+        marks.insert(tags::PASSWORD_SECRET.into(), secret.arn.clone());
+        marks.insert(
+            tags::PASSWORD_KEY.into(),
+            key.unwrap_or_else(|| "aws/secretsmanager".into()),
+        );
+        self.rds.add_tags(&cluster.arn, &marks).await?;
+        tracing::info!(clone = %cluster.id, secret = %secret.name, "setting the clone's own master password");
+        self.rds.set_master_password(&cluster.id, &password).await?;
+        let done: Tags = [(tags::PASSWORD_STATE.to_string(), "set".to_string())].into();
+        self.rds.add_tags(&cluster.arn, &done).await
+    }
+
+    /// The key for the secret; a key created for the clone is recorded on it at once, so that a
+    /// retry reuses it and Delete retires it.
+    async fn secret_key(
+        &self,
+        cluster: &Cluster,
+        plan: &PasswordPlan,
+    ) -> Result<Option<String>, AwsError> {
+        Ok(match &plan.key {
+            KeyChoice::Given(k) | KeyChoice::StackDefault(k) => Some(k.clone()),
+            KeyChoice::AwsManaged => None,
+            KeyChoice::CreateForClone => match cluster.tags.get(tags::CREATED_KEY) {
+                Some(k) => Some(k.clone()),
+                None => {
+                    let (account, region) = account_and_region(&cluster.arn);
+                    let policy = key_policy(&account, &plan.readers, &region).to_string();
+                    let id = self
+                        .keys
+                        .create(
+                            &format!("password secret of Aurora clone {}", cluster.id),
+                            &policy,
+                            &plan.tags,
+                        )
+                        .await?;
+                    let mark: Tags = [(tags::CREATED_KEY.to_string(), id.clone())].into();
+                    self.rds.add_tags(&cluster.arn, &mark).await?;
+                    Some(id)
+                }
+            },
+        })
+    }
+
+    /// Rewrites who may read the secret (and decrypt it, for a key made for the clone).
+    pub(super) async fn set_readers(
+        &self,
+        cluster: &Cluster,
+        readers: &[String],
+    ) -> Result<(), AwsError> {
+        let Some(secret) = cluster.tags.get(tags::PASSWORD_SECRET) else {
+            return Ok(());
+        };
+        let policy = (!readers.is_empty()).then(|| secret_policy(readers).to_string());
+        self.secrets.set_readers(secret, policy.as_deref()).await?;
+        if let Some(key) = cluster.tags.get(tags::CREATED_KEY) {
+            let (account, region) = account_and_region(&cluster.arn);
+            self.keys
+                .set_policy(key, &key_policy(&account, readers, &region).to_string())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the clone's secret (with a recovery window) and retires a key made for it; never
+    /// a key this tool did not create.
+    pub(super) async fn remove_credentials(&self, cluster: &Cluster) -> Result<(), AwsError> {
+        if let Some(secret) = cluster.tags.get(tags::PASSWORD_SECRET) {
+            self.secrets.delete(secret).await?;
+        }
+        if let Some(key) = cluster.tags.get(tags::CREATED_KEY) {
+            self.keys.retire(key).await?;
+        }
+        Ok(())
+    }
+}
