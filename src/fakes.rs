@@ -308,6 +308,17 @@ impl Rds for FakeRds {
             .collect())
     }
 
+    async fn all_instances(&self) -> Result<Vec<Instance>, AwsError> {
+        self.pause().await;
+        let st = self.begin("DescribeDBInstances")?;
+        let now = Instant::now();
+        Ok(st
+            .instances
+            .keys()
+            .filter_map(|id| st.instance_view(id, now))
+            .collect())
+    }
+
     async fn restore(&self, r: &RestoreRequest) -> Result<Cluster, AwsError> {
         self.pause().await;
         let mut st = self.begin("RestoreDBClusterToPointInTime")?;
@@ -709,5 +720,24 @@ impl Events for FakeEvents {
     async fn put(&self, detail_type: &str, detail: &Value) -> Result<(), AwsError> {
         lock(&self.sent).push((detail_type.to_string(), detail.clone()));
         Ok(())
+    }
+}
+
+/// Parameters in memory.
+#[derive(Default)]
+pub struct FakeParameters {
+    pub values: Mutex<BTreeMap<String, String>>,
+}
+
+impl FakeParameters {
+    pub fn set(&self, name: &str, value: &str) {
+        lock(&self.values).insert(name.into(), value.into());
+    }
+}
+
+#[async_trait]
+impl Parameters for FakeParameters {
+    async fn get(&self, name: &str) -> Result<Option<String>, AwsError> {
+        Ok(lock(&self.values).get(name).cloned())
     }
 }

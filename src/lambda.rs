@@ -111,6 +111,7 @@ pub fn manager_with(
         secrets,
         keys,
         events,
+        parameters: Arc::new(adapters::ssm::SsmParameters::new(clients.ssm.clone())),
     };
     Manager::new(settings, ports, Clock::System)
 }
@@ -124,7 +125,7 @@ pub async fn handle(app: &App, event: Value, inv: Invocation, deadline: Instant)
             Err(e) => json!({"error": e.to_string()}),
         },
         Event::Maintain => match &app.manager {
-            Ok(m) => crate::maintenance::run_scheduled(m).await,
+            Ok(m) => crate::maintenance::run_scheduled(m, &inv).await,
             Err(e) => json!({"error": e.to_string()}),
         },
         Event::Unknown(why) => {
@@ -236,4 +237,40 @@ fn instant_of(deadline_ms: u64) -> Instant {
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
     Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_classified() {
+        assert_eq!(
+            Event::classify(&json!({"source": "events", "action": "maintain!"})),
+            Event::Maintain
+        );
+        let scheduled = json!({"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "resources": ["arn:aws:events:us-east-1:1:rule/m"], "detail": {}});
+        assert_eq!(Event::classify(&scheduled), Event::Maintain);
+        assert_eq!(
+            Event::classify(&json!({"source": "aurora-clone-manager", "action": "follow-up"})),
+            Event::FollowUp
+        );
+        assert_eq!(
+            Event::classify(
+                &json!({"source": "aws.rds", "detail-type": "RDS DB Cluster Event", "detail": {}})
+            ),
+            Event::FollowUp
+        );
+        assert!(matches!(
+            Event::classify(&json!({"hello": 1})),
+            Event::Unknown(_)
+        ));
+        assert!(
+            matches!(
+                Event::classify(&json!({"RequestType": "Create", "ResponseURL": "x"})),
+                Event::Unknown(_)
+            ),
+            "malformed request"
+        );
+    }
 }

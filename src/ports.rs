@@ -51,6 +51,8 @@ pub trait Rds: Send + Sync {
     async fn cluster(&self, id: &str) -> Result<Option<Cluster>, AwsError>;
     /// The instances of one cluster (one filtered call).
     async fn instances(&self, cluster_id: &str) -> Result<Vec<Instance>, AwsError>;
+    /// Every instance in the account and region, all pages.
+    async fn all_instances(&self) -> Result<Vec<Instance>, AwsError>;
     async fn restore(&self, request: &RestoreRequest) -> Result<Cluster, AwsError>;
     async fn create_instance(&self, request: &InstanceRequest) -> Result<(), AwsError>;
     async fn delete_instance(&self, id: &str) -> Result<Deletion, AwsError>;
@@ -146,4 +148,10 @@ pub trait Keys: Send + Sync {
 #[async_trait]
 pub trait Events: Send + Sync {
     async fn put(&self, detail_type: &str, detail: &serde_json::Value) -> Result<(), AwsError>;
+}
+
+/// Parameters this tool reads (the maintenance config).
+#[async_trait]
+pub trait Parameters: Send + Sync {
+    async fn get(&self, name: &str) -> Result<Option<String>, AwsError>;
 }

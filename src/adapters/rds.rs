@@ -146,6 +146,21 @@ impl Rds for SdkRds {
         Ok(out)
     }
 
+    async fn all_instances(&self) -> Result<Vec<Instance>, AwsError> {
+        let mut pages = self
+            .client
+            .describe_db_instances()
+            .max_records(100)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("DescribeDBInstances", e))?;
+            out.extend(page.db_instances().iter().filter_map(to_instance));
+        }
+        Ok(out)
+    }
+
     async fn restore(&self, r: &RestoreRequest) -> Result<Cluster, AwsError> {
         let restore_type = match r.restore_type {
             RestoreType::CopyOnWrite => "copy-on-write",

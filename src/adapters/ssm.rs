@@ -216,3 +216,38 @@ impl crate::ports::Locks for SsmLocks {
         }
     }
 }
+
+/// The `Parameters` port over SSM.
+pub struct SsmParameters {
+    client: Client,
+}
+
+impl SsmParameters {
+    pub fn new(client: Client) -> SsmParameters {
+        SsmParameters { client }
+    }
+}
+
+#[async_trait]
+impl crate::ports::Parameters for SsmParameters {
+    async fn get(&self, name: &str) -> Result<Option<String>, crate::error::AwsError> {
+        match self
+            .client
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.parameter().and_then(|p| p.value()).map(str::to_string)),
+            Err(e) => {
+                let e = aws_error("GetParameter", e);
+                if e.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}

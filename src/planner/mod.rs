@@ -5,6 +5,7 @@
 //!   new clone goes.
 //! - `progress`: the next step of a pending Create or replacing Update.
 //! - `teardown`: what a Delete may remove, and what it must leave alone.
+//! - `upkeep`: what scheduled maintenance does to one source's pool.
 
 pub mod credentials;
 pub mod pool;
@@ -13,6 +14,7 @@ pub mod revision;
 pub mod teardown;
 #[cfg(test)]
 pub mod test_support;
+pub mod upkeep;
 
 use std::time::Duration;
 

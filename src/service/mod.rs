@@ -17,7 +17,9 @@ pub use answer::Tracker;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::planner::Policy;
-use crate::ports::{Events, FollowUps, Keys, Locks, PendingStore, Rds, Responder, Secrets};
+use crate::ports::{
+    Events, FollowUps, Keys, Locks, Parameters, PendingStore, Rds, Responder, Secrets,
+};
 use std::sync::Arc;
 
 /// Seconds kept back from CloudFormation's ServiceTimeout: a follow-up tick is a minute apart,
@@ -37,6 +39,7 @@ pub struct Manager {
     pub secrets: Arc<dyn Secrets>,
     pub keys: Arc<dyn Keys>,
     pub events: Arc<dyn Events>,
+    pub parameters: Arc<dyn Parameters>,
     pub clock: Clock,
 }
 
@@ -66,6 +69,7 @@ pub struct Ports {
     pub secrets: Arc<dyn Secrets>,
     pub keys: Arc<dyn Keys>,
     pub events: Arc<dyn Events>,
+    pub parameters: Arc<dyn Parameters>,
 }
 
 impl Manager {
@@ -79,6 +83,7 @@ impl Manager {
             secrets,
             keys,
             events,
+            parameters,
         } = ports;
         Manager {
             policy: Policy::from_settings(&settings),
@@ -91,6 +96,7 @@ impl Manager {
             secrets,
             keys,
             events,
+            parameters,
             clock,
         }
     }

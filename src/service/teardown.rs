@@ -147,7 +147,9 @@ impl Manager {
     }
 
     fn may_remove(&self, c: &Cluster) -> bool {
-        c.ownership()
-            .is_some_and(|o| o.managed_by == self.settings.stack_name && o.role == Role::Clone)
+        // Clones of this manager, or its pool copies (which maintenance retires).
+        c.ownership().is_some_and(|o| {
+            o.managed_by == self.settings.stack_name && matches!(o.role, Role::Clone | Role::Copy)
+        })
     }
 }

@@ -24,6 +24,7 @@ pub struct World {
     pub secrets: Arc<FakeSecrets>,
     pub keys: Arc<FakeKeys>,
     pub events: Arc<FakeEvents>,
+    pub parameters: Arc<FakeParameters>,
     pub app: App,
     next_id: AtomicU32,
 }
@@ -54,6 +55,7 @@ impl World {
             Arc::new(FakeKeys::default()),
             Arc::new(FakeEvents::default()),
         );
+        let parameters = Arc::new(FakeParameters::default());
         let ports = Ports {
             rds: rds.clone(),
             pending: pending.clone(),
@@ -63,6 +65,7 @@ impl World {
             secrets: secrets.clone(),
             keys: keys.clone(),
             events: events.clone(),
+            parameters: parameters.clone(),
         };
         let manager = Manager::new(
             settings(),
@@ -81,6 +84,7 @@ impl World {
             secrets,
             keys,
             events,
+            parameters,
             app,
             next_id: AtomicU32::new(1),
         }

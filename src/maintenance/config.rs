@@ -1,0 +1,266 @@
+//! The maintenance config, kept in the SSM parameter `MAINTENANCE_CONFIG_SSM`, in JSON or EDN
+//! with the original's keys. Validated strictly: an invalid config changes nothing, and the error
+//! names the cluster entry, the key and the rule.
+
+use crate::config::{parse_iso_duration, parse_slots};
+use crate::domain::ident;
+use serde_json::{Map, Value};
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("maintenance config: {place}: {rule}")]
+pub struct ConfigError {
+    pub place: String,
+    pub rule: String,
+}
+
+/// What maintenance keeps for one source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterConfig {
+    pub cluster_id: String,
+    /// Free clone slots to keep ready across the root and fresh copies.
+    pub target_clone_slots: u32,
+    pub dry_run: bool,
+    pub instance_class: Option<String>,
+    pub max_clones_per_source: Option<u32>,
+    pub max_copy_age: Option<Duration>,
+    pub purge_obsolete_copies: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MaintenanceConfig {
+    pub clusters: Vec<ClusterConfig>,
+}
+
+const KEYS: &[&str] = &[
+    "cluster-id",
+    "target-clone-slots",
+    "dry-run?",
+    "instance-class",
+    "max-clones-per-source",
+    "max-copy-age",
+    "purge-obsolete-copies?",
+];
+
+impl MaintenanceConfig {
+    /// Parses JSON, or EDN when the text is not JSON.
+    pub fn parse(text: &str) -> Result<MaintenanceConfig, ConfigError> {
+        let value = match serde_json::from_str::<Value>(text) {
+            Ok(v) => v,
+            Err(json_err) => edn_to_json(text).map_err(|edn_err| ConfigError {
+                place: "document".into(),
+                rule: format!("neither JSON ({json_err}) nor EDN ({edn_err})"),
+            })?,
+        };
+        let top = value
+            .as_object()
+            .ok_or_else(|| err("document", "must be a map with a \"clusters\" list"))?;
+        if let Some(k) = top.keys().find(|k| k.as_str() != "clusters") {
+            return Err(err(
+                "document",
+                format!("unknown key {k:?} (only \"clusters\")"),
+            ));
+        }
+        let entries = match top.get("clusters") {
+            None => return Ok(MaintenanceConfig::default()),
+            Some(Value::Array(a)) => a,
+            Some(_) => return Err(err("clusters", "must be a list of cluster entries")),
+        };
+        let clusters = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| cluster(i, e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &clusters {
+            if !seen.insert(c.cluster_id.clone()) {
+                return Err(err(
+                    &format!("clusters ({})", c.cluster_id),
+                    "cluster-id appears twice",
+                ));
+            }
+        }
+        Ok(MaintenanceConfig { clusters })
+    }
+}
+
+fn err(place: &str, rule: impl Into<String>) -> ConfigError {
+    ConfigError {
+        place: place.to_string(),
+        rule: rule.into(),
+    }
+}
+
+fn cluster(i: usize, entry: &Value) -> Result<ClusterConfig, ConfigError> {
+    let map = entry
+        .as_object()
+        .ok_or_else(|| err(&format!("clusters[{i}]"), "must be a map"))?;
+    let id = match map.get("cluster-id") {
+        Some(Value::String(s)) => s.to_ascii_lowercase(),
+        _ => {
+            return Err(err(
+                &format!("clusters[{i}]"),
+                "cluster-id: is required and must be a string",
+            ))
+        }
+    };
+    let place = format!("clusters[{i}] ({id})");
+    let fail = |key: &str, rule: String| err(&place, format!("{key}: {rule}"));
+    ident::check(&id).map_err(|r| fail("cluster-id", r))?;
+    if let Some(k) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(fail(k, format!("unknown key (known: {})", KEYS.join(", "))));
+    }
+    let target_clone_slots = match map.get("target-clone-slots") {
+        None => 0,
+        Some(v) => v.as_u64().filter(|n| *n <= 1000).ok_or_else(|| {
+            fail(
+                "target-clone-slots",
+                format!("must be a whole number from 0 to 1000, got {v}"),
+            )
+        })? as u32,
+    };
+    Ok(ClusterConfig {
+        target_clone_slots,
+        dry_run: flag(map, "dry-run?", false).map_err(|r| fail("dry-run?", r))?,
+        instance_class: optional_text(map, "instance-class")
+            .map_err(|r| fail("instance-class", r))?,
+        max_clones_per_source: match map.get("max-clones-per-source") {
+            None => None,
+            Some(v) => {
+                Some(parse_slots(&v.to_string()).map_err(|r| fail("max-clones-per-source", r))?)
+            }
+        },
+        max_copy_age: match optional_text(map, "max-copy-age")
+            .map_err(|r| fail("max-copy-age", r))?
+        {
+            None => None,
+            Some(t) => Some(parse_iso_duration(&t).map_err(|r| fail("max-copy-age", r))?),
+        },
+        purge_obsolete_copies: flag(map, "purge-obsolete-copies?", true)
+            .map_err(|r| fail("purge-obsolete-copies?", r))?,
+        cluster_id: id,
+    })
+}
+
+fn flag(map: &Map<String, Value>, key: &str, default: bool) -> Result<bool, String> {
+    match map.get(key) {
+        None => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(v) => Err(format!("must be true or false, got {v}")),
+    }
+}
+
+fn optional_text(map: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(format!("must be a string, got {v}")),
+    }
+}
+
+/// EDN → JSON for the shapes a config uses: maps, vectors, keywords (as their names), strings,
+/// integers, booleans and nil.
+fn edn_to_json(text: &str) -> Result<Value, String> {
+    fn convert(v: &edn_format::Value) -> Result<Value, String> {
+        use edn_format::Value as E;
+        Ok(match v {
+            E::Nil => Value::Null,
+            E::Boolean(b) => Value::Bool(*b),
+            E::String(s) => Value::String(s.clone()),
+            E::Keyword(k) => Value::String(k.name().to_string()),
+            E::Integer(n) => Value::from(*n),
+            E::Vector(items) | E::List(items) => {
+                Value::Array(items.iter().map(convert).collect::<Result<_, _>>()?)
+            }
+            E::Map(m) => {
+                let mut out = Map::new();
+                for (k, v) in m {
+                    let key = match convert(k)? {
+                        Value::String(s) => s,
+                        other => {
+                            return Err(format!(
+                                "map keys must be keywords or strings, got {other}"
+                            ))
+                        }
+                    };
+                    out.insert(key, convert(v)?);
+                }
+                Value::Object(out)
+            }
+            other => return Err(format!("unsupported EDN value {other:?}")),
+        })
+    }
+    let parsed = edn_format::parse_str(text).map_err(|e| e.to_string())?;
+    convert(&parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_edn_give_the_same_config() {
+        let json = r#"{"clusters":[{"cluster-id":"orders","target-clone-slots":20,"dry-run?":false,
+            "instance-class":"db.r6g.large","max-clones-per-source":10,"max-copy-age":"P2D","purge-obsolete-copies?":false}]}"#;
+        let edn = r#"{:clusters [{:cluster-id "orders" :target-clone-slots 20 :dry-run? false
+            :instance-class "db.r6g.large" :max-clones-per-source 10 :max-copy-age "P2D" :purge-obsolete-copies? false}]}"#;
+        let a = MaintenanceConfig::parse(json).unwrap();
+        assert_eq!(a, MaintenanceConfig::parse(edn).unwrap());
+        let c = &a.clusters[0];
+        assert_eq!(
+            (
+                c.cluster_id.as_str(),
+                c.target_clone_slots,
+                c.max_clones_per_source
+            ),
+            ("orders", 20, Some(10))
+        );
+        assert_eq!(c.max_copy_age, Some(Duration::from_secs(2 * 86_400)));
+        assert!(!c.purge_obsolete_copies);
+        assert_eq!(
+            MaintenanceConfig::parse(r#"{"clusters": []}"#).unwrap(),
+            MaintenanceConfig::default()
+        );
+    }
+
+    #[test]
+    fn errors_name_the_entry_the_key_and_the_rule() {
+        let cases = [
+            (
+                r#"{"clusters":[{"cluster-id":"orders","target-clone-slots":-1}]}"#,
+                "clusters[0] (orders): target-clone-slots",
+            ),
+            (
+                r#"{"clusters":[{"cluster-id":"orders","dry-run?":"yes"}]}"#,
+                "dry-run?: must be true or false",
+            ),
+            (
+                r#"{"clusters":[{"cluster-id":"a"},{"cluster-id":"b","max-copy-age":"3 days"}]}"#,
+                "clusters[1] (b): max-copy-age",
+            ),
+            (
+                r#"{"clusters":[{"cluster-id":"b","max-clones-per-source":16}]}"#,
+                "max-clones-per-source",
+            ),
+            (
+                r#"{"clusters":[{"cluster-id":"b","target-slots":3}]}"#,
+                "target-slots: unknown key",
+            ),
+            (
+                r#"{"clusters":[{"target-clone-slots":3}]}"#,
+                "cluster-id: is required",
+            ),
+            (
+                r#"{"clusters":[{"cluster-id":"a"},{"cluster-id":"a"}]}"#,
+                "appears twice",
+            ),
+            ("{:clusters [{:cluster-id 7}]}", "cluster-id"),
+            ("not a config", "neither JSON"),
+        ];
+        for (text, want) in cases {
+            let e = MaintenanceConfig::parse(text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text}: {e}");
+        }
+    }
+}

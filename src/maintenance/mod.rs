@@ -1,0 +1,168 @@
+//! Scheduled maintenance of the copy pools: read the config from SSM, observe the account once
+//! (paged clusters and instances), plan each source (`planner::upkeep`) under its placement
+//! lock, and apply the plan unless it is a dry run. Each run ends with one summary per source.
+
+pub mod config;
+
+use crate::domain::{tags, Tags};
+use crate::error::Error;
+use crate::planner::upkeep::{plan_upkeep, UpkeepPlan};
+use crate::service::{Invocation, Manager};
+use config::MaintenanceConfig;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// What one run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub dry_run: bool,
+    pub clusters: Vec<Summary>,
+    /// Why nothing was maintained, when nothing was.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    #[serde(flatten)]
+    pub plan: UpkeepPlan,
+    pub applied: bool,
+    pub errors: Vec<String>,
+}
+
+/// The scheduled entry point: the Lambda's answer is the report.
+pub async fn run_scheduled(m: &Manager, inv: &Invocation) -> Value {
+    match m.maintain(false, inv).await {
+        Ok(report) => serde_json::to_value(&report).unwrap_or(Value::Null),
+        Err(e) => {
+            tracing::error!(error = %e, "maintenance did not run");
+            json!({"error": e.to_string()})
+        }
+    }
+}
+
+impl Manager {
+    /// Runs maintenance; `dry_run` plans and reports without changing anything.
+    pub async fn maintain(&self, dry_run: bool, inv: &Invocation) -> Result<Report, Error> {
+        let name = &self.settings.maintenance_config_ssm;
+        let Some(text) = self.parameters.get(name).await? else {
+            tracing::info!(parameter = %name, "no maintenance config: nothing to maintain");
+            return Ok(Report {
+                dry_run,
+                note: Some(format!("no maintenance config at {name}")),
+                ..Default::default()
+            });
+        };
+        let config = MaintenanceConfig::parse(&text).map_err(|e| Error::Other(e.to_string()))?;
+        let clusters = self.rds.clusters().await?;
+        let instances = self.rds.all_instances().await?;
+        let mut report = Report {
+            dry_run,
+            ..Default::default()
+        };
+        for cfg in &config.clusters {
+            let lock = format!("place-{}", cfg.cluster_id);
+            let now = self.clock.now();
+            if !self
+                .locks
+                .try_lock(&lock, now.unix_timestamp(), 120)
+                .await?
+            {
+                tracing::warn!(cluster = %cfg.cluster_id, "a clone is being placed: maintaining this source next run");
+                continue;
+            }
+            let plan = plan_upkeep(cfg, &clusters, &instances, &self.policy, now);
+            let applied = !(dry_run || cfg.dry_run);
+            let errors = if applied {
+                self.apply_upkeep(&plan).await
+            } else {
+                vec![]
+            };
+            let _ = self.locks.unlock(&lock).await;
+            tracing::info!(cluster = %plan.cluster_id, slots_free = plan.slots_free, slots_coming = plan.slots_coming,
+                target = plan.target_clone_slots, created = ?plan.create_ids, retired = ?plan.retire, kept = ?plan.kept,
+                applied, errors = ?errors, "maintenance summary");
+            report.clusters.push(Summary {
+                plan,
+                applied,
+                errors,
+            });
+        }
+        // Retiring a copy can leave a deletion for the follow-ups to finish.
+        if let Some(arn) = &inv.function_arn {
+            if !self.pending.list().await?.is_empty() {
+                self.follow_ups.ensure(arn).await?;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Applies a plan, going on past a failed action (the next run retries it).
+    async fn apply_upkeep(&self, plan: &UpkeepPlan) -> Vec<String> {
+        let mut errors = Vec::new();
+        for restore in &plan.create {
+            let made = self.rds.restore(restore).await;
+            let writer = crate::domain::ident::writer_instance_id(&restore.cluster_id);
+            let class = plan.copy_class.clone();
+            let result = match made {
+                Ok(c) => {
+                    self.rds
+                        .create_instance(&crate::ports::InstanceRequest {
+                            instance_id: writer,
+                            cluster_id: c.id,
+                            engine: c.engine,
+                            class,
+                            tags: restore.tags.clone(),
+                        })
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                errors.push(e.to_string());
+            }
+        }
+        for w in &plan.writers {
+            if let Err(e) = self.rds.create_instance(w).await {
+                errors.push(e.to_string());
+            }
+        }
+        for id in &plan.retire {
+            if let Err(e) = self.retire_copy(id).await {
+                errors.push(e.to_string());
+            }
+        }
+        for id in &plan.ready {
+            if let Err(e) = self.copy_ready(id).await {
+                errors.push(e.to_string());
+            }
+        }
+        errors
+    }
+
+    async fn retire_copy(&self, id: &str) -> Result<(), Error> {
+        if let Some(c) = self.rds.cluster(id).await? {
+            tracing::info!(copy = %id, "retiring an obsolete pool copy that hosts no clones");
+            self.remove_cluster(&c).await?;
+        }
+        Ok(())
+    }
+
+    /// The ready event of a pool copy, once: the copy is tagged when it was sent.
+    async fn copy_ready(&self, id: &str) -> Result<(), Error> {
+        let Some(c) = self.rds.cluster(id).await? else {
+            return Ok(());
+        };
+        let lineage = c.lineage();
+        let detail = json!({"instanceId": c.writer(), "clusterId": c.id, "host": c.endpoint, "port": c.port,
+            "user": c.master_username, "passwordSecret": null, "database": c.database_name, "role": "copy",
+            "passwordSecretArn": null, "sourceClusterId": lineage.as_ref().map(|l| l.source.clone()),
+            "rootClusterId": lineage.as_ref().map(|l| l.root.clone()),
+            "dataTimestamp": lineage.map(|l| tags::format_time(l.data_timestamp)), "stackId": null, "logicalResourceId": null});
+        self.events
+            .put("lifecycle-event/instance-ready", &detail)
+            .await?;
+        let mark: Tags = [(tags::READY_EVENT.to_string(), "sent".to_string())].into();
+        self.rds.add_tags(&c.arn, &mark).await?;
+        Ok(())
+    }
+}

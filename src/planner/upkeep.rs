@@ -1,0 +1,166 @@
+//! Maintenance of one source's pool: count free slots right, make enough copies ahead of demand,
+//! give copies their writer, and retire obsolete copies that host no clones. Pure: the
+//! executor applies the plan (or, in a dry run, only reports it).
+
+use super::pool::{observe_pool, Volume};
+use super::progress::copy_restore;
+use super::Policy;
+use crate::domain::{ident, is_cloneable, is_terminal, tags, Cluster, Instance, Tags};
+use crate::maintenance::config::ClusterConfig;
+use crate::ports::{InstanceRequest, RestoreRequest};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// What maintenance will do for one source, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpkeepPlan {
+    pub cluster_id: String,
+    pub target_clone_slots: u32,
+    /// Instance class of the writers of new copies.
+    pub copy_class: String,
+    /// Free slots on volumes usable now (the root and fresh, ready copies).
+    pub slots_free: u32,
+    /// Slots that copies still being made will bring.
+    pub slots_coming: u32,
+    #[serde(skip)]
+    pub create: Vec<RestoreRequest>,
+    pub create_ids: Vec<String>,
+    #[serde(skip)]
+    pub writers: Vec<InstanceRequest>,
+    pub retire: Vec<String>,
+    /// Copies kept, with the reason.
+    pub kept: Vec<(String, String)>,
+    /// Copies newly usable: one ready event each.
+    pub ready: Vec<String>,
+    pub problem: Option<String>,
+}
+
+pub fn plan_upkeep(
+    cfg: &ClusterConfig,
+    clusters: &[Cluster],
+    instances: &[Instance],
+    policy: &Policy,
+    now: OffsetDateTime,
+) -> UpkeepPlan {
+    let mut pol = policy.clone();
+    pol.max_clones_per_source = cfg
+        .max_clones_per_source
+        .unwrap_or(policy.max_clones_per_source);
+    pol.max_copy_age = cfg.max_copy_age.unwrap_or(policy.max_copy_age);
+    if let Some(class) = &cfg.instance_class {
+        pol.default_instance_class = class.clone();
+    }
+    let mut plan = UpkeepPlan {
+        cluster_id: cfg.cluster_id.clone(),
+        target_clone_slots: cfg.target_clone_slots,
+        copy_class: pol.default_instance_class.clone(),
+        slots_free: 0,
+        slots_coming: 0,
+        create: vec![],
+        create_ids: vec![],
+        writers: vec![],
+        retire: vec![],
+        kept: vec![],
+        ready: vec![],
+        problem: None,
+    };
+    let Some(pool) = observe_pool(&cfg.cluster_id, clusters, &pol, pol.max_clones_per_source)
+    else {
+        plan.problem = Some(format!("source cluster {} not found", cfg.cluster_id));
+        return plan;
+    };
+    if is_cloneable(&pool.root.status) && pool.root.has_writer {
+        plan.slots_free += pool.root.free();
+    }
+    for copy in &pool.copies {
+        consider_copy(&mut plan, copy, clusters, instances, &pol, cfg, now);
+    }
+    let shortfall = cfg
+        .target_clone_slots
+        .saturating_sub(plan.slots_free + plan.slots_coming);
+    let per_copy = pol.max_clones_per_source.max(1);
+    for i in 0..shortfall.div_ceil(per_copy) {
+        let r = copy_restore(
+            &pool,
+            clusters,
+            &cfg.cluster_id,
+            &pol,
+            now,
+            &format!("maintenance-{i}"),
+        );
+        plan.create_ids.push(r.cluster_id.clone());
+        plan.create.push(r);
+    }
+    plan
+}
+
+fn consider_copy(
+    plan: &mut UpkeepPlan,
+    copy: &Volume,
+    clusters: &[Cluster],
+    instances: &[Instance],
+    pol: &Policy,
+    cfg: &ClusterConfig,
+    now: OffsetDateTime,
+) {
+    let id = copy.cluster_id.clone();
+    if copy.status == "deleting" {
+        return;
+    }
+    let age = copy.data_timestamp.map(|d| now - d).unwrap_or_default();
+    let obsolete = age >= pol.max_copy_age || is_terminal(&copy.status);
+    if obsolete {
+        match (copy.clones.len(), cfg.purge_obsolete_copies) {
+            (0, true) => plan.retire.push(id),
+            (0, false) => plan
+                .kept
+                .push((id, "obsolete; purge-obsolete-copies? is false".into())),
+            (n, _) => plan
+                .kept
+                .push((id, format!("obsolete, but hosts {n} clones"))),
+        }
+        return;
+    }
+    let Some(cluster) = clusters.iter().find(|c| c.id == id) else {
+        return;
+    };
+    let writer = instances
+        .iter()
+        .find(|i| i.cluster_id.as_deref() == Some(id.as_str()));
+    match writer {
+        None if matches!(copy.status.as_str(), "creating" | "available") => {
+            plan.writers.push(InstanceRequest {
+                instance_id: ident::writer_instance_id(&id),
+                cluster_id: id.clone(),
+                engine: cluster.engine.clone(),
+                class: pol.default_instance_class.clone(),
+                tags: cluster
+                    .tags
+                    .iter()
+                    .filter(|(k, _)| k.starts_with(tags::PREFIX))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<Tags>(),
+            });
+            plan.slots_coming += copy.free();
+            plan.kept.push((id, "being made: adding its writer".into()));
+        }
+        Some(w) if copy.status == "available" && w.status == "available" => {
+            plan.slots_free += copy.free();
+            if !cluster.tags.contains_key(tags::READY_EVENT) {
+                plan.ready.push(id.clone());
+            }
+            plan.kept.push((
+                id,
+                format!("fresh: {} clones, {} free", copy.clones.len(), copy.free()),
+            ));
+        }
+        _ => {
+            plan.slots_coming += copy.free();
+            plan.kept
+                .push((id, format!("being made ({})", copy.status)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,128 @@
+use super::*;
+use crate::planner::test_support::*;
+use time::macros::datetime;
+use time::Duration as TimeDuration;
+
+const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
+
+fn cfg(target: u32) -> ClusterConfig {
+    ClusterConfig {
+        cluster_id: "orders".into(),
+        target_clone_slots: target,
+        dry_run: false,
+        instance_class: None,
+        max_clones_per_source: None,
+        max_copy_age: None,
+        purge_obsolete_copies: true,
+    }
+}
+
+fn writer_of(c: &Cluster) -> Instance {
+    Instance {
+        id: format!("{}-1", c.id),
+        cluster_id: Some(c.id.clone()),
+        status: "available".into(),
+        class: "db.r6g.large".into(),
+    }
+}
+
+fn instances(all: &[Cluster]) -> Vec<Instance> {
+    all.iter()
+        .filter(|c| !c.members.is_empty())
+        .map(writer_of)
+        .collect()
+}
+
+/// Defect 6: the original subtracted all of the root's clones from the fresh copies' slots,
+/// and so over-created copies.
+#[test]
+fn free_slots_are_counted_per_volume_and_only_the_shortfall_is_made() {
+    let mut all = vec![
+        root("orders"),
+        copy("orders-a", "orders", NOW - TimeDuration::hours(3)),
+    ];
+    all.extend(clones("orders", "orders", 15));
+    all.extend(clones("orders-a", "orders", 5));
+    let plan = plan_upkeep(&cfg(20), &all, &instances(&all), &policy(), NOW);
+    assert_eq!(plan.slots_free, 10);
+    assert_eq!(plan.create.len(), 1, "⌈(20 - 10) / 15⌉ = 1");
+    let plan = plan_upkeep(&cfg(10), &all, &instances(&all), &policy(), NOW);
+    assert!(plan.create.is_empty());
+    let plan = plan_upkeep(&cfg(41), &all, &instances(&all), &policy(), NOW);
+    assert_eq!(plan.create.len(), 3, "⌈31 / 15⌉ = 3");
+    assert_eq!(
+        plan.create[0].restore_type,
+        crate::ports::RestoreType::FullCopy
+    );
+    assert_eq!(
+        plan.create[0].tags.get(tags::ROLE).map(String::as_str),
+        Some("copy")
+    );
+    let ids: std::collections::BTreeSet<_> = plan.create_ids.iter().collect();
+    assert_eq!(ids.len(), 3, "distinct copy ids");
+}
+
+#[test]
+fn copies_being_made_count_toward_the_target() {
+    let mut making = copy("orders-new", "orders", NOW);
+    making.status = "creating".into();
+    making.members.clear();
+    let mut all = vec![root("orders"), making];
+    all.extend(clones("orders", "orders", 15));
+    let plan = plan_upkeep(&cfg(15), &all, &instances(&all), &policy(), NOW);
+    assert!(
+        plan.create.is_empty(),
+        "the copy being made covers the target"
+    );
+    assert_eq!(plan.slots_coming, 15);
+    assert_eq!(plan.writers.len(), 1, "and it gets its writer");
+}
+
+#[test]
+fn obsolete_copies_are_retired_only_when_empty() {
+    let old_empty = copy("orders-old-empty", "orders", NOW - TimeDuration::days(5));
+    let old_busy = copy("orders-old-busy", "orders", NOW - TimeDuration::days(5));
+    let mut all = vec![root("orders"), old_empty, old_busy];
+    all.extend(clones("orders-old-busy", "orders", 2));
+    let plan = plan_upkeep(&cfg(0), &all, &instances(&all), &policy(), NOW);
+    assert_eq!(plan.retire, vec!["orders-old-empty"]);
+    assert!(plan
+        .kept
+        .iter()
+        .any(|(id, why)| id == "orders-old-busy" && why.contains("hosts 2 clones")));
+    let mut keep = cfg(0);
+    keep.purge_obsolete_copies = false;
+    assert!(plan_upkeep(&keep, &all, &instances(&all), &policy(), NOW)
+        .retire
+        .is_empty());
+}
+
+#[test]
+fn never_retires_what_is_not_a_pool_copy_of_this_stack() {
+    let mut foreign = copy("orders-foreign", "orders", NOW - TimeDuration::days(9));
+    foreign
+        .tags
+        .insert(tags::MANAGED_BY.into(), "other-stack".into());
+    let clone = clone_on("orders-clone", "orders", "orders", "available");
+    let all = vec![root("orders"), foreign, clone, root("unrelated")];
+    let plan = plan_upkeep(&cfg(0), &all, &instances(&all), &policy(), NOW);
+    assert!(plan.retire.is_empty());
+}
+
+#[test]
+fn per_cluster_overrides_apply() {
+    let mut all = vec![root("orders")];
+    all.extend(clones("orders", "orders", 4));
+    let mut c = cfg(12);
+    c.max_clones_per_source = Some(5);
+    let plan = plan_upkeep(&c, &all, &instances(&all), &policy(), NOW);
+    assert_eq!(plan.slots_free, 1);
+    assert_eq!(plan.create.len(), 3, "⌈11 / 5⌉ = 3");
+}
+
+#[test]
+fn a_missing_source_is_reported_and_nothing_is_done() {
+    let plan = plan_upkeep(&cfg(30), &[root("other")], &[], &policy(), NOW);
+    assert!(plan.problem.unwrap().contains("not found"));
+    assert!(plan.create.is_empty());
+}

@@ -1,0 +1,165 @@
+//! Maintenance over fakes with paused time: idempotent over repeated runs, copies made ahead of
+//! demand then used by the 16th clone, obsolete copies retired, dry runs that change nothing.
+
+mod support;
+
+use aurora_clone_manager::fakes::FakeRds;
+use serde_json::json;
+use std::time::Duration;
+use support::world::*;
+
+const CONFIG: &str = "/acm/maintenance-config";
+
+fn world(config: &str) -> World {
+    let w = World::with_rds(FakeRds::with_delays(
+        Duration::from_secs(900),
+        Duration::from_secs(300),
+    ));
+    w.parameters.set(CONFIG, config);
+    w
+}
+
+async fn maintain(w: &World) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
+    aurora_clone_manager::lambda::handle(
+        &w.app,
+        json!({"source": "events", "action": "maintain!"}),
+        World::invocation(),
+        deadline,
+    )
+    .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn repeated_runs_never_pile_up_copies() {
+    let w = world(r#"{"clusters":[{"cluster-id":"orders","target-clone-slots":40}]}"#);
+    let report = maintain(&w).await;
+    assert_eq!(report["clusters"][0]["slots_free"], 15);
+    assert_eq!(
+        report["clusters"][0]["create_ids"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "⌈(40 - 15) / 15⌉ = 2"
+    );
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let again = maintain(&w).await;
+        assert!(
+            again["clusters"][0]["create_ids"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{again}"
+        );
+    }
+    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 2);
+    tokio::time::sleep(Duration::from_secs(1800)).await;
+    let later = maintain(&w).await;
+    assert_eq!(later["clusters"][0]["slots_free"], 45);
+    assert_eq!(
+        later["clusters"][0]["ready"].as_array().unwrap().len(),
+        2,
+        "one ready event per copy"
+    );
+    let again = maintain(&w).await;
+    assert!(
+        again["clusters"][0]["ready"].as_array().unwrap().is_empty(),
+        "ready events are sent once"
+    );
+    let copy_events = w
+        .events
+        .sent()
+        .into_iter()
+        .filter(|(_, d)| d["role"] == "copy")
+        .count();
+    assert_eq!(copy_events, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_sixteenth_clone_lands_on_a_copy_maintenance_made() {
+    let w = world(r#"{:clusters [{:cluster-id "orders" :target-clone-slots 16}]}"#);
+    maintain(&w).await;
+    tokio::time::sleep(Duration::from_secs(1800)).await;
+    let mut sources = Vec::new();
+    for _ in 0..16 {
+        let r = w.request(
+            "Create",
+            json!({"SourceClusterId": "orders", "CopyOk": "false"}),
+        );
+        w.deliver(&r).await;
+        w.ticks_until_answers(w.answers().len() + 1, 60).await;
+        let a = w.answer_for(&r).pop().unwrap();
+        assert_eq!(a["Status"], "SUCCESS", "{a}");
+        sources.push(a["Data"]["SourceClusterId"].as_str().unwrap().to_string());
+    }
+    assert_eq!(sources.iter().filter(|s| *s == "orders").count(), 15);
+    assert!(sources[15].starts_with("orders-copy-"), "{}", sources[15]);
+    assert_eq!(w.rds.silent_full_copies(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn obsolete_copies_are_retired_and_dry_runs_change_nothing() {
+    let w =
+        world(r#"{"clusters":[{"cluster-id":"orders","target-clone-slots":20,"dry-run?":true}]}"#);
+    let dry = maintain(&w).await;
+    assert_eq!(dry["clusters"][0]["applied"], false);
+    assert_eq!(
+        dry["clusters"][0]["create_ids"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(
+        w.rds.count_calls("RestoreDBClusterToPointInTime"),
+        0,
+        "a dry run changes nothing"
+    );
+
+    w.parameters.set(
+        CONFIG,
+        r#"{"clusters":[{"cluster-id":"orders","target-clone-slots":20,"max-copy-age":"PT2H"}]}"#,
+    );
+    maintain(&w).await;
+    let copies: Vec<String> = w
+        .rds
+        .cluster_ids()
+        .into_iter()
+        .filter(|c| c.contains("-copy-"))
+        .collect();
+    assert_eq!(copies.len(), 1);
+    tokio::time::sleep(Duration::from_secs(3 * 3600)).await;
+    let report = maintain(&w).await;
+    assert_eq!(
+        report["clusters"][0]["retire"][0],
+        copies[0].as_str(),
+        "{report}"
+    );
+    for _ in 0..10 {
+        w.tick().await;
+    }
+    assert!(
+        !w.rds.cluster_ids().contains(&copies[0]),
+        "the obsolete copy is gone"
+    );
+    assert!(w.rds.cluster_ids().contains(&"orders".to_string()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bad_or_missing_config_changes_nothing() {
+    let w = world(r#"{"clusters":[{"cluster-id":"orders","target-clone-slots":"many"}]}"#);
+    let out = maintain(&w).await;
+    assert!(
+        out["error"]
+            .as_str()
+            .unwrap()
+            .contains("clusters[0] (orders): target-clone-slots"),
+        "{out}"
+    );
+    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 0);
+    let empty = World::new();
+    let out = maintain(&empty).await;
+    assert!(out["note"]
+        .as_str()
+        .unwrap()
+        .contains("no maintenance config"));
+}
