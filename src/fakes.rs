@@ -2,10 +2,8 @@
 //! after a delay of tokio time, so paused-time tests run hours in microseconds), the 15-clone
 //! rule with clone groups, and recording fakes of the pending store, follow-ups and responder.
 
-use crate::cfn::ResponseBody;
 use crate::domain::{Cluster, Instance, Member, Tags};
 use crate::error::{AwsError, Result};
-use crate::pending::PendingWork;
 use crate::ports::*;
 use async_trait::async_trait;
 use serde_json::Value;
@@ -461,44 +459,7 @@ impl Rds for FakeRds {
     }
 }
 
-/// The pending store in memory, with the same create-if-absent and take-once semantics.
-#[derive(Default)]
-pub struct FakePending {
-    records: Mutex<BTreeMap<String, PendingWork>>,
-}
-
-impl FakePending {
-    pub fn keys(&self) -> Vec<String> {
-        lock(&self.records).keys().cloned().collect()
-    }
-}
-
-#[async_trait]
-impl PendingStore for FakePending {
-    async fn add(&self, key: &str, work: &PendingWork) -> Result<Added> {
-        let mut r = lock(&self.records);
-        if r.contains_key(key) {
-            return Ok(Added::Exists);
-        }
-        r.insert(key.to_string(), work.clone());
-        Ok(Added::New)
-    }
-
-    async fn get(&self, key: &str) -> Result<Option<PendingWork>> {
-        Ok(lock(&self.records).get(key).cloned())
-    }
-
-    async fn list(&self) -> Result<Vec<(String, PendingWork)>> {
-        Ok(lock(&self.records)
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect())
-    }
-
-    async fn take(&self, key: &str) -> Result<bool> {
-        Ok(lock(&self.records).remove(key).is_some())
-    }
-}
+pub use crate::adapters::memory::{MemoryPending as FakePending, MemoryResponder as FakeResponder};
 
 /// Records whether the follow-up rule is on, and its target.
 #[derive(Default)]
@@ -525,27 +486,6 @@ impl FollowUps for FakeFollowUps {
 
     async fn stop(&self) -> Result<(), AwsError> {
         lock(&self.state).0 = false;
-        Ok(())
-    }
-}
-
-/// Keeps every response sent, parsed from the exact bytes the real responder would PUT.
-#[derive(Default)]
-pub struct FakeResponder {
-    sent: Mutex<Vec<Value>>,
-}
-
-impl FakeResponder {
-    pub fn sent(&self) -> Vec<Value> {
-        lock(&self.sent).clone()
-    }
-}
-
-#[async_trait]
-impl Responder for FakeResponder {
-    async fn send(&self, _url: &str, body: &ResponseBody) -> Result<()> {
-        let v = serde_json::from_slice(&body.to_bytes()).unwrap_or(Value::Null);
-        lock(&self.sent).push(v);
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod http;
 pub mod kms;
+pub mod memory;
 pub mod rds;
 pub mod secrets;
 pub mod ssm;

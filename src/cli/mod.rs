@@ -1,0 +1,170 @@
+//! The operator CLI: the same core as the Lambda, for people at a terminal, against their AWS
+//! credentials (or `AWS_ENDPOINT_URL` for the local AWS). Tables by default, `--json` for
+//! scripts. Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 refused.
+
+mod provision;
+mod view;
+
+use crate::adapters::{
+    self,
+    memory::{MemoryPending, MemoryResponder, NoFollowUps},
+};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::service::{Invocation, Manager, Ports};
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aurora-clone-manager",
+    version,
+    about = "Aurora copy-on-write clones and their pools of full copies.",
+    long_about = "Aurora copy-on-write clones and their pools of full copies.\n\n\
+Run as an AWS Lambda it serves Custom::AuroraClone resources; run here it lets you see the pools,\n\
+plan and make clones, run maintenance and delete what it made. It uses your AWS credentials, or\n\
+the local AWS when AWS_ENDPOINT_URL is set. STACK_NAME names the clone manager's stack: it is\n\
+the owner recorded on every cluster this tool makes."
+)]
+pub struct Cli {
+    /// The clone manager's stack (the `managed-by` owner of clones and copies).
+    #[arg(long, env = "STACK_NAME", global = true)]
+    pub stack: Option<String>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show a source's pool (root and copies: age, data time, clones, free slots) and where a
+    /// new clone would go.
+    Plan {
+        /// The root cluster.
+        #[arg(long)]
+        source: String,
+        /// Allow waiting for a new pool copy when no slot is free.
+        #[arg(long)]
+        copy_ok: bool,
+        /// Only copies with data newer than this (RFC 3339 or YYYY-MM-DD).
+        #[arg(long)]
+        copy_created_since: Option<String>,
+    },
+    /// Make a clone now, with the same planner as the Lambda.
+    Provision {
+        #[arg(long)]
+        source: String,
+        /// The clone's identifier (default: generated).
+        #[arg(long)]
+        cluster_id: Option<String>,
+        #[arg(long)]
+        instance_class: Option<String>,
+        #[arg(long)]
+        copy_ok: bool,
+        /// Give the clone its own master password in Secrets Manager (needs --wait).
+        #[arg(long)]
+        set_password: bool,
+        /// Show the plan only.
+        #[arg(long)]
+        dry_run: bool,
+        /// Wait, showing progress, until the clone is usable.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Run pool maintenance from the config in SSM.
+    Maintain {
+        /// Plan and report without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List the clones and pool copies this stack manages.
+    Status,
+    /// Delete a clone this stack made (never anything else).
+    Delete {
+        #[arg(long)]
+        cluster_id: String,
+        /// Also delete a clone that belongs to a CloudFormation stack.
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Exit codes.
+pub const FAILED: u8 = 1;
+pub const USAGE: u8 = 2;
+pub const REFUSED: u8 = 3;
+
+pub async fn run() -> ExitCode {
+    crate::logging::init_text();
+    let cli = Cli::parse();
+    let (manager, answers) = match manager(cli.stack.as_deref()).await {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("aurora-clone-manager: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    match execute(&manager, &answers, &cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((code, message)) => {
+            eprintln!("aurora-clone-manager: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// A manager over the real AWS adapters, serving its own requests in process.
+async fn manager(stack: Option<&str>) -> Result<(Manager, Arc<MemoryResponder>), String> {
+    let mut vars: std::collections::HashMap<String, String> = std::env::vars().collect();
+    if let Some(s) = stack {
+        vars.insert("STACK_NAME".into(), s.into());
+    }
+    let settings = Settings::from_map(&vars).map_err(|e| format!("{e} (or pass --stack)"))?;
+    let clients = adapters::Clients::from_env().await;
+    let answers = Arc::new(MemoryResponder::default());
+    let base = crate::lambda::manager_with(settings.clone(), &clients, answers.clone());
+    let ports = Ports {
+        rds: base.rds.clone(),
+        pending: Arc::new(MemoryPending::default()),
+        follow_ups: Arc::new(NoFollowUps),
+        responder: base.responder.clone(),
+        locks: base.locks.clone(),
+        secrets: base.secrets.clone(),
+        keys: base.keys.clone(),
+        events: base.events.clone(),
+        parameters: base.parameters.clone(),
+    };
+    Ok((Manager::new(settings, ports, Clock::System), answers))
+}
+
+pub type Outcome = Result<(), (u8, String)>;
+
+async fn execute(m: &Manager, answers: &MemoryResponder, cli: &Cli) -> Outcome {
+    match &cli.command {
+        Command::Plan {
+            source,
+            copy_ok,
+            copy_created_since,
+        } => view::plan(m, source, *copy_ok, copy_created_since.as_deref(), cli.json).await,
+        Command::Provision { .. } => provision::provision(m, answers, &cli.command, cli.json).await,
+        Command::Maintain { dry_run } => {
+            let report = m
+                .maintain(*dry_run, &Invocation::default())
+                .await
+                .map_err(|e| (FAILED, e.to_string()))?;
+            view::maintenance(&report, cli.json);
+            Ok(())
+        }
+        Command::Status => view::status(m, cli.json).await,
+        Command::Delete {
+            cluster_id,
+            force,
+            dry_run,
+        } => provision::delete(m, cluster_id, *force, *dry_run, cli.json).await,
+    }
+}

@@ -1,0 +1,201 @@
+//! `provision` and `delete` from the terminal, through the same service as the Lambda: the
+//! request is served in process (no ResponseURL, no follow-up rule), and `--wait` polls.
+
+use super::{Command, Outcome, FAILED, REFUSED, USAGE};
+use crate::adapters::memory::MemoryResponder;
+use crate::cfn::{CfnRequest, RequestType};
+use crate::domain::Role;
+use crate::service::{Invocation, Manager, Progress, Tracker};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// How often `--wait` looks again.
+const POLL: Duration = Duration::from_secs(15);
+
+fn request(props: Value) -> CfnRequest {
+    let id = format!(
+        "cli-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    );
+    let user = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    CfnRequest {
+        request_type: RequestType::Create,
+        response_url: String::new(),
+        stack_id: format!("cli:{user}"),
+        request_id: id,
+        resource_type: "Custom::AuroraClone".into(),
+        logical_resource_id: "cli".into(),
+        physical_resource_id: None,
+        resource_properties: props,
+        old_resource_properties: None,
+    }
+}
+
+pub async fn provision(
+    m: &Manager,
+    answers: &MemoryResponder,
+    command: &Command,
+    as_json: bool,
+) -> Outcome {
+    let Command::Provision {
+        source,
+        cluster_id,
+        instance_class,
+        copy_ok,
+        set_password,
+        dry_run,
+        wait,
+    } = command
+    else {
+        return Err((USAGE, "not provision".into()));
+    };
+    if *set_password && !*wait {
+        return Err((
+            USAGE,
+            "--set-password needs --wait: the password is set once the clone is up".into(),
+        ));
+    }
+    if *dry_run {
+        return super::view::plan(m, source, *copy_ok, None, as_json).await;
+    }
+    let mut props = json!({"SourceClusterId": source, "CopyOk": copy_ok.to_string(), "SetPassword": set_password.to_string()});
+    if let Some(id) = cluster_id {
+        props["ClusterId"] = json!(id);
+    }
+    if let Some(class) = instance_class {
+        props["InstanceClass"] = json!(class);
+    }
+    let req = request(props);
+    let tracker = Tracker::default();
+    let inv = Invocation::default();
+    let mut progress = m.serve(req.clone(), &inv, &tracker).await;
+    let bar = (*wait && !as_json).then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.enable_steady_tick(Duration::from_millis(200));
+        b
+    });
+    while *wait && matches!(progress, Progress::Pending(_)) {
+        if let (Some(b), Progress::Pending(what)) = (&bar, &progress) {
+            b.set_message(what.clone());
+        }
+        tokio::time::sleep(POLL).await;
+        progress = m
+            .follow_up(&inv)
+            .await
+            .map_err(|e| (FAILED, e.to_string()))?
+            .into_iter()
+            .map(|(_, p)| p)
+            .next()
+            .unwrap_or(Progress::Answered);
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    report(answers.sent().pop(), progress, as_json)
+}
+
+fn report(answer: Option<Value>, progress: Progress, as_json: bool) -> Outcome {
+    match (progress, answer) {
+        (_, Some(a)) if a["Status"] == "SUCCESS" => {
+            if as_json {
+                println!("{}", a["Data"]);
+            } else {
+                println!("clone ready:");
+                for (k, v) in a["Data"].as_object().into_iter().flatten() {
+                    println!("  {k:18} {}", v.as_str().unwrap_or_default());
+                }
+            }
+            Ok(())
+        }
+        (_, Some(a)) => Err((FAILED, a["Reason"].as_str().unwrap_or("failed").to_string())),
+        (Progress::Pending(what), None) => {
+            println!(
+                "{}",
+                if as_json {
+                    json!({"pending": what}).to_string()
+                } else {
+                    format!("started; not usable yet ({what}). `status` shows it; the clone finishes by itself.")
+                }
+            );
+            Ok(())
+        }
+        (other, None) => Err((FAILED, format!("{other:?}"))),
+    }
+}
+
+pub async fn delete(
+    m: &Manager,
+    cluster_id: &str,
+    force: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> Outcome {
+    let cluster = m
+        .rds
+        .cluster(cluster_id)
+        .await
+        .map_err(|e| (FAILED, e.to_string()))?;
+    let Some(cluster) = cluster else {
+        println!(
+            "{}",
+            if as_json {
+                json!({"deleted": false, "reason": "no such cluster"}).to_string()
+            } else {
+                format!("{cluster_id}: already gone")
+            }
+        );
+        return Ok(());
+    };
+    let owner = cluster
+        .ownership()
+        .filter(|o| o.managed_by == m.settings.stack_name && o.role == Role::Clone);
+    let Some(owner) = owner else {
+        return Err((
+            REFUSED,
+            format!(
+                "{cluster_id} is not a clone made by stack {}: not deleting it",
+                m.settings.stack_name
+            ),
+        ));
+    };
+    let cfn_owned = owner
+        .stack_id
+        .as_deref()
+        .is_some_and(|s| s.starts_with("arn:"));
+    if cfn_owned && !force {
+        return Err((
+            REFUSED,
+            format!(
+                "{cluster_id} belongs to CloudFormation stack {}: delete it there, or pass --force",
+                owner.stack_id.unwrap_or_default()
+            ),
+        ));
+    }
+    if dry_run {
+        println!(
+            "would delete {cluster_id} and its instances{}",
+            if cluster.members.is_empty() {
+                ""
+            } else {
+                " (no final snapshot)"
+            }
+        );
+        return Ok(());
+    }
+    let outcome = m
+        .remove_cluster(&cluster)
+        .await
+        .map_err(|e| (FAILED, e.to_string()))?;
+    println!(
+        "{}",
+        if as_json {
+            json!({"deleted": true, "outcome": format!("{outcome:?}")}).to_string()
+        } else {
+            format!("{cluster_id}: deletion {outcome:?}")
+        }
+    );
+    Ok(())
+}

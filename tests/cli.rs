@@ -1,0 +1,98 @@
+//! The operator CLI, run as a user runs it, against moto.
+
+mod support;
+
+use std::process::Command;
+use support::moto::{moto, realistic_source, sdk_config, unique};
+
+fn cli(stack: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_aurora-clone-manager"))
+        .args(args)
+        .env("STACK_NAME", stack)
+        .env("AWS_ENDPOINT_URL", &moto().endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .output()
+        .expect("run the binary");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[tokio::test]
+async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
+    let source = unique("orders");
+    realistic_source(&sdk_config(), &source).await;
+    let stack = unique("cli");
+
+    let (code, out, err) = cli(&stack, &["plan", "--source", &source]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("Pool of {source}"))
+            && out.contains("root")
+            && out.contains("clone copy-on-write from"),
+        "{out}"
+    );
+
+    let (code, out, err) = cli(
+        &stack,
+        &[
+            "--json",
+            "provision",
+            "--source",
+            &source,
+            "--cluster-id",
+            &format!("{source}-dev"),
+            "--wait",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let data: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON");
+    assert_eq!(data["ClusterId"], format!("{source}-dev"));
+
+    let (code, out, _) = cli(&stack, &["status"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!("{source}-dev")) && out.contains("clone"),
+        "{out}"
+    );
+    let (code, out, _) = cli(&stack, &["--json", "status"]);
+    assert_eq!(code, 0);
+    let rows: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(rows[0]["source"], source.as_str());
+
+    let (code, _, err) = cli(&stack, &["delete", "--cluster-id", &source]);
+    assert_eq!(code, 3, "refuses the source: {err}");
+    assert!(err.contains("not a clone made by stack"));
+    let (code, out, _) = cli(
+        &stack,
+        &["delete", "--cluster-id", &format!("{source}-dev")],
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = cli(
+        &stack,
+        &["delete", "--cluster-id", &format!("{source}-dev")],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("already gone"));
+}
+
+#[test]
+fn usage_errors_exit_2_with_help() {
+    let (code, _, err) = cli("ok", &["plan"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--source"));
+    let (code, _, err) = cli("bad stack name", &["status"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("STACK_NAME"));
+    let (code, out, _) = cli("ok", &["--help"]);
+    assert_eq!(code, 0);
+    for command in ["plan", "provision", "maintain", "status", "delete"] {
+        assert!(out.contains(command), "{command} in --help");
+    }
+}
