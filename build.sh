@@ -6,6 +6,7 @@
 #   ./build.sh build     the Lambda zip (target/lambda/aurora-clone-manager/bootstrap.zip)
 #   ./build.sh package   aws cloudformation package (needs LAMBDA_S3_BUCKET, LAMBDA_S3_PREFIX)
 #   ./build.sh deploy [Param=Value ...]   aws cloudformation deploy (needs STACK_NAME)
+#   ./build.sh bench     release build; zip size, cold start, warm Create, peak RSS, AWS calls, planner
 #
 # Tools come from registries only: moto, cfn-lint and cargo-lambda from PyPI into .venv.
 set -euo pipefail
@@ -61,6 +62,14 @@ cmd_build() {
   ls -l target/lambda/aurora-clone-manager/bootstrap.zip
 }
 
+cmd_bench() {
+  need cargo "install Rust (rustup)"
+  venv
+  cargo build --release --quiet --bin aurora-clone-manager
+  "$VENV/bin/python" scripts/bench.py
+  cargo bench --quiet --bench planner
+}
+
 cmd_package() {
   need aws "install the AWS CLI"
   [ -n "${LAMBDA_S3_BUCKET:-}" ] || die "set LAMBDA_S3_BUCKET to the bucket for the Lambda zip"
@@ -80,7 +89,7 @@ cmd_deploy() {
 }
 
 case "${1:-}" in
-  demo|test|build|package) "cmd_$1" ;;
+  demo|test|build|bench|package) "cmd_$1" ;;
   deploy) shift; cmd_deploy "$@" ;;
-  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

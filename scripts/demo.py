@@ -207,6 +207,16 @@ def main():
         if body["Status"] != "SUCCESS":
             sys.exit(f"Create failed: {body.get('Reason')}")
 
+        cli_env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo",
+                       AWS_REGION="us-east-1", STACK_NAME=STACK)
+        cli_env.pop("AWS_LAMBDA_RUNTIME_API", None)
+        for args in (["status"], ["plan", "--source", "orders"]):
+            print(f"   $ aurora-clone-manager {' '.join(args)}")
+            out = subprocess.run([binary, *args], env=cli_env, capture_output=True, text=True)
+            print("\n".join("     " + line for line in out.stdout.rstrip().splitlines()))
+            if out.returncode != 0:
+                sys.exit(f"CLI {args} failed: {out.stderr}")
+
         delete_id, delete = cfn_request(runtime, "Delete", {"SourceClusterId": "orders"}, physical=body["PhysicalResourceId"])
         print("5. CloudFormation sends Delete")
         runtime.invoke(delete)

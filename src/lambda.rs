@@ -58,23 +58,23 @@ impl Event {
 pub struct App {
     pub manager: Result<Manager, ConfigError>,
     pub responder: Arc<dyn Responder>,
+    /// Counts the AWS calls of each invocation (logged at its end), where the SDK is in use.
+    pub calls: Option<adapters::counting::CallCounter>,
 }
 
 impl App {
     /// Builds the app from the environment and the AWS SDK.
     pub async fn from_env() -> App {
         let responder: Arc<dyn Responder> = Arc::new(HttpResponder::new());
-        let manager = match Settings::from_env() {
-            Ok(settings) => Ok(real_manager(settings, responder.clone()).await),
-            Err(e) => Err(e),
-        };
-        App { manager, responder }
+        let clients = adapters::Clients::from_env().await;
+        let manager = Settings::from_env()
+            .map(|settings| manager_with(settings, &clients, responder.clone()));
+        App {
+            manager,
+            responder,
+            calls: Some(clients.calls),
+        }
     }
-}
-
-pub async fn real_manager(settings: Settings, responder: Arc<dyn Responder>) -> Manager {
-    let clients = adapters::Clients::from_env().await;
-    manager_with(settings, &clients, responder)
 }
 
 pub fn manager_with(
@@ -224,7 +224,12 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
                 function_arn: Some(event.context.invoked_function_arn.clone()),
             };
             let deadline = instant_of(event.context.deadline);
-            Ok::<Value, lambda_runtime::Error>(handle(app, event.payload, inv, deadline).await)
+            let result = handle(app, event.payload, inv, deadline).await;
+            if let Some(calls) = &app.calls {
+                let calls = calls.take();
+                tracing::info!(aws_calls = calls.values().sum::<u64>(), calls = ?calls, "invocation done");
+            }
+            Ok::<Value, lambda_runtime::Error>(result)
         },
     ))
     .await

@@ -1,6 +1,7 @@
 //! AWS adapters: the ports implemented over the AWS SDK. SDK types stop here; what leaves this
 //! folder is domain values and `AwsError`s that keep the service's error code.
 
+pub mod counting;
 pub mod events;
 pub mod http;
 pub mod kms;
@@ -37,16 +38,40 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     /// Account and region, for the policies of keys this tool creates.
     pub region: String,
+    /// AWS calls made through these clients.
+    pub calls: counting::CallCounter,
 }
 
 impl Clients {
     pub fn new(conf: &aws_config::SdkConfig) -> Clients {
+        let calls = counting::CallCounter::default();
         Clients {
-            rds: aws_sdk_rds::Client::new(conf),
-            ssm: aws_sdk_ssm::Client::new(conf),
-            events: aws_sdk_eventbridge::Client::new(conf),
-            secrets: aws_sdk_secretsmanager::Client::new(conf),
-            kms: aws_sdk_kms::Client::new(conf),
+            rds: aws_sdk_rds::Client::from_conf(
+                aws_sdk_rds::config::Builder::from(conf)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            ssm: aws_sdk_ssm::Client::from_conf(
+                aws_sdk_ssm::config::Builder::from(conf)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            events: aws_sdk_eventbridge::Client::from_conf(
+                aws_sdk_eventbridge::config::Builder::from(conf)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            secrets: aws_sdk_secretsmanager::Client::from_conf(
+                aws_sdk_secretsmanager::config::Builder::from(conf)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            kms: aws_sdk_kms::Client::from_conf(
+                aws_sdk_kms::config::Builder::from(conf)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            calls,
             region: conf
                 .region()
                 .map(|r| r.to_string())

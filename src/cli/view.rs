@@ -215,7 +215,8 @@ pub async fn status(m: &Manager, as_json: bool) -> Outcome {
                 .is_some_and(|o| o.managed_by == m.settings.stack_name)
         })
         .collect();
-    let rows: Vec<Value> = managed.iter().map(|c| status_json(c, &clusters)).collect();
+    let index = crate::planner::pool::VolumeIndex::new(&clusters);
+    let rows: Vec<Value> = managed.iter().map(|c| status_json(c, &index)).collect();
     if as_json {
         println!("{}", Value::Array(rows));
         return Ok(());
@@ -260,7 +261,7 @@ pub async fn status(m: &Manager, as_json: bool) -> Outcome {
     Ok(())
 }
 
-fn status_json(c: &Cluster, all: &[Cluster]) -> Value {
+fn status_json(c: &Cluster, index: &crate::planner::pool::VolumeIndex) -> Value {
     let o = c.ownership();
     let role = o
         .as_ref()
@@ -285,7 +286,7 @@ fn status_json(c: &Cluster, all: &[Cluster]) -> Value {
     let lineage = c.lineage();
     json!({"cluster_id": c.id, "role": role, "status": c.status, "root": lineage.as_ref().map(|l| l.root.clone()),
         "source": lineage.as_ref().map(|l| l.source.clone()), "data_timestamp": lineage.map(|l| tags::format_time(l.data_timestamp)),
-        "clones_on_it": crate::planner::pool::clones_on(c, all).len(), "owner": owner})
+        "clones_on_it": index.clones_on(c).len(), "owner": owner})
 }
 
 /// The stack name out of a stack id ARN.

@@ -3,8 +3,9 @@
 //! new clone goes (the root first, then fresh copies newest first).
 
 use super::Policy;
-use crate::domain::{is_cloneable, Cluster, Role};
+use crate::domain::{is_cloneable, tags, Cluster};
 use std::collections::BTreeSet;
+use std::collections::HashMap;
 use time::OffsetDateTime;
 
 /// One storage volume that can host clones.
@@ -79,10 +80,11 @@ pub fn observe_pool(
     slots: u32,
 ) -> Option<Pool> {
     let root = clusters.iter().find(|c| c.id == root_id)?;
+    let index = VolumeIndex::new(clusters);
     let mut copies: Vec<Volume> = clusters
         .iter()
         .filter(|c| is_pool_copy_of(c, root_id, &policy.manager))
-        .map(|c| volume(c, VolumeRole::Copy, clusters, slots))
+        .map(|c| volume(c, VolumeRole::Copy, &index, slots))
         .collect();
     copies.sort_by(|a, b| {
         b.data_timestamp
@@ -90,20 +92,21 @@ pub fn observe_pool(
             .then(a.cluster_id.cmp(&b.cluster_id))
     });
     Some(Pool {
-        root: volume(root, VolumeRole::Root, clusters, slots),
+        root: volume(root, VolumeRole::Root, &index, slots),
         copies,
     })
 }
 
-/// A full copy of `root_id` that this manager made for its pool.
+/// A full copy of `root_id` that this manager made for its pool. (Tags are read directly:
+/// this runs over every cluster of the account.)
 pub fn is_pool_copy_of(c: &Cluster, root_id: &str, manager: &str) -> bool {
-    let owned = c
-        .ownership()
-        .is_some_and(|o| o.role == Role::Copy && o.managed_by == manager);
-    owned && c.lineage().is_some_and(|l| l.root == root_id)
+    let tag = |k: &str| c.tags.get(k).map(String::as_str);
+    tag(tags::ROLE) == Some("copy")
+        && tag(tags::MANAGED_BY) == Some(manager)
+        && tag(tags::ROOT) == Some(root_id)
 }
 
-fn volume(c: &Cluster, role: VolumeRole, all: &[Cluster], slots: u32) -> Volume {
+fn volume(c: &Cluster, role: VolumeRole, index: &VolumeIndex, slots: u32) -> Volume {
     Volume {
         cluster_id: c.id.clone(),
         role,
@@ -112,28 +115,60 @@ fn volume(c: &Cluster, role: VolumeRole, all: &[Cluster], slots: u32) -> Volume 
             VolumeRole::Root => None,
             VolumeRole::Copy => c.lineage().map(|l| l.data_timestamp).or(c.created),
         },
-        clones: clones_on(c, all),
+        clones: index.clones_on(c),
         slots,
         has_writer: c.writer().is_some(),
     }
 }
 
-/// The clusters that share `volume`'s storage: members of its clone group where AWS reports one
-/// (clones made by hand or other tools count too), and clusters whose lineage tags name it as
-/// their copy-on-write source. Every state counts: a clone holds its slot until it is gone.
-/// (Defect 7: the original counted only its own tags, in two states.)
-pub fn clones_on(volume: &Cluster, all: &[Cluster]) -> BTreeSet<String> {
-    let by_group = all.iter().filter(|c| {
-        c.id != volume.id
-            && volume.clone_group_id.is_some()
-            && c.clone_group_id == volume.clone_group_id
-    });
-    let by_tags = all.iter().filter(|c| {
-        c.id != volume.id
-            && c.ownership().is_some_and(|o| o.role == Role::Clone)
-            && c.lineage().is_some_and(|l| l.source == volume.id)
-    });
-    by_group.chain(by_tags).map(|c| c.id.clone()).collect()
+/// Who shares which storage volume, indexed once per observation so that counting the slots of
+/// every volume stays linear in the number of clusters.
+pub struct VolumeIndex<'a> {
+    by_group: HashMap<&'a str, Vec<&'a str>>,
+    by_source: HashMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> VolumeIndex<'a> {
+    pub fn new(all: &'a [Cluster]) -> VolumeIndex<'a> {
+        let mut index = VolumeIndex {
+            by_group: HashMap::new(),
+            by_source: HashMap::new(),
+        };
+        for c in all {
+            if let Some(g) = &c.clone_group_id {
+                index.by_group.entry(g.as_str()).or_default().push(&c.id);
+            }
+            if c.tags.get(tags::ROLE).map(String::as_str) == Some("clone") {
+                if let Some(source) = c.tags.get(tags::SOURCE) {
+                    index
+                        .by_source
+                        .entry(source.as_str())
+                        .or_default()
+                        .push(&c.id);
+                }
+            }
+        }
+        index
+    }
+
+    /// The clusters that share `volume`'s storage: members of its clone group where AWS reports
+    /// one (clones made by hand or other tools count too), and clones whose lineage tags name it
+    /// as their source. Every state counts: a clone holds its slot until it is gone.
+    /// (Defect 7: the original counted only its own tags, in two states.)
+    pub fn clones_on(&self, volume: &Cluster) -> BTreeSet<String> {
+        let by_group = volume
+            .clone_group_id
+            .as_deref()
+            .and_then(|g| self.by_group.get(g))
+            .into_iter()
+            .flatten();
+        let by_tags = self.by_source.get(volume.id.as_str()).into_iter().flatten();
+        by_group
+            .chain(by_tags)
+            .filter(|id| **id != volume.id)
+            .map(|id| id.to_string())
+            .collect()
+    }
 }
 
 /// Where a new clone goes.

@@ -33,12 +33,23 @@ impl Manager {
         let still_pending = report
             .iter()
             .any(|(_, p)| matches!(p, Progress::Pending(_)));
-        match (&inv.function_arn, still_pending) {
-            (Some(arn), true) => self.follow_ups.ensure(arn).await?,
-            (_, false) => self.follow_ups.stop().await?,
-            (None, true) => {}
+        if !still_pending {
+            self.stop_follow_ups(inv).await?;
         }
         Ok(report)
+    }
+
+    /// Disables the follow-up rule, then looks once more: work recorded meanwhile (a Create
+    /// racing this tick) re-arms it, so no pending work is ever left without follow-ups. While
+    /// work is pending the rule is left alone: it is what invoked us.
+    async fn stop_follow_ups(&self, inv: &Invocation) -> Result<(), Error> {
+        self.follow_ups.stop().await?;
+        if let Some(arn) = &inv.function_arn {
+            if !self.pending.list().await?.is_empty() {
+                self.follow_ups.ensure(arn).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Takes steps for one pending request until it waits or is answered.

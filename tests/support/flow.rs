@@ -47,6 +47,7 @@ impl Flow {
             app: App {
                 manager: Ok(manager),
                 responder,
+                calls: None,
             },
             stack,
             events: aws_sdk_eventbridge::Client::new(&conf),

@@ -75,6 +75,7 @@ impl World {
         let app = App {
             manager: Ok(manager),
             responder: responder.clone(),
+            calls: None,
         };
         World {
             rds,
