@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-#[tokio::main]
+// One invocation at a time: a single-threaded runtime keeps memory and start-up small.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         aurora_clone_manager::logging::init_json();

@@ -157,7 +157,11 @@ async fn the_deadline_fails_the_request_and_stops_follow_ups() {
     assert!(w.pending.keys().is_empty());
     assert!(!w.follow_ups.enabled());
     tokio::time::sleep(Duration::from_secs(400)).await;
-    assert_eq!(w.rds.cluster_ids(), vec!["orders".to_string()], "RDS finished the deletion it was asked for");
+    assert_eq!(
+        w.rds.cluster_ids(),
+        vec!["orders".to_string()],
+        "RDS finished the deletion it was asked for"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -238,3 +238,18 @@ async fn the_response_put_retries_on_errors() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn aws_calls_are_counted_at_the_sdk_boundary() {
+    let clients = aurora_clone_manager::adapters::Clients::new(&sdk_config());
+    let rds = SdkRds::new(clients.rds.clone());
+    rds.clusters().await.unwrap();
+    rds.cluster("missing").await.unwrap();
+    let calls = clients.calls.take();
+    assert_eq!(
+        calls.get("RDS.DescribeDBClusters").copied(),
+        Some(2),
+        "{calls:?}"
+    );
+    assert!(clients.calls.take().is_empty(), "taking resets");
+}
