@@ -17,6 +17,22 @@ impl SdkRds {
     pub fn new(client: Client) -> SdkRds {
         SdkRds { client }
     }
+
+    /// DescribeDBInstances, every page, optionally filtered.
+    async fn describe_instances(&self, filter: Option<Filter>) -> Result<Vec<Instance>, AwsError> {
+        let call = self
+            .client
+            .describe_db_instances()
+            .max_records(100)
+            .set_filters(filter.map(|f| vec![f]));
+        let mut pages = call.into_paginator().send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("DescribeDBInstances", e))?;
+            out.extend(page.db_instances().iter().filter_map(to_instance));
+        }
+        Ok(out)
+    }
 }
 
 fn to_tags(tags: &Tags) -> Vec<Tag> {
@@ -132,33 +148,11 @@ impl Rds for SdkRds {
             .name("db-cluster-id")
             .values(cluster_id)
             .build();
-        let mut pages = self
-            .client
-            .describe_db_instances()
-            .filters(filter)
-            .into_paginator()
-            .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| aws_error("DescribeDBInstances", e))?;
-            out.extend(page.db_instances().iter().filter_map(to_instance));
-        }
-        Ok(out)
+        self.describe_instances(Some(filter)).await
     }
 
     async fn all_instances(&self) -> Result<Vec<Instance>, AwsError> {
-        let mut pages = self
-            .client
-            .describe_db_instances()
-            .max_records(100)
-            .into_paginator()
-            .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| aws_error("DescribeDBInstances", e))?;
-            out.extend(page.db_instances().iter().filter_map(to_instance));
-        }
-        Ok(out)
+        self.describe_instances(None).await
     }
 
     async fn restore(&self, r: &RestoreRequest) -> Result<Cluster, AwsError> {

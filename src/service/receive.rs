@@ -151,14 +151,26 @@ impl Manager {
                 Some(_) => return Ok(Err(format!("ClusterId {id} already exists; choose another or set NoFailOnExistingCluster to add a timestamp"))),
             },
         };
+        Ok(Ok(self.pending_request(request, props, cluster_id, false)))
+    }
+
+    /// A request's pending record: received now, due `DEADLINE_MARGIN_SECS` before
+    /// CloudFormation's `ServiceTimeout` (default one hour) runs out.
+    pub(super) fn pending_request(
+        &self,
+        request: &CfnRequest,
+        props: &CloneProperties,
+        cluster_id: String,
+        adopted: bool,
+    ) -> PendingRequest {
         let timeout = i64::from(props.service_timeout.unwrap_or(3600));
-        let received = now.unix_timestamp();
-        Ok(Ok(PendingRequest {
+        let received = self.clock.now().unix_timestamp();
+        PendingRequest {
             request: request.clone(),
             cluster_id,
             received,
             deadline: received + (timeout - DEADLINE_MARGIN_SECS).max(timeout / 2),
-            adopted: false,
-        }))
+            adopted,
+        }
     }
 }

@@ -7,7 +7,6 @@ use super::{Invocation, Manager, Progress};
 use crate::cfn::{CfnRequest, Outcome, PhysicalId};
 use crate::domain::{ident, tags, Cluster, Tags};
 use crate::error::Error;
-use crate::pending::PendingRequest;
 use crate::planner::progress::data;
 use crate::planner::revision::{decide, Credentials, Revision};
 use crate::properties::CloneProperties;
@@ -106,15 +105,7 @@ impl Manager {
                 if change == Credentials::Renew {
                     self.drop_credentials(&cluster).await?;
                 }
-                let now = self.clock.now().unix_timestamp();
-                let timeout = i64::from(props.service_timeout.unwrap_or(3600));
-                let record = PendingRequest {
-                    request: request.clone(),
-                    cluster_id: cluster.id.clone(),
-                    received: now,
-                    deadline: now + (timeout - super::DEADLINE_MARGIN_SECS).max(timeout / 2),
-                    adopted: true,
-                };
+                let record = self.pending_request(request, props, cluster.id.clone(), true);
                 return self.record_and_advance(record, inv, tracker).await;
             }
         }
