@@ -42,6 +42,8 @@ struct RdsState {
     silent_full_copies: u32,
     stuck: HashMap<String, String>,
     panics: Vec<&'static str>,
+    max_clusters: Option<u64>,
+    max_instances: Option<u64>,
 }
 
 /// RDS in memory. Clusters take `create_delay` to become available, instances `instance_delay`,
@@ -135,6 +137,13 @@ impl FakeRds {
                 password_until: None,
             },
         );
+    }
+
+    /// Sets the account's DB cluster and instance quotas (unlimited by default).
+    pub fn set_quotas(&self, clusters: u64, instances: u64) {
+        let mut st = lock(&self.state);
+        st.max_clusters = Some(clusters);
+        st.max_instances = Some(instances);
     }
 
     /// Makes the next call of `operation` fail with `code`.
@@ -304,6 +313,26 @@ impl Rds for FakeRds {
             .filter_map(|id| st.instance_view(id, now))
             .filter(|i| i.cluster_id.as_deref() == Some(cluster_id))
             .collect())
+    }
+
+    async fn quotas(&self) -> Result<crate::domain::Quotas, AwsError> {
+        self.pause().await;
+        let st = self.begin("DescribeAccountAttributes")?;
+        let now = Instant::now();
+        let used_clusters = st
+            .clusters
+            .keys()
+            .filter(|id| st.view(id, now).is_some())
+            .count() as u64;
+        let used_instances = st
+            .instances
+            .keys()
+            .filter(|id| st.instance_view(id, now).is_some())
+            .count() as u64;
+        Ok(crate::domain::Quotas {
+            clusters: st.max_clusters.map(|m| (used_clusters, m)),
+            instances: st.max_instances.map(|m| (used_instances, m)),
+        })
     }
 
     async fn all_instances(&self) -> Result<Vec<Instance>, AwsError> {

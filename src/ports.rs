@@ -51,6 +51,8 @@ pub trait Rds: Send + Sync {
     async fn cluster(&self, id: &str) -> Result<Option<Cluster>, AwsError>;
     /// The instances of one cluster (one filtered call).
     async fn instances(&self, cluster_id: &str) -> Result<Vec<Instance>, AwsError>;
+    /// The account's DB cluster and instance quotas and usage.
+    async fn quotas(&self) -> Result<crate::domain::Quotas, AwsError>;
     /// Every instance in the account and region, all pages.
     async fn all_instances(&self) -> Result<Vec<Instance>, AwsError>;
     async fn restore(&self, request: &RestoreRequest) -> Result<Cluster, AwsError>;

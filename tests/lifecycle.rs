@@ -297,3 +297,18 @@ async fn redelivery_after_the_answer_changes_nothing() {
     assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 1);
     assert_eq!(w.answer_for(&create).len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_full_account_quota_fails_early_with_the_reason() {
+    let w = World::new();
+    w.rds.set_quotas(1, 40);
+    let create = w.request("Create", json!({"SourceClusterId": "orders"}));
+    w.deliver(&create).await;
+    let a = &w.answer_for(&create)[0];
+    assert_eq!(a["Status"], "FAILED");
+    assert!(
+        a["Reason"].as_str().unwrap().contains("1/1 DB clusters"),
+        "{a}"
+    );
+    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 0);
+}

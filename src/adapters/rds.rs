@@ -151,6 +151,30 @@ impl Rds for SdkRds {
         self.describe_instances(Some(filter)).await
     }
 
+    async fn quotas(&self) -> Result<crate::domain::Quotas, AwsError> {
+        let out = self
+            .client
+            .describe_account_attributes()
+            .send()
+            .await
+            .map_err(|e| aws_error("DescribeAccountAttributes", e))?;
+        let find = |name: &str| {
+            out.account_quotas()
+                .iter()
+                .find(|q| q.account_quota_name() == Some(name))
+                .map(|q| {
+                    (
+                        q.used().unwrap_or(0).max(0) as u64,
+                        q.max().unwrap_or(0).max(0) as u64,
+                    )
+                })
+        };
+        Ok(crate::domain::Quotas {
+            clusters: find("DBClusters"),
+            instances: find("DBInstances"),
+        })
+    }
+
     async fn all_instances(&self) -> Result<Vec<Instance>, AwsError> {
         self.describe_instances(None).await
     }

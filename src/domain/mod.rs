@@ -86,6 +86,13 @@ impl Cluster {
     }
 }
 
+/// Account quotas as `DescribeAccountAttributes` reports them: (used, max).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quotas {
+    pub clusters: Option<(u64, u64)>,
+    pub instances: Option<(u64, u64)>,
+}
+
 /// A DB instance as observed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instance {

@@ -5,6 +5,7 @@
 use super::credentials::{password_plan, secret_name, PasswordPlan};
 use super::pool::{copy_in_progress, observe_pool, place, Pool, VolumeRole};
 use super::Policy;
+use crate::domain::Quotas;
 use crate::domain::{
     ident, is_instance_terminal, is_terminal, tags, Cluster, Instance, Lineage, Ownership, Role,
     Tags,
@@ -35,6 +36,8 @@ pub struct Observed {
     pub instances: Vec<Instance>,
     /// Every cluster: observed only when the planner asks (`Step::ObservePool`).
     pub clusters: Option<Vec<Cluster>>,
+    /// Account quotas, observed with the pool (`None` where AWS did not say).
+    pub quotas: Option<Quotas>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +67,10 @@ pub fn next_step(req: &Request, seen: &Observed, policy: &Policy, now: OffsetDat
         Some(cluster) => step_for_clone(req, cluster, &seen.instances, policy),
         None => match &seen.clusters {
             None => return Step::ObservePool,
-            Some(all) => step_for_absent_clone(req, all, policy, now),
+            Some(all) => match quota_shortfall(seen.quotas) {
+                Some(reason) => Step::Fail(reason),
+                None => step_for_absent_clone(req, all, policy, now),
+            },
         },
     };
     match step {
@@ -238,6 +244,21 @@ fn step_for_absent_clone(
             req.request_id,
         )),
     }
+}
+
+/// A clone (or a pool copy) needs one more DB cluster and one more instance in the account.
+fn quota_shortfall(quotas: Option<Quotas>) -> Option<String> {
+    let q = quotas?;
+    for (what, usage) in [("DB clusters", q.clusters), ("DB instances", q.instances)] {
+        if let Some((used, max)) = usage {
+            if used >= max {
+                return Some(format!(
+                    "account quota: {used}/{max} {what} in use, and a clone needs one more; raise the RDS quota or delete unused clusters"
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// What would make a restore fail: refuse early with the reason.

@@ -127,6 +127,14 @@ impl Manager {
                 return Err(e.into());
             }
         };
+        // Quotas are a preflight, not a gate: where AWS does not answer, RDS itself refuses later.
+        seen.quotas = match self.rds.quotas().await {
+            Ok(q) => Some(q),
+            Err(e) => {
+                tracing::debug!(error = %e, "account quotas unknown");
+                None
+            }
+        };
         let step = next_step(req, &seen, &self.policy, self.clock.now());
         let result = self.act(step, record).await;
         if let Err(e) = self.locks.unlock(&lock).await {

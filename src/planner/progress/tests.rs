@@ -345,3 +345,33 @@ fn waiting_for_a_pool_copy_past_the_deadline_says_copies_can_be_slow() {
         "{r}"
     );
 }
+
+#[test]
+fn preflight_refuses_when_the_account_quota_is_used_up() {
+    let p = props(json!({}));
+    let mut seen = with_pool(vec![root("orders")]);
+    seen.quotas = Some(Quotas {
+        clusters: Some((40, 40)),
+        instances: Some((10, 40)),
+    });
+    let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), NOW) else {
+        panic!()
+    };
+    assert!(r.contains("40/40 DB clusters"), "{r}");
+    seen.quotas = Some(Quotas {
+        clusters: Some((39, 40)),
+        instances: Some((40, 40)),
+    });
+    let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), NOW) else {
+        panic!()
+    };
+    assert!(r.contains("DB instances"), "{r}");
+    seen.quotas = Some(Quotas {
+        clusters: Some((39, 40)),
+        instances: None,
+    });
+    assert!(matches!(
+        next_step(&request(&p), &seen, &policy(), NOW),
+        Step::Restore(_)
+    ));
+}
