@@ -118,6 +118,10 @@ pub fn manager_with(
 
 /// Handles one invocation. `deadline` is the Lambda's own.
 pub async fn handle(app: &App, event: Value, inv: Invocation, deadline: Instant) -> Value {
+    let inv = Invocation {
+        deadline: Some(deadline - HAND_OFF_MARGIN),
+        ..inv
+    };
     match Event::classify(&event) {
         Event::CloudFormation(request) => handle_request(app, *request, inv, deadline).await,
         Event::FollowUp => match &app.manager {
@@ -222,6 +226,7 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         move |event: lambda_runtime::LambdaEvent<Value>| async move {
             let inv = Invocation {
                 function_arn: Some(event.context.invoked_function_arn.clone()),
+                deadline: None,
             };
             let deadline = instant_of(event.context.deadline);
             let result = handle(app, event.payload, inv, deadline).await;

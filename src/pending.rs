@@ -12,6 +12,8 @@ pub enum PendingWork {
     Respond(Box<PendingRequest>),
     /// A cluster whose deletion RDS refused for now (members still deleting).
     Reap { cluster_id: String, since: i64 },
+    /// Sources a maintenance run had no time left for.
+    Maintain { sources: Vec<String>, dry_run: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +35,7 @@ impl PendingWork {
         match self {
             PendingWork::Respond(p) => p.request.request_id.clone(),
             PendingWork::Reap { cluster_id, .. } => format!("reap-{cluster_id}"),
+            PendingWork::Maintain { .. } => "maintenance".into(),
         }
     }
 }

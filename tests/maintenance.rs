@@ -163,3 +163,41 @@ async fn a_bad_or_missing_config_changes_nothing() {
         .unwrap()
         .contains("no maintenance config"));
 }
+
+/// Work that does not fit one invocation continues in a follow-up; nothing runs after return.
+#[tokio::test(start_paused = true)]
+async fn many_sources_continue_in_follow_ups() {
+    let w = World::with_rds(
+        FakeRds::with_delays(Duration::from_secs(900), Duration::from_secs(300))
+            .and_latency(Duration::from_secs(3)),
+    );
+    let sources: Vec<String> = (0..6).map(|i| format!("src-{i}")).collect();
+    for s in &sources {
+        w.rds.add_source(s, Default::default());
+    }
+    let entries: Vec<String> = sources
+        .iter()
+        .map(|s| format!(r#"{{"cluster-id":"{s}","target-clone-slots":20}}"#))
+        .collect();
+    w.parameters.set(
+        CONFIG,
+        &format!(r#"{{"clusters":[{}]}}"#, entries.join(",")),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let first = aurora_clone_manager::lambda::handle(
+        &w.app,
+        json!({"source": "events", "action": "maintain!"}),
+        World::invocation(),
+        deadline,
+    )
+    .await;
+    let done_first = first["clusters"].as_array().unwrap().len();
+    assert!(done_first < 6, "the first run hands sources off: {first}");
+    assert!(w.follow_ups.enabled());
+    for _ in 0..10 {
+        w.tick().await;
+    }
+    let restores = w.rds.count_calls("RestoreDBClusterToPointInTime");
+    assert_eq!(restores, 6, "every source got its copy, once");
+    assert!(w.pending.keys().iter().all(|k| k != "maintenance"));
+}

@@ -6,8 +6,13 @@ pub mod config;
 
 use crate::domain::{tags, Tags};
 use crate::error::Error;
+use crate::pending::PendingWork;
 use crate::planner::upkeep::{plan_upkeep, UpkeepPlan};
-use crate::service::{Invocation, Manager};
+use crate::service::{Invocation, Manager, Progress};
+use std::time::Duration;
+
+/// Time kept for maintaining one source (observe is shared; a few restores and deletes).
+const SOURCE_BUDGET: Duration = Duration::from_secs(20);
 use config::MaintenanceConfig;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -43,6 +48,37 @@ pub async fn run_scheduled(m: &Manager, inv: &Invocation) -> Value {
 impl Manager {
     /// Runs maintenance; `dry_run` plans and reports without changing anything.
     pub async fn maintain(&self, dry_run: bool, inv: &Invocation) -> Result<Report, Error> {
+        self.maintain_sources(dry_run, inv, None).await
+    }
+
+    /// A follow-up of a maintenance run that had no time left: the sources it left.
+    pub(crate) async fn continue_maintenance(
+        &self,
+        key: &str,
+        sources: &[String],
+        dry_run: bool,
+        inv: &Invocation,
+    ) -> Progress {
+        if !matches!(self.pending.take(key).await, Ok(true)) {
+            return Progress::Ignored("taken by another invocation".into());
+        }
+        match self.maintain_sources(dry_run, inv, Some(sources)).await {
+            Ok(_) => Progress::Answered,
+            Err(e) => {
+                tracing::error!(error = %e, "continued maintenance failed");
+                Progress::Answered
+            }
+        }
+    }
+
+    /// Maintains the configured sources (all, or `only` those), handing the rest to a
+    /// follow-up when the invocation's deadline comes near.
+    async fn maintain_sources(
+        &self,
+        dry_run: bool,
+        inv: &Invocation,
+        only: Option<&[String]>,
+    ) -> Result<Report, Error> {
         let name = &self.settings.maintenance_config_ssm;
         let Some(text) = self.parameters.get(name).await? else {
             tracing::info!(parameter = %name, "no maintenance config: nothing to maintain");
@@ -59,7 +95,24 @@ impl Manager {
             dry_run,
             ..Default::default()
         };
-        for cfg in &config.clusters {
+        let todo: Vec<_> = config
+            .clusters
+            .iter()
+            .filter(|c| only.is_none_or(|o| o.contains(&c.cluster_id)))
+            .collect();
+        for (i, cfg) in todo.iter().enumerate() {
+            if inv
+                .deadline
+                .is_some_and(|d| tokio::time::Instant::now() + SOURCE_BUDGET > d)
+            {
+                let sources: Vec<String> = todo[i..].iter().map(|c| c.cluster_id.clone()).collect();
+                tracing::info!(left = ?sources, "maintenance continues in a follow-up");
+                self.pending
+                    .add("maintenance", &PendingWork::Maintain { sources, dry_run })
+                    .await?;
+                report.note = Some(format!("{} sources left for a follow-up", todo.len() - i));
+                break;
+            }
             let lock = format!("place-{}", cfg.cluster_id);
             let now = self.clock.now();
             if !self

@@ -27,6 +27,10 @@ impl Manager {
                     tracing::Instrument::instrument(self.advance_request(record), span).await
                 }
                 PendingWork::Reap { cluster_id, .. } => self.reap(&key, cluster_id).await,
+                PendingWork::Maintain { sources, dry_run } => {
+                    self.continue_maintenance(&key, sources, *dry_run, inv)
+                        .await
+                }
             };
             report.push((key, progress));
         }

@@ -48,6 +48,8 @@ pub struct Manager {
 pub struct Invocation {
     /// The function's own ARN: the follow-up rule targets it. `None` from the CLI.
     pub function_arn: Option<String>,
+    /// When this invocation must have handed its work off (the Lambda's deadline less a margin).
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 /// How an invocation left its work.

@@ -39,7 +39,7 @@ impl Manager {
             .into_iter()
             .filter_map(|(_, w)| match w {
                 PendingWork::Respond(r) => Some(*r),
-                PendingWork::Reap { .. } => None,
+                PendingWork::Reap { .. } | PendingWork::Maintain { .. } => None,
             })
             .collect();
         let resource = Resource {

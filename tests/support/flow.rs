@@ -72,6 +72,7 @@ impl Flow {
             event,
             Invocation {
                 function_arn: Some(FUNCTION.into()),
+                deadline: None,
             },
             deadline,
         )

@@ -110,6 +110,7 @@ impl World {
     pub fn invocation() -> Invocation {
         Invocation {
             function_arn: Some(FUNCTION_ARN.into()),
+            deadline: None,
         }
     }
 
