@@ -34,7 +34,10 @@ def lambda_env(runtime, endpoint, log_level="info"):
                 AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1",
                 AWS_LAMBDA_FUNCTION_NAME=STACK, AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
                 AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128", AWS_LAMBDA_LOG_GROUP_NAME="bench", AWS_LAMBDA_LOG_STREAM_NAME="bench",
-                STACK_NAME=STACK, LOG_LEVEL=log_level, RUST_BACKTRACE="0")
+                STACK_NAME=STACK, LOG_LEVEL=log_level, RUST_BACKTRACE="0",
+                # One attempt per call, as in the tests: moto answers DescribeAccountAttributes with
+                # HTTP 500, and retry backoff would be timed instead of the handler.
+                AWS_MAX_ATTEMPTS="1")
 
 
 def cold_starts(endpoint, runs=20):

@@ -312,3 +312,19 @@ async fn a_full_account_quota_fails_early_with_the_reason() {
     );
     assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_in_a_follow_up_answers_that_request_failed_once() {
+    let w = World::new();
+    let create = w.request("Create", json!({"SourceClusterId": "orders"}));
+    w.deliver(&create).await;
+    assert!(w.answers().is_empty());
+    w.rds.panic_next("DescribeDBInstances");
+    for _ in 0..5 {
+        w.tick().await;
+    }
+    let a = w.answer_for(&create);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0]["Status"], "FAILED");
+    assert!(a[0]["Reason"].as_str().unwrap().contains("panicked"));
+}

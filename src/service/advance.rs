@@ -21,11 +21,7 @@ impl Manager {
         let mut report = Vec::new();
         for (key, work) in self.pending.list().await? {
             let progress = match &work {
-                PendingWork::Respond(record) => {
-                    let span = tracing::info_span!("request", stack_id = %record.request.stack_id,
-                        logical_id = %record.request.logical_resource_id, request_id = %record.request.request_id);
-                    tracing::Instrument::instrument(self.advance_request(record), span).await
-                }
+                PendingWork::Respond(record) => self.follow_up_request(record).await,
                 PendingWork::Reap { cluster_id, .. } => self.reap(&key, cluster_id).await,
                 PendingWork::Maintain { sources, dry_run } => {
                     self.continue_maintenance(&key, sources, *dry_run, inv)
@@ -54,6 +50,32 @@ impl Manager {
             }
         }
         Ok(())
+    }
+
+    /// Advances one request in a task of its own: a panic there answers that request FAILED
+    /// (once, by taking its record) instead of failing every later tick until CloudFormation
+    /// gives up.
+    async fn follow_up_request(&self, record: &PendingRequest) -> Progress {
+        let span = tracing::info_span!("request", stack_id = %record.request.stack_id,
+            logical_id = %record.request.logical_resource_id, request_id = %record.request.request_id);
+        let (m, r) = (self.clone(), record.clone());
+        let task = tokio::spawn(tracing::Instrument::instrument(
+            async move { m.advance_request(&r).await },
+            span,
+        ));
+        match task.await {
+            Ok(progress) => progress,
+            Err(_) => {
+                tracing::error!(request_id = %record.request.request_id, "follow-up panicked");
+                let reason = "internal error while following up the request (the handler panicked); see the function's logs";
+                self.answer_pending(
+                    record,
+                    Outcome::failed(super::answer::failure_id(&record.request), reason),
+                )
+                .await;
+                Progress::Answered
+            }
+        }
     }
 
     /// Takes steps for one pending request until it waits or is answered.
