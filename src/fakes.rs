@@ -494,9 +494,15 @@ pub use crate::adapters::memory::{MemoryPending as FakePending, MemoryResponder 
 #[derive(Default)]
 pub struct FakeFollowUps {
     state: Mutex<(bool, Option<String>)>,
+    refuse: Mutex<bool>,
 }
 
 impl FakeFollowUps {
+    /// Makes the next `ensure` fail (EventBridge down, or a missing permission).
+    pub fn refuse_next(&self) {
+        *lock(&self.refuse) = true;
+    }
+
     pub fn enabled(&self) -> bool {
         lock(&self.state).0
     }
@@ -509,6 +515,13 @@ impl FakeFollowUps {
 #[async_trait]
 impl FollowUps for FakeFollowUps {
     async fn ensure(&self, function_arn: &str) -> Result<(), AwsError> {
+        if std::mem::take(&mut *lock(&self.refuse)) {
+            return Err(AwsError::new(
+                "PutRule",
+                "AccessDeniedException",
+                "injected",
+            ));
+        }
         *lock(&self.state) = (true, Some(function_arn.to_string()));
         Ok(())
     }

@@ -207,7 +207,9 @@ pub async fn handle_request(
 async fn answer_after_crash(m: &Manager, request: &CfnRequest, tracker: &Tracker, reason: &str) {
     let outcome = Outcome::failed(failure_id(request), reason);
     if tracker.is_recorded() {
-        if let Ok(Some(PendingWork::Respond(record))) = m.pending.get(&request.request_id).await {
+        if let Ok(Some(PendingWork::Respond(record))) =
+            m.ports.pending.get(&request.request_id).await
+        {
             m.answer_pending(&record, outcome).await;
         }
     } else {

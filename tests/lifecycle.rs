@@ -328,3 +328,25 @@ async fn a_panic_in_a_follow_up_answers_that_request_failed_once() {
     assert_eq!(a[0]["Status"], "FAILED");
     assert!(a[0]["Reason"].as_str().unwrap().contains("panicked"));
 }
+
+/// Once the request is recorded only the follow-ups come back for it: if they cannot be armed,
+/// the request is answered at once rather than left for CloudFormation's one-hour timeout.
+#[tokio::test(start_paused = true)]
+async fn follow_ups_that_cannot_be_armed_fail_the_request_now() {
+    let w = World::with_rds(FakeRds::with_delays(
+        Duration::from_secs(600),
+        Duration::from_secs(300),
+    ));
+    w.follow_ups.refuse_next();
+    let create = w.request("Create", json!({"SourceClusterId": "orders"}));
+    w.deliver(&create).await;
+    let a = w.answer_for(&create);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0]["Status"], "FAILED");
+    assert!(a[0]["Reason"].as_str().unwrap().contains("follow-up rule"));
+    assert!(
+        w.pending.keys().is_empty(),
+        "the record was taken with the answer"
+    );
+    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 0);
+}

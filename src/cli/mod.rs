@@ -128,16 +128,11 @@ async fn manager(stack: Option<&str>) -> Result<(Manager, Arc<MemoryResponder>),
     let clients = adapters::Clients::from_env().await;
     let answers = Arc::new(MemoryResponder::default());
     let base = crate::lambda::manager_with(settings.clone(), &clients, answers.clone());
+    // Served in process: the CLI has no ResponseURL and no follow-up rule of its own.
     let ports = Ports {
-        rds: base.rds.clone(),
         pending: Arc::new(MemoryPending::default()),
         follow_ups: Arc::new(NoFollowUps),
-        responder: base.responder.clone(),
-        locks: base.locks.clone(),
-        secrets: base.secrets.clone(),
-        keys: base.keys.clone(),
-        events: base.events.clone(),
-        parameters: base.parameters.clone(),
+        ..base.ports
     };
     Ok((Manager::new(settings, ports, Clock::System), answers))
 }

@@ -134,6 +134,7 @@ pub async fn delete(
     as_json: bool,
 ) -> Outcome {
     let cluster = m
+        .ports
         .rds
         .cluster(cluster_id)
         .await

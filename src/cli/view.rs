@@ -64,6 +64,7 @@ pub async fn plan(
     }
     let props = CloneProperties::parse(&props).map_err(|e| (USAGE, e.to_string()))?;
     let clusters = m
+        .ports
         .rds
         .clusters()
         .await
@@ -203,6 +204,7 @@ pub fn maintenance(report: &Report, as_json: bool) {
 
 pub async fn status(m: &Manager, as_json: bool) -> Outcome {
     let clusters = m
+        .ports
         .rds
         .clusters()
         .await

@@ -59,7 +59,7 @@ impl Manager {
         dry_run: bool,
         inv: &Invocation,
     ) -> Progress {
-        if !matches!(self.pending.take(key).await, Ok(true)) {
+        if !matches!(self.ports.pending.take(key).await, Ok(true)) {
             return Progress::Ignored("taken by another invocation".into());
         }
         match self.maintain_sources(dry_run, inv, Some(sources)).await {
@@ -80,7 +80,7 @@ impl Manager {
         only: Option<&[String]>,
     ) -> Result<Report, Error> {
         let name = &self.settings.maintenance_config_ssm;
-        let Some(text) = self.parameters.get(name).await? else {
+        let Some(text) = self.ports.parameters.get(name).await? else {
             tracing::info!(parameter = %name, "no maintenance config: nothing to maintain");
             return Ok(Report {
                 dry_run,
@@ -89,8 +89,8 @@ impl Manager {
             });
         };
         let config = MaintenanceConfig::parse(&text).map_err(|e| Error::Other(e.to_string()))?;
-        let clusters = self.rds.clusters().await?;
-        let instances = self.rds.all_instances().await?;
+        let clusters = self.ports.rds.clusters().await?;
+        let instances = self.ports.rds.all_instances().await?;
         let mut report = Report {
             dry_run,
             ..Default::default()
@@ -107,7 +107,8 @@ impl Manager {
             {
                 let sources: Vec<String> = todo[i..].iter().map(|c| c.cluster_id.clone()).collect();
                 tracing::info!(left = ?sources, "maintenance continues in a follow-up");
-                self.pending
+                self.ports
+                    .pending
                     .add("maintenance", &PendingWork::Maintain { sources, dry_run })
                     .await?;
                 report.note = Some(format!("{} sources left for a follow-up", todo.len() - i));
@@ -116,6 +117,7 @@ impl Manager {
             let lock = format!("place-{}", cfg.cluster_id);
             let now = self.clock.now();
             if !self
+                .ports
                 .locks
                 .try_lock(&lock, now.unix_timestamp(), 120)
                 .await?
@@ -130,7 +132,7 @@ impl Manager {
             } else {
                 vec![]
             };
-            let _ = self.locks.unlock(&lock).await;
+            let _ = self.ports.locks.unlock(&lock).await;
             tracing::info!(cluster = %plan.cluster_id, slots_free = plan.slots_free, slots_coming = plan.slots_coming,
                 target = plan.target_clone_slots, created = ?plan.create_ids, retired = ?plan.retire, kept = ?plan.kept,
                 applied, errors = ?errors, "maintenance summary");
@@ -142,8 +144,8 @@ impl Manager {
         }
         // Retiring a copy can leave a deletion for the follow-ups to finish.
         if let Some(arn) = &inv.function_arn {
-            if !self.pending.list().await?.is_empty() {
-                self.follow_ups.ensure(arn).await?;
+            if !self.ports.pending.list().await?.is_empty() {
+                self.ports.follow_ups.ensure(arn).await?;
             }
         }
         Ok(report)
@@ -153,12 +155,13 @@ impl Manager {
     async fn apply_upkeep(&self, plan: &UpkeepPlan) -> Vec<String> {
         let mut errors = Vec::new();
         for restore in &plan.create {
-            let made = self.rds.restore(restore).await;
+            let made = self.ports.rds.restore(restore).await;
             let writer = crate::domain::ident::writer_instance_id(&restore.cluster_id);
             let class = plan.copy_class.clone();
             let result = match made {
                 Ok(c) => {
-                    self.rds
+                    self.ports
+                        .rds
                         .create_instance(&crate::ports::InstanceRequest {
                             instance_id: writer,
                             cluster_id: c.id,
@@ -175,7 +178,7 @@ impl Manager {
             }
         }
         for w in &plan.writers {
-            if let Err(e) = self.rds.create_instance(w).await {
+            if let Err(e) = self.ports.rds.create_instance(w).await {
                 errors.push(e.to_string());
             }
         }
@@ -193,7 +196,7 @@ impl Manager {
     }
 
     async fn retire_copy(&self, id: &str) -> Result<(), Error> {
-        if let Some(c) = self.rds.cluster(id).await? {
+        if let Some(c) = self.ports.rds.cluster(id).await? {
             tracing::info!(copy = %id, "retiring an obsolete pool copy that hosts no clones");
             self.remove_cluster(&c).await?;
         }
@@ -202,7 +205,7 @@ impl Manager {
 
     /// The ready event of a pool copy, once: the copy is tagged when it was sent.
     async fn copy_ready(&self, id: &str) -> Result<(), Error> {
-        let Some(c) = self.rds.cluster(id).await? else {
+        let Some(c) = self.ports.rds.cluster(id).await? else {
             return Ok(());
         };
         let lineage = c.lineage();
@@ -211,11 +214,12 @@ impl Manager {
             "passwordSecretArn": null, "sourceClusterId": lineage.as_ref().map(|l| l.source.clone()),
             "rootClusterId": lineage.as_ref().map(|l| l.root.clone()),
             "dataTimestamp": lineage.map(|l| tags::format_time(l.data_timestamp)), "stackId": null, "logicalResourceId": null});
-        self.events
+        self.ports
+            .events
             .put("lifecycle-event/instance-ready", &detail)
             .await?;
         let mark: Tags = [(tags::READY_EVENT.to_string(), "sent".to_string())].into();
-        self.rds.add_tags(&c.arn, &mark).await?;
+        self.ports.rds.add_tags(&c.arn, &mark).await?;
         Ok(())
     }
 }

@@ -19,7 +19,7 @@ impl Manager {
     /// A follow-up tick: advance every pending item, then stop the follow-ups if none is left.
     pub async fn follow_up(&self, inv: &Invocation) -> Result<Vec<(String, Progress)>, Error> {
         let mut report = Vec::new();
-        for (key, work) in self.pending.list().await? {
+        for (key, work) in self.ports.pending.list().await? {
             let progress = match &work {
                 PendingWork::Respond(record) => self.follow_up_request(record).await,
                 PendingWork::Reap { cluster_id, .. } => self.reap(&key, cluster_id).await,
@@ -43,10 +43,10 @@ impl Manager {
     /// racing this tick) re-arms it, so no pending work is ever left without follow-ups. While
     /// work is pending the rule is left alone: it is what invoked us.
     async fn stop_follow_ups(&self, inv: &Invocation) -> Result<(), Error> {
-        self.follow_ups.stop().await?;
+        self.ports.follow_ups.stop().await?;
         if let Some(arn) = &inv.function_arn {
-            if !self.pending.list().await?.is_empty() {
-                self.follow_ups.ensure(arn).await?;
+            if !self.ports.pending.list().await?.is_empty() {
+                self.ports.follow_ups.ensure(arn).await?;
             }
         }
         Ok(())
@@ -118,11 +118,11 @@ impl Manager {
     /// Observes, plans and acts once. `Ok(Some)` ends the request; `Ok(None)` asks for another step.
     async fn one_step(&self, req: &Request<'_>, record: &PendingRequest) -> StepResult {
         let mut seen = Observed {
-            target: self.rds.cluster(req.cluster_id).await?,
+            target: self.ports.rds.cluster(req.cluster_id).await?,
             ..Default::default()
         };
         if seen.target.is_some() {
-            seen.instances = self.rds.instances(req.cluster_id).await?;
+            seen.instances = self.ports.rds.instances(req.cluster_id).await?;
         }
         match next_step(req, &seen, &self.policy, self.clock.now()) {
             Step::ObservePool => self.place(req, record, seen).await,
@@ -146,15 +146,15 @@ impl Manager {
                 req.props.source_cluster_id
             )));
         }
-        seen.clusters = match self.rds.clusters().await {
+        seen.clusters = match self.ports.rds.clusters().await {
             Ok(c) => Some(c),
             Err(e) => {
-                let _ = self.locks.unlock(&lock).await;
+                let _ = self.ports.locks.unlock(&lock).await;
                 return Err(e.into());
             }
         };
         // Quotas are a preflight, not a gate: where AWS does not answer, RDS itself refuses later.
-        seen.quotas = match self.rds.quotas().await {
+        seen.quotas = match self.ports.rds.quotas().await {
             Ok(q) => Some(q),
             Err(e) => {
                 tracing::debug!(error = %e, "account quotas unknown");
@@ -163,7 +163,7 @@ impl Manager {
         };
         let step = next_step(req, &seen, &self.policy, self.clock.now());
         let result = self.act(step, record).await;
-        if let Err(e) = self.locks.unlock(&lock).await {
+        if let Err(e) = self.ports.locks.unlock(&lock).await {
             tracing::warn!(error = %e, "could not release the placement lock; it expires by itself");
         }
         result
@@ -173,6 +173,7 @@ impl Manager {
     async fn acquire(&self, lock: &str) -> Result<bool, Error> {
         for attempt in 0..LOCK_ATTEMPTS {
             if self
+                .ports
                 .locks
                 .try_lock(lock, self.clock.now().unix_timestamp(), LOCK_TTL_SECS)
                 .await?
@@ -204,23 +205,28 @@ impl Manager {
             Step::Restore(r) => self.restore_clone(record, &r).await.map(|_| None),
             Step::CreateCopy(r) => {
                 tracing::info!(copy = %r.cluster_id, source = %r.source_cluster_id, "no free clone slot: creating a pool copy");
-                tolerate_exists(self.rds.restore(&r).await.map(|_| ()))?;
+                tolerate_exists(self.ports.rds.restore(&r).await.map(|_| ()))?;
                 Ok(None)
             }
             Step::SetPassword(plan) => {
-                let cluster = self.rds.cluster(&record.cluster_id).await?.ok_or_else(|| {
-                    AwsError::new(
-                        "DescribeDBClusters",
-                        "DBClusterNotFoundFault",
-                        "clone vanished",
-                    )
-                })?;
+                let cluster = self
+                    .ports
+                    .rds
+                    .cluster(&record.cluster_id)
+                    .await?
+                    .ok_or_else(|| {
+                        AwsError::new(
+                            "DescribeDBClusters",
+                            "DBClusterNotFoundFault",
+                            "clone vanished",
+                        )
+                    })?;
                 self.set_password(&cluster, &plan).await?;
                 Ok(None)
             }
             Step::CreateInstance(i) => {
                 tracing::info!(instance = %i.instance_id, cluster = %i.cluster_id, class = %i.class, "creating writer instance");
-                tolerate_exists(self.rds.create_instance(&i).await)?;
+                tolerate_exists(self.ports.rds.create_instance(&i).await)?;
                 Ok(None)
             }
             Step::ObservePool => Ok(None),
@@ -236,6 +242,7 @@ impl Manager {
     ) -> Result<(), StepError> {
         let key = &record.request.request_id;
         if self
+            .ports
             .pending
             .get(key)
             .await
@@ -245,8 +252,9 @@ impl Manager {
             return Err(StepError::Cancelled);
         }
         tracing::info!(clone = %r.cluster_id, source = %r.source_cluster_id, "restoring copy-on-write clone");
-        tolerate_exists(self.rds.restore(r).await.map(|_| ()))?;
+        tolerate_exists(self.ports.rds.restore(r).await.map(|_| ()))?;
         if self
+            .ports
             .pending
             .get(key)
             .await
@@ -254,7 +262,7 @@ impl Manager {
             .is_none()
         {
             tracing::warn!(clone = %r.cluster_id, "request cancelled during restore: removing the clone");
-            if let Ok(Some(c)) = self.rds.cluster(&r.cluster_id).await {
+            if let Ok(Some(c)) = self.ports.rds.cluster(&r.cluster_id).await {
                 let _ = self.remove_cluster(&c).await;
             }
             return Err(StepError::Cancelled);
@@ -283,6 +291,7 @@ impl Manager {
         if let Some(detail) = event {
             // Sent by the one invocation that took the record: once per clone.
             if let Err(e) = self
+                .ports
                 .events
                 .put("lifecycle-event/instance-ready", &detail)
                 .await
@@ -291,7 +300,7 @@ impl Manager {
             }
         }
         if failed {
-            if let Ok(Some(c)) = self.rds.cluster(&record.cluster_id).await {
+            if let Ok(Some(c)) = self.ports.rds.cluster(&record.cluster_id).await {
                 let ours = c.ownership().and_then(|o| o.request_id).as_deref()
                     == Some(record.request.request_id.as_str());
                 if ours {

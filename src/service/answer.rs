@@ -53,7 +53,12 @@ impl Manager {
             tracing::warn!(reason = %outcome.reason, "answering FAILED");
         }
         let body = ResponseBody::new(request, outcome);
-        match self.responder.send(&request.response_url, &body).await {
+        match self
+            .ports
+            .responder
+            .send(&request.response_url, &body)
+            .await
+        {
             Ok(()) => {
                 tracing::info!(?status, physical_id = %body.physical_resource_id, "response sent")
             }
@@ -71,7 +76,7 @@ impl Manager {
 
     /// Answers a pending request if this invocation is the one to take its record.
     pub async fn answer_pending(&self, record: &PendingRequest, outcome: Outcome) -> bool {
-        match self.pending.take(&record.request.request_id).await {
+        match self.ports.pending.take(&record.request.request_id).await {
             Ok(true) => {
                 self.respond(&record.request, outcome).await;
                 true

@@ -18,6 +18,7 @@ impl Manager {
         let fresh = generate();
         let value = secret_json(cluster, &fresh).to_string();
         let (secret, existing) = self
+            .ports
             .secrets
             .create(&plan.secret_name, &value, key.as_deref(), &plan.tags)
             .await?;
@@ -26,7 +27,8 @@ impl Manager {
             .and_then(|v| v["password"].as_str().map(str::to_string))
             .unwrap_or(fresh);
         if !plan.readers.is_empty() {
-            self.secrets
+            self.ports
+                .secrets
                 .set_readers(&secret.arn, Some(&secret_policy(&plan.readers).to_string()))
                 .await?;
         }
@@ -36,11 +38,14 @@ impl Manager {
             tags::PASSWORD_KEY.into(),
             key.unwrap_or_else(|| "aws/secretsmanager".into()),
         );
-        self.rds.add_tags(&cluster.arn, &marks).await?;
+        self.ports.rds.add_tags(&cluster.arn, &marks).await?;
         tracing::info!(clone = %cluster.id, secret = %secret.name, "setting the clone's own master password");
-        self.rds.set_master_password(&cluster.id, &password).await?;
+        self.ports
+            .rds
+            .set_master_password(&cluster.id, &password)
+            .await?;
         let done: Tags = [(tags::PASSWORD_STATE.to_string(), "set".to_string())].into();
-        self.rds.add_tags(&cluster.arn, &done).await
+        self.ports.rds.add_tags(&cluster.arn, &done).await
     }
 
     /// The key for the secret; a key created for the clone is recorded on it at once, so that a
@@ -59,6 +64,7 @@ impl Manager {
                     let (account, region) = account_and_region(&cluster.arn);
                     let policy = key_policy(&account, &plan.readers, &region).to_string();
                     let id = self
+                        .ports
                         .keys
                         .create(
                             &format!("password secret of Aurora clone {}", cluster.id),
@@ -67,7 +73,7 @@ impl Manager {
                         )
                         .await?;
                     let mark: Tags = [(tags::CREATED_KEY.to_string(), id.clone())].into();
-                    self.rds.add_tags(&cluster.arn, &mark).await?;
+                    self.ports.rds.add_tags(&cluster.arn, &mark).await?;
                     Some(id)
                 }
             },
@@ -84,10 +90,14 @@ impl Manager {
             return Ok(());
         };
         let policy = (!readers.is_empty()).then(|| secret_policy(readers).to_string());
-        self.secrets.set_readers(secret, policy.as_deref()).await?;
+        self.ports
+            .secrets
+            .set_readers(secret, policy.as_deref())
+            .await?;
         if let Some(key) = cluster.tags.get(tags::CREATED_KEY) {
             let (account, region) = account_and_region(&cluster.arn);
-            self.keys
+            self.ports
+                .keys
                 .set_policy(key, &key_policy(&account, readers, &region).to_string())
                 .await?;
         }
@@ -98,10 +108,10 @@ impl Manager {
     /// a key this tool did not create.
     pub(super) async fn remove_credentials(&self, cluster: &Cluster) -> Result<(), AwsError> {
         if let Some(secret) = cluster.tags.get(tags::PASSWORD_SECRET) {
-            self.secrets.delete(secret).await?;
+            self.ports.secrets.delete(secret).await?;
         }
         if let Some(key) = cluster.tags.get(tags::CREATED_KEY) {
-            self.keys.retire(key).await?;
+            self.ports.keys.retire(key).await?;
         }
         Ok(())
     }

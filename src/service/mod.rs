@@ -26,20 +26,12 @@ use std::sync::Arc;
 /// and the FAILED answer must arrive before CloudFormation gives up on its own.
 pub const DEADLINE_MARGIN_SECS: i64 = 120;
 
-/// Everything an invocation needs: settings and the ports.
+/// Everything an invocation needs: settings, the planner's policy, the ports and the clock.
 #[derive(Clone)]
 pub struct Manager {
     pub settings: Arc<Settings>,
     pub policy: Policy,
-    pub rds: Arc<dyn Rds>,
-    pub pending: Arc<dyn PendingStore>,
-    pub follow_ups: Arc<dyn FollowUps>,
-    pub responder: Arc<dyn Responder>,
-    pub locks: Arc<dyn Locks>,
-    pub secrets: Arc<dyn Secrets>,
-    pub keys: Arc<dyn Keys>,
-    pub events: Arc<dyn Events>,
-    pub parameters: Arc<dyn Parameters>,
+    pub ports: Ports,
     pub clock: Clock,
 }
 
@@ -76,29 +68,10 @@ pub struct Ports {
 
 impl Manager {
     pub fn new(settings: Settings, ports: Ports, clock: Clock) -> Manager {
-        let Ports {
-            rds,
-            pending,
-            follow_ups,
-            responder,
-            locks,
-            secrets,
-            keys,
-            events,
-            parameters,
-        } = ports;
         Manager {
             policy: Policy::from_settings(&settings),
             settings: Arc::new(settings),
-            rds,
-            pending,
-            follow_ups,
-            responder,
-            locks,
-            secrets,
-            keys,
-            events,
-            parameters,
+            ports,
             clock,
         }
     }

@@ -70,7 +70,7 @@ impl Manager {
         tracker: &Tracker,
     ) -> Result<Progress, Error> {
         let key = request.request_id.as_str();
-        let record = match self.pending.get(key).await? {
+        let record = match self.ports.pending.get(key).await? {
             Some(PendingWork::Respond(r)) => *r,
             _ if self.already_served(request).await? => {
                 tracing::info!(
@@ -104,12 +104,24 @@ impl Manager {
     ) -> Result<Progress, Error> {
         let key = record.request.request_id.clone();
         let work = PendingWork::Respond(Box::new(record.clone()));
-        if self.pending.add(&key, &work).await? == Added::Exists {
+        if self.ports.pending.add(&key, &work).await? == Added::Exists {
             tracing::info!("duplicate delivery: continuing the recorded request");
         }
         tracker.recorded();
         if let Some(arn) = &inv.function_arn {
-            self.follow_ups.ensure(arn).await?;
+            // Without follow-ups nobody would come back for the record: answer now instead.
+            if let Err(e) = self.ports.follow_ups.ensure(arn).await {
+                let reason = format!(
+                    "could not arm the follow-up rule, so the clone could not be waited for: {e}"
+                );
+                self.answer_pending(
+                    &record,
+                    Outcome::failed(failure_id(&record.request), reason),
+                )
+                .await;
+                tracker.answered();
+                return Ok(Progress::Answered);
+            }
         }
         let progress = self.advance_request(&record).await;
         if progress == Progress::Answered {
@@ -121,7 +133,7 @@ impl Manager {
     /// True when a clone made by this very request exists: the request was recorded, served and
     /// answered before (Lambda delivers an event at least once), so it must not start again.
     async fn already_served(&self, request: &CfnRequest) -> Result<bool, Error> {
-        let clusters = self.rds.clusters().await?;
+        let clusters = self.ports.rds.clusters().await?;
         Ok(clusters.iter().any(|c| {
             c.ownership().is_some_and(|o| {
                 o.is_clone_of_resource(
@@ -144,7 +156,7 @@ impl Manager {
             || ident::generated_clone_id(&props.source_cluster_id, now, &request.request_id);
         let cluster_id = match &props.cluster_id {
             None => generated(),
-            Some(id) => match self.rds.cluster(id).await? {
+            Some(id) => match self.ports.rds.cluster(id).await? {
                 None => id.clone(),
                 Some(c) if c.ownership().and_then(|o| o.request_id).as_deref() == Some(&request.request_id) => id.clone(),
                 Some(_) if props.no_fail_on_existing_cluster => ident::generated_clone_id(id, now, &request.request_id),

@@ -24,7 +24,7 @@ impl Manager {
             .as_ref()
             .and_then(|o| CloneProperties::parse(o).ok());
         let current = match PhysicalId::parse(request.physical_resource_id.as_deref()) {
-            PhysicalId::Cluster(id) => self.rds.cluster(&id).await?,
+            PhysicalId::Cluster(id) => self.ports.rds.cluster(&id).await?,
             _ => None,
         };
         match (decide(old.as_ref(), props, current.as_ref()), current) {
@@ -109,7 +109,12 @@ impl Manager {
                 return self.record_and_advance(record, inv, tracker).await;
             }
         }
-        let cluster = self.rds.cluster(&cluster.id).await?.unwrap_or(cluster);
+        let cluster = self
+            .ports
+            .rds
+            .cluster(&cluster.id)
+            .await?
+            .unwrap_or(cluster);
         let writer = cluster
             .writer()
             .map(str::to_string)
@@ -132,7 +137,7 @@ impl Manager {
         .iter()
         .map(|k| k.to_string())
         .collect();
-        self.rds.remove_tags(&cluster.arn, &keys).await?;
+        self.ports.rds.remove_tags(&cluster.arn, &keys).await?;
         Ok(())
     }
 
@@ -141,6 +146,7 @@ impl Manager {
             return Ok(());
         }
         let instances: Vec<String> = self
+            .ports
             .rds
             .instances(&cluster.id)
             .await?
@@ -156,10 +162,10 @@ impl Manager {
         arns.extend(instances.iter().map(|i| format!("{arn_prefix}:db:{i}")));
         for arn in &arns {
             if !add.is_empty() {
-                self.rds.add_tags(arn, add).await?;
+                self.ports.rds.add_tags(arn, add).await?;
             }
             if !remove.is_empty() {
-                self.rds.remove_tags(arn, remove).await?;
+                self.ports.rds.remove_tags(arn, remove).await?;
             }
         }
         Ok(())

@@ -31,8 +31,9 @@ impl Manager {
     }
 
     async fn delete_resource(&self, request: &CfnRequest, inv: &Invocation) -> Result<(), Error> {
-        let clusters = self.rds.clusters().await?;
+        let clusters = self.ports.rds.clusters().await?;
         let pending: Vec<_> = self
+            .ports
             .pending
             .list()
             .await?
@@ -70,6 +71,7 @@ impl Manager {
                 "logicalResourceId": request.logical_resource_id, "sourceClusterId": c.lineage().map(|l| l.source),
                 "rootClusterId": c.lineage().map(|l| l.root), "passwordSecretArn": c.tags.get(crate::domain::tags::PASSWORD_SECRET)});
             if let Err(e) = self
+                .ports
                 .events
                 .put("lifecycle-event/clone-deleted", &detail)
                 .await
@@ -79,7 +81,7 @@ impl Manager {
         }
         if deferred {
             if let Some(arn) = &inv.function_arn {
-                self.follow_ups.ensure(arn).await?;
+                self.ports.follow_ups.ensure(arn).await?;
             }
         }
         Ok(())
@@ -102,13 +104,14 @@ impl Manager {
             instances.push(writer);
         }
         for id in &instances {
-            self.rds.delete_instance(id).await?;
+            self.ports.rds.delete_instance(id).await?;
         }
-        let outcome = self.rds.delete_cluster(&cluster.id).await?;
+        let outcome = self.ports.rds.delete_cluster(&cluster.id).await?;
         tracing::info!(cluster = %cluster.id, ?outcome, "cluster deletion");
         if outcome == Deletion::NotYet {
             let since = self.clock.now().unix_timestamp();
-            self.pending
+            self.ports
+                .pending
                 .add(
                     &format!("reap-{}", cluster.id),
                     &PendingWork::Reap {
@@ -123,7 +126,7 @@ impl Manager {
 
     /// A follow-up of reap work: try the cluster's deletion again, if it is still ours.
     pub(super) async fn reap(&self, key: &str, cluster_id: &str) -> Progress {
-        let cluster = match self.rds.cluster(cluster_id).await {
+        let cluster = match self.ports.rds.cluster(cluster_id).await {
             Ok(c) => c,
             Err(e) => return Progress::Pending(e.to_string()),
         };
@@ -139,7 +142,7 @@ impl Manager {
             ),
         };
         if done {
-            let _ = self.pending.take(key).await;
+            let _ = self.ports.pending.take(key).await;
             Progress::Answered
         } else {
             Progress::Pending(format!("cluster {cluster_id} not deletable yet"))
