@@ -25,6 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STACK = "demo-clone-manager"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{STACK}"
 CONSUMER_STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/demo-app/7f1c"
+STATE_TABLE = f"{STACK}-state"
+EVENT_BUS = f"{STACK}-events"
 
 
 def free_port():
@@ -127,6 +129,19 @@ def realistic_source(session, cluster_id):
                            Engine="aurora-postgresql", DBInstanceClass="db.r6g.large")
 
 
+def stack_resources(session):
+    """What the stack's template creates that the function needs: the state table (partition
+    key `pk`, String; TTL on `ttl`) and a bus for the lifecycle events (moto's PutEvents fails on
+    a bus where a rule targets a Lambda, as the follow-up rule does on the default bus)."""
+    ddb = session.client("dynamodb")
+    ddb.create_table(TableName=STATE_TABLE, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    ddb.update_time_to_live(TableName=STATE_TABLE,
+                            TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True})
+    session.client("events").create_event_bus(Name=EVENT_BUS)
+
+
 def cfn_request(runtime, kind, props, physical=None):
     request_id = str(uuid.uuid4())
     event = {
@@ -172,13 +187,16 @@ def main():
         session = LocalAws(endpoint)
         print(f"1. local AWS (moto) at {endpoint}; creating source cluster 'orders' (aurora-postgresql, subnet group, security group, writer)")
         realistic_source(session, "orders")
+        stack_resources(session)
+        print(f"   state table {STATE_TABLE} (pk: String, TTL on ttl), event bus {EVENT_BUS}")
 
         runtime = Runtime()
         env = dict(os.environ, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{runtime.port}", AWS_ENDPOINT_URL=endpoint,
                    AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_REGION="us-east-1",
                    AWS_LAMBDA_FUNCTION_NAME=STACK, AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
                    AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256", AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/{STACK}",
-                   AWS_LAMBDA_LOG_STREAM_NAME="demo", STACK_NAME=STACK, LOG_LEVEL="info")
+                   AWS_LAMBDA_LOG_STREAM_NAME="demo", STACK_NAME=STACK, STATE_TABLE=STATE_TABLE,
+                   EVENT_BUS_NAME=EVENT_BUS, LOG_LEVEL="info")
         log = open(os.path.join(ROOT, "target", "demo-lambda.log"), "w")
         lambda_proc = subprocess.Popen([binary], env=env, stdout=log, stderr=subprocess.STDOUT)
         print(f"2. Lambda started under a local Runtime API (logs: target/demo-lambda.log)")

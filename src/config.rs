@@ -30,6 +30,8 @@ pub struct Settings {
     pub default_secret_key: Option<String>,
     pub event_source: String,
     pub event_bus_name: String,
+    /// The DynamoDB table of request state (partition key `pk`, String).
+    pub state_table: String,
 }
 
 /// Every environment variable the code reads; `tests/template.rs` checks the template sets each.
@@ -43,6 +45,7 @@ pub const VARIABLES: &[&str] = &[
     "DEFAULT_SECRET_KEY",
     "EVENT_SOURCE",
     "EVENT_BUS_NAME",
+    "STATE_TABLE",
     "LOG_LEVEL",
 ];
 
@@ -88,6 +91,7 @@ impl Settings {
             default_secret_key: get("DEFAULT_SECRET_KEY"),
             event_source: get("EVENT_SOURCE").unwrap_or_else(|| "aurora-clone-manager".into()),
             event_bus_name: get("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
+            state_table: get("STATE_TABLE").unwrap_or_else(|| format!("{stack_name}-state")),
             stack_name,
             max_copy_age,
             max_clones_per_source,
@@ -99,16 +103,6 @@ impl Settings {
         let mut name: String = self.stack_name.chars().take(50).collect();
         name.push_str("-follow-up");
         name
-    }
-
-    /// SSM path of the placement locks (one per root while a clone is being placed).
-    pub fn locks_path(&self) -> String {
-        format!("/{}/locks/", self.stack_name)
-    }
-
-    /// SSM path under which pending work is kept (SecureString: it holds ResponseURLs).
-    pub fn pending_path(&self) -> String {
-        format!("/{}/pending/", self.stack_name)
     }
 }
 

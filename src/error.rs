@@ -1,20 +1,25 @@
-//! Errors that cross module boundaries. AWS errors keep the service's error code so that callers
-//! can tell "already gone" from "try again" without string matching on messages.
+//! Errors that cross module boundaries. An AWS error keeps the service's error code and says
+//! whether trying again later can succeed: that judgement is made once, in the adapter that
+//! knows the service (`adapters`), and everything above reads only the flag.
 
 use thiserror::Error;
 
 /// An AWS call that failed, with the service's own error code when it sent one.
-#[derive(Debug, Clone, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{operation} failed: {code}: {message}")]
 pub struct AwsError {
     pub operation: &'static str,
     /// The AWS error code, e.g. `DBClusterNotFoundFault`; `Unknown` when the service sent none.
     pub code: String,
     pub message: String,
+    /// True when the same call may succeed later (throttling, a 5xx, a timeout, a transient
+    /// state): the work waits for the next follow-up instead of failing the request.
+    pub retryable: bool,
 }
 
 impl AwsError {
-    pub fn new(
+    /// A permanent error: trying again will not help.
+    pub fn permanent(
         operation: &'static str,
         code: impl Into<String>,
         message: impl Into<String>,
@@ -23,16 +28,29 @@ impl AwsError {
             operation,
             code: code.into(),
             message: message.into(),
+            retryable: false,
         }
     }
 
-    /// True when the code names a resource that does not exist.
-    pub fn is_not_found(&self) -> bool {
-        self.code.contains("NotFound")
+    /// A transient error: the next follow-up tries again.
+    pub fn transient(
+        operation: &'static str,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        AwsError {
+            retryable: true,
+            ..AwsError::permanent(operation, code, message)
+        }
     }
 
-    pub fn is_code(&self, code: &str) -> bool {
-        self.code == code
+    /// The call did not finish before the invocation had to hand its work off.
+    pub fn out_of_time(operation: &'static str) -> Self {
+        AwsError::transient(
+            operation,
+            "OutOfTime",
+            "not finished before the invocation's hand-off margin",
+        )
     }
 }
 
@@ -45,12 +63,17 @@ pub enum Error {
     Config(#[from] crate::config::ConfigError),
     #[error("invalid property: {0}")]
     Property(#[from] crate::properties::PropertyError),
-    #[error("could not send the CloudFormation response: {0}")]
-    Response(String),
-    #[error("stored pending work is unreadable: {0}")]
-    Pending(String),
+    #[error("stored state is unreadable: {0}")]
+    State(String),
     #[error("{0}")]
     Other(String),
+}
+
+impl Error {
+    /// True when waiting and trying again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Aws(e) if e.retryable)
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,15 +1,17 @@
 //! The Lambda front door: classify the event, serve it through the `Manager`, and make sure a
-//! CloudFormation request is answered even on a configuration error, a panic or the Lambda's own
-//! deadline.
+//! CloudFormation request is answered even on a malformed request, a configuration error, a
+//! panic or the Lambda's own deadline. Every task an invocation spawns is aborted at the
+//! hand-off margin: nothing of it runs on when Lambda freezes the process.
 
 use crate::adapters::{self, http::HttpResponder};
 use crate::cfn::{CfnRequest, Outcome};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
-use crate::pending::PendingWork;
 use crate::ports::Responder;
 use crate::service::{answer::failure_id, Invocation, Manager, Ports, Progress, Tracker};
+use crate::state::Phase;
 use serde_json::{json, Value};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -22,6 +24,8 @@ pub const HAND_OFF_MARGIN: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     CloudFormation(Box<CfnRequest>),
+    /// A custom-resource request that does not parse, but can still be answered FAILED.
+    Malformed(Box<CfnRequest>, String),
     /// The follow-up rule's tick, or an RDS event about a cluster: advance pending work.
     FollowUp,
     /// The maintenance schedule: the original's constant input or a `Scheduled Event` envelope.
@@ -32,22 +36,25 @@ pub enum Event {
 impl Event {
     pub fn classify(v: &Value) -> Event {
         if CfnRequest::matches(v) {
-            return match serde_json::from_value(v.clone()) {
+            return match serde_json::from_value::<CfnRequest>(v.clone()) {
                 Ok(r) => Event::CloudFormation(Box::new(r)),
-                Err(e) => Event::Unknown(format!("malformed CloudFormation request: {e}")),
+                Err(e) => match CfnRequest::salvage(v) {
+                    Some(r) => Event::Malformed(
+                        Box::new(r),
+                        format!("malformed CloudFormation request: {e}"),
+                    ),
+                    None => Event::Unknown(format!(
+                        "malformed CloudFormation request without a usable ResponseURL: {e}"
+                    )),
+                },
             };
         }
-        let source = v.get("source").and_then(Value::as_str).unwrap_or_default();
-        let action = v.get("action").and_then(Value::as_str).unwrap_or_default();
-        let detail_type = v
-            .get("detail-type")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        match (source, action, detail_type) {
+        let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
+        match (text("source"), text("action"), text("detail-type")) {
             ("aurora-clone-manager", "follow-up", _) => Event::FollowUp,
             ("aws.rds", _, _) => Event::FollowUp,
             ("events", "maintain!", _) | ("aws.events", _, "Scheduled Event") => Event::Maintain,
-            _ => Event::Unknown(format!("unrecognised event from source {source:?}")),
+            (source, _, _) => Event::Unknown(format!("unrecognised event from source {source:?}")),
         }
     }
 }
@@ -61,6 +68,19 @@ pub struct App {
     /// Counts the AWS calls of each invocation (logged at its end), where the SDK is in use.
     pub calls: Option<adapters::counting::CallCounter>,
 }
+
+/// An invocation that must be delivered again: Lambda retries an asynchronous event that
+/// errs (the request could not even be recorded; the state table was unavailable).
+#[derive(Debug)]
+pub struct Redeliver(pub String);
+
+impl std::fmt::Display for Redeliver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not recorded, to be delivered again: {}", self.0)
+    }
+}
+
+impl std::error::Error for Redeliver {}
 
 impl App {
     /// Builds the app from the environment and the AWS SDK.
@@ -82,76 +102,130 @@ pub fn manager_with(
     clients: &adapters::Clients,
     responder: Arc<dyn Responder>,
 ) -> Manager {
-    let rds = Arc::new(adapters::rds::SdkRds::new(clients.rds.clone()));
-    let pending = Arc::new(adapters::ssm::SsmPending::new(
-        clients.ssm.clone(),
-        settings.pending_path(),
-    ));
-    let follow_ups = Arc::new(adapters::events::RuleFollowUps::new(
-        clients.events.clone(),
-        settings.follow_up_rule(),
-    ));
-    let locks = Arc::new(adapters::ssm::SsmLocks::new(
-        clients.ssm.clone(),
-        settings.locks_path(),
-    ));
-    let secrets = Arc::new(adapters::secrets::SdkSecrets::new(clients.secrets.clone()));
-    let keys = Arc::new(adapters::kms::SdkKeys::new(clients.kms.clone()));
-    let events = Arc::new(adapters::events::BusEvents::new(
-        clients.events.clone(),
-        &settings.event_bus_name,
-        &settings.event_source,
-    ));
     let ports = Ports {
-        rds,
-        pending,
-        follow_ups,
+        rds: Arc::new(adapters::rds::SdkRds::new(clients.rds.clone())),
+        state: Arc::new(adapters::dynamo::DynamoState::new(
+            clients.dynamodb.clone(),
+            &settings.state_table,
+        )),
+        follow_ups: Arc::new(adapters::events::RuleFollowUps::new(
+            clients.events.clone(),
+            settings.follow_up_rule(),
+        )),
         responder,
-        locks,
-        secrets,
-        keys,
-        events,
+        secrets: Arc::new(adapters::secrets::SdkSecrets::new(clients.secrets.clone())),
+        keys: Arc::new(adapters::kms::SdkKeys::new(clients.kms.clone())),
+        events: Arc::new(adapters::events::BusEvents::new(
+            clients.events.clone(),
+            &settings.event_bus_name,
+            &settings.event_source,
+        )),
         parameters: Arc::new(adapters::ssm::SsmParameters::new(clients.ssm.clone())),
     };
     Manager::new(settings, ports, Clock::System)
 }
 
-/// Handles one invocation. `deadline` is the Lambda's own.
-pub async fn handle(app: &App, event: Value, inv: Invocation, deadline: Instant) -> Value {
-    let inv = Invocation {
-        deadline: Some(deadline - HAND_OFF_MARGIN),
-        ..inv
-    };
-    match Event::classify(&event) {
-        Event::CloudFormation(request) => handle_request(app, *request, inv, deadline).await,
-        Event::FollowUp => match &app.manager {
-            Ok(m) => follow_up(m, &inv, deadline).await,
-            Err(e) => json!({"error": e.to_string()}),
-        },
-        Event::Maintain => match &app.manager {
-            Ok(m) => crate::maintenance::run_scheduled(m, &inv).await,
-            Err(e) => json!({"error": e.to_string()}),
-        },
-        Event::Unknown(why) => {
-            tracing::warn!(%why, "ignoring event");
-            json!({"ignored": why})
+/// Runs `work` in a task of its own, aborted at `until`; `None` when it was cut off.
+async fn bounded<T: Send + 'static>(
+    work: impl Future<Output = T> + Send + 'static,
+    until: Instant,
+) -> Option<Result<T, tokio::task::JoinError>> {
+    let task = tokio::spawn(work.in_current_span());
+    let abort = task.abort_handle();
+    match tokio::time::timeout_at(until, task).await {
+        Ok(joined) => Some(joined),
+        Err(_) => {
+            abort.abort();
+            None
         }
     }
 }
 
-async fn follow_up(m: &Manager, inv: &Invocation, deadline: Instant) -> Value {
-    let task = {
-        let (m, inv) = (m.clone(), inv.clone());
-        tokio::spawn(async move { m.follow_up(&inv).await })
+/// Handles one invocation. `deadline` is the Lambda's own.
+pub async fn handle(
+    app: &App,
+    event: Value,
+    inv: Invocation,
+    deadline: Instant,
+) -> Result<Value, Redeliver> {
+    let inv = Invocation {
+        deadline: Some(deadline - HAND_OFF_MARGIN),
+        ..inv
     };
-    match tokio::time::timeout_at(deadline - HAND_OFF_MARGIN, task).await {
-        Ok(Ok(Ok(report))) => {
-            json!({"followed_up": report.len(), "pending": report.iter().filter(|(_, p)| matches!(p, Progress::Pending(_))).count()})
+    let manager = app.manager.as_ref();
+    match (Event::classify(&event), manager) {
+        (Event::CloudFormation(request), _) => handle_request(app, *request, inv).await,
+        (Event::Malformed(request, why), _) => {
+            tracing::warn!(%why, "answering a malformed request FAILED");
+            Ok(answer_unservable(app, &request, &why, &inv).await)
         }
-        Ok(Ok(Err(e))) => json!({"error": e.to_string()}),
-        Ok(Err(_)) => json!({"error": "follow-up panicked; pending work stays for the next tick"}),
-        Err(_) => json!({"handed_off": "Lambda deadline near; the next tick continues"}),
+        (Event::FollowUp, Ok(m)) => Ok(follow_up(m, &inv).await),
+        (Event::Maintain, Ok(m)) => Ok(maintain(m, &inv).await),
+        (Event::FollowUp | Event::Maintain, Err(e)) => Ok(json!({"error": e.to_string()})),
+        (Event::Unknown(why), _) => {
+            tracing::warn!(%why, "ignoring event");
+            Ok(json!({"ignored": why}))
+        }
     }
+}
+
+async fn follow_up(m: &Manager, inv: &Invocation) -> Value {
+    let until = inv.deadline.unwrap_or_else(Instant::now);
+    let (m, i) = (m.clone(), inv.clone());
+    match bounded(async move { m.follow_up(&i).await }, until).await {
+        Some(Ok(Ok(report))) => {
+            let pending = report
+                .iter()
+                .filter(|(_, p)| matches!(p, Progress::Pending(_)))
+                .count();
+            let items: Vec<String> = report.iter().map(|(w, p)| format!("{w}: {p:?}")).collect();
+            json!({"followed_up": report.len(), "pending": pending, "items": items})
+        }
+        Some(Ok(Err(e))) => json!({"error": e.to_string()}),
+        Some(Err(_)) => {
+            json!({"error": "follow-up panicked; pending work stays for the next tick"})
+        }
+        None => json!({"handed_off": "Lambda deadline near; the next tick continues"}),
+    }
+}
+
+async fn maintain(m: &Manager, inv: &Invocation) -> Value {
+    let until = inv.deadline.unwrap_or_else(Instant::now);
+    let (m, i) = (m.clone(), inv.clone());
+    match bounded(
+        async move { crate::maintenance::run_scheduled(&m, &i).await },
+        until,
+    )
+    .await
+    {
+        Some(Ok(v)) => v,
+        Some(Err(_)) => json!({"error": "maintenance panicked"}),
+        None => json!({"handed_off": "Lambda deadline near"}),
+    }
+}
+
+/// Answers FAILED a request that cannot be served at all (malformed, or the configuration is
+/// invalid), through the answer protocol when there is a manager to record it with.
+async fn answer_unservable(app: &App, request: &CfnRequest, why: &str, inv: &Invocation) -> Value {
+    let outcome = Outcome::failed(failure_id(request), why);
+    match &app.manager {
+        Ok(m) => {
+            let record = m.bare_record(request);
+            let answer = crate::service::answer::failed(request, why);
+            m.answer_now(record, answer, inv, &Tracker::default()).await;
+        }
+        Err(_) => {
+            let body = crate::cfn::ResponseBody::new(request, outcome);
+            if let Err(e) = app
+                .responder
+                .send(&request.response_url, &body, inv.deadline)
+                .await
+            {
+                tracing::error!(error = %e, "response could not be delivered");
+            }
+        }
+    }
+    json!({"answered": "FAILED", "reason": why})
 }
 
 /// Serves a CloudFormation request so that it is answered exactly once on every path.
@@ -159,8 +233,7 @@ pub async fn handle_request(
     app: &App,
     request: CfnRequest,
     inv: Invocation,
-    deadline: Instant,
-) -> Value {
+) -> Result<Value, Redeliver> {
     let span = tracing::info_span!("request", stack_id = %request.stack_id, logical_id = %request.logical_resource_id,
         request_id = %request.request_id, request_type = ?request.request_type);
     async move {
@@ -168,35 +241,33 @@ pub async fn handle_request(
         let manager = match &app.manager {
             Ok(m) => m.clone(),
             Err(e) => {
-                let body = crate::cfn::ResponseBody::new(&request, Outcome::failed(failure_id(&request), format!("the clone manager's configuration is invalid: {e}")));
-                if let Err(err) = app.responder.send(&request.response_url, &body).await {
-                    tracing::error!(error = %err, "response could not be delivered");
-                }
-                return json!({"answered": "FAILED", "config_error": e.to_string()});
+                let why = format!("the clone manager's configuration is invalid: {e}");
+                return Ok(answer_unservable(app, &request, &why, &inv).await);
             }
         };
         let tracker = Arc::new(Tracker::default());
-        let task = {
-            let (m, r, t, inv) = (manager.clone(), request.clone(), tracker.clone(), inv.clone());
-            tokio::spawn(async move { m.serve(r, &inv, &t).await }.in_current_span())
+        let until = inv.deadline.unwrap_or_else(Instant::now);
+        let work = {
+            let (m, r, t, i) = (manager.clone(), request.clone(), tracker.clone(), inv.clone());
+            async move { m.serve(r, &i, &t).await }
         };
-        let abort = task.abort_handle();
-        match tokio::time::timeout_at(deadline - HAND_OFF_MARGIN, task).await {
-            Ok(Ok(progress)) => json!({"progress": format!("{progress:?}")}),
-            Ok(Err(_panic)) => {
-                tracing::error!("handler panicked");
-                answer_after_crash(&manager, &request, &tracker, "internal error while serving the request (the handler panicked); see the function's logs").await;
-                json!({"answered": "FAILED"})
+        match bounded(work, until).await {
+            Some(Ok(Ok(progress))) => Ok(json!({"progress": format!("{progress:?}")})),
+            Some(Ok(Err(unrecorded))) => {
+                tracing::warn!(error = %unrecorded.0, "could not record the request: asking Lambda to deliver it again");
+                Err(Redeliver(unrecorded.0.to_string()))
             }
-            Err(_) => {
-                abort.abort();
-                if tracker.is_recorded() {
-                    tracing::info!("Lambda deadline near: the follow-ups continue the request");
-                    json!({"handed_off": true})
-                } else {
-                    answer_after_crash(&manager, &request, &tracker, "the request could not be recorded before the Lambda's deadline").await;
-                    json!({"answered": "FAILED"})
-                }
+            Some(Err(_panic)) => {
+                tracing::error!("handler panicked");
+                answer_after_crash(&manager, &request, &tracker, &inv, "internal error while serving the request (the handler panicked); see the function's logs").await
+            }
+            None if tracker.is_recorded() || tracker.is_answered() => {
+                tracing::info!("Lambda deadline near: the follow-ups continue the request");
+                Ok(json!({"handed_off": true}))
+            }
+            None => {
+                tracing::warn!("Lambda deadline near and the request is not recorded: asking Lambda to deliver it again");
+                Err(Redeliver("not recorded before the hand-off margin".into()))
             }
         }
     }
@@ -204,17 +275,27 @@ pub async fn handle_request(
     .await
 }
 
-async fn answer_after_crash(m: &Manager, request: &CfnRequest, tracker: &Tracker, reason: &str) {
-    let outcome = Outcome::failed(failure_id(request), reason);
-    if tracker.is_recorded() {
-        if let Ok(Some(PendingWork::Respond(record))) =
-            m.ports.pending.get(&request.request_id).await
-        {
-            m.answer_pending(&record, outcome).await;
-        }
-    } else {
-        m.answer_directly(request, outcome, tracker).await;
+/// After a panic: a recorded request is decided FAILED (unless decided already) and delivered;
+/// one not yet recorded is recorded and answered the same way.
+async fn answer_after_crash(
+    m: &Manager,
+    request: &CfnRequest,
+    tracker: &Tracker,
+    inv: &Invocation,
+    reason: &str,
+) -> Result<Value, Redeliver> {
+    if tracker.is_answered() {
+        return Ok(json!({"answered": "before the panic"}));
     }
+    let record = match m.ports.state.request(&request.request_id).await {
+        Ok(Some(item)) if item.phase != Phase::Done => item.record,
+        Ok(Some(_)) => return Ok(json!({"answered": "before the panic"})),
+        Ok(None) => m.bare_record(request),
+        Err(e) => return Err(Redeliver(e.to_string())),
+    };
+    let answer = crate::service::answer::failed(request, reason);
+    m.answer_now(record, answer, inv, tracker).await;
+    Ok(json!({"answered": "FAILED"}))
 }
 
 /// Runs the function under the Lambda runtime.
@@ -226,17 +307,14 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
     let app = &app;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<Value>| async move {
-            let inv = Invocation {
-                function_arn: Some(event.context.invoked_function_arn.clone()),
-                deadline: None,
-            };
+            let inv = Invocation::new(Some(event.context.invoked_function_arn.clone()), None);
             let deadline = instant_of(event.context.deadline);
             let result = handle(app, event.payload, inv, deadline).await;
             if let Some(calls) = &app.calls {
                 let calls = calls.take();
                 tracing::info!(aws_calls = calls.values().sum::<u64>(), calls = ?calls, "invocation done");
             }
-            Ok::<Value, lambda_runtime::Error>(result)
+            result.map_err(lambda_runtime::Error::from)
         },
     ))
     .await
@@ -282,7 +360,10 @@ mod tests {
                 Event::classify(&json!({"RequestType": "Create", "ResponseURL": "x"})),
                 Event::Unknown(_)
             ),
-            "malformed request"
+            "malformed, and nothing to answer with"
         );
+        let answerable = json!({"RequestType": "Destroy", "ResponseURL": "https://x", "StackId": "s",
+            "RequestId": "r", "LogicalResourceId": "L"});
+        assert!(matches!(Event::classify(&answerable), Event::Malformed(..)));
     }
 }

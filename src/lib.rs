@@ -5,17 +5,20 @@
 //! The code is laid out as observe → plan → act:
 //!
 //! - `config`: the stack-level settings, read once from the environment.
-//! - `properties`: the resource's properties, parsed strictly from CloudFormation's strings.
 //! - `cfn`: the custom-resource protocol: requests, physical ids, the response body.
-//! - `domain`: plain values observed from AWS (clusters, instances), identifier rules, and the
-//!   ownership and lineage tags this tool writes.
-//! - `planner`: pure decisions: where a clone goes (`pool`), the next step of a pending request
-//!   (`progress`), what an Update means (`revision`), what a Delete may remove (`teardown`).
+//! - `domain`: plain values: clusters and instances as observed, the resource's properties
+//!   (parsed strictly from CloudFormation's strings), identifier rules, the ownership and lineage
+//!   tags this tool writes, and what it asks RDS to make.
+//! - `planner`: pure decisions in one vocabulary of actions (`action`): where a clone goes
+//!   (`pool`), the next step of a request (`progress`), what an Update means (`revision`), what a
+//!   Delete may remove (`teardown`), what maintenance does to a pool (`upkeep`).
 //! - `ports`: the narrow traits the executor acts through; `adapters` implements them over the
-//!   AWS SDK, `fakes` in memory for tests.
+//!   AWS SDK (and in memory, for the CLI); `fakes` (tests only) lag and fail as AWS does.
+//! - `state`: request state kept in the stack's DynamoDB table: pending requests, answers being
+//!   delivered, reap work, leases; every transition a conditional write.
+//! - `service`: the executor: each flow observes, plans once and applies through one applier;
+//!   the answer protocol; follow-ups.
 //! - `password`: per-clone master passwords, the secret JSON and the access policies.
-//! - `pending`: the work an invocation leaves for the next one (kept in SSM, never in memory).
-//! - `service`: the executor: serves requests, follow-ups and deletes through the ports.
 //! - `maintenance`: the scheduled run that keeps each source's pool of copies right.
 //! - `lambda`: the Lambda front door; `cli`: the operator's front door.
 //! - `clock`: wall time, pausable in tests.
@@ -27,15 +30,16 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fakes;
 pub mod lambda;
 pub mod logging;
 pub mod maintenance;
 pub mod password;
-pub mod pending;
 pub mod planner;
 pub mod ports;
-pub mod properties;
 pub mod service;
+pub mod state;
 
+pub use domain::properties;
 pub use error::{Error, Result};

@@ -1,38 +1,22 @@
 //! The narrow traits through which the executor touches the world. Each has an AWS adapter in
-//! `adapters` and an in-memory fake in `fakes`, side by side.
+//! `adapters` and an in-memory one beside it (`adapters::memory`, `fakes`). Ports speak in domain
+//! values: a create that finds its target already made says `Created::Exists`, a delete says
+//! what it found, and an error carries whether trying again can help. AWS error codes stop at
+//! the adapters.
 
 use crate::cfn::ResponseBody;
-use crate::domain::{Cluster, Instance, Tags};
-use crate::error::{AwsError, Result};
-use crate::pending::PendingWork;
+use crate::domain::{Cluster, Instance, InstanceRequest, Quotas, RestoreRequest, Tags};
+use crate::error::AwsError;
+use crate::state::{Answer, MaintainItem, ReapItem, RequestItem, RequestRecord, Work};
 use async_trait::async_trait;
+use tokio::time::Instant;
 
-/// How a cluster is restored from its source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RestoreType {
-    /// A clone: shares the source's pages; takes one of the source volume's 15 slots.
-    CopyOnWrite,
-    /// A pool copy: a full, independent volume that can host 15 clones of its own.
-    FullCopy,
-}
-
+/// What a create call found.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RestoreRequest {
-    pub cluster_id: String,
-    pub source_cluster_id: String,
-    pub restore_type: RestoreType,
-    pub subnet_group: Option<String>,
-    pub security_groups: Vec<String>,
-    pub tags: Tags,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct InstanceRequest {
-    pub instance_id: String,
-    pub cluster_id: String,
-    pub engine: String,
-    pub class: String,
-    pub tags: Tags,
+pub enum Created<T = ()> {
+    New(T),
+    /// It was there already (a retry whose first reply was lost, or a duplicate).
+    Exists,
 }
 
 /// What a delete call found.
@@ -52,11 +36,12 @@ pub trait Rds: Send + Sync {
     /// The instances of one cluster (one filtered call).
     async fn instances(&self, cluster_id: &str) -> Result<Vec<Instance>, AwsError>;
     /// The account's DB cluster and instance quotas and usage.
-    async fn quotas(&self) -> Result<crate::domain::Quotas, AwsError>;
+    async fn quotas(&self) -> Result<Quotas, AwsError>;
     /// Every instance in the account and region, all pages.
     async fn all_instances(&self) -> Result<Vec<Instance>, AwsError>;
-    async fn restore(&self, request: &RestoreRequest) -> Result<Cluster, AwsError>;
-    async fn create_instance(&self, request: &InstanceRequest) -> Result<(), AwsError>;
+    /// Restores a cluster; `New` carries the cluster as RDS reported it.
+    async fn restore(&self, request: &RestoreRequest) -> Result<Created<Cluster>, AwsError>;
+    async fn create_instance(&self, request: &InstanceRequest) -> Result<Created, AwsError>;
     async fn delete_instance(&self, id: &str) -> Result<Deletion, AwsError>;
     async fn delete_cluster(&self, id: &str) -> Result<Deletion, AwsError>;
     /// Sets the cluster's master password, applied immediately.
@@ -65,22 +50,51 @@ pub trait Rds: Send + Sync {
     async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError>;
 }
 
-/// Whether a new record was stored or one was already there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Added {
-    New,
-    Exists,
-}
-
-/// Where pending work waits for the next invocation. Adding is create-if-absent and taking is
-/// delete-if-present, both atomic: the one who takes a record is the one who answers it.
+/// The state table. Every change is conditional; a call whose reply was lost and that the SDK
+/// retried reads its own effect as success (the adapters read the item again, never assume).
 #[async_trait]
-pub trait PendingStore: Send + Sync {
-    async fn add(&self, key: &str, work: &PendingWork) -> Result<Added>;
-    async fn get(&self, key: &str) -> Result<Option<PendingWork>>;
-    async fn list(&self) -> Result<Vec<(String, PendingWork)>>;
-    /// Removes the record; true only for the caller that removed it.
-    async fn take(&self, key: &str) -> Result<bool>;
+pub trait StateStore: Send + Sync {
+    /// Records a request if absent; returns the stored item either way, so that a duplicate
+    /// delivery continues the first one's record.
+    async fn record(&self, record: &RequestRecord) -> Result<RequestItem, AwsError>;
+    async fn request(&self, request_id: &str) -> Result<Option<RequestItem>, AwsError>;
+    /// Replaces the record of a pending request if it is still at `item.version`; `None` when
+    /// it changed meanwhile (read it again).
+    async fn revise(
+        &self,
+        item: &RequestItem,
+        record: &RequestRecord,
+    ) -> Result<Option<RequestItem>, AwsError>;
+    /// `pending -> answering(answer)`. Returns the item as stored afterwards: answering with
+    /// whichever answer won, or `None` when it is done or gone.
+    async fn decide(
+        &self,
+        request_id: &str,
+        answer: &Answer,
+    ) -> Result<Option<RequestItem>, AwsError>;
+    /// Notes that the answer's lifecycle event went out.
+    async fn event_sent(&self, request_id: &str) -> Result<(), AwsError>;
+    /// `answering -> done`, once the answer was delivered; done or absent is fine.
+    async fn finish(&self, request_id: &str, now: i64) -> Result<(), AwsError>;
+    /// Every item of pending work (requests in any phase, reaps, maintenance).
+    async fn list(&self) -> Result<Vec<Work>, AwsError>;
+    /// Writes reap work; with `if_absent`, keeps an existing item as it is.
+    async fn put_reap(&self, reap: &ReapItem, if_absent: bool) -> Result<(), AwsError>;
+    async fn remove_reap(&self, cluster_id: &str) -> Result<(), AwsError>;
+    async fn put_maintain(&self, item: &MaintainItem) -> Result<(), AwsError>;
+    /// Takes the maintenance item if it is still at `version`; false when someone else did.
+    async fn take_maintain(&self, version: u64) -> Result<bool, AwsError>;
+    /// Takes the lease `name` for `holder` until `now + ttl` if it is free, expired or already
+    /// the holder's. True when `holder` now holds it.
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: i64,
+        ttl: i64,
+    ) -> Result<bool, AwsError>;
+    /// Releases the lease if `holder` still holds it; anyone else's lease is left alone.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), AwsError>;
 }
 
 /// The EventBridge rule that re-invokes the function while work is pending.
@@ -94,17 +108,14 @@ pub trait FollowUps: Send + Sync {
 /// Sends a response body to a presigned ResponseURL.
 #[async_trait]
 pub trait Responder: Send + Sync {
-    async fn send(&self, url: &str, body: &ResponseBody) -> Result<()>;
-}
-
-/// Short-lived mutual exclusion between invocations (possibly in different Lambda instances):
-/// placing a clone on a volume is serialised per root, so that two requests never take the same
-/// last slot. A holder that dies leaves a lock that expires after `ttl_secs`.
-#[async_trait]
-pub trait Locks: Send + Sync {
-    /// True when this caller now holds `name`.
-    async fn try_lock(&self, name: &str, now: i64, ttl_secs: i64) -> Result<bool>;
-    async fn unlock(&self, name: &str) -> Result<()>;
+    /// PUTs the body, retrying while attempts fit before `until`. An error means it was not
+    /// delivered (yet): the caller leaves the answer for the next follow-up to resend.
+    async fn send(
+        &self,
+        url: &str,
+        body: &ResponseBody,
+        until: Option<Instant>,
+    ) -> Result<(), String>;
 }
 
 /// A secret as stored.

@@ -38,7 +38,7 @@ async fn delete_removes_the_clone_without_waiting_for_rds() {
     assert_eq!(a["PhysicalResourceId"], arn.as_str());
     assert!(w.rds.count_calls("DeleteDBInstance") >= 1);
     assert!(
-        w.pending.keys().contains(&format!("reap-{id}")),
+        w.state.reaps().iter().any(|r| r.cluster_id == id),
         "RDS refuses the cluster until its instance is gone: reap later"
     );
     assert!(w.follow_ups.enabled());
@@ -49,7 +49,7 @@ async fn delete_removes_the_clone_without_waiting_for_rds() {
         !w.rds.cluster_ids().contains(&id),
         "the follow-ups finish the deletion"
     );
-    assert!(w.pending.keys().is_empty());
+    assert!(w.state.reaps().is_empty());
     assert!(!w.follow_ups.enabled());
 }
 

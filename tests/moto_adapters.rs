@@ -3,15 +3,9 @@
 
 mod support;
 
-use aurora_clone_manager::adapters::{
-    events::RuleFollowUps,
-    http::HttpResponder,
-    rds::SdkRds,
-    ssm::{SsmLocks, SsmPending},
-};
+use aurora_clone_manager::adapters::{events::RuleFollowUps, http::HttpResponder, rds::SdkRds};
 use aurora_clone_manager::cfn::{CfnRequest, Outcome, ResponseBody};
-use aurora_clone_manager::domain::Tags;
-use aurora_clone_manager::pending::PendingWork;
+use aurora_clone_manager::domain::{InstanceRequest, RestoreRequest, RestoreType, Tags};
 use aurora_clone_manager::ports::*;
 use serde_json::json;
 use std::time::Duration;
@@ -52,7 +46,9 @@ async fn rds_observes_restores_tags_and_deletes() {
         security_groups: src.security_groups.clone(),
         tags: tags(&[("aurora-clone-manager:role", "clone"), ("mine", "yes")]),
     };
-    let made = rds.restore(&request).await.unwrap();
+    let Created::New(made) = rds.restore(&request).await.unwrap() else {
+        panic!("restored anew")
+    };
     assert_eq!(made.id, clone_id);
     assert!(
         !made.tags.contains_key("team"),
@@ -101,51 +97,6 @@ async fn rds_observes_restores_tags_and_deletes() {
     );
 }
 
-fn pending_request(id: &str) -> PendingWork {
-    let request: CfnRequest = serde_json::from_value(json!({"RequestType": "Create", "ResponseURL": "https://example/x",
-        "StackId": "s", "RequestId": id, "LogicalResourceId": "Db", "ResourceProperties": {"SourceClusterId": "o"}})).unwrap();
-    PendingWork::Respond(Box::new(aurora_clone_manager::pending::PendingRequest {
-        request,
-        cluster_id: "c".into(),
-        received: 1,
-        deadline: 2,
-        adopted: false,
-    }))
-}
-
-#[tokio::test]
-async fn ssm_pending_is_create_once_and_take_once() {
-    let ssm = aws_sdk_ssm::Client::new(&sdk_config());
-    let store = SsmPending::new(ssm, format!("/{}/pending/", unique("stack")));
-    let work = pending_request("8f0c-11ef");
-    assert_eq!(store.add("8f0c-11ef", &work).await.unwrap(), Added::New);
-    assert_eq!(store.add("8f0c-11ef", &work).await.unwrap(), Added::Exists);
-    assert_eq!(store.get("8f0c-11ef").await.unwrap(), Some(work.clone()));
-    assert_eq!(
-        store.list().await.unwrap(),
-        vec![("8f0c-11ef".to_string(), work)]
-    );
-    assert!(store.take("8f0c-11ef").await.unwrap());
-    assert!(!store.take("8f0c-11ef").await.unwrap(), "only one taker");
-    assert_eq!(store.get("8f0c-11ef").await.unwrap(), None);
-}
-
-#[tokio::test]
-async fn ssm_locks_exclude_and_expire() {
-    let ssm = aws_sdk_ssm::Client::new(&sdk_config());
-    let locks = SsmLocks::new(ssm, format!("/{}/locks/", unique("stack")));
-    assert!(locks.try_lock("place-orders", 1000, 60).await.unwrap());
-    assert!(!locks.try_lock("place-orders", 1010, 60).await.unwrap());
-    assert!(
-        locks.try_lock("place-orders", 1061, 60).await.unwrap(),
-        "an expired lock is taken over"
-    );
-    locks.unlock("place-orders").await.unwrap();
-    assert!(locks.try_lock("place-orders", 1062, 60).await.unwrap());
-    locks.unlock("place-orders").await.unwrap();
-    locks.unlock("place-orders").await.unwrap();
-}
-
 #[tokio::test]
 async fn follow_up_rule_is_armed_and_disarmed() {
     let events = aws_sdk_eventbridge::Client::new(&sdk_config());
@@ -192,7 +143,7 @@ async fn the_response_put_has_an_empty_content_type_and_a_byte_length() {
     let responder = HttpResponder::with_retries(4, Duration::from_millis(10));
     let reason = "雪".repeat(2000);
     let body = ResponseBody::new(&request_with_url(&url), Outcome::failed("p", reason));
-    responder.send(&url, &body).await.unwrap();
+    responder.send(&url, &body, None).await.unwrap();
     let got = &capture.requests()[0];
     assert!(got.head.starts_with("PUT /signed?X-Amz-Signature=abc "));
     assert_eq!(got.header("content-type").as_deref(), Some(""));
@@ -217,19 +168,23 @@ async fn the_response_put_retries_on_errors() {
         &request_with_url(&url),
         Outcome::success("p", Default::default()),
     );
-    responder.send(&url, &body).await.unwrap();
+    responder.send(&url, &body, None).await.unwrap();
     assert_eq!(capture.requests().len(), 3);
 
     capture.fail_next(&[500, 500]);
     let responder = HttpResponder::with_retries(2, Duration::from_millis(10));
-    let err = responder.send(&url, &body).await.unwrap_err().to_string();
+    let err = responder
+        .send(&url, &body, None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         !err.contains("127.0.0.1"),
         "errors never carry the URL: {err}"
     );
     let refused = HttpResponder::with_retries(2, Duration::from_millis(10));
     let err = refused
-        .send("http://127.0.0.1:9/secret-path?sig=1", &body)
+        .send("http://127.0.0.1:9/secret-path?sig=1", &body, None)
         .await
         .unwrap_err()
         .to_string();

@@ -34,7 +34,7 @@ fn granted_actions(template: &str) -> BTreeSet<String> {
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == ':' || c == '*' || c == '-'))
         .filter(|w| {
             let mut parts = w.splitn(2, ':');
-            matches!((parts.next(), parts.next()), (Some(s), Some(a)) if ["rds", "ssm", "events", "kms", "secretsmanager", "logs"].contains(&s) && !a.is_empty() && !a.contains(':'))
+            matches!((parts.next(), parts.next()), (Some(s), Some(a)) if ["rds", "ssm", "events", "kms", "secretsmanager", "logs", "dynamodb"].contains(&s) && !a.is_empty() && !a.contains(':'))
         })
         .map(str::to_string)
         .collect()
@@ -62,6 +62,7 @@ fn called_operations() -> BTreeSet<String> {
         ("events", "events"),
         ("secrets", "secretsmanager"),
         ("kms", "kms"),
+        ("dynamo", "dynamodb"),
     ] {
         let Ok(src) = std::fs::read_to_string(format!(
             "{}/src/adapters/{file}.rs",
@@ -69,7 +70,11 @@ fn called_operations() -> BTreeSet<String> {
         )) else {
             continue;
         };
-        for marker in ["aws_error(\"", "AwsError::new(\""] {
+        for marker in [
+            "aws_error(\"",
+            "AwsError::permanent(\"",
+            "AwsError::transient(\"",
+        ] {
             for piece in src.split(marker).skip(1) {
                 let op = piece.split('"').next().unwrap_or_default();
                 if op.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && !op.contains(' ') {

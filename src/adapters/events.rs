@@ -1,7 +1,7 @@
 //! The `FollowUps` port over EventBridge: one schedule rule per manager stack that re-invokes
 //! the function every minute while anything is pending, and is disabled when nothing is.
 
-use super::aws_error;
+use super::{aws_error, is_not_found};
 use crate::error::AwsError;
 use crate::ports::FollowUps;
 use async_trait::async_trait;
@@ -42,7 +42,7 @@ impl FollowUps for RuleFollowUps {
             .arn(function_arn)
             .input(FOLLOW_UP_INPUT)
             .build()
-            .map_err(|e| AwsError::new("PutTargets", "Build", e.to_string()))?;
+            .map_err(|e| AwsError::permanent("PutTargets", "Build", e.to_string()))?;
         let out = self
             .client
             .put_targets()
@@ -53,7 +53,7 @@ impl FollowUps for RuleFollowUps {
             .map_err(|e| aws_error("PutTargets", e))?;
         match out.failed_entry_count() {
             0 => Ok(()),
-            n => Err(AwsError::new(
+            n => Err(AwsError::permanent(
                 "PutTargets",
                 "FailedEntries",
                 format!("{n} targets not added"),
@@ -66,7 +66,7 @@ impl FollowUps for RuleFollowUps {
             Ok(_) => Ok(()),
             Err(e) => {
                 let e = aws_error("DisableRule", e);
-                if e.is_not_found() {
+                if is_not_found(&e) {
                     Ok(())
                 } else {
                     Err(e)
@@ -111,7 +111,7 @@ impl crate::ports::Events for BusEvents {
             .map_err(|e| aws_error("PutEvents", e))?;
         match out.failed_entry_count() {
             0 => Ok(()),
-            n => Err(AwsError::new(
+            n => Err(AwsError::permanent(
                 "PutEvents",
                 "FailedEntries",
                 format!("{n} events not accepted"),

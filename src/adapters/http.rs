@@ -3,11 +3,14 @@
 //! message (it is a write capability).
 
 use crate::cfn::ResponseBody;
-use crate::error::{Error, Result};
 use crate::ports::Responder;
 use async_trait::async_trait;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use std::time::Duration;
+use tokio::time::Instant;
+
+/// The longest one PUT attempt may take.
+const ATTEMPT: Duration = Duration::from_secs(20);
 
 pub struct HttpResponder {
     client: reqwest::Client,
@@ -22,7 +25,7 @@ impl HttpResponder {
 
     pub fn with_retries(attempts: u32, first_backoff: Duration) -> HttpResponder {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
+            .timeout(ATTEMPT)
             .build()
             .unwrap_or_default();
         HttpResponder {
@@ -57,26 +60,34 @@ impl Default for HttpResponder {
 
 #[async_trait]
 impl Responder for HttpResponder {
-    async fn send(&self, url: &str, body: &ResponseBody) -> Result<()> {
+    /// Attempts fit in the time left: each is cut at `until`, and no attempt starts with less
+    /// than a second left. What does not fit is resent by the next follow-up.
+    async fn send(
+        &self,
+        url: &str,
+        body: &ResponseBody,
+        until: Option<Instant>,
+    ) -> Result<(), String> {
         let bytes = body.to_bytes();
         let mut backoff = self.first_backoff;
-        let mut last = String::new();
+        let mut last = String::from("no attempt fitted in the time left");
         for attempt in 1..=self.attempts {
-            match self.put_once(url, &bytes).await {
-                Ok(()) => return Ok(()),
-                Err(e) => {
-                    tracing::warn!(attempt, error = %e, "response PUT failed");
-                    last = e;
-                }
+            let left = until.map(|u| u.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|l| l < Duration::from_secs(1)) {
+                break;
             }
+            let per_attempt = left.map_or(ATTEMPT, |l| l.min(ATTEMPT));
+            match tokio::time::timeout(per_attempt, self.put_once(url, &bytes)).await {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(e)) => last = e,
+                Err(_) => last = format!("no reply within {per_attempt:?}"),
+            }
+            tracing::warn!(attempt, error = %last, "response PUT failed");
             if attempt < self.attempts {
                 tokio::time::sleep(backoff).await;
                 backoff *= 2;
             }
         }
-        Err(Error::Response(format!(
-            "gave up after {} attempts: {last}",
-            self.attempts
-        )))
+        Err(last)
     }
 }

@@ -1,6 +1,6 @@
 //! The `Keys` port over aws-sdk-kms.
 
-use super::aws_error;
+use super::{aws_error, is_not_found};
 use crate::domain::Tags;
 use crate::error::AwsError;
 use crate::ports::Keys;
@@ -41,7 +41,7 @@ impl Keys for SdkKeys {
             .map_err(|e| aws_error("CreateKey", e))?;
         out.key_metadata()
             .map(|m| m.key_id().to_string())
-            .ok_or_else(|| AwsError::new("CreateKey", "EmptyResponse", "no key metadata"))
+            .ok_or_else(|| AwsError::permanent("CreateKey", "EmptyResponse", "no key metadata"))
     }
 
     async fn set_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError> {
@@ -68,7 +68,7 @@ impl Keys for SdkKeys {
             Ok(_) => Ok(()),
             Err(e) => {
                 let e = aws_error("ScheduleKeyDeletion", e);
-                if e.is_not_found() || e.is_code("KMSInvalidStateException") {
+                if is_not_found(&e) || e.code == "KMSInvalidStateException" {
                     Ok(())
                 } else {
                     Err(e)

@@ -1,74 +1,314 @@
-//! In-process adapters: a pending store and a responder that live as long as the process. The
+//! In-process adapters: a state store and a responder that live as long as the process. The
 //! operator CLI serves its own requests with them (it has no ResponseURL and no follow-up rule),
-//! and the tests use them as fakes.
+//! and the tests use them beside the DynamoDB adapter: the state store keeps exactly the
+//! conditions `adapters::dynamo` writes, so a test over it sees the same races settle the same
+//! way. `fail_writes` makes it harsh: a write takes effect and its caller still gets an error,
+//! as when a reply is lost and the SDK's retries run out.
 
 use crate::cfn::ResponseBody;
-use crate::error::{AwsError, Result};
-use crate::pending::PendingWork;
-use crate::ports::{Added, FollowUps, PendingStore, Responder};
+use crate::error::AwsError;
+use crate::ports::{FollowUps, Responder, StateStore};
+use crate::state::{Answer, MaintainItem, Phase, ReapItem, RequestItem, RequestRecord, Work};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
+use tokio::time::Instant;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The pending store in memory, with the same create-if-absent and take-once semantics.
-#[derive(Default)]
-pub struct MemoryPending {
-    records: Mutex<BTreeMap<String, PendingWork>>,
+#[derive(Debug, Default)]
+struct Tables {
+    requests: BTreeMap<String, RequestItem>,
+    reaps: BTreeMap<String, ReapItem>,
+    maintain: Option<MaintainItem>,
+    leases: BTreeMap<String, (String, i64)>,
+    writes: u64,
 }
 
-impl MemoryPending {
-    pub fn keys(&self) -> Vec<String> {
-        lock(&self.records).keys().cloned().collect()
+/// The state table in memory.
+#[derive(Debug, Default)]
+pub struct MemoryState {
+    tables: Mutex<Tables>,
+    /// Writes (counted from 1) whose reply is lost: they take effect and return an error.
+    lost_replies: Mutex<Vec<u64>>,
+    /// Every n-th call is refused as throttled, before it takes effect (0: never).
+    throttle_every: AtomicU32,
+    calls: AtomicU32,
+}
+
+impl MemoryState {
+    /// The request ids of recorded requests, in any phase.
+    pub fn request_ids(&self) -> Vec<String> {
+        lock(&self.tables).requests.keys().cloned().collect()
+    }
+
+    /// The request items not yet done.
+    pub fn open_requests(&self) -> Vec<RequestItem> {
+        lock(&self.tables)
+            .requests
+            .values()
+            .filter(|r| r.phase != Phase::Done)
+            .cloned()
+            .collect()
+    }
+
+    pub fn reaps(&self) -> Vec<ReapItem> {
+        lock(&self.tables).reaps.values().cloned().collect()
+    }
+
+    pub fn maintain(&self) -> Option<MaintainItem> {
+        lock(&self.tables).maintain.clone()
+    }
+
+    /// The holder of a lease, if any (expired or not).
+    pub fn lease(&self, name: &str) -> Option<(String, i64)> {
+        lock(&self.tables).leases.get(name).cloned()
+    }
+
+    /// Loses the reply of every write whose number (from 1, in order) is listed.
+    pub fn lose_replies_of_writes(&self, writes: &[u64]) {
+        lock(&self.lost_replies).extend_from_slice(writes);
+    }
+
+    /// Refuses every `n`-th call as throttled (0 stops it).
+    pub fn throttle_every(&self, n: u32) {
+        self.throttle_every.store(n, Ordering::SeqCst);
+    }
+
+    pub fn writes(&self) -> u64 {
+        lock(&self.tables).writes
+    }
+
+    fn check(&self, operation: &'static str) -> Result<(), AwsError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let every = self.throttle_every.load(Ordering::SeqCst);
+        if every > 0 && n.is_multiple_of(every) {
+            return Err(AwsError::transient(
+                operation,
+                "ThrottlingException",
+                "Rate exceeded",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs a write; a write whose reply is to be lost takes effect and then errs.
+    fn write<T>(
+        &self,
+        operation: &'static str,
+        f: impl FnOnce(&mut Tables) -> T,
+    ) -> Result<T, AwsError> {
+        self.check(operation)?;
+        let mut t = lock(&self.tables);
+        t.writes += 1;
+        let n = t.writes;
+        let out = f(&mut t);
+        drop(t);
+        let mut lost = lock(&self.lost_replies);
+        if let Some(i) = lost.iter().position(|w| *w == n) {
+            lost.remove(i);
+            return Err(AwsError::transient(
+                operation,
+                "InternalServerError",
+                "reply lost after the write took effect",
+            ));
+        }
+        Ok(out)
     }
 }
 
 #[async_trait]
-impl PendingStore for MemoryPending {
-    async fn add(&self, key: &str, work: &PendingWork) -> Result<Added> {
-        let mut r = lock(&self.records);
-        if r.contains_key(key) {
-            return Ok(Added::Exists);
-        }
-        r.insert(key.to_string(), work.clone());
-        Ok(Added::New)
+impl StateStore for MemoryState {
+    async fn record(&self, record: &RequestRecord) -> Result<RequestItem, AwsError> {
+        self.write("PutItem", |t| {
+            t.requests
+                .entry(record.request_id().to_string())
+                .or_insert_with(|| RequestItem {
+                    record: record.clone(),
+                    phase: Phase::Pending,
+                    version: 1,
+                })
+                .clone()
+        })
     }
 
-    async fn get(&self, key: &str) -> Result<Option<PendingWork>> {
-        Ok(lock(&self.records).get(key).cloned())
+    async fn request(&self, request_id: &str) -> Result<Option<RequestItem>, AwsError> {
+        self.check("GetItem")?;
+        Ok(lock(&self.tables).requests.get(request_id).cloned())
     }
 
-    async fn list(&self) -> Result<Vec<(String, PendingWork)>> {
-        Ok(lock(&self.records)
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect())
+    async fn revise(
+        &self,
+        item: &RequestItem,
+        record: &RequestRecord,
+    ) -> Result<Option<RequestItem>, AwsError> {
+        self.write("UpdateItem", |t| {
+            let stored = t.requests.get_mut(record.request_id())?;
+            if stored.phase != Phase::Pending || stored.version != item.version {
+                return None;
+            }
+            stored.record = record.clone();
+            stored.version += 1;
+            Some(stored.clone())
+        })
     }
 
-    async fn take(&self, key: &str) -> Result<bool> {
-        Ok(lock(&self.records).remove(key).is_some())
+    async fn decide(
+        &self,
+        request_id: &str,
+        answer: &Answer,
+    ) -> Result<Option<RequestItem>, AwsError> {
+        self.write("UpdateItem", |t| {
+            let stored = t.requests.get_mut(request_id)?;
+            match stored.phase {
+                Phase::Pending => {
+                    stored.phase = Phase::Answering(answer.clone());
+                    stored.version += 1;
+                    Some(stored.clone())
+                }
+                Phase::Answering(_) => Some(stored.clone()),
+                Phase::Done => None,
+            }
+        })
+    }
+
+    async fn event_sent(&self, request_id: &str) -> Result<(), AwsError> {
+        self.write("UpdateItem", |t| {
+            if let Some(Phase::Answering(a)) = t.requests.get_mut(request_id).map(|r| &mut r.phase)
+            {
+                a.event_sent = true;
+            }
+        })
+    }
+
+    async fn finish(&self, request_id: &str, _now: i64) -> Result<(), AwsError> {
+        self.write("UpdateItem", |t| {
+            if let Some(r) = t.requests.get_mut(request_id) {
+                if matches!(r.phase, Phase::Answering(_)) {
+                    r.phase = Phase::Done;
+                    r.version += 1;
+                }
+            }
+        })
+    }
+
+    async fn list(&self) -> Result<Vec<Work>, AwsError> {
+        self.check("Scan")?;
+        let t = lock(&self.tables);
+        let mut out: Vec<Work> = t
+            .requests
+            .values()
+            .map(|r| Work::Request(Box::new(r.clone())))
+            .collect();
+        out.extend(t.reaps.values().cloned().map(Work::Reap));
+        out.extend(t.maintain.clone().map(Work::Maintain));
+        Ok(out)
+    }
+
+    async fn put_reap(&self, reap: &ReapItem, if_absent: bool) -> Result<(), AwsError> {
+        self.write("PutItem", |t| {
+            if !(if_absent && t.reaps.contains_key(&reap.cluster_id)) {
+                t.reaps.insert(reap.cluster_id.clone(), reap.clone());
+            }
+        })
+    }
+
+    async fn remove_reap(&self, cluster_id: &str) -> Result<(), AwsError> {
+        self.write("DeleteItem", |t| {
+            t.reaps.remove(cluster_id);
+        })
+    }
+
+    async fn put_maintain(&self, item: &MaintainItem) -> Result<(), AwsError> {
+        self.write("PutItem", |t| {
+            let mut item = item.clone();
+            item.version += 1;
+            t.maintain = Some(item);
+        })
+    }
+
+    async fn take_maintain(&self, version: u64) -> Result<bool, AwsError> {
+        self.write("DeleteItem", |t| {
+            if t.maintain.as_ref().is_some_and(|m| m.version == version) {
+                t.maintain = None;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: i64,
+        ttl: i64,
+    ) -> Result<bool, AwsError> {
+        self.write("PutItem", |t| {
+            let free = match t.leases.get(name) {
+                None => true,
+                Some((h, expires)) => *expires < now || h == holder,
+            };
+            if free {
+                t.leases
+                    .insert(name.to_string(), (holder.to_string(), now + ttl));
+            }
+            free
+        })
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), AwsError> {
+        self.write("DeleteItem", |t| {
+            if t.leases.get(name).is_some_and(|(h, _)| h == holder) {
+                t.leases.remove(name);
+            }
+        })
     }
 }
 
 /// Keeps every response sent, parsed from the exact bytes the real responder would PUT.
+/// `fail_next(n)` refuses the next `n` PUTs, as a ResponseURL answering 500 would.
 #[derive(Default)]
 pub struct MemoryResponder {
     sent: Mutex<Vec<Value>>,
+    failures: AtomicU32,
+    attempts: AtomicU32,
 }
 
 impl MemoryResponder {
     pub fn sent(&self) -> Vec<Value> {
         lock(&self.sent).clone()
     }
+
+    pub fn fail_next(&self, n: u32) {
+        self.failures.store(n, Ordering::SeqCst);
+    }
+
+    /// PUTs attempted, delivered or not.
+    pub fn attempts(&self) -> u32 {
+        self.attempts.load(Ordering::SeqCst)
+    }
 }
 
 #[async_trait]
 impl Responder for MemoryResponder {
-    async fn send(&self, _url: &str, body: &ResponseBody) -> Result<()> {
+    async fn send(
+        &self,
+        _url: &str,
+        body: &ResponseBody,
+        _until: Option<Instant>,
+    ) -> Result<(), String> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        let failing = self.failures.load(Ordering::SeqCst);
+        if failing > 0 {
+            self.failures.store(failing - 1, Ordering::SeqCst);
+            return Err("HTTP 500 Internal Server Error".into());
+        }
         let v = serde_json::from_slice(&body.to_bytes()).unwrap_or(Value::Null);
         lock(&self.sent).push(v);
         Ok(())

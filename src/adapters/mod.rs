@@ -1,7 +1,9 @@
 //! AWS adapters: the ports implemented over the AWS SDK. SDK types stop here; what leaves this
-//! folder is domain values and `AwsError`s that keep the service's error code.
+//! folder is domain values and `AwsError`s that keep the service's error code and say whether
+//! trying again can help. This is the only place that reads AWS error codes.
 
 pub mod counting;
+pub mod dynamo;
 pub mod events;
 pub mod http;
 pub mod kms;
@@ -11,20 +13,113 @@ pub mod secrets;
 pub mod ssm;
 
 use crate::error::AwsError;
-use aws_sdk_rds::error::ProvideErrorMetadata;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_rds::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::error::display::DisplayErrorContext;
+use std::time::Duration;
 
-/// Converts any SDK error into an `AwsError`, keeping its code.
-pub fn aws_error<E>(operation: &'static str, err: E) -> AwsError
+/// Error codes every AWS service uses for "slow down" or "try again".
+const TRANSIENT_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+    "InternalError",
+    "InternalServerError",
+    "InternalServiceError",
+    "InternalServerErrorException",
+    "InternalServiceErrorException",
+    "DependencyTimeoutException",
+    "TransactionConflictException",
+];
+
+/// Converts an SDK error into an `AwsError`, keeping its code and judging whether it is
+/// transient: throttling, 5xx, timeouts and connection failures are; so are the codes in
+/// `also_transient` (a service's own "not now" states).
+pub fn sdk_error<E>(
+    operation: &'static str,
+    err: SdkError<E, HttpResponse>,
+    also_transient: &[&str],
+) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let code = err.code().unwrap_or("Unknown").to_string();
+    let (code, status) = match &err {
+        SdkError::ServiceError(s) => (
+            s.err().code().unwrap_or("Unknown").to_string(),
+            s.raw().status().as_u16(),
+        ),
+        SdkError::TimeoutError(_) => ("Timeout".to_string(), 0),
+        SdkError::DispatchFailure(_) => ("DispatchFailure".to_string(), 0),
+        SdkError::ResponseError(r) => ("ResponseError".to_string(), r.raw().status().as_u16()),
+        _ => ("ConstructionFailure".to_string(), 0),
+    };
     let message = match err.message() {
         Some(m) => m.to_string(),
         None => DisplayErrorContext(&err).to_string(),
     };
-    AwsError::new(operation, code, message)
+    let retryable = match &err {
+        SdkError::ServiceError(_) => status >= 500 || is_transient(&code, also_transient),
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        _ => false,
+    };
+    AwsError {
+        operation,
+        code,
+        message,
+        retryable,
+    }
+}
+
+/// True when `code` says "try again later": a throttle or service failure any service sends, or
+/// one of the service's own `also_transient` codes.
+pub fn is_transient(code: &str, also_transient: &[&str]) -> bool {
+    TRANSIENT_CODES.contains(&code) || also_transient.contains(&code)
+}
+
+/// Shorthand for `sdk_error` with no service-specific transient codes.
+pub fn aws_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    sdk_error(operation, err, &[])
+}
+
+/// True when the code names a resource that does not exist.
+pub fn is_not_found(e: &AwsError) -> bool {
+    e.code.contains("NotFound")
+}
+
+/// Each attempt of a call, and each call with its retries, is bounded: an invocation can never
+/// outlive its hand-off margin waiting on one call, and a lease holder never outlives its lease.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// Retries with the SDK's standard mode: exponential backoff with full jitter, and a client-side
+/// retry budget so that a throttled account is not hammered.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(3)
+}
+
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
 }
 
 /// The SDK clients, built from one shared configuration (so `AWS_ENDPOINT_URL` points them all
@@ -36,41 +131,34 @@ pub struct Clients {
     pub events: aws_sdk_eventbridge::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub kms: aws_sdk_kms::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
     /// Account and region, for the policies of keys this tool creates.
     pub region: String,
     /// AWS calls made through these clients.
     pub calls: counting::CallCounter,
 }
 
+macro_rules! client {
+    ($sdk:ident, $conf:expr, $calls:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from($conf)
+                .interceptor($calls.clone())
+                .build(),
+        )
+    };
+}
+
 impl Clients {
+    /// Clients over `conf` as given (tests set their own retry and timeout settings).
     pub fn new(conf: &aws_config::SdkConfig) -> Clients {
         let calls = counting::CallCounter::default();
         Clients {
-            rds: aws_sdk_rds::Client::from_conf(
-                aws_sdk_rds::config::Builder::from(conf)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            ssm: aws_sdk_ssm::Client::from_conf(
-                aws_sdk_ssm::config::Builder::from(conf)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            events: aws_sdk_eventbridge::Client::from_conf(
-                aws_sdk_eventbridge::config::Builder::from(conf)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            secrets: aws_sdk_secretsmanager::Client::from_conf(
-                aws_sdk_secretsmanager::config::Builder::from(conf)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            kms: aws_sdk_kms::Client::from_conf(
-                aws_sdk_kms::config::Builder::from(conf)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
+            rds: client!(aws_sdk_rds, conf, calls),
+            ssm: client!(aws_sdk_ssm, conf, calls),
+            events: client!(aws_sdk_eventbridge, conf, calls),
+            secrets: client!(aws_sdk_secretsmanager, conf, calls),
+            kms: client!(aws_sdk_kms, conf, calls),
+            dynamodb: client!(aws_sdk_dynamodb, conf, calls),
             calls,
             region: conf
                 .region()
@@ -79,9 +167,12 @@ impl Clients {
         }
     }
 
-    /// Loads the configuration from the environment, as the Lambda and the CLI run.
+    /// Loads the configuration from the environment, as the Lambda and the CLI run, with
+    /// bounded timeouts and jittered retries.
     pub async fn from_env() -> Clients {
         let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .retry_config(retry_config())
+            .timeout_config(timeout_config())
             .load()
             .await;
         Clients::new(&conf)

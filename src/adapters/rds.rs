@@ -1,9 +1,11 @@
 //! The `Rds` port over aws-sdk-rds.
 
-use super::aws_error;
-use crate::domain::{Cluster, Instance, Member, Tags};
+use super::{is_not_found, sdk_error};
+use crate::domain::{
+    Cluster, Instance, InstanceRequest, Member, RestoreRequest, RestoreType, Tags,
+};
 use crate::error::AwsError;
-use crate::ports::{Deletion, InstanceRequest, Rds, RestoreRequest, RestoreType};
+use crate::ports::{Created, Deletion, Rds};
 use async_trait::async_trait;
 use aws_sdk_rds::types::{DbCluster, DbInstance, Filter, Tag};
 use aws_sdk_rds::Client;
@@ -134,7 +136,7 @@ impl Rds for SdkRds {
                 .find(|c| c.id == id)),
             Err(e) => {
                 let e = aws_error("DescribeDBClusters", e);
-                if e.is_not_found() {
+                if is_not_found(&e) {
                     Ok(None)
                 } else {
                     Err(e)
@@ -179,7 +181,7 @@ impl Rds for SdkRds {
         self.describe_instances(None).await
     }
 
-    async fn restore(&self, r: &RestoreRequest) -> Result<Cluster, AwsError> {
+    async fn restore(&self, r: &RestoreRequest) -> Result<Created<Cluster>, AwsError> {
         let restore_type = match r.restore_type {
             RestoreType::CopyOnWrite => "copy-on-write",
             RestoreType::FullCopy => "full-copy",
@@ -197,18 +199,27 @@ impl Rds for SdkRds {
             .copy_tags_to_snapshot(false)
             .send()
             .await
-            .map_err(|e| aws_error("RestoreDBClusterToPointInTime", e))?;
-        out.db_cluster().and_then(to_cluster).ok_or_else(|| {
-            AwsError::new(
-                "RestoreDBClusterToPointInTime",
-                "EmptyResponse",
-                "no cluster in the response",
-            )
-        })
+            .map_err(|e| aws_error("RestoreDBClusterToPointInTime", e));
+        match out {
+            Ok(out) => out
+                .db_cluster()
+                .and_then(to_cluster)
+                .map(Created::New)
+                .ok_or_else(|| {
+                    AwsError::transient(
+                        "RestoreDBClusterToPointInTime",
+                        "EmptyResponse",
+                        "no cluster in the response",
+                    )
+                }),
+            Err(e) if e.code == "DBClusterAlreadyExistsFault" => Ok(Created::Exists),
+            Err(e) => Err(e),
+        }
     }
 
-    async fn create_instance(&self, r: &InstanceRequest) -> Result<(), AwsError> {
-        self.client
+    async fn create_instance(&self, r: &InstanceRequest) -> Result<Created, AwsError> {
+        let out = self
+            .client
             .create_db_instance()
             .db_instance_identifier(&r.instance_id)
             .db_cluster_identifier(&r.cluster_id)
@@ -217,8 +228,12 @@ impl Rds for SdkRds {
             .set_tags(Some(to_tags(&r.tags)))
             .send()
             .await
-            .map_err(|e| aws_error("CreateDBInstance", e))?;
-        Ok(())
+            .map_err(|e| aws_error("CreateDBInstance", e));
+        match out {
+            Ok(_) => Ok(Created::New(())),
+            Err(e) if e.code == "DBInstanceAlreadyExists" => Ok(Created::Exists),
+            Err(e) => Err(e),
+        }
     }
 
     async fn delete_instance(&self, id: &str) -> Result<Deletion, AwsError> {
@@ -285,7 +300,7 @@ impl Rds for SdkRds {
 fn deletion(result: Result<(), AwsError>) -> Result<Deletion, AwsError> {
     match result {
         Ok(()) => Ok(Deletion::Started),
-        Err(e) if e.is_not_found() => Ok(Deletion::AlreadyGone),
+        Err(e) if is_not_found(&e) => Ok(Deletion::AlreadyGone),
         Err(e)
             if e.code.starts_with("InvalidDBClusterState")
                 || e.code.starts_with("InvalidDBInstanceState") =>
@@ -294,4 +309,21 @@ fn deletion(result: Result<(), AwsError>) -> Result<Deletion, AwsError> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// RDS's own "not now": a cluster or instance in a state that refuses the call for the moment.
+pub const RDS_NOT_NOW: &[&str] = &["InvalidDBClusterStateFault", "InvalidDBInstanceState"];
+
+/// Converts an RDS SDK error: RDS's transient states are retryable too.
+fn aws_error<E>(
+    operation: &'static str,
+    err: aws_sdk_rds::error::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> AwsError
+where
+    E: aws_sdk_rds::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    sdk_error(operation, err, RDS_NOT_NOW)
 }

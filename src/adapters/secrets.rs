@@ -1,6 +1,6 @@
 //! The `Secrets` port over aws-sdk-secretsmanager.
 
-use super::aws_error;
+use super::{aws_error, is_not_found};
 use crate::domain::Tags;
 use crate::error::AwsError;
 use crate::ports::{SecretRef, Secrets};
@@ -66,7 +66,7 @@ impl Secrets for SdkSecrets {
             )),
             Err(e) => {
                 let e = aws_error("CreateSecret", e);
-                if e.is_code("ResourceExistsException") {
+                if e.code == "ResourceExistsException" {
                     self.existing(name).await
                 } else {
                     Err(e)
@@ -110,7 +110,7 @@ impl Secrets for SdkSecrets {
             Ok(_) => Ok(()),
             Err(e) => {
                 let e = aws_error("DeleteSecret", e);
-                if e.is_not_found() || e.is_code("InvalidRequestException") {
+                if is_not_found(&e) || e.code == "InvalidRequestException" {
                     Ok(())
                 } else {
                     Err(e)

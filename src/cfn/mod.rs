@@ -53,6 +53,29 @@ impl CfnRequest {
     pub fn matches(event: &Value) -> bool {
         event.get("RequestType").is_some() && event.get("ResponseURL").is_some()
     }
+
+    /// What can be answered of a request that does not parse: its ResponseURL, RequestId,
+    /// StackId and LogicalResourceId as strings. The type is taken as an Update (so a FAILED
+    /// answer keeps the resource's physical id) unless it says Create or Delete.
+    pub fn salvage(event: &Value) -> Option<CfnRequest> {
+        let text = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_string);
+        let request_type = match event.get("RequestType").and_then(Value::as_str) {
+            Some("Create") => RequestType::Create,
+            Some("Delete") => RequestType::Delete,
+            _ => RequestType::Update,
+        };
+        Some(CfnRequest {
+            request_type,
+            response_url: text("ResponseURL")?,
+            stack_id: text("StackId")?,
+            request_id: text("RequestId")?,
+            resource_type: text("ResourceType").unwrap_or_default(),
+            logical_resource_id: text("LogicalResourceId")?,
+            physical_resource_id: text("PhysicalResourceId"),
+            resource_properties: Value::Null,
+            old_resource_properties: None,
+        })
+    }
 }
 
 /// Prefix of the physical id a FAILED Create answers with: it names no cluster, so a later
@@ -91,6 +114,16 @@ impl PhysicalId {
 
     pub fn failed(request_id: &str) -> String {
         format!("{FAILED_ID_PREFIX}{request_id}")
+    }
+
+    /// The same, in the teardown planner's terms.
+    pub fn named(&self) -> crate::planner::teardown::Named {
+        use crate::planner::teardown::Named;
+        match self {
+            PhysicalId::Cluster(id) => Named::Cluster(id.clone()),
+            PhysicalId::Failed(r) => Named::Failed(r.clone()),
+            PhysicalId::Foreign => Named::Foreign,
+        }
     }
 }
 

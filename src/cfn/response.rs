@@ -3,12 +3,12 @@
 //! byte-accurate Content-Length (see `adapters::http`).
 
 use super::CfnRequest;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub const MAX_BODY_BYTES: usize = 4096;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Status {
     Success,
@@ -16,7 +16,7 @@ pub enum Status {
 }
 
 /// What a request ended in, before it is shaped into a body.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     pub status: Status,
     pub reason: String,
@@ -75,30 +75,65 @@ impl ResponseBody {
         }
     }
 
-    /// The body as sent: at most 4096 bytes. A long reason is cut at a character boundary and
-    /// marked; should Data alone overflow, it is dropped and the reason says so.
+    /// The body as sent: at most 4096 bytes, for any input. A long reason is cut at a
+    /// character boundary and marked; should Data overflow, it is dropped and the reason says
+    /// so; a physical id over CloudFormation's 1 KB becomes the failed id. Should the ids copied
+    /// from the request alone overflow (no real request does), every field is capped. A fixed
+    /// sequence of steps: it always ends.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut body = self.clone();
         if body.status == Status::Failed && body.reason.is_empty() {
             body.reason = "failed without a reason".into();
         }
-        loop {
+        for step in 0..4 {
             let bytes = serde_json::to_vec(&body).unwrap_or_default();
-            if bytes.len() <= MAX_BODY_BYTES {
+            let Some(excess) = bytes.len().checked_sub(MAX_BODY_BYTES).filter(|e| *e > 0) else {
                 return bytes;
-            }
-            let excess = bytes.len() - MAX_BODY_BYTES;
-            if body.reason.len() > 16 {
-                body.reason = cut(&body.reason, excess);
-            } else if !body.data.is_empty() {
-                body.data.clear();
-                body.reason = "response Data exceeded 4096 bytes and was dropped".into();
-            } else {
-                body.physical_resource_id = super::PhysicalId::failed(&body.request_id);
-                body.reason.clear();
+            };
+            match step {
+                0 if body.reason.len() > 16 => body.reason = cut(&body.reason, excess),
+                1 if !body.data.is_empty() => {
+                    body.data.clear();
+                    body.reason = "response Data exceeded 4096 bytes and was dropped".into();
+                }
+                2 if body.physical_resource_id.len() > MAX_PHYSICAL_ID_BYTES => {
+                    body.physical_resource_id = super::PhysicalId::failed(&body.request_id);
+                }
+                _ => {}
             }
         }
+        for field in [
+            &mut body.reason,
+            &mut body.physical_resource_id,
+            &mut body.stack_id,
+            &mut body.request_id,
+            &mut body.logical_resource_id,
+        ] {
+            *field = cap(field, FIELD_CAP_BYTES);
+        }
+        serde_json::to_vec(&body).unwrap_or_default()
     }
+}
+
+/// CloudFormation's limit on a physical resource id.
+const MAX_PHYSICAL_ID_BYTES: usize = 1024;
+/// The last resort: five capped fields and the keys stay well under 4096 bytes.
+const FIELD_CAP_BYTES: usize = 600;
+
+/// JSON-escaped length of a character.
+fn escaped(c: char) -> usize {
+    serde_json::to_string(&c).map(|s| s.len() - 2).unwrap_or(6)
+}
+
+/// The longest prefix of `text` whose JSON form is at most `max` bytes.
+fn cap(text: &str, max: usize) -> String {
+    let mut used = 0;
+    text.chars()
+        .take_while(|c| {
+            used += escaped(*c);
+            used <= max
+        })
+        .collect()
 }
 
 /// Cuts `reason` so that its JSON form is at least `excess` bytes (plus the marker) shorter,
@@ -107,7 +142,6 @@ impl ResponseBody {
 fn cut(reason: &str, excess: usize) -> String {
     const MARK: &str = " [truncated]";
     let base = reason.strip_suffix(MARK).unwrap_or(reason);
-    let escaped = |c: char| serde_json::to_string(&c).map(|s| s.len() - 2).unwrap_or(6);
     let total: usize = base.chars().map(escaped).sum();
     let budget = total.saturating_sub(excess + MARK.len());
     let mut used = 0;

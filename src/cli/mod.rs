@@ -7,7 +7,7 @@ mod view;
 
 use crate::adapters::{
     self,
-    memory::{MemoryPending, MemoryResponder, NoFollowUps},
+    memory::{MemoryResponder, MemoryState, NoFollowUps},
 };
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -130,7 +130,7 @@ async fn manager(stack: Option<&str>) -> Result<(Manager, Arc<MemoryResponder>),
     let base = crate::lambda::manager_with(settings.clone(), &clients, answers.clone());
     // Served in process: the CLI has no ResponseURL and no follow-up rule of its own.
     let ports = Ports {
-        pending: Arc::new(MemoryPending::default()),
+        state: Arc::new(MemoryState::default()),
         follow_ups: Arc::new(NoFollowUps),
         ..base.ports
     };

@@ -71,7 +71,10 @@ pub async fn provision(
     let req = request(props);
     let tracker = Tracker::default();
     let inv = Invocation::default();
-    let mut progress = m.serve(req.clone(), &inv, &tracker).await;
+    let mut progress = m
+        .serve(req.clone(), &inv, &tracker)
+        .await
+        .map_err(|e| (FAILED, format!("could not record the request: {}", e.0)))?;
     let bar = (*wait && !as_json).then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.enable_steady_tick(Duration::from_millis(200));
@@ -187,7 +190,7 @@ pub async fn delete(
         return Ok(());
     }
     let outcome = m
-        .remove_cluster(&cluster)
+        .remove_cluster(&cluster, &Invocation::default())
         .await
         .map_err(|e| (FAILED, e.to_string()))?;
     println!(

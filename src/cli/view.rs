@@ -1,8 +1,10 @@
 //! What the CLI shows: pools, plans, maintenance reports and status, as tables or JSON.
 
 use super::{Outcome, FAILED, USAGE};
+use crate::domain::RestoreType;
 use crate::domain::{tags, Cluster, Role};
 use crate::maintenance::Report;
+use crate::planner::action::Action;
 use crate::planner::pool::{observe_pool, Pool, Volume, VolumeRole};
 use crate::planner::progress::{next_step, Observed, Request, Step};
 use crate::properties::CloneProperties;
@@ -86,12 +88,13 @@ pub async fn plan(
         stack_id: "cli",
         logical_id: "cli",
         request_id: "plan",
+        fallback_id: None,
         deadline: now + time::Duration::hours(1),
         adopted: false,
     };
-    let seen = Observed {
-        clusters: Some(clusters),
-        ..Default::default()
+    let seen = Observed::Absent {
+        clusters,
+        quotas: None,
     };
     let decision = describe(&next_step(&req, &seen, &m.policy, now));
     if as_json {
@@ -135,16 +138,16 @@ fn print_pool(pool: &Pool, m: &Manager, now: OffsetDateTime) {
 /// A plan step in words.
 pub fn describe(step: &Step) -> String {
     match step {
-        Step::Restore(r) => format!(
+        Step::Act(Action::Restore(r)) if r.restore_type == RestoreType::CopyOnWrite => format!(
             "clone copy-on-write from {} (tagged: root {})",
             r.source_cluster_id,
             r.tags.get(tags::ROOT).map(String::as_str).unwrap_or("?")
         ),
-        Step::CreateCopy(r) => format!(
+        Step::Act(Action::Restore(r)) => format!(
             "no free slot: make pool copy {} of {} (a full copy: slow), then clone it",
             r.cluster_id, r.source_cluster_id
         ),
-        Step::CreateInstance(i) => format!(
+        Step::Act(Action::CreateInstance(i)) => format!(
             "add writer {} to {}, then clone it",
             i.instance_id, i.cluster_id
         ),

@@ -2,11 +2,15 @@
 //! lineage and ownership recorded in their tags. No SDK types here.
 
 pub mod ident;
+pub mod properties;
+pub mod requests;
 pub mod tags;
+pub mod upkeep;
 
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
+pub use requests::{InstanceRequest, RestoreRequest, RestoreType};
 pub use tags::{Lineage, Ownership, Role};
 
 pub type Tags = BTreeMap<String, String>;

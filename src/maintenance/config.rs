@@ -5,7 +5,6 @@
 use crate::config::{parse_iso_duration, parse_slots};
 use crate::domain::ident;
 use serde_json::{Map, Value};
-use std::time::Duration;
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -15,23 +14,7 @@ pub struct ConfigError {
     pub rule: String,
 }
 
-/// What maintenance keeps for one source.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClusterConfig {
-    pub cluster_id: String,
-    /// Free clone slots to keep ready across the root and fresh copies.
-    pub target_clone_slots: u32,
-    pub dry_run: bool,
-    pub instance_class: Option<String>,
-    pub max_clones_per_source: Option<u32>,
-    pub max_copy_age: Option<Duration>,
-    pub purge_obsolete_copies: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct MaintenanceConfig {
-    pub clusters: Vec<ClusterConfig>,
-}
+pub use crate::domain::upkeep::{ClusterConfig, MaintenanceConfig};
 
 const KEYS: &[&str] = &[
     "cluster-id",
@@ -198,6 +181,7 @@ fn edn_to_json(text: &str) -> Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn json_and_edn_give_the_same_config() {

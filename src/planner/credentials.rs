@@ -91,8 +91,8 @@ pub fn account_and_region(arn: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::properties::CloneProperties;
     use crate::planner::test_support::policy;
-    use crate::properties::CloneProperties;
     use serde_json::json;
     use time::macros::datetime;
 
@@ -104,6 +104,7 @@ mod tests {
             stack_id: "s",
             logical_id: "L",
             request_id: "r",
+            fallback_id: None,
             deadline: datetime!(2030-01-01 0:00 UTC),
             adopted: false,
         };

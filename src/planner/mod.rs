@@ -7,6 +7,7 @@
 //! - `teardown`: what a Delete may remove, and what it must leave alone.
 //! - `upkeep`: what scheduled maintenance does to one source's pool.
 
+pub mod action;
 pub mod credentials;
 pub mod pool;
 pub mod progress;

@@ -2,16 +2,16 @@
 //! wait, answer. Called afresh on every follow-up with what was observed then, so a step lost to
 //! a crash or a timeout is simply planned again.
 
-use super::credentials::{password_plan, secret_name, PasswordPlan};
+use super::action::Action;
+use super::credentials::{password_plan, secret_name};
 use super::pool::{copy_in_progress, observe_pool, place, Pool, VolumeRole};
 use super::Policy;
+use crate::domain::properties::CloneProperties;
 use crate::domain::Quotas;
 use crate::domain::{
-    ident, is_instance_terminal, is_terminal, tags, Cluster, Instance, Lineage, Ownership, Role,
-    Tags,
+    ident, is_instance_terminal, is_terminal, tags, Cluster, Instance, InstanceRequest, Lineage,
+    Ownership, RestoreRequest, RestoreType, Role, Tags,
 };
-use crate::ports::{InstanceRequest, RestoreRequest, RestoreType};
-use crate::properties::CloneProperties;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
@@ -20,6 +20,9 @@ use time::OffsetDateTime;
 pub struct Request<'a> {
     pub props: &'a CloneProperties,
     pub cluster_id: &'a str,
+    /// The identifier to take instead when `cluster_id` is another cluster's
+    /// (`NoFailOnExistingCluster`).
+    pub fallback_id: Option<&'a str>,
     pub stack_id: &'a str,
     pub logical_id: &'a str,
     pub request_id: &'a str,
@@ -28,28 +31,26 @@ pub struct Request<'a> {
     pub adopted: bool,
 }
 
-/// What was observed for the request.
-#[derive(Debug, Clone, Default)]
-pub struct Observed {
-    pub target: Option<Cluster>,
-    /// Instances of the target cluster.
-    pub instances: Vec<Instance>,
-    /// Every cluster: observed only when the planner asks (`Step::ObservePool`).
-    pub clusters: Option<Vec<Cluster>>,
-    /// Account quotas, observed with the pool (`None` where AWS did not say).
-    pub quotas: Option<Quotas>,
+/// What was observed for the request, in one of two shapes: the request's clone exists, or it
+/// does not and the whole account was seen under the root's placement lease (so that a clone
+/// is placed on a view no other placement can change meanwhile).
+#[derive(Debug, Clone)]
+pub enum Observed {
+    Clone {
+        cluster: Box<Cluster>,
+        /// The cluster's instances.
+        instances: Vec<Instance>,
+    },
+    Absent {
+        clusters: Vec<Cluster>,
+        /// Account quotas (`None` where AWS did not say).
+        quotas: Option<Quotas>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
-    /// Read every cluster and plan again: the clone does not exist yet.
-    ObservePool,
-    Restore(RestoreRequest),
-    /// Make a pool copy of the root: no volume has a free slot and `CopyOk` allows it.
-    CreateCopy(RestoreRequest),
-    CreateInstance(InstanceRequest),
-    /// Give the clone its own master password (secret first, then the cluster).
-    SetPassword(PasswordPlan),
+    Act(Action),
     Wait(String),
     Ready(Ready),
     Fail(String),
@@ -63,18 +64,15 @@ pub struct Ready {
 }
 
 pub fn next_step(req: &Request, seen: &Observed, policy: &Policy, now: OffsetDateTime) -> Step {
-    let step = match &seen.target {
-        Some(cluster) => step_for_clone(req, cluster, &seen.instances, policy),
-        None => match &seen.clusters {
-            None => return Step::ObservePool,
-            Some(all) => match quota_shortfall(seen.quotas) {
-                Some(reason) => Step::Fail(reason),
-                None => step_for_absent_clone(req, all, policy, now),
-            },
+    let step = match seen {
+        Observed::Clone { cluster, instances } => step_for_clone(req, cluster, instances, policy),
+        Observed::Absent { clusters, quotas } => match quota_shortfall(*quotas) {
+            Some(reason) => Step::Fail(reason),
+            None => step_for_absent_clone(req, clusters, policy, now),
         },
     };
     match step {
-        Step::Ready(_) | Step::Fail(_) | Step::ObservePool => step,
+        Step::Ready(_) | Step::Fail(_) => step,
         _ if now >= req.deadline => Step::Fail(deadline_reason(&step, req)),
         _ => step,
     }
@@ -83,15 +81,15 @@ pub fn next_step(req: &Request, seen: &Observed, policy: &Policy, now: OffsetDat
 fn deadline_reason(step: &Step, req: &Request) -> String {
     let what = match step {
         Step::Wait(w) => w.clone(),
-        Step::Restore(r) | Step::CreateCopy(r) => {
-            format!("restore of {} not started", r.cluster_id)
+        Step::Act(Action::Restore(r)) => format!("restore of {} not started", r.cluster_id),
+        Step::Act(Action::CreateInstance(i)) => {
+            format!("writer instance {} not created", i.instance_id)
         }
-        Step::CreateInstance(i) => format!("writer instance {} not created", i.instance_id),
-        Step::SetPassword(p) => format!(
+        Step::Act(Action::SetPassword { plan, .. }) => format!(
             "master password of {} not set (secret {})",
-            req.cluster_id, p.secret_name
+            req.cluster_id, plan.secret_name
         ),
-        _ => String::new(),
+        _ => "the next step".to_string(),
     };
     let copy_note = if what.contains("pool copy") {
         " A full copy of a large database can take longer than CloudFormation's one-hour limit: set target-clone-slots for this source in the maintenance config so that copies are made ahead of demand."
@@ -104,22 +102,30 @@ fn deadline_reason(step: &Step, req: &Request) -> String {
     )
 }
 
+fn is_ours(req: &Request, cluster: &Cluster, policy: &Policy) -> bool {
+    cluster.ownership().is_some_and(|o| {
+        o.request_id.as_deref() == Some(req.request_id)
+            || (req.adopted
+                && o.is_clone_of_resource(&policy.manager, req.stack_id, req.logical_id))
+    })
+}
+
 fn step_for_clone(
     req: &Request,
     cluster: &Cluster,
     instances: &[Instance],
     policy: &Policy,
 ) -> Step {
-    let ours = cluster.ownership().is_some_and(|o| {
-        o.request_id.as_deref() == Some(req.request_id)
-            || (req.adopted
-                && o.is_clone_of_resource(&policy.manager, req.stack_id, req.logical_id))
-    });
-    if !ours {
-        return Step::Fail(format!(
-            "ClusterId {} already exists and was not created by this request",
-            cluster.id
-        ));
+    if !is_ours(req, cluster, policy) {
+        return match req.fallback_id {
+            Some(other) if other != cluster.id => Step::Act(Action::Retarget {
+                cluster_id: other.to_string(),
+            }),
+            _ => Step::Fail(format!(
+                "ClusterId {} already exists and was not created by this request",
+                cluster.id
+            )),
+        };
     }
     if is_terminal(&cluster.status) {
         return Step::Fail(format!(
@@ -127,10 +133,10 @@ fn step_for_clone(
             cluster.id, cluster.status
         ));
     }
-    let writer_id = ident::writer_instance_id(&cluster.id);
     let writer = instances
         .iter()
-        .find(|i| i.id == writer_id || Some(i.id.as_str()) == cluster.writer());
+        .find(|i| Some(i.id.as_str()) == cluster.writer())
+        .or_else(|| instances.first());
     match writer {
         None => writer_step(
             cluster,
@@ -145,16 +151,32 @@ fn step_for_clone(
             i.id, cluster.id, i.status
         )),
         Some(i) if cluster.is_available() && i.status == "available" => {
-            match password_plan(req, cluster, policy) {
-                Some(plan) => Step::SetPassword(plan),
-                None => Step::Ready(ready(req, cluster, &i.id)),
-            }
+            usable_clone(req, cluster, &i.id, policy)
         }
         Some(i) => Step::Wait(format!(
             "clone {} is {}, writer instance {} is {}",
             cluster.id, cluster.status, i.id, i.status
         )),
     }
+}
+
+/// The clone and its writer are available: set its own password, wait for RDS to apply it, or
+/// answer. RDS shows `available` while a new master password is still pending, then
+/// `resetting-master-credentials`: until both are over, production's password still opens it.
+fn usable_clone(req: &Request, cluster: &Cluster, writer: &str, policy: &Policy) -> Step {
+    if let Some(plan) = password_plan(req, cluster, policy) {
+        return Step::Act(Action::SetPassword {
+            cluster: Box::new(cluster.clone()),
+            plan,
+        });
+    }
+    if req.props.set_password && cluster.password_pending {
+        return Step::Wait(format!(
+            "the new master password of clone {} is not yet in force",
+            cluster.id
+        ));
+    }
+    Step::Ready(ready(req, cluster, writer))
 }
 
 /// Creates the writer of `cluster` where RDS accepts it (while creating too, in practice).
@@ -171,13 +193,13 @@ fn writer_step(cluster: &Cluster, class: &str, user_tags: &Tags) -> Step {
                 .filter(|(k, _)| k.starts_with(tags::PREFIX))
                 .map(|(k, v)| (k.clone(), v.clone())),
         );
-        Step::CreateInstance(InstanceRequest {
+        Step::Act(Action::CreateInstance(InstanceRequest {
             instance_id: ident::writer_instance_id(&cluster.id),
             cluster_id: cluster.id.clone(),
             engine: cluster.engine.clone(),
             class: class.to_string(),
             tags,
-        })
+        }))
     } else {
         Step::Wait(format!(
             "cluster {} is {}, waiting to add its writer instance",
@@ -213,7 +235,13 @@ fn step_for_absent_clone(
                 .unwrap_or(now),
         };
         if let Some(volume) = all.iter().find(|c| c.id == p.volume_id) {
-            return Step::Restore(clone_restore(req, volume, source, data_timestamp, policy));
+            return Step::Act(Action::Restore(clone_restore(
+                req,
+                volume,
+                source,
+                data_timestamp,
+                policy,
+            )));
         }
     }
     if !req.props.copy_ok {
@@ -223,7 +251,7 @@ fn step_for_absent_clone(
         Some(copy) => match all.iter().find(|c| c.id == copy.cluster_id) {
             Some(c) if c.writer().is_none() => {
                 match writer_step(c, &policy.default_instance_class, &Tags::new()) {
-                    Step::CreateInstance(i) => Step::CreateInstance(i),
+                    Step::Act(Action::CreateInstance(i)) => Step::Act(Action::CreateInstance(i)),
                     _ => Step::Wait(format!(
                         "pool copy {} of {source} is {} (a full copy)",
                         c.id, c.status
@@ -235,14 +263,14 @@ fn step_for_absent_clone(
                 copy.cluster_id, copy.status
             )),
         },
-        None => Step::CreateCopy(copy_restore(
+        None => Step::Act(Action::Restore(copy_restore(
             &pool,
             all,
             source,
             policy,
             now,
             req.request_id,
-        )),
+        ))),
     }
 }
 

@@ -1,8 +1,9 @@
 //! What an Update means for the clone: a replacement (a new clone, a new ARN; the old one is left
 //! for CloudFormation's own Delete) or a change in place (tags).
 
+use super::action::Action;
+use crate::domain::properties::CloneProperties;
 use crate::domain::{tags, Cluster, Tags};
-use crate::properties::CloneProperties;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Revision {
@@ -45,6 +46,10 @@ fn credentials(old: &CloneProperties, new: &CloneProperties) -> Credentials {
     }
 }
 
+/// What the Update changes. The old properties are compared with the new ones (never the new
+/// ones with what the clone happens to be called: a generated or NoFailOnExistingCluster id is
+/// not a change). Old properties this version cannot read (shapes an older version accepted)
+/// never make a replacement: what can be compared with the clone itself changes in place.
 pub fn decide(
     old: Option<&CloneProperties>,
     new: &CloneProperties,
@@ -54,7 +59,7 @@ pub fn decide(
         return Revision::Replace("the current clone no longer exists".into());
     };
     let Some(old) = old else {
-        return Revision::Replace("the previous properties are unreadable".into());
+        return in_place_against(cluster, new);
     };
     if old.source_cluster_id != new.source_cluster_id {
         return Revision::Replace(format!(
@@ -65,7 +70,11 @@ pub fn decide(
     if old.instance_class != new.instance_class {
         return Revision::Replace("InstanceClass changed".into());
     }
-    if new.cluster_id.is_some() && new.cluster_id.as_deref() != Some(cluster.id.as_str()) {
+    let lower = |id: &Option<String>| id.as_deref().map(str::to_ascii_lowercase);
+    if new.cluster_id.is_some()
+        && lower(&new.cluster_id) != lower(&old.cluster_id)
+        && lower(&new.cluster_id).as_deref() != Some(cluster.id.as_str())
+    {
         return Revision::Replace("ClusterId changed".into());
     }
     let data_time = cluster.lineage().map(|l| l.data_timestamp);
@@ -94,6 +103,85 @@ pub fn decide(
         remove,
         credentials: credentials(old, new),
     }
+}
+
+/// An Update whose old properties are unreadable: tags and credentials are brought to what the
+/// new properties ask, judged against the clone itself; nothing is replaced.
+fn in_place_against(cluster: &Cluster, new: &CloneProperties) -> Revision {
+    let current = tags::user_tags(&cluster.tags);
+    let wanted = tags::user_tags(&new.tags);
+    let add: Tags = wanted
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove = current
+        .keys()
+        .filter(|k| !wanted.contains_key(*k))
+        .cloned()
+        .collect();
+    let has_secret = cluster.tags.contains_key(tags::PASSWORD_SECRET);
+    let credentials = match (has_secret, new.set_password) {
+        (false, true) => Credentials::Enable,
+        (true, false) => Credentials::Disable,
+        (true, true) => Credentials::Readers,
+        (false, false) => Credentials::Unchanged,
+    };
+    Revision::InPlace {
+        add,
+        remove,
+        credentials,
+    }
+}
+
+/// The in-place changes as actions: tags on the clone and its instances, then its credentials
+/// (`Enable` and `Renew` continue as a request that sets a password, after these).
+pub fn in_place_actions(revision: &Revision, cluster: &Cluster, readers: &[String]) -> Vec<Action> {
+    let Revision::InPlace {
+        add,
+        remove,
+        credentials,
+    } = revision
+    else {
+        return vec![];
+    };
+    let mut actions = vec![];
+    if !add.is_empty() || !remove.is_empty() {
+        let mut arns = vec![cluster.arn.clone()];
+        arns.extend(
+            cluster
+                .members
+                .iter()
+                .map(|m| instance_arn(cluster, &m.instance_id)),
+        );
+        actions.push(Action::Retag {
+            arns,
+            add: add.clone(),
+            remove: remove.clone(),
+        });
+    }
+    let boxed = || Box::new(cluster.clone());
+    match credentials {
+        Credentials::Readers => actions.push(Action::SetReaders {
+            cluster: boxed(),
+            readers: readers.to_vec(),
+        }),
+        Credentials::Disable | Credentials::Renew => {
+            actions.push(Action::DropCredentials { cluster: boxed() })
+        }
+        Credentials::Enable | Credentials::Unchanged => {}
+    }
+    actions
+}
+
+/// The ARN of a cluster's instance, from the cluster's ARN.
+pub fn instance_arn(cluster: &Cluster, instance_id: &str) -> String {
+    let prefix = cluster
+        .arn
+        .rsplit_once(":cluster:")
+        .map(|(p, _)| p)
+        .unwrap_or_default();
+    format!("{prefix}:db:{instance_id}")
 }
 
 #[cfg(test)]

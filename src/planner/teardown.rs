@@ -1,10 +1,29 @@
 //! What a Delete removes. Only clones that this manager provably created for the same stack and
 //! logical id are ever removed; anything else is left alone, with the reason logged.
 
-use crate::cfn::PhysicalId;
+use super::action::{Action, Event, Removal};
 use crate::domain::Cluster;
-use crate::pending::PendingRequest;
 use std::collections::BTreeSet;
+
+/// What a Delete's physical id says (see `cfn::PhysicalId`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Named {
+    /// A cluster this resource reported.
+    Cluster(String),
+    /// The FAILED Create of this request.
+    Failed(String),
+    /// An id this tool did not make (CloudFormation generates one for a cancelled Create).
+    Foreign,
+}
+
+/// A request still pending, as the teardown planner needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingClone {
+    pub request_id: String,
+    pub stack_id: String,
+    pub logical_id: String,
+    pub cluster_id: String,
+}
 
 /// The resource a Delete is for.
 #[derive(Debug, Clone)]
@@ -12,37 +31,56 @@ pub struct Resource<'a> {
     pub manager: &'a str,
     pub stack_id: &'a str,
     pub logical_id: &'a str,
-    pub physical: PhysicalId,
+    pub physical: Named,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Teardown {
-    /// Pending requests of this resource to cancel (they will never answer SUCCESS).
-    pub cancel: Vec<String>,
-    /// Clusters to delete.
-    pub remove: Vec<String>,
+    /// Cancels first (those requests will never answer SUCCESS), then removals with their events.
+    pub actions: Vec<Action>,
     /// Clusters named by the Delete but not provably ours: (id, why), left untouched.
     pub refused: Vec<(String, String)>,
 }
 
-pub fn plan_teardown(res: &Resource, clusters: &[Cluster], pending: &[PendingRequest]) -> Teardown {
-    let of_resource = |p: &&PendingRequest| {
-        p.request.stack_id == res.stack_id && p.request.logical_resource_id == res.logical_id
-    };
-    let cancelled: Vec<&PendingRequest> = pending
+impl Teardown {
+    pub fn cancelled(&self) -> Vec<&str> {
+        self.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Cancel { request_id, .. } => Some(request_id.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn removed(&self) -> Vec<&str> {
+        self.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::RemoveCluster(r) => Some(r.cluster_id.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+const CANCEL_REASON: &str =
+    "cancelled: CloudFormation sent Delete for this resource before the clone was ready";
+
+pub fn plan_teardown(res: &Resource, clusters: &[Cluster], pending: &[PendingClone]) -> Teardown {
+    let of_resource =
+        |p: &&PendingClone| p.stack_id == res.stack_id && p.logical_id == res.logical_id;
+    let cancelled: Vec<&PendingClone> = pending
         .iter()
         .filter(of_resource)
         .filter(|p| match &res.physical {
-            PhysicalId::Cluster(id) => &p.cluster_id == id,
-            PhysicalId::Failed(request_id) => &p.request.request_id == request_id,
-            PhysicalId::Foreign => true,
+            Named::Cluster(id) => &p.cluster_id == id,
+            Named::Failed(request_id) => &p.request_id == request_id,
+            Named::Foreign => true,
         })
         .collect();
-    let mut requests: BTreeSet<&str> = cancelled
-        .iter()
-        .map(|p| p.request.request_id.as_str())
-        .collect();
-    if let PhysicalId::Failed(request_id) = &res.physical {
+    let mut requests: BTreeSet<&str> = cancelled.iter().map(|p| p.request_id.as_str()).collect();
+    if let Named::Failed(request_id) = &res.physical {
         requests.insert(request_id);
     }
     let owned = |c: &Cluster| {
@@ -50,14 +88,17 @@ pub fn plan_teardown(res: &Resource, clusters: &[Cluster], pending: &[PendingReq
             .is_some_and(|o| o.is_clone_of_resource(res.manager, res.stack_id, res.logical_id))
     };
     let mut plan = Teardown {
-        cancel: cancelled
+        actions: cancelled
             .iter()
-            .map(|p| p.request.request_id.clone())
+            .map(|p| Action::Cancel {
+                request_id: p.request_id.clone(),
+                reason: CANCEL_REASON.into(),
+            })
             .collect(),
         ..Default::default()
     };
     for c in clusters {
-        let named = matches!(&res.physical, PhysicalId::Cluster(id) if *id == c.id);
+        let named = matches!(&res.physical, Named::Cluster(id) if *id == c.id);
         let made_by_request = c
             .ownership()
             .and_then(|o| o.request_id)
@@ -66,7 +107,8 @@ pub fn plan_teardown(res: &Resource, clusters: &[Cluster], pending: &[PendingReq
             continue;
         }
         if owned(c) {
-            plan.remove.push(c.id.clone());
+            plan.actions.push(Action::RemoveCluster(Removal::of(c)));
+            plan.actions.push(Action::Publish(Event::deleted(c)));
         } else {
             plan.refused.push((c.id.clone(), refusal(c, res)));
         }
@@ -109,7 +151,7 @@ mod tests {
         c
     }
 
-    fn res(physical: PhysicalId) -> Resource<'static> {
+    fn res(physical: Named) -> Resource<'static> {
         Resource {
             manager: "acm",
             stack_id: "s1",
@@ -125,8 +167,8 @@ mod tests {
             clone_of("b", "s1", "Clone", "r2"),
             Cluster::new("prod", "available"),
         ];
-        let plan = plan_teardown(&res(PhysicalId::Cluster("a".into())), &clusters, &[]);
-        assert_eq!(plan.remove, vec!["a"]);
+        let plan = plan_teardown(&res(Named::Cluster("a".into())), &clusters, &[]);
+        assert_eq!(plan.removed(), vec!["a"]);
         assert!(plan.refused.is_empty());
     }
 
@@ -136,15 +178,15 @@ mod tests {
         let mut other_stack = clone_of("b", "s2", "Clone", "r2");
         let clusters = vec![Cluster::new("prod", "available"), other_stack.clone()];
         for id in ["prod", "b"] {
-            let plan = plan_teardown(&res(PhysicalId::Cluster(id.into())), &clusters, &[]);
-            assert!(plan.remove.is_empty(), "{id}");
+            let plan = plan_teardown(&res(Named::Cluster(id.into())), &clusters, &[]);
+            assert!(plan.removed().is_empty(), "{id}");
             assert_eq!(plan.refused.len(), 1);
         }
         other_stack.tags.insert(
             crate::domain::tags::MANAGED_BY.into(),
             "someone-else".into(),
         );
-        let plan = plan_teardown(&res(PhysicalId::Cluster("b".into())), &[other_stack], &[]);
+        let plan = plan_teardown(&res(Named::Cluster("b".into())), &[other_stack], &[]);
         assert!(plan.refused[0].1.contains("someone-else"));
     }
 
@@ -154,7 +196,7 @@ mod tests {
             clone_of("x", "s1", "Clone", "r9"),
             clone_of("y", "s1", "Clone", "r1"),
         ];
-        let plan = plan_teardown(&res(PhysicalId::Failed("r9".into())), &clusters, &[]);
-        assert_eq!(plan.remove, vec!["x"]);
+        let plan = plan_teardown(&res(Named::Failed("r9".into())), &clusters, &[]);
+        assert_eq!(plan.removed(), vec!["x"]);
     }
 }

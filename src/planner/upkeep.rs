@@ -2,12 +2,13 @@
 //! give copies their writer, and retire obsolete copies that host no clones. Pure: the
 //! executor applies the plan (or, in a dry run, only reports it).
 
+use super::action::{Action, Event, Removal, INSTANCE_READY};
 use super::pool::{observe_pool, Volume};
 use super::progress::copy_restore;
 use super::Policy;
+use crate::domain::upkeep::ClusterConfig;
 use crate::domain::{ident, is_cloneable, is_terminal, tags, Cluster, Instance, Tags};
-use crate::maintenance::config::ClusterConfig;
-use crate::ports::{InstanceRequest, RestoreRequest};
+use crate::domain::{InstanceRequest, RestoreRequest};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -33,6 +34,9 @@ pub struct UpkeepPlan {
     /// Copies newly usable: one ready event each.
     pub ready: Vec<String>,
     pub problem: Option<String>,
+    /// All of the above as actions, in the order they are applied.
+    #[serde(skip)]
+    pub actions: Vec<Action>,
 }
 
 pub fn plan_upkeep(
@@ -63,6 +67,7 @@ pub fn plan_upkeep(
         kept: vec![],
         ready: vec![],
         problem: None,
+        actions: vec![],
     };
     let Some(pool) = observe_pool(&cfg.cluster_id, clusters, &pol, pol.max_clones_per_source)
     else {
@@ -91,7 +96,53 @@ pub fn plan_upkeep(
         plan.create_ids.push(r.cluster_id.clone());
         plan.create.push(r);
     }
+    plan.actions = actions(&plan, clusters, &pool.root.cluster_id);
     plan
+}
+
+/// The plan as actions: each new copy and its writer (Aurora clones only a cluster with an
+/// instance), writers for copies that lack one, retirements with their events, ready events.
+fn actions(plan: &UpkeepPlan, clusters: &[Cluster], root: &str) -> Vec<Action> {
+    let find = |id: &str| clusters.iter().find(|c| c.id == id);
+    let engine = find(root).map(|c| c.engine.clone()).unwrap_or_default();
+    let mut out = vec![];
+    for r in &plan.create {
+        out.push(Action::Restore(r.clone()));
+        out.push(Action::CreateInstance(InstanceRequest {
+            instance_id: ident::writer_instance_id(&r.cluster_id),
+            cluster_id: r.cluster_id.clone(),
+            engine: engine.clone(),
+            class: plan.copy_class.clone(),
+            tags: r.tags.clone(),
+        }));
+    }
+    out.extend(plan.writers.iter().cloned().map(Action::CreateInstance));
+    for c in plan.retire.iter().filter_map(|id| find(id)) {
+        out.push(Action::RemoveCluster(Removal::of(c)));
+        out.push(Action::Publish(Event::deleted(c)));
+    }
+    for c in plan.ready.iter().filter_map(|id| find(id)) {
+        out.push(Action::Publish(copy_ready(c)));
+        out.push(Action::Retag {
+            arns: vec![c.arn.clone()],
+            add: [(tags::READY_EVENT.to_string(), "sent".to_string())].into(),
+            remove: vec![],
+        });
+    }
+    out
+}
+
+/// The ready event of a pool copy: the same keys as a clone's.
+pub fn copy_ready(c: &Cluster) -> Event {
+    let lineage = c.lineage();
+    Event::new(
+        INSTANCE_READY,
+        serde_json::json!({"instanceId": c.writer(), "clusterId": c.id, "host": c.endpoint, "port": c.port,
+            "user": c.master_username, "passwordSecret": null, "database": c.database_name, "role": "copy",
+            "passwordSecretArn": null, "sourceClusterId": lineage.as_ref().map(|l| l.source.clone()),
+            "rootClusterId": lineage.as_ref().map(|l| l.root.clone()),
+            "dataTimestamp": lineage.map(|l| tags::format_time(l.data_timestamp)), "stackId": null, "logicalResourceId": null}),
+    )
 }
 
 fn consider_copy(

@@ -1,11 +1,22 @@
-//! The one response each request gets. A request is answered either directly (before any
-//! pending record exists) or by whoever takes its pending record: taking is atomic, so two
-//! invocations racing on the same request never both answer.
+//! The answer protocol. A request's outcome is decided once, by the one conditional
+//! `pending -> answering` write that wins; then whoever holds an `answering` item delivers that
+//! same outcome: the ready event (once), the PUT to the ResponseURL (a resend overwrites the same
+//! object with the same body), reap work for the clone of a failed request, and `done`. A step
+//! that fails or is cut short leaves the item `answering`, and the next follow-up repeats the
+//! delivery: at least once, never two different outcomes.
 
-use super::Manager;
-use crate::cfn::{CfnRequest, Outcome, PhysicalId, RequestType, ResponseBody};
-use crate::pending::PendingRequest;
+use super::{Invocation, Manager, Progress};
+use crate::cfn::{CfnRequest, Outcome, PhysicalId, RequestType, ResponseBody, Status};
+use crate::planner::action::INSTANCE_READY;
+use crate::state::{Answer, Phase, ReapItem, RequestItem, RequestRecord};
 use std::sync::atomic::{AtomicU8, Ordering};
+
+/// A presigned ResponseURL is valid for about two hours: resending after that is pointless.
+const DELIVERY_GIVE_UP_SECS: i64 = 2 * 3600;
+
+/// How long a failed request's clone is looked for after its answer: a restore sent just before
+/// the answer was decided lands within seconds, and no invocation outlives 15 minutes.
+pub const REAP_WATCH_SECS: i64 = 15 * 60;
 
 /// Where the request of this invocation stands, so that a panic or the Lambda deadline can
 /// answer it exactly once.
@@ -36,8 +47,8 @@ impl Tracker {
     }
 }
 
-/// The physical id a FAILED answer carries: the old one for an Update (the resource stays what
-/// it was), and one that names no cluster for a Create.
+/// The physical id a FAILED answer carries: the old one for an Update or Delete (the resource
+/// stays what it was), and one that names no cluster for a Create.
 pub fn failure_id(request: &CfnRequest) -> String {
     match (request.request_type, &request.physical_resource_id) {
         (RequestType::Create, _) | (_, None) => PhysicalId::failed(&request.request_id),
@@ -45,49 +56,166 @@ pub fn failure_id(request: &CfnRequest) -> String {
     }
 }
 
+/// A FAILED answer for `request`.
+pub fn failed(request: &CfnRequest, reason: impl Into<String>) -> Answer {
+    Answer {
+        outcome: Outcome::failed(failure_id(request), reason),
+        event: None,
+        event_sent: false,
+    }
+}
+
 impl Manager {
-    /// Sends a response; a failed PUT is logged (never with its URL) and not retried further.
-    pub async fn respond(&self, request: &CfnRequest, outcome: Outcome) {
-        let status = outcome.status;
-        if outcome.status == crate::cfn::Status::Failed {
-            tracing::warn!(reason = %outcome.reason, "answering FAILED");
+    /// Decides a pending request's answer (if nobody has yet), then delivers whatever was
+    /// decided.
+    pub async fn conclude(
+        &self,
+        record: &RequestRecord,
+        answer: Answer,
+        inv: &Invocation,
+    ) -> Progress {
+        if answer.outcome.status == Status::Failed {
+            tracing::warn!(reason = %answer.outcome.reason, "answering FAILED");
         }
-        let body = ResponseBody::new(request, outcome);
-        match self
+        match self.ports.state.decide(record.request_id(), &answer).await {
+            Ok(Some(item)) => self.deliver(&item, inv).await,
+            Ok(None) => Progress::Ignored("answered already".into()),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not record the answer; the next follow-up decides again");
+                Progress::Pending(e.to_string())
+            }
+        }
+    }
+
+    /// Delivers an `answering` item; anything short of `done` is repeated by the next follow-up.
+    pub async fn deliver(&self, item: &RequestItem, inv: &Invocation) -> Progress {
+        let Phase::Answering(answer) = &item.phase else {
+            return Progress::Ignored("not answering".into());
+        };
+        let record = &item.record;
+        let watched = match self.watch_failed_clone(record, answer).await {
+            Ok(reaps) => reaps,
+            Err(why) => return Progress::Pending(why),
+        };
+        let body = ResponseBody::new(&record.request, answer.outcome.clone());
+        if let Err(e) = self
             .ports
             .responder
-            .send(&request.response_url, &body)
+            .send(&record.request.response_url, &body, inv.deadline)
             .await
         {
+            if self.now_secs() < record.received + DELIVERY_GIVE_UP_SECS {
+                tracing::warn!(error = %e, "response not delivered yet; the next follow-up resends it");
+                return Progress::Pending(format!("response not delivered: {e}"));
+            }
+            tracing::error!(error = %e, "response never delivered; its ResponseURL has expired");
+        } else {
+            tracing::info!(status = ?body.status, physical_id = %body.physical_resource_id, "response sent");
+        }
+        // The failed request's clone goes at once where it exists; the watch catches a restore
+        // that lands later.
+        for reap in watched {
+            // Boxed: a reap applies actions, one of which (Cancel) delivers answers.
+            Box::pin(self.reap(reap, inv)).await;
+        }
+        if let Err(why) = self.deliver_event(record, answer).await {
+            return Progress::Pending(why);
+        }
+        match self
+            .ports
+            .state
+            .finish(record.request_id(), self.now_secs())
+            .await
+        {
+            Ok(()) => Progress::Answered,
+            Err(e) => Progress::Pending(format!("answer delivered, not yet marked done: {e}")),
+        }
+    }
+
+    /// The ready event, sent after the PUT by whoever delivers and noted as sent: an event whose
+    /// note was lost is sent again (at least once; consumers key on `clusterId`). A transient
+    /// failure is retried by the next follow-ups (which resend the same PUT, harmlessly) until
+    /// the request's deadline; CloudFormation's answer never waits on it.
+    async fn deliver_event(&self, record: &RequestRecord, answer: &Answer) -> Result<(), String> {
+        let Some(detail) = answer.event.as_ref().filter(|_| !answer.event_sent) else {
+            return Ok(());
+        };
+        match self.ports.events.put(INSTANCE_READY, detail).await {
             Ok(()) => {
-                tracing::info!(?status, physical_id = %body.physical_resource_id, "response sent")
+                if let Err(e) = self.ports.state.event_sent(record.request_id()).await {
+                    tracing::warn!(error = %e, "event sent, not noted: it may be sent twice");
+                }
+                Ok(())
             }
-            Err(e) => tracing::error!(error = %e, "response could not be delivered"),
-        }
-    }
-
-    /// Answers a request that has no pending record.
-    pub async fn answer_directly(&self, request: &CfnRequest, outcome: Outcome, tracker: &Tracker) {
-        if !tracker.is_answered() {
-            tracker.answered();
-            self.respond(request, outcome).await;
-        }
-    }
-
-    /// Answers a pending request if this invocation is the one to take its record.
-    pub async fn answer_pending(&self, record: &PendingRequest, outcome: Outcome) -> bool {
-        match self.ports.pending.take(&record.request.request_id).await {
-            Ok(true) => {
-                self.respond(&record.request, outcome).await;
-                true
-            }
-            Ok(false) => {
-                tracing::info!("already answered or cancelled by another invocation");
-                false
+            Err(e) if e.retryable && self.now_secs() < record.deadline => {
+                Err(format!("ready event not sent yet: {e}"))
             }
             Err(e) => {
-                tracing::error!(error = %e, "could not take the pending record; a follow-up will answer");
-                false
+                tracing::error!(error = %e, "could not put the instance-ready event");
+                Ok(())
+            }
+        }
+    }
+
+    /// A failed request that may have restored a clone leaves reap work for it: the clone is
+    /// removed if it exists (or appears within the watch) and carries this request's tag.
+    async fn watch_failed_clone(
+        &self,
+        record: &RequestRecord,
+        answer: &Answer,
+    ) -> Result<Vec<ReapItem>, String> {
+        if answer.outcome.status != Status::Failed
+            || !record.makes_a_clone()
+            || record.cluster_id.is_empty()
+        {
+            return Ok(vec![]);
+        }
+        let mut watched = vec![];
+        let now = self.now_secs();
+        let ids = std::iter::once(&record.cluster_id).chain(record.fallback_id.as_ref());
+        for cluster_id in ids {
+            let reap = ReapItem {
+                cluster_id: cluster_id.clone(),
+                request_id: Some(record.request_id().to_string()),
+                since: now,
+                watch_until: now + REAP_WATCH_SECS,
+                attempts: 0,
+                last_error: None,
+                given_up: false,
+            };
+            if let Err(e) = self.ports.state.put_reap(&reap, true).await {
+                return Err(format!("could not record the failed clone's clean-up: {e}"));
+            }
+            watched.push(reap);
+        }
+        Ok(watched)
+    }
+
+    /// Answers a request that could not get as far as being advanced (bad properties, a
+    /// configuration error): recorded and decided like any other, so that a lost PUT is resent;
+    /// sent directly when even the state table cannot be written.
+    pub async fn answer_now(
+        &self,
+        record: RequestRecord,
+        answer: Answer,
+        inv: &Invocation,
+        tracker: &Tracker,
+    ) -> Progress {
+        tracker.answered();
+        match self.ports.state.record(&record).await {
+            Ok(_) => self.conclude(&record, answer, inv).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "state table unavailable: answering directly");
+                let body = ResponseBody::new(&record.request, answer.outcome);
+                if let Err(e) = self
+                    .ports
+                    .responder
+                    .send(&record.request.response_url, &body, inv.deadline)
+                    .await
+                {
+                    tracing::error!(error = %e, "response could not be delivered");
+                }
+                Progress::Answered
             }
         }
     }

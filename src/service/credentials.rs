@@ -104,13 +104,37 @@ impl Manager {
         Ok(())
     }
 
-    /// Deletes the clone's secret (with a recovery window) and retires a key made for it; never
-    /// a key this tool did not create.
-    pub(super) async fn remove_credentials(&self, cluster: &Cluster) -> Result<(), AwsError> {
-        if let Some(secret) = cluster.tags.get(tags::PASSWORD_SECRET) {
+    /// Removes the clone's secret and a key made for it, and the tags that named them. The
+    /// clone keeps its last password: nobody but the removed readers ever knew it.
+    pub(super) async fn drop_credentials(&self, cluster: &Cluster) -> Result<(), AwsError> {
+        self.remove_credentials(
+            cluster.tags.get(tags::PASSWORD_SECRET).map(String::as_str),
+            cluster.tags.get(tags::CREATED_KEY).map(String::as_str),
+        )
+        .await?;
+        let keys: Vec<String> = [
+            tags::PASSWORD_SECRET,
+            tags::PASSWORD_KEY,
+            tags::CREATED_KEY,
+            tags::PASSWORD_STATE,
+        ]
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+        self.ports.rds.remove_tags(&cluster.arn, &keys).await
+    }
+
+    /// Deletes a clone's secret (with a recovery window) and retires a key made for it; never a
+    /// key this tool did not create (only the `created-key` tag names one).
+    pub(super) async fn remove_credentials(
+        &self,
+        secret: Option<&str>,
+        created_key: Option<&str>,
+    ) -> Result<(), AwsError> {
+        if let Some(secret) = secret {
             self.ports.secrets.delete(secret).await?;
         }
-        if let Some(key) = cluster.tags.get(tags::CREATED_KEY) {
+        if let Some(key) = created_key {
             self.ports.keys.retire(key).await?;
         }
         Ok(())

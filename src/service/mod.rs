@@ -1,30 +1,44 @@
-//! The executor: observes AWS through the ports, asks the planner what to do, and does it.
+//! The executor: each flow observes AWS through the ports, asks the planner once, and applies
+//! the plan's actions through one applier.
 //!
-//! - `receive`: a Create or Update as it arrives (parse, record the pending work, first steps).
-//! - `advance`: one follow-up of a pending request or reap.
-//! - `teardown`: Delete, and removing clusters this tool made.
-//! - `answer`: the one response each request gets.
+//! - `receive`: a request as it arrives: parse, record (create-if-absent), first steps.
+//! - `advance`: a pending Create or replacing Update: observe -> plan -> apply, step by step.
+//! - `place`: observing for a clone that does not exist yet, under the root's placement lease.
+//! - `teardown`: Delete, reap work, and removing what this tool made.
+//! - `revise`: Update.
+//! - `apply`: the one applier of the planner's actions.
+//! - `answer`: the answer protocol (decide once, deliver, finish).
+//! - `follow_up`: the follow-up tick over all pending work.
 
 mod advance;
 pub mod answer;
+mod apply;
 mod credentials;
+mod follow_up;
+pub mod place;
 mod receive;
 mod revise;
 mod teardown;
 
 pub use answer::Tracker;
+pub use apply::Applied;
+pub use place::Lease;
+pub use receive::Unrecorded;
 
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::planner::Policy;
-use crate::ports::{
-    Events, FollowUps, Keys, Locks, Parameters, PendingStore, Rds, Responder, Secrets,
-};
+use crate::ports::{Events, FollowUps, Keys, Parameters, Rds, Responder, Secrets, StateStore};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Seconds kept back from CloudFormation's ServiceTimeout: a follow-up tick is a minute apart,
 /// and the FAILED answer must arrive before CloudFormation gives up on its own.
 pub const DEADLINE_MARGIN_SECS: i64 = 120;
+
+/// Time one step (observe, plan, one action) may take: no step starts with less left.
+pub const STEP_BUDGET: Duration = Duration::from_secs(15);
 
 /// Everything an invocation needs: settings, the planner's policy, the ports and the clock.
 #[derive(Clone)]
@@ -36,12 +50,44 @@ pub struct Manager {
 }
 
 /// What the invocation knows of itself.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Invocation {
     /// The function's own ARN: the follow-up rule targets it. `None` from the CLI.
     pub function_arn: Option<String>,
     /// When this invocation must have handed its work off (the Lambda's deadline less a margin).
-    pub deadline: Option<tokio::time::Instant>,
+    pub deadline: Option<Instant>,
+    /// This invocation's token for placement leases: only the holder releases its lease.
+    pub holder: String,
+}
+
+impl Default for Invocation {
+    fn default() -> Self {
+        Invocation {
+            function_arn: None,
+            deadline: None,
+            holder: Invocation::new_holder(),
+        }
+    }
+}
+
+impl Invocation {
+    pub fn new(function_arn: Option<String>, deadline: Option<Instant>) -> Invocation {
+        Invocation {
+            function_arn,
+            deadline,
+            ..Default::default()
+        }
+    }
+
+    /// A random token naming one invocation.
+    pub fn new_holder() -> String {
+        format!("{:016x}", rand::random::<u64>())
+    }
+
+    /// True while there is time for one more step before the hand-off margin.
+    pub fn has_time_for(&self, budget: Duration) -> bool {
+        self.deadline.is_none_or(|d| Instant::now() + budget <= d)
+    }
 }
 
 /// How an invocation left its work.
@@ -56,10 +102,9 @@ pub enum Progress {
 #[derive(Clone)]
 pub struct Ports {
     pub rds: Arc<dyn Rds>,
-    pub pending: Arc<dyn PendingStore>,
+    pub state: Arc<dyn StateStore>,
     pub follow_ups: Arc<dyn FollowUps>,
     pub responder: Arc<dyn Responder>,
-    pub locks: Arc<dyn Locks>,
     pub secrets: Arc<dyn Secrets>,
     pub keys: Arc<dyn Keys>,
     pub events: Arc<dyn Events>,
@@ -75,21 +120,8 @@ impl Manager {
             clock,
         }
     }
-}
 
-/// AWS error codes worth retrying on the next follow-up rather than failing the request.
-pub fn is_transient(code: &str) -> bool {
-    matches!(
-        code,
-        "Throttling"
-            | "ThrottlingException"
-            | "RequestLimitExceeded"
-            | "TooManyRequestsException"
-            | "ServiceUnavailable"
-            | "InternalFailure"
-            | "InternalError"
-            | "Unknown"
-            | "InvalidDBClusterStateFault"
-            | "InvalidDBInstanceState"
-    )
+    pub(crate) fn now_secs(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
 }

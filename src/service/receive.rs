@@ -1,188 +1,166 @@
-//! A Create or Update as it arrives: parse strictly, decide the clone's identifier once, record
-//! the pending work (create-if-absent, so a duplicate delivery finds the first one's record),
-//! arm the follow-ups, and take the first steps.
+//! A request as it arrives: parse strictly, record it first (create-if-absent, so a duplicate
+//! delivery continues the stored record, never its own), arm the follow-ups, take the first
+//! steps. Observing comes after recording: a throttle there only delays the request.
 
-use super::answer::{failure_id, Tracker};
-use super::{Invocation, Manager, Progress, DEADLINE_MARGIN_SECS};
-use crate::cfn::{CfnRequest, Outcome, RequestType};
+use super::answer::{failed, Tracker};
+use super::{Invocation, Manager, Progress, DEADLINE_MARGIN_SECS, STEP_BUDGET};
+use crate::cfn::{CfnRequest, RequestType};
 use crate::domain::ident;
-use crate::error::Error;
-use crate::pending::{PendingRequest, PendingWork};
-use crate::ports::Added;
-use crate::properties::CloneProperties;
+use crate::domain::properties::{service_timeout, CloneProperties};
+use crate::error::AwsError;
+use crate::state::{Phase, RequestItem, RequestRecord};
+use std::time::Duration;
+
+/// Why a request could not be recorded: with a transient cause the invocation reports an error
+/// so that Lambda delivers the event again; a permanent one is answered FAILED at once.
+#[derive(Debug)]
+pub struct Unrecorded(pub AwsError);
 
 impl Manager {
-    /// Serves one CloudFormation request. Every path answers, or leaves a pending record that a
-    /// follow-up will answer.
+    /// Serves one CloudFormation request. Every path answers, or leaves a recorded request that
+    /// a follow-up will answer, or (state table unavailable) asks Lambda to deliver it again.
     pub async fn serve(
         &self,
         request: CfnRequest,
         inv: &Invocation,
         tracker: &Tracker,
-    ) -> Progress {
-        if request.request_type == RequestType::Delete {
-            return self.delete(&request, inv, tracker).await;
-        }
-        let props = match CloneProperties::parse(&request.resource_properties) {
-            Ok(p) => p,
+    ) -> Result<Progress, Unrecorded> {
+        let record = match self.new_record(&request) {
+            Ok(r) => r,
+            Err(reason) => {
+                let bare = self.bare_record(&request);
+                let answer = failed(&request, reason);
+                return Ok(self.answer_now(bare, answer, inv, tracker).await);
+            }
+        };
+        let item = match self.record_first(&record, inv).await {
+            Ok(item) => item,
+            Err(e) if e.retryable => return Err(Unrecorded(e)),
             Err(e) => {
-                let reason = format!("invalid property {e}");
-                self.answer_directly(
-                    &request,
-                    Outcome::failed(failure_id(&request), reason),
-                    tracker,
-                )
-                .await;
-                return Progress::Answered;
+                let answer = failed(&request, format!("could not record the request: {e}"));
+                return Ok(self.answer_now(record, answer, inv, tracker).await);
             }
         };
-        let result = match request.request_type {
-            RequestType::Update => self.update(&request, &props, inv, tracker).await,
-            _ => self.start(&request, &props, inv, tracker).await,
-        };
-        match result {
-            Ok(progress) => progress,
-            Err(e) => self.fail_unrecorded(&request, e, tracker).await,
-        }
-    }
-
-    /// An error before the work was recorded: answer FAILED now. After it was recorded, the
-    /// follow-ups own the request.
-    async fn fail_unrecorded(&self, request: &CfnRequest, e: Error, tracker: &Tracker) -> Progress {
-        if tracker.is_recorded() {
-            tracing::warn!(error = %e, "step failed; the next follow-up retries");
-            return Progress::Pending(e.to_string());
-        }
-        self.answer_directly(
-            request,
-            Outcome::failed(failure_id(request), e.to_string()),
-            tracker,
-        )
-        .await;
-        Progress::Answered
-    }
-
-    pub(super) async fn start(
-        &self,
-        request: &CfnRequest,
-        props: &CloneProperties,
-        inv: &Invocation,
-        tracker: &Tracker,
-    ) -> Result<Progress, Error> {
-        let key = request.request_id.as_str();
-        let record = match self.ports.pending.get(key).await? {
-            Some(PendingWork::Respond(r)) => *r,
-            _ if self.already_served(request).await? => {
-                tracing::info!(
-                    "redelivery of a request already served: its clone exists and it was answered"
-                );
-                tracker.answered();
-                return Ok(Progress::Ignored("already served".into()));
-            }
-            _ => match self.new_record(request, props).await? {
-                Ok(r) => r,
-                Err(reason) => {
-                    self.answer_directly(
-                        request,
-                        Outcome::failed(failure_id(request), reason),
-                        tracker,
-                    )
-                    .await;
-                    return Ok(Progress::Answered);
-                }
-            },
-        };
-        self.record_and_advance(record, inv, tracker).await
-    }
-
-    /// Records the pending work (if absent), arms the follow-ups and takes the first steps.
-    pub(super) async fn record_and_advance(
-        &self,
-        record: PendingRequest,
-        inv: &Invocation,
-        tracker: &Tracker,
-    ) -> Result<Progress, Error> {
-        let key = record.request.request_id.clone();
-        let work = PendingWork::Respond(Box::new(record.clone()));
-        if self.ports.pending.add(&key, &work).await? == Added::Exists {
-            tracing::info!("duplicate delivery: continuing the recorded request");
-        }
         tracker.recorded();
-        if let Some(arn) = &inv.function_arn {
-            // Without follow-ups nobody would come back for the record: answer now instead.
-            if let Err(e) = self.ports.follow_ups.ensure(arn).await {
-                let reason = format!(
-                    "could not arm the follow-up rule, so the clone could not be waited for: {e}"
-                );
-                self.answer_pending(
-                    &record,
-                    Outcome::failed(failure_id(&record.request), reason),
-                )
-                .await;
-                tracker.answered();
-                return Ok(Progress::Answered);
-            }
-        }
-        let progress = self.advance_request(&record).await;
-        if progress == Progress::Answered {
+        let fresh = item.version == 1 && item.record == record;
+        let progress = self.continue_recorded(item, fresh, inv).await;
+        if !matches!(progress, Progress::Pending(_)) {
             tracker.answered();
         }
         Ok(progress)
     }
 
-    /// True when a clone made by this very request exists: the request was recorded, served and
-    /// answered before (Lambda delivers an event at least once), so it must not start again.
-    async fn already_served(&self, request: &CfnRequest) -> Result<bool, Error> {
-        let clusters = self.ports.rds.clusters().await?;
-        Ok(clusters.iter().any(|c| {
-            c.ownership().is_some_and(|o| {
-                o.is_clone_of_resource(
-                    &self.settings.stack_name,
-                    &request.stack_id,
-                    &request.logical_resource_id,
-                ) && o.request_id.as_deref() == Some(request.request_id.as_str())
-            })
-        }))
+    /// Continues a recorded request from wherever it stands.
+    pub(super) async fn continue_recorded(
+        &self,
+        item: RequestItem,
+        fresh: bool,
+        inv: &Invocation,
+    ) -> Progress {
+        match item.phase {
+            Phase::Done => Progress::Ignored("already answered".into()),
+            Phase::Answering(_) => self.deliver(&item, inv).await,
+            Phase::Pending => {
+                if let Err(e) = self.arm_follow_ups(inv).await {
+                    let reason = format!(
+                        "could not arm the follow-up rule, so the clone could not be waited for: {e}"
+                    );
+                    let answer = failed(&item.record.request, reason);
+                    return self.conclude(&item.record, answer, inv).await;
+                }
+                self.advance(item, fresh, inv).await
+            }
+        }
     }
 
-    /// Fixes the clone's identifier and deadline, once. An inner `Err` is a reason to fail.
-    async fn new_record(
+    /// Records the request, trying again while the invocation has time: the state table is the
+    /// one thing a request cannot go on without.
+    async fn record_first(
         &self,
-        request: &CfnRequest,
-        props: &CloneProperties,
-    ) -> Result<Result<PendingRequest, String>, Error> {
-        let now = self.clock.now();
-        let generated =
-            || ident::generated_clone_id(&props.source_cluster_id, now, &request.request_id);
-        let cluster_id = match &props.cluster_id {
-            None => generated(),
-            Some(id) => match self.ports.rds.cluster(id).await? {
-                None => id.clone(),
-                Some(c) if c.ownership().and_then(|o| o.request_id).as_deref() == Some(&request.request_id) => id.clone(),
-                Some(_) if props.no_fail_on_existing_cluster => ident::generated_clone_id(id, now, &request.request_id),
-                Some(_) => return Ok(Err(format!("ClusterId {id} already exists; choose another or set NoFailOnExistingCluster to add a timestamp"))),
-            },
+        record: &RequestRecord,
+        inv: &Invocation,
+    ) -> Result<RequestItem, AwsError> {
+        let mut pause = Duration::from_millis(200);
+        loop {
+            match self.ports.state.record(record).await {
+                Ok(item) => return Ok(item),
+                Err(e) if e.retryable && inv.has_time_for(STEP_BUDGET + pause) => {
+                    tracing::warn!(error = %e, "recording the request failed; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Enables the follow-up rule (where there is one), trying a few times.
+    pub(crate) async fn arm_follow_ups(&self, inv: &Invocation) -> Result<(), AwsError> {
+        let Some(arn) = &inv.function_arn else {
+            return Ok(());
         };
-        Ok(Ok(self.pending_request(request, props, cluster_id, false)))
+        let mut last = None;
+        for attempt in 0..3u32 {
+            match self.ports.follow_ups.ensure(arn).await {
+                Ok(()) => return Ok(()),
+                Err(e) if e.retryable => last = Some(e),
+                Err(e) => return Err(e),
+            }
+            tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt + 1))).await;
+        }
+        Err(last.unwrap_or_else(|| AwsError::out_of_time("EnableRule")))
     }
 
-    /// A request's pending record: received now, due `DEADLINE_MARGIN_SECS` before
-    /// CloudFormation's `ServiceTimeout` (default one hour) runs out.
-    pub(super) fn pending_request(
-        &self,
-        request: &CfnRequest,
-        props: &CloneProperties,
-        cluster_id: String,
-        adopted: bool,
-    ) -> PendingRequest {
-        let timeout = i64::from(props.service_timeout.unwrap_or(3600));
-        let received = self.clock.now().unix_timestamp();
-        PendingRequest {
+    /// The record of a new request. A Create's clone identifier is fixed here, from the request
+    /// id and the time of recording (a duplicate delivery continues the stored record, so its
+    /// own clock never names a second clone). An Update decides at its first step.
+    fn new_record(&self, request: &CfnRequest) -> Result<RequestRecord, String> {
+        let mut record = self.bare_record(request);
+        if request.request_type != RequestType::Create {
+            return Ok(record);
+        }
+        let props = CloneProperties::parse(&request.resource_properties)
+            .map_err(|e| format!("invalid property {e}"))?;
+        let (cluster_id, fallback_id) = self.clone_ids(&props, record.received, request);
+        record.cluster_id = cluster_id;
+        record.fallback_id = fallback_id;
+        Ok(record)
+    }
+
+    /// A record with no clone decided yet (a Delete, an Update, or a request that fails at once).
+    pub fn bare_record(&self, request: &CfnRequest) -> RequestRecord {
+        let timeout = i64::from(service_timeout(&request.resource_properties));
+        let received = self.now_secs();
+        RequestRecord {
             request: request.clone(),
-            cluster_id,
+            cluster_id: String::new(),
+            fallback_id: None,
             received,
             deadline: received + (timeout - DEADLINE_MARGIN_SECS).max(timeout / 2),
-            adopted,
+            adopted: false,
+        }
+    }
+
+    /// The clone's identifier, and the one to take instead if it is another cluster's.
+    pub(super) fn clone_ids(
+        &self,
+        props: &CloneProperties,
+        received: i64,
+        request: &CfnRequest,
+    ) -> (String, Option<String>) {
+        let at = time::OffsetDateTime::from_unix_timestamp(received)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        match &props.cluster_id {
+            None => (
+                ident::generated_clone_id(&props.source_cluster_id, at, &request.request_id),
+                None,
+            ),
+            Some(id) => (
+                id.to_ascii_lowercase(),
+                props
+                    .no_fail_on_existing_cluster
+                    .then(|| ident::generated_clone_id(id, at, &request.request_id)),
+            ),
         }
     }
 }

@@ -1,24 +1,47 @@
-//! Update: a replacement goes through the same path as Create (a new clone, a new ARN; the old
-//! clone is left for CloudFormation's own Delete); changes in place (tags, who may read the
-//! secret, the password turned on or off) are made on the current clone.
+//! Update. Recorded first like every request; its first step decides what the Update means.
+//! A replacement becomes a request for a new clone (a new ARN; the old clone is left for
+//! CloudFormation's own Delete). Changes in place (tags, who may read the secret, the password
+//! turned off) are applied to the current clone; turning the password on (or re-keying it)
+//! continues as a request that sets a password on the current clone.
+//!
+//! An Update acts only on a clone whose ownership tags name the request's stack and logical id:
+//! a forged request naming another team's clone changes nothing.
 
-use super::answer::{failure_id, Tracker};
+use super::answer::failed;
 use super::{Invocation, Manager, Progress};
-use crate::cfn::{CfnRequest, Outcome, PhysicalId};
-use crate::domain::{ident, tags, Cluster, Tags};
-use crate::error::Error;
+use crate::cfn::{Outcome, PhysicalId};
+use crate::domain::properties::CloneProperties;
+use crate::domain::Cluster;
+use crate::error::AwsError;
 use crate::planner::progress::data;
-use crate::planner::revision::{decide, Credentials, Revision};
-use crate::properties::CloneProperties;
+use crate::planner::revision::{decide, in_place_actions, Credentials, Revision};
+use crate::state::{Answer, RequestItem};
 
 impl Manager {
-    pub(super) async fn update(
+    pub(super) async fn advance_update(&self, item: RequestItem, inv: &Invocation) -> Progress {
+        match self.revise_clone(&item, inv).await {
+            Ok(progress) => progress,
+            Err(e) if e.retryable => {
+                tracing::warn!(error = %e, "update not finished; the next follow-up retries");
+                Progress::Pending(e.to_string())
+            }
+            Err(e) => {
+                let answer = failed(&item.record.request, e.to_string());
+                self.conclude(&item.record, answer, inv).await
+            }
+        }
+    }
+
+    async fn revise_clone(
         &self,
-        request: &CfnRequest,
-        props: &CloneProperties,
+        item: &RequestItem,
         inv: &Invocation,
-        tracker: &Tracker,
-    ) -> Result<Progress, Error> {
+    ) -> Result<Progress, AwsError> {
+        let request = &item.record.request;
+        let props = match CloneProperties::parse(&request.resource_properties) {
+            Ok(p) => p,
+            Err(e) => return Ok(self.fail(item, format!("invalid property {e}"), inv).await),
+        };
         let old = request
             .old_resource_properties
             .as_ref()
@@ -27,87 +50,105 @@ impl Manager {
             PhysicalId::Cluster(id) => self.ports.rds.cluster(&id).await?,
             _ => None,
         };
-        match (decide(old.as_ref(), props, current.as_ref()), current) {
-            (
-                Revision::InPlace {
-                    add,
-                    remove,
-                    credentials,
-                },
-                Some(cluster),
-            ) => {
-                self.retag(&cluster, &add, &remove).await?;
-                self.change_credentials(request, props, cluster, credentials, inv, tracker)
-                    .await
-            }
+        if let Some(c) = current
+            .as_ref()
+            .filter(|c| !self.is_resource_clone(c, item))
+        {
+            let reason = format!(
+                "cluster {} is not a clone of this stack's resource {}; nothing was changed",
+                c.id, request.logical_resource_id
+            );
+            return Ok(self.fail(item, reason, inv).await);
+        }
+        let revision = decide(old.as_ref(), &props, current.as_ref());
+        match (revision, current) {
             (Revision::Replace(why), current) => {
-                self.replace(request, props, current.as_ref(), &why, inv, tracker)
+                self.replace(item, &props, current, &why, inv).await
+            }
+            (revision, Some(cluster)) => {
+                self.change_in_place(item, &props, cluster, revision, inv)
                     .await
             }
-            (Revision::InPlace { .. }, None) => {
-                self.replace(
-                    request,
-                    props,
-                    None,
-                    "the current clone no longer exists",
-                    inv,
-                    tracker,
-                )
-                .await
-            }
+            (Revision::InPlace { .. }, None) => Ok(self
+                .fail(item, "the current clone no longer exists".into(), inv)
+                .await),
         }
     }
 
+    fn is_resource_clone(&self, c: &Cluster, item: &RequestItem) -> bool {
+        let r = &item.record.request;
+        c.ownership().is_some_and(|o| {
+            o.is_clone_of_resource(
+                &self.settings.stack_name,
+                &r.stack_id,
+                &r.logical_resource_id,
+            )
+        })
+    }
+
+    async fn fail(&self, item: &RequestItem, reason: String, inv: &Invocation) -> Progress {
+        self.conclude(&item.record, failed(&item.record.request, reason), inv)
+            .await
+    }
+
+    /// A new clone: the record takes its identifier, then it goes on as a Create would.
     async fn replace(
         &self,
-        request: &CfnRequest,
+        item: &RequestItem,
         props: &CloneProperties,
-        current: Option<&Cluster>,
+        current: Option<Cluster>,
         why: &str,
         inv: &Invocation,
-        tracker: &Tracker,
-    ) -> Result<Progress, Error> {
+    ) -> Result<Progress, AwsError> {
         tracing::info!(%why, "update replaces the clone");
-        if let (Some(c), Some(id)) = (current, &props.cluster_id) {
-            if &c.id == id && !props.no_fail_on_existing_cluster {
-                let reason = format!(
-                    "this update replaces the clone ({why}), but ClusterId {id} is the current clone's: change ClusterId, remove it, or set NoFailOnExistingCluster"
-                );
-                self.answer_directly(
-                    request,
-                    Outcome::failed(failure_id(request), reason),
-                    tracker,
-                )
-                .await;
-                return Ok(Progress::Answered);
-            }
+        let (cluster_id, fallback_id) =
+            self.clone_ids(props, item.record.received, &item.record.request);
+        if current.as_ref().is_some_and(|c| c.id == cluster_id) && fallback_id.is_none() {
+            let reason = format!(
+                "this update replaces the clone ({why}), but ClusterId {cluster_id} is the current clone's: change ClusterId, remove it, or set NoFailOnExistingCluster"
+            );
+            return Ok(self.fail(item, reason, inv).await);
         }
-        self.start(request, props, inv, tracker).await
+        let mut record = item.record.clone();
+        record.cluster_id = cluster_id;
+        record.fallback_id = fallback_id;
+        self.continue_as(item, record, inv).await
     }
 
-    async fn change_credentials(
+    async fn continue_as(
         &self,
-        request: &CfnRequest,
+        item: &RequestItem,
+        record: crate::state::RequestRecord,
+        inv: &Invocation,
+    ) -> Result<Progress, AwsError> {
+        match self.ports.state.revise(item, &record).await? {
+            Some(revised) => Ok(self.advance_clone(revised, false, inv).await),
+            None => Ok(Progress::Pending(
+                "the request's record changed meanwhile".into(),
+            )),
+        }
+    }
+
+    async fn change_in_place(
+        &self,
+        item: &RequestItem,
         props: &CloneProperties,
         cluster: Cluster,
-        change: Credentials,
+        revision: Revision,
         inv: &Invocation,
-        tracker: &Tracker,
-    ) -> Result<Progress, Error> {
-        match change {
-            Credentials::Unchanged => {}
-            Credentials::Readers => {
-                self.set_readers(&cluster, &props.access_principal_arns)
-                    .await?
-            }
-            Credentials::Disable => self.drop_credentials(&cluster).await?,
-            Credentials::Enable | Credentials::Renew => {
-                if change == Credentials::Renew {
-                    self.drop_credentials(&cluster).await?;
-                }
-                let record = self.pending_request(request, props, cluster.id.clone(), true);
-                return self.record_and_advance(record, inv, tracker).await;
-            }
+    ) -> Result<Progress, AwsError> {
+        for action in in_place_actions(&revision, &cluster, &props.access_principal_arns) {
+            self.apply(&action, Some(item), inv).await?;
+        }
+        if let Revision::InPlace {
+            credentials: Credentials::Enable | Credentials::Renew,
+            ..
+        } = revision
+        {
+            let mut record = item.record.clone();
+            record.cluster_id = cluster.id.clone();
+            record.adopted = true;
+            return self.continue_as(item, record, inv).await;
         }
         let cluster = self
             .ports
@@ -115,59 +156,12 @@ impl Manager {
             .cluster(&cluster.id)
             .await?
             .unwrap_or(cluster);
-        let writer = cluster
-            .writer()
-            .map(str::to_string)
-            .unwrap_or_else(|| ident::writer_instance_id(&cluster.id));
-        let outcome = Outcome::success(cluster.arn.clone(), data(&cluster, &writer));
-        self.answer_directly(request, outcome, tracker).await;
-        Ok(Progress::Answered)
-    }
-
-    /// Removes the secret and a key made for the clone, and the tags that named them. The
-    /// clone keeps its last password: nobody but the removed readers ever knew it.
-    async fn drop_credentials(&self, cluster: &Cluster) -> Result<(), Error> {
-        self.remove_credentials(cluster).await?;
-        let keys: Vec<String> = [
-            tags::PASSWORD_SECRET,
-            tags::PASSWORD_KEY,
-            tags::CREATED_KEY,
-            tags::PASSWORD_STATE,
-        ]
-        .iter()
-        .map(|k| k.to_string())
-        .collect();
-        self.ports.rds.remove_tags(&cluster.arn, &keys).await?;
-        Ok(())
-    }
-
-    async fn retag(&self, cluster: &Cluster, add: &Tags, remove: &[String]) -> Result<(), Error> {
-        if add.is_empty() && remove.is_empty() {
-            return Ok(());
-        }
-        let instances: Vec<String> = self
-            .ports
-            .rds
-            .instances(&cluster.id)
-            .await?
-            .into_iter()
-            .map(|i| i.id)
-            .collect();
-        let arn_prefix = cluster
-            .arn
-            .rsplit_once(":cluster:")
-            .map(|(p, _)| p.to_string())
-            .unwrap_or_default();
-        let mut arns = vec![cluster.arn.clone()];
-        arns.extend(instances.iter().map(|i| format!("{arn_prefix}:db:{i}")));
-        for arn in &arns {
-            if !add.is_empty() {
-                self.ports.rds.add_tags(arn, add).await?;
-            }
-            if !remove.is_empty() {
-                self.ports.rds.remove_tags(arn, remove).await?;
-            }
-        }
-        Ok(())
+        let writer = cluster.writer().unwrap_or_default().to_string();
+        let answer = Answer {
+            outcome: Outcome::success(cluster.arn.clone(), data(&cluster, &writer)),
+            event: None,
+            event_sent: false,
+        };
+        Ok(self.conclude(&item.record, answer, inv).await)
     }
 }

@@ -1,158 +1,235 @@
-//! Delete, and removing the clusters this tool made. Deleting never waits for RDS: instances and
-//! cluster deletions are started, and a cluster RDS will not delete yet is left as pending reap
-//! work for the follow-ups.
+//! Delete, and the reap work that finishes deletions RDS refused for now. A Delete is recorded
+//! like any request; it cancels pending Creates of the same resource, starts deleting what this
+//! tool provably made for it, and answers SUCCESS once every deletion has started (or the clone
+//! is gone). A transient error leaves it for the next follow-up; only a permanent one fails it.
+//! Reap work is bounded: after `REAP_GIVE_UP_SECS` of refusals it is given up, logged and
+//! announced (`lifecycle-event/cleanup-failed`).
 
-use super::answer::Tracker;
+use super::answer::failed;
+use super::apply::Applied;
 use super::{Invocation, Manager, Progress};
-use crate::cfn::{CfnRequest, Outcome, PhysicalId};
-use crate::domain::{ident, Cluster, Role};
-use crate::error::Error;
-use crate::pending::PendingWork;
-use crate::planner::teardown::{plan_teardown, Resource};
+use crate::cfn::{Outcome, PhysicalId};
+use crate::domain::Cluster;
+use crate::error::AwsError;
+use crate::planner::action::{Action, Event, Removal, CLEANUP_FAILED};
+use crate::planner::teardown::{plan_teardown, Named, PendingClone, Resource};
 use crate::ports::Deletion;
+use crate::state::{Answer, Phase, ReapItem, RequestItem, Work};
+
+/// How long a cluster RDS refuses to delete is tried again before the work is given up.
+pub const REAP_GIVE_UP_SECS: i64 = 6 * 3600;
 
 impl Manager {
-    pub(super) async fn delete(
-        &self,
-        request: &CfnRequest,
-        inv: &Invocation,
-        tracker: &Tracker,
-    ) -> Progress {
-        let physical_id = request
-            .physical_resource_id
-            .clone()
-            .unwrap_or_else(|| PhysicalId::failed(&request.request_id));
-        let outcome = match self.delete_resource(request, inv).await {
-            Ok(()) => Outcome::success(physical_id, Default::default()),
-            Err(e) => Outcome::failed(physical_id, format!("delete failed: {e}")),
-        };
-        self.answer_directly(request, outcome, tracker).await;
-        Progress::Answered
+    pub(super) async fn advance_delete(&self, item: RequestItem, inv: &Invocation) -> Progress {
+        let record = &item.record;
+        match self.tear_down(&item, inv).await {
+            Ok(()) => {
+                let physical = record
+                    .request
+                    .physical_resource_id
+                    .clone()
+                    .unwrap_or_else(|| PhysicalId::failed(record.request_id()));
+                let answer = Answer {
+                    outcome: Outcome::success(physical, Default::default()),
+                    event: None,
+                    event_sent: false,
+                };
+                self.conclude(record, answer, inv).await
+            }
+            Err(e) if e.retryable => {
+                tracing::warn!(error = %e, "delete not finished; the next follow-up retries");
+                Progress::Pending(e.to_string())
+            }
+            Err(e) => {
+                let answer = failed(&record.request, format!("delete failed: {e}"));
+                self.conclude(record, answer, inv).await
+            }
+        }
     }
 
-    async fn delete_resource(&self, request: &CfnRequest, inv: &Invocation) -> Result<(), Error> {
-        let clusters = self.ports.rds.clusters().await?;
-        let pending: Vec<_> = self
-            .ports
-            .pending
-            .list()
-            .await?
-            .into_iter()
-            .filter_map(|(_, w)| match w {
-                PendingWork::Respond(r) => Some(*r),
-                PendingWork::Reap { .. } | PendingWork::Maintain { .. } => None,
-            })
-            .collect();
+    /// Observes what the Delete concerns, plans, and applies.
+    async fn tear_down(&self, item: &RequestItem, inv: &Invocation) -> Result<(), AwsError> {
+        let request = &item.record.request;
+        let physical = PhysicalId::parse(request.physical_resource_id.as_deref()).named();
+        let clusters = match &physical {
+            // The named clone is all a Delete of a reported clone needs to see.
+            Named::Cluster(id) => self.ports.rds.cluster(id).await?.into_iter().collect(),
+            // Otherwise what the request made is found by its tags.
+            Named::Failed(_) | Named::Foreign => self.ports.rds.clusters().await?,
+        };
+        let pending = self.pending_clones(request.request_id.as_str()).await?;
         let resource = Resource {
             manager: &self.settings.stack_name,
             stack_id: &request.stack_id,
             logical_id: &request.logical_resource_id,
-            physical: PhysicalId::parse(request.physical_resource_id.as_deref()),
+            physical,
         };
         let plan = plan_teardown(&resource, &clusters, &pending);
-        for record in pending
-            .iter()
-            .filter(|p| plan.cancel.contains(&p.request.request_id))
-        {
-            let reason = "cancelled: CloudFormation sent Delete for this resource before the clone was ready";
-            self.answer_pending(
-                record,
-                Outcome::failed(super::answer::failure_id(&record.request), reason),
-            )
-            .await;
-        }
         for (id, why) in &plan.refused {
             tracing::warn!(cluster = %id, %why, "not deleting a cluster this tool cannot prove it created");
         }
-        let mut deferred = false;
-        for c in clusters.iter().filter(|c| plan.remove.contains(&c.id)) {
-            deferred |= self.remove_cluster(c).await? == Deletion::NotYet;
-            let detail = serde_json::json!({"clusterId": c.id, "role": "clone", "stackId": request.stack_id,
-                "logicalResourceId": request.logical_resource_id, "sourceClusterId": c.lineage().map(|l| l.source),
-                "rootClusterId": c.lineage().map(|l| l.root), "passwordSecretArn": c.tags.get(crate::domain::tags::PASSWORD_SECRET)});
-            if let Err(e) = self
-                .ports
-                .events
-                .put("lifecycle-event/clone-deleted", &detail)
-                .await
-            {
-                tracing::error!(error = %e, "could not put the clone-deleted event");
-            }
-        }
-        if deferred {
-            if let Some(arn) = &inv.function_arn {
-                self.ports.follow_ups.ensure(arn).await?;
+        for action in &plan.actions {
+            if let Applied::Deferred = self.apply(action, Some(item), inv).await? {
+                if let Action::RemoveCluster(r) = action {
+                    self.defer_removal(&r.cluster_id, inv).await?;
+                }
             }
         }
         Ok(())
     }
 
-    /// Starts deleting a cluster and its instances, without a final snapshot. When RDS refuses
-    /// the cluster for now, records reap work for the follow-ups.
-    pub async fn remove_cluster(&self, cluster: &Cluster) -> Result<Deletion, Error> {
-        if cluster.status == "deleting" {
-            return Ok(Deletion::Started);
-        }
-        self.remove_credentials(cluster).await?;
-        let mut instances: Vec<String> = cluster
-            .members
-            .iter()
-            .map(|m| m.instance_id.clone())
-            .collect();
-        let writer = ident::writer_instance_id(&cluster.id);
-        if !instances.contains(&writer) {
-            instances.push(writer);
-        }
-        for id in &instances {
-            self.ports.rds.delete_instance(id).await?;
-        }
-        let outcome = self.ports.rds.delete_cluster(&cluster.id).await?;
-        tracing::info!(cluster = %cluster.id, ?outcome, "cluster deletion");
-        if outcome == Deletion::NotYet {
-            let since = self.clock.now().unix_timestamp();
-            self.ports
-                .pending
-                .add(
-                    &format!("reap-{}", cluster.id),
-                    &PendingWork::Reap {
-                        cluster_id: cluster.id.clone(),
-                        since,
-                    },
-                )
-                .await?;
-        }
-        Ok(outcome)
+    /// Pending requests other than `except`, as the teardown planner sees them.
+    async fn pending_clones(&self, except: &str) -> Result<Vec<PendingClone>, AwsError> {
+        Ok(self
+            .ports
+            .state
+            .list()
+            .await?
+            .into_iter()
+            .filter_map(|w| match w {
+                Work::Request(r)
+                    if r.phase == Phase::Pending && r.record.request_id() != except =>
+                {
+                    Some(PendingClone {
+                        request_id: r.record.request_id().to_string(),
+                        stack_id: r.record.request.stack_id.clone(),
+                        logical_id: r.record.request.logical_resource_id.clone(),
+                        cluster_id: r.record.cluster_id.clone(),
+                    })
+                }
+                _ => None,
+            })
+            .collect())
     }
 
-    /// A follow-up of reap work: try the cluster's deletion again, if it is still ours.
-    pub(super) async fn reap(&self, key: &str, cluster_id: &str) -> Progress {
-        let cluster = match self.ports.rds.cluster(cluster_id).await {
+    /// Records reap work for a cluster RDS will not delete yet, and arms the follow-ups.
+    pub(crate) async fn defer_removal(
+        &self,
+        cluster_id: &str,
+        inv: &Invocation,
+    ) -> Result<(), AwsError> {
+        let reap = ReapItem {
+            cluster_id: cluster_id.to_string(),
+            request_id: None,
+            since: self.now_secs(),
+            watch_until: 0,
+            attempts: 0,
+            last_error: None,
+            given_up: false,
+        };
+        self.ports.state.put_reap(&reap, true).await?;
+        self.arm_follow_ups(inv).await
+    }
+
+    /// Removes a cluster of this manager now (the CLI's `delete`): a deletion RDS refuses for
+    /// now becomes reap work.
+    pub async fn remove_cluster(
+        &self,
+        c: &Cluster,
+        inv: &Invocation,
+    ) -> Result<Deletion, AwsError> {
+        if !self.may_remove(c) {
+            return Err(AwsError::permanent(
+                "RemoveCluster",
+                "NotOurs",
+                format!("{} is not managed by this stack", c.id),
+            ));
+        }
+        let applied = self
+            .apply(&Action::RemoveCluster(Removal::of(c)), None, inv)
+            .await?;
+        self.apply(&Action::Publish(Event::deleted(c)), None, inv)
+            .await?;
+        Ok(match applied {
+            Applied::Deferred => {
+                self.defer_removal(&c.id, inv).await?;
+                Deletion::NotYet
+            }
+            _ => Deletion::Started,
+        })
+    }
+
+    /// A follow-up of reap work: remove the cluster if it is (still) ours, or give up after
+    /// the limit.
+    pub(super) async fn reap(&self, mut reap: ReapItem, inv: &Invocation) -> Progress {
+        let now = self.now_secs();
+        let cluster = match self.ports.rds.cluster(&reap.cluster_id).await {
             Ok(c) => c,
             Err(e) => return Progress::Pending(e.to_string()),
         };
-        let done = match cluster {
-            None => true,
-            Some(c) if !self.may_remove(&c) => {
-                tracing::warn!(cluster = %cluster_id, "reap skipped: cluster is not a clone of this manager");
-                true
-            }
-            Some(c) => matches!(
-                self.remove_cluster(&c).await,
-                Ok(Deletion::Started | Deletion::AlreadyGone)
-            ),
+        let result = match cluster {
+            None if now < reap.watch_until => return Progress::Pending("watching".into()),
+            None => Ok(true),
+            Some(c) if !self.reapable(&c, &reap) => Ok(true),
+            Some(c) => self.reap_cluster(&c, inv).await,
         };
-        if done {
-            let _ = self.ports.pending.take(key).await;
-            Progress::Answered
-        } else {
-            Progress::Pending(format!("cluster {cluster_id} not deletable yet"))
+        match result {
+            Ok(true) => match self.ports.state.remove_reap(&reap.cluster_id).await {
+                Ok(()) => Progress::Answered,
+                Err(e) => Progress::Pending(e.to_string()),
+            },
+            Ok(false) => {
+                reap.attempts += 1;
+                self.refused(reap, "RDS refuses to delete it for now".into())
+                    .await
+            }
+            Err(e) => {
+                reap.attempts += 1;
+                self.refused(reap, e.to_string()).await
+            }
         }
     }
 
-    fn may_remove(&self, c: &Cluster) -> bool {
-        // Clones of this manager, or its pool copies (which maintenance retires).
-        c.ownership().is_some_and(|o| {
-            o.managed_by == self.settings.stack_name && matches!(o.role, Role::Clone | Role::Copy)
-        })
+    /// A reap removes only a cluster of this manager, and, for a failed request's clone, only
+    /// the one carrying that request's tag.
+    fn reapable(&self, c: &Cluster, reap: &ReapItem) -> bool {
+        let ours = self.may_remove(c)
+            && reap
+                .request_id
+                .as_deref()
+                .is_none_or(|r| Self::made_by(c, r));
+        if !ours {
+            tracing::warn!(cluster = %c.id, "reap skipped: the cluster is not this manager's to remove");
+        }
+        ours
+    }
+
+    /// True when the deletion has started (or the cluster is gone).
+    async fn reap_cluster(&self, c: &Cluster, inv: &Invocation) -> Result<bool, AwsError> {
+        match self
+            .apply(&Action::RemoveCluster(Removal::of(c)), None, inv)
+            .await?
+        {
+            Applied::Deferred => Ok(false),
+            _ => {
+                self.apply(&Action::Publish(Event::deleted(c)), None, inv)
+                    .await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Notes a refusal; past the limit, gives the work up, logs and announces it.
+    async fn refused(&self, mut reap: ReapItem, why: String) -> Progress {
+        let now = self.now_secs();
+        if now - reap.since >= REAP_GIVE_UP_SECS {
+            reap.given_up = true;
+            tracing::error!(cluster = %reap.cluster_id, attempts = reap.attempts, reason = %why,
+                "giving up deleting a cluster RDS keeps refusing; delete it by hand");
+            let detail = serde_json::json!({"clusterId": reap.cluster_id, "reason": why,
+                "since": reap.since, "attempts": reap.attempts});
+            if let Err(e) = self.ports.events.put(CLEANUP_FAILED, &detail).await {
+                tracing::error!(error = %e, "could not put the cleanup-failed event");
+            }
+        }
+        reap.last_error = Some(why.clone());
+        if let Err(e) = self.ports.state.put_reap(&reap, false).await {
+            tracing::warn!(error = %e, "could not note the reap attempt");
+        }
+        if reap.given_up {
+            Progress::Ignored(format!("given up: {why}"))
+        } else {
+            Progress::Pending(why)
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! A Create → follow-ups → Delete flow through the real handler and adapters against moto.
 
 use super::http::Capture;
-use super::moto::{realistic_source, sdk_config, unique};
+use super::moto::{realistic_source, sdk_config, state_table, unique};
 use aurora_clone_manager::adapters::{http::HttpResponder, Clients};
 use aurora_clone_manager::cfn::CfnRequest;
 use aurora_clone_manager::config::Settings;
@@ -37,6 +37,19 @@ impl Flow {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         vars.insert("STACK_NAME".to_string(), stack.clone());
+        // moto's PutEvents fails on a bus where any rule targets a Lambda (the follow-up rule
+        // does, on the default bus): lifecycle events go to a bus of their own.
+        if !vars.contains_key("EVENT_BUS_NAME") {
+            let bus = unique("events");
+            aws_sdk_eventbridge::Client::new(&conf)
+                .create_event_bus()
+                .name(&bus)
+                .send()
+                .await
+                .expect("bus");
+            vars.insert("EVENT_BUS_NAME".to_string(), bus);
+        }
+        vars.insert("STATE_TABLE".to_string(), state_table(&conf).await);
         let settings = Settings::from_map(&vars).unwrap();
         let responder = Arc::new(HttpResponder::with_retries(3, Duration::from_millis(20)));
         let manager = lambda::manager_with(settings, &Clients::new(&conf), responder.clone());
@@ -67,16 +80,11 @@ impl Flow {
 
     pub async fn invoke(&self, event: Value) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
-        lambda::handle(
-            &self.app,
-            event,
-            Invocation {
-                function_arn: Some(FUNCTION.into()),
-                deadline: None,
-            },
-            deadline,
-        )
-        .await
+        let inv = Invocation::new(Some(FUNCTION.into()), None);
+        match lambda::handle(&self.app, event, inv, deadline).await {
+            Ok(v) => v,
+            Err(e) => json!({"redeliver": e.to_string()}),
+        }
     }
 
     /// Plays the scheduler: while the follow-up rule is enabled, invoke its target's input.
@@ -98,8 +106,10 @@ impl Flow {
                 .unwrap();
             let target = &targets.targets()[0];
             assert_eq!(target.arn(), FUNCTION);
-            self.invoke(serde_json::from_str(target.input().unwrap()).unwrap())
+            let out = self
+                .invoke(serde_json::from_str(target.input().unwrap()).unwrap())
                 .await;
+            eprintln!("follow-up: {out}");
         }
         panic!("follow-ups still enabled after {max} runs");
     }

@@ -18,7 +18,7 @@ pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/
 
 pub struct World {
     pub rds: Arc<FakeRds>,
-    pub pending: Arc<FakePending>,
+    pub state: Arc<FakeState>,
     pub follow_ups: Arc<FakeFollowUps>,
     pub responder: Arc<FakeResponder>,
     pub secrets: Arc<FakeSecrets>,
@@ -45,8 +45,8 @@ impl World {
     pub fn with_rds(rds: FakeRds) -> World {
         let rds = Arc::new(rds);
         rds.add_source("orders", Default::default());
-        let (pending, follow_ups, responder) = (
-            Arc::new(FakePending::default()),
+        let (state, follow_ups, responder) = (
+            Arc::new(FakeState::default()),
             Arc::new(FakeFollowUps::default()),
             Arc::new(FakeResponder::default()),
         );
@@ -58,10 +58,9 @@ impl World {
         let parameters = Arc::new(FakeParameters::default());
         let ports = Ports {
             rds: rds.clone(),
-            pending: pending.clone(),
+            state: state.clone(),
             follow_ups: follow_ups.clone(),
             responder: responder.clone(),
-            locks: Arc::new(FakeLocks::default()),
             secrets: secrets.clone(),
             keys: keys.clone(),
             events: events.clone(),
@@ -79,7 +78,7 @@ impl World {
         };
         World {
             rds,
-            pending,
+            state,
             follow_ups,
             responder,
             secrets,
@@ -108,10 +107,7 @@ impl World {
     }
 
     pub fn invocation() -> Invocation {
-        Invocation {
-            function_arn: Some(FUNCTION_ARN.into()),
-            deadline: None,
-        }
+        Invocation::new(Some(FUNCTION_ARN.into()), None)
     }
 
     /// Delivers a request as Lambda would, with a 15-minute invocation deadline.
@@ -122,7 +118,11 @@ impl World {
 
     pub async fn deliver_with_deadline(&self, request: &CfnRequest, within: Duration) -> Value {
         let deadline = tokio::time::Instant::now() + within;
-        lambda::handle_request(&self.app, request.clone(), World::invocation(), deadline).await
+        let event = serde_json::to_value(request).expect("request JSON");
+        match lambda::handle(&self.app, event, World::invocation(), deadline).await {
+            Ok(v) => v,
+            Err(e) => json!({"redeliver": e.to_string()}),
+        }
     }
 
     /// One minute passes and the follow-up rule fires (if it is enabled).
@@ -131,7 +131,7 @@ impl World {
         if self.follow_ups.enabled() {
             let event = json!({"source": "aurora-clone-manager", "action": "follow-up"});
             let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-            lambda::handle(&self.app, event, World::invocation(), deadline).await;
+            let _ = lambda::handle(&self.app, event, World::invocation(), deadline).await;
         }
     }
 

@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::tags::{MANAGED_BY, ROLE, SOURCE, STACK_ID};
+use crate::planner::action::Action;
 use crate::planner::test_support::*;
 use serde_json::json;
 use time::macros::datetime;
@@ -24,31 +25,24 @@ fn request(p: &CloneProperties) -> Request<'_> {
         stack_id: "stack-1",
         logical_id: "Db",
         request_id: "req-1",
+        fallback_id: None,
         deadline: NOW + TimeDuration::hours(1),
         adopted: false,
     }
 }
 
 fn with_pool(clusters: Vec<Cluster>) -> Observed {
-    Observed {
-        clusters: Some(clusters),
-        ..Default::default()
-    }
+    with_quotas(clusters, None)
 }
 
-#[test]
-fn an_absent_clone_first_asks_for_the_pool() {
-    let p = props(json!({}));
-    assert_eq!(
-        next_step(&request(&p), &Observed::default(), &policy(), NOW),
-        Step::ObservePool
-    );
+fn with_quotas(clusters: Vec<Cluster>, quotas: Option<Quotas>) -> Observed {
+    Observed::Absent { clusters, quotas }
 }
 
 #[test]
 fn restores_copy_on_write_from_the_root_with_ownership_and_lineage() {
     let p = props(json!({}));
-    let Step::Restore(r) = next_step(
+    let Step::Act(Action::Restore(r)) = next_step(
         &request(&p),
         &with_pool(vec![root("orders")]),
         &policy(),
@@ -84,7 +78,7 @@ fn restores_copy_on_write_from_the_root_with_ownership_and_lineage() {
 #[test]
 fn user_tags_cannot_forge_ownership() {
     let p = props(json!({"Tags": {"aurora-clone-manager:role": "copy"}}));
-    let Step::Restore(r) = next_step(
+    let Step::Act(Action::Restore(r)) = next_step(
         &request(&p),
         &with_pool(vec![root("orders")]),
         &policy(),
@@ -102,7 +96,7 @@ fn no_free_slot_with_copy_ok_makes_a_pool_copy_then_clones_it() {
     let p = props(json!({}));
     let mut all = vec![root("orders")];
     all.extend(clones("orders", "orders", 15));
-    let Step::CreateCopy(copy_req) =
+    let Step::Act(Action::Restore(copy_req)) =
         next_step(&request(&p), &with_pool(all.clone()), &policy(), NOW)
     else {
         panic!()
@@ -123,7 +117,8 @@ fn no_free_slot_with_copy_ok_makes_a_pool_copy_then_clones_it() {
     making.status = "creating".into();
     making.members.clear();
     all.push(making.clone());
-    let Step::CreateInstance(i) = next_step(&request(&p), &with_pool(all.clone()), &policy(), NOW)
+    let Step::Act(Action::CreateInstance(i)) =
+        next_step(&request(&p), &with_pool(all.clone()), &policy(), NOW)
     else {
         panic!()
     };
@@ -131,7 +126,8 @@ fn no_free_slot_with_copy_ok_makes_a_pool_copy_then_clones_it() {
 
     all.pop();
     all.push(copy(&copy_req.cluster_id, "orders", NOW));
-    let Step::Restore(r) = next_step(&request(&p), &with_pool(all), &policy(), NOW) else {
+    let Step::Act(Action::Restore(r)) = next_step(&request(&p), &with_pool(all), &policy(), NOW)
+    else {
         panic!()
     };
     assert_eq!(r.source_cluster_id, copy_req.cluster_id);
@@ -179,7 +175,7 @@ fn preflight_refuses_missing_and_uncloneable_sources() {
 
 fn made(status: &str) -> Cluster {
     let p = props(json!({}));
-    let Step::Restore(r) = next_step(
+    let Step::Act(Action::Restore(r)) = next_step(
         &request(&p),
         &with_pool(vec![root("orders")]),
         &policy(),
@@ -206,11 +202,12 @@ fn instance(status: &str) -> Instance {
 #[test]
 fn a_clone_gets_a_writer_then_waits_then_is_ready() {
     let p = props(json!({"InstanceClass": "db.t4g.medium"}));
-    let seen = Observed {
-        target: Some(made("creating")),
-        ..Default::default()
+    let seen = Observed::Clone {
+        cluster: Box::new(made("creating")),
+        instances: vec![],
     };
-    let Step::CreateInstance(i) = next_step(&request(&p), &seen, &policy(), NOW) else {
+    let Step::Act(Action::CreateInstance(i)) = next_step(&request(&p), &seen, &policy(), NOW)
+    else {
         panic!()
     };
     assert_eq!(
@@ -219,29 +216,26 @@ fn a_clone_gets_a_writer_then_waits_then_is_ready() {
     );
     assert_eq!(i.tags.get(ROLE).map(String::as_str), Some("clone"));
 
-    let seen = Observed {
-        target: Some(made("creating")),
+    let seen = Observed::Clone {
+        cluster: Box::new(made("creating")),
         instances: vec![instance("creating")],
-        ..Default::default()
     };
     assert!(matches!(
         next_step(&request(&p), &seen, &policy(), NOW),
         Step::Wait(_)
     ));
-    let seen = Observed {
-        target: Some(made("available")),
+    let seen = Observed::Clone {
+        cluster: Box::new(made("available")),
         instances: vec![instance("creating")],
-        ..Default::default()
     };
     assert!(matches!(
         next_step(&request(&p), &seen, &policy(), NOW),
         Step::Wait(_)
     ));
 
-    let seen = Observed {
-        target: Some(made("available")),
+    let seen = Observed::Clone {
+        cluster: Box::new(made("available")),
         instances: vec![instance("available")],
-        ..Default::default()
     };
     let Step::Ready(Ready { data: d, event }) = next_step(&request(&p), &seen, &policy(), NOW)
     else {
@@ -276,18 +270,18 @@ fn terminal_states_and_foreign_clusters_fail_at_once() {
         "inaccessible-encryption-credentials",
         "cloning-failed",
     ] {
-        let seen = Observed {
-            target: Some(made(status)),
-            ..Default::default()
+        let seen = Observed::Clone {
+            cluster: Box::new(made(status)),
+            instances: vec![],
         };
         let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), NOW) else {
             panic!("{status}")
         };
         assert!(r.contains(status));
     }
-    let seen = Observed {
-        target: Some(root("orders-clone")),
-        ..Default::default()
+    let seen = Observed::Clone {
+        cluster: Box::new(root("orders-clone")),
+        instances: vec![],
     };
     let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), NOW) else {
         panic!()
@@ -298,10 +292,9 @@ fn terminal_states_and_foreign_clusters_fail_at_once() {
 #[test]
 fn past_the_deadline_fails_naming_what_is_pending() {
     let p = props(json!({}));
-    let seen = Observed {
-        target: Some(made("creating")),
+    let seen = Observed::Clone {
+        cluster: Box::new(made("creating")),
         instances: vec![instance("creating")],
-        ..Default::default()
     };
     let late = NOW + TimeDuration::hours(2);
     let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), late) else {
@@ -311,10 +304,9 @@ fn past_the_deadline_fails_naming_what_is_pending() {
         r.contains("timed out") && r.contains("orders-clone-writer is creating"),
         "{r}"
     );
-    let seen = Observed {
-        target: Some(made("available")),
+    let seen = Observed::Clone {
+        cluster: Box::new(made("available")),
         instances: vec![instance("available")],
-        ..Default::default()
     };
     assert!(
         matches!(
@@ -349,29 +341,28 @@ fn waiting_for_a_pool_copy_past_the_deadline_says_copies_can_be_slow() {
 #[test]
 fn preflight_refuses_when_the_account_quota_is_used_up() {
     let p = props(json!({}));
-    let mut seen = with_pool(vec![root("orders")]);
-    seen.quotas = Some(Quotas {
-        clusters: Some((40, 40)),
-        instances: Some((10, 40)),
-    });
+    let quotas = |clusters, instances| {
+        with_quotas(
+            vec![root("orders")],
+            Some(Quotas {
+                clusters,
+                instances,
+            }),
+        )
+    };
+    let seen = quotas(Some((40, 40)), Some((10, 40)));
     let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), NOW) else {
         panic!()
     };
     assert!(r.contains("40/40 DB clusters"), "{r}");
-    seen.quotas = Some(Quotas {
-        clusters: Some((39, 40)),
-        instances: Some((40, 40)),
-    });
+    let seen = quotas(Some((39, 40)), Some((40, 40)));
     let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), NOW) else {
         panic!()
     };
     assert!(r.contains("DB instances"), "{r}");
-    seen.quotas = Some(Quotas {
-        clusters: Some((39, 40)),
-        instances: None,
-    });
+    let seen = quotas(Some((39, 40)), None);
     assert!(matches!(
         next_step(&request(&p), &seen, &policy(), NOW),
-        Step::Restore(_)
+        Step::Act(Action::Restore(_))
     ));
 }

@@ -52,7 +52,7 @@ fn free_slots_are_counted_per_volume_and_only_the_shortfall_is_made() {
     assert_eq!(plan.create.len(), 3, "⌈31 / 15⌉ = 3");
     assert_eq!(
         plan.create[0].restore_type,
-        crate::ports::RestoreType::FullCopy
+        crate::domain::RestoreType::FullCopy
     );
     assert_eq!(
         plan.create[0].tags.get(tags::ROLE).map(String::as_str),

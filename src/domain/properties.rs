@@ -90,7 +90,7 @@ impl CloneProperties {
             no_fail_on_existing_cluster: boolean(map, "NoFailOnExistingCluster")?.unwrap_or(false),
             purge_obsolete_copies: boolean(map, "PurgeObsoleteCopies")?.unwrap_or(true),
             tags: tags(map)?,
-            service_timeout: service_timeout(map)?,
+            service_timeout: parse_service_timeout(map)?,
         })
     }
 }
@@ -285,7 +285,16 @@ fn tags(map: &Map<String, Value>) -> Result<Tags, PropertyError> {
     Ok(out)
 }
 
-fn service_timeout(map: &Map<String, Value>) -> Result<Option<u32>, PropertyError> {
+/// CloudFormation's `ServiceTimeout` of any request, read leniently (a Delete's properties are
+/// never rejected): the property when valid, else CloudFormation's default of one hour.
+pub fn service_timeout(props: &Value) -> u32 {
+    props
+        .as_object()
+        .and_then(|m| parse_service_timeout(m).ok().flatten())
+        .unwrap_or(3600)
+}
+
+fn parse_service_timeout(map: &Map<String, Value>) -> Result<Option<u32>, PropertyError> {
     let Some(t) = text(map, "ServiceTimeout")? else {
         return Ok(None);
     };

@@ -1,0 +1,428 @@
+//! The `StateStore` port over DynamoDB: one table (`STATE_TABLE`), partition key `pk` (String),
+//! TTL on `ttl`. Items:
+//!
+//! | pk | attributes |
+//! |---|---|
+//! | `request#<RequestId>` | `record` (JSON), `state` (`pending`/`answering`/`done`), `answer` (JSON), `version`, `ttl` |
+//! | `reap#<cluster id>` | `reap` (JSON), `ttl` |
+//! | `maintain` | `maintain` (JSON), `version`, `ttl` |
+//! | `lease#<name>` | `holder`, `expires`, `ttl` |
+//!
+//! Every write is conditional. When a condition fails the item is read again (strongly
+//! consistent) and judged from what is there: a write whose reply was lost and that the SDK
+//! retried finds its own effect, never a false "someone else did it".
+
+use super::aws_error;
+use crate::error::AwsError;
+use crate::ports::StateStore;
+use crate::state::{Answer, MaintainItem, Phase, ReapItem, RequestItem, RequestRecord, Work};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::AttributeValue as Av;
+use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
+
+type Item = HashMap<String, Av>;
+
+/// How long items outlive their purpose before DynamoDB's TTL may remove them.
+const REQUEST_TTL_SECS: i64 = 3 * 86_400;
+const DONE_TTL_SECS: i64 = 86_400;
+const REAP_TTL_SECS: i64 = 14 * 86_400;
+
+pub struct DynamoState {
+    client: Client,
+    table: String,
+}
+
+impl DynamoState {
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoState {
+        DynamoState {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn get(&self, pk: &str) -> Result<Option<Item>, AwsError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| aws_error("GetItem", e))?;
+        Ok(out.item)
+    }
+}
+
+fn s(v: impl Into<String>) -> Av {
+    Av::S(v.into())
+}
+
+fn n(v: impl ToString) -> Av {
+    Av::N(v.to_string())
+}
+
+fn request_pk(id: &str) -> String {
+    format!("request#{id}")
+}
+
+fn reap_pk(cluster_id: &str) -> String {
+    format!("reap#{cluster_id}")
+}
+
+const MAINTAIN_PK: &str = "maintain";
+
+fn text<'a>(item: &'a Item, key: &str) -> Option<&'a str> {
+    item.get(key)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+fn number(item: &Item, key: &str) -> Option<i64> {
+    item.get(key)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+fn unreadable(what: &str, e: impl std::fmt::Display) -> AwsError {
+    AwsError::permanent("decode", "Unreadable", format!("{what}: {e}"))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, AwsError> {
+    serde_json::to_string(value).map_err(|e| unreadable("encoding", e))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(item: &Item, key: &str) -> Result<T, AwsError> {
+    serde_json::from_str(text(item, key).unwrap_or_default()).map_err(|e| unreadable(key, e))
+}
+
+fn to_request(item: &Item) -> Result<RequestItem, AwsError> {
+    let phase = match text(item, "state") {
+        Some("pending") => Phase::Pending,
+        Some("answering") => Phase::Answering(decode::<Answer>(item, "answer")?),
+        Some("done") => Phase::Done,
+        other => return Err(unreadable("request state", format!("{other:?}"))),
+    };
+    Ok(RequestItem {
+        record: decode(item, "record")?,
+        phase,
+        version: number(item, "version").unwrap_or(0) as u64,
+    })
+}
+
+fn to_work(item: &Item) -> Result<Option<Work>, AwsError> {
+    let pk = text(item, "pk").unwrap_or_default();
+    Ok(if pk.starts_with("request#") {
+        Some(Work::Request(Box::new(to_request(item)?)))
+    } else if pk.starts_with("reap#") {
+        Some(Work::Reap(decode(item, "reap")?))
+    } else if pk == MAINTAIN_PK {
+        let mut m: MaintainItem = decode(item, "maintain")?;
+        m.version = number(item, "version").unwrap_or(0) as u64;
+        Some(Work::Maintain(m))
+    } else {
+        None
+    })
+}
+
+/// True when the error is a failed condition (the item is not as the write expected).
+fn condition_failed<E: ProvideErrorMetadata>(
+    e: &SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> bool {
+    matches!(e, SdkError::ServiceError(s) if s.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+#[async_trait]
+impl StateStore for DynamoState {
+    async fn record(&self, record: &RequestRecord) -> Result<RequestItem, AwsError> {
+        let pk = request_pk(record.request_id());
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&pk))
+            .item("record", s(json(record)?))
+            .item("state", s("pending"))
+            .item("version", n(1))
+            .item("ttl", n(record.deadline + REQUEST_TTL_SECS))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(RequestItem {
+                record: record.clone(),
+                phase: Phase::Pending,
+                version: 1,
+            }),
+            Err(e) if condition_failed(&e) => match self.get(&pk).await? {
+                Some(item) => to_request(&item),
+                None => Err(AwsError::transient(
+                    "PutItem",
+                    "Vanished",
+                    "the request item was there and is gone",
+                )),
+            },
+            Err(e) => Err(aws_error("PutItem", e)),
+        }
+    }
+
+    async fn request(&self, request_id: &str) -> Result<Option<RequestItem>, AwsError> {
+        self.get(&request_pk(request_id))
+            .await?
+            .map(|i| to_request(&i))
+            .transpose()
+    }
+
+    async fn revise(
+        &self,
+        item: &RequestItem,
+        record: &RequestRecord,
+    ) -> Result<Option<RequestItem>, AwsError> {
+        let next = item.version + 1;
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(request_pk(record.request_id())))
+            .update_expression("SET #r = :r, version = :next")
+            .condition_expression("#s = :pending AND version = :v")
+            .expression_attribute_names("#r", "record")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":r", s(json(record)?))
+            .expression_attribute_values(":next", n(next))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":v", n(item.version))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(Some(RequestItem {
+                record: record.clone(),
+                phase: Phase::Pending,
+                version: next,
+            })),
+            // A lost reply retried finds its own revision: the same record at the next version.
+            Err(e) if condition_failed(&e) => Ok(self
+                .request(record.request_id())
+                .await?
+                .filter(|now| now.version == next && &now.record == record)),
+            Err(e) => Err(aws_error("UpdateItem", e)),
+        }
+    }
+
+    async fn decide(
+        &self,
+        request_id: &str,
+        answer: &Answer,
+    ) -> Result<Option<RequestItem>, AwsError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(request_pk(request_id)))
+            .update_expression("SET #s = :answering, answer = :a, version = version + :one")
+            .condition_expression("#s = :pending")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":answering", s("answering"))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":a", s(json(answer)?))
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match out {
+            Ok(o) => o.attributes.map(|i| to_request(&i)).transpose(),
+            // Someone decided first (or our own reply was lost): whatever is stored wins.
+            Err(e) if condition_failed(&e) => Ok(self
+                .request(request_id)
+                .await?
+                .filter(|i| matches!(i.phase, Phase::Answering(_)))),
+            Err(e) => Err(aws_error("UpdateItem", e)),
+        }
+    }
+
+    async fn event_sent(&self, request_id: &str) -> Result<(), AwsError> {
+        let Some(item) = self.request(request_id).await? else {
+            return Ok(());
+        };
+        let Phase::Answering(mut answer) = item.phase else {
+            return Ok(());
+        };
+        answer.event_sent = true;
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(request_pk(request_id)))
+            .update_expression("SET answer = :a")
+            .condition_expression("#s = :answering")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":answering", s("answering"))
+            .expression_attribute_values(":a", s(json(&answer)?))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(aws_error("UpdateItem", e)),
+        }
+    }
+
+    async fn finish(&self, request_id: &str, now: i64) -> Result<(), AwsError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(request_pk(request_id)))
+            .update_expression("SET #s = :done, #t = :ttl REMOVE answer")
+            .condition_expression("#s = :answering")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_names("#t", "ttl")
+            .expression_attribute_values(":done", s("done"))
+            .expression_attribute_values(":answering", s("answering"))
+            .expression_attribute_values(":ttl", n(now + DONE_TTL_SECS))
+            .send()
+            .await;
+        match out {
+            // Done already (a lost reply retried), or never answering: nothing to finish.
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(aws_error("UpdateItem", e)),
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<Work>, AwsError> {
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("Scan", e))?;
+            for item in page.items() {
+                match to_work(item) {
+                    Ok(Some(w)) => out.push(w),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(pk = text(item, "pk").unwrap_or_default(), error = %e, "skipping an unreadable state item")
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn put_reap(&self, reap: &ReapItem, if_absent: bool) -> Result<(), AwsError> {
+        let call = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(reap_pk(&reap.cluster_id)))
+            .item("reap", s(json(reap)?))
+            .item("ttl", n(reap.since + REAP_TTL_SECS));
+        let call = if if_absent {
+            call.condition_expression("attribute_not_exists(pk)")
+        } else {
+            call
+        };
+        match call.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(aws_error("PutItem", e)),
+        }
+    }
+
+    async fn remove_reap(&self, cluster_id: &str) -> Result<(), AwsError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(reap_pk(cluster_id)))
+            .send()
+            .await
+            .map_err(|e| aws_error("DeleteItem", e))?;
+        Ok(())
+    }
+
+    async fn put_maintain(&self, item: &MaintainItem) -> Result<(), AwsError> {
+        let version = item.version + 1;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(MAINTAIN_PK))
+            .item("maintain", s(json(item)?))
+            .item("version", n(version))
+            .item("ttl", n(item.not_before + REQUEST_TTL_SECS))
+            .send()
+            .await
+            .map_err(|e| aws_error("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn take_maintain(&self, version: u64) -> Result<bool, AwsError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(MAINTAIN_PK))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(version))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            // Gone or replaced: a lost reply of our own delete also lands here, and then the
+            // sources are left to the next scheduled run, never maintained twice at once.
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(aws_error("DeleteItem", e)),
+        }
+    }
+
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: i64,
+        ttl: i64,
+    ) -> Result<bool, AwsError> {
+        let pk = format!("lease#{name}");
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&pk))
+            .item("holder", s(holder))
+            .item("expires", n(now + ttl))
+            .item("ttl", n(now + ttl + 86_400))
+            .condition_expression("attribute_not_exists(pk) OR expires < :now OR holder = :me")
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":me", s(holder))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(aws_error("PutItem", e)),
+        }
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), AwsError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("lease#{name}")))
+            .condition_expression("holder = :me")
+            .expression_attribute_values(":me", s(holder))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(aws_error("DeleteItem", e)),
+        }
+    }
+}

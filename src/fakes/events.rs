@@ -1,0 +1,70 @@
+//! EventBridge in memory: the follow-up rule and the lifecycle events.
+
+use super::lock;
+use crate::error::AwsError;
+use crate::ports::*;
+use async_trait::async_trait;
+use serde_json::Value;
+use std::sync::Mutex;
+
+/// Records whether the follow-up rule is on, and its target.
+#[derive(Default)]
+pub struct FakeFollowUps {
+    state: Mutex<(bool, Option<String>)>,
+    refuse: Mutex<bool>,
+}
+
+impl FakeFollowUps {
+    /// Makes the next `ensure` fail (EventBridge down, or a missing permission).
+    pub fn refuse_next(&self) {
+        *lock(&self.refuse) = true;
+    }
+
+    pub fn enabled(&self) -> bool {
+        lock(&self.state).0
+    }
+
+    pub fn target(&self) -> Option<String> {
+        lock(&self.state).1.clone()
+    }
+}
+
+#[async_trait]
+impl FollowUps for FakeFollowUps {
+    async fn ensure(&self, function_arn: &str) -> Result<(), AwsError> {
+        if std::mem::take(&mut *lock(&self.refuse)) {
+            return Err(AwsError::permanent(
+                "PutRule",
+                "AccessDeniedException",
+                "injected",
+            ));
+        }
+        *lock(&self.state) = (true, Some(function_arn.to_string()));
+        Ok(())
+    }
+
+    async fn stop(&self) -> Result<(), AwsError> {
+        lock(&self.state).0 = false;
+        Ok(())
+    }
+}
+
+/// Records every event put.
+#[derive(Default)]
+pub struct FakeEvents {
+    sent: Mutex<Vec<(String, Value)>>,
+}
+
+impl FakeEvents {
+    pub fn sent(&self) -> Vec<(String, Value)> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl Events for FakeEvents {
+    async fn put(&self, detail_type: &str, detail: &Value) -> Result<(), AwsError> {
+        lock(&self.sent).push((detail_type.to_string(), detail.clone()));
+        Ok(())
+    }
+}

@@ -1,0 +1,50 @@
+//! KMS in memory.
+
+use super::lock;
+use crate::domain::Tags;
+use crate::error::AwsError;
+use crate::ports::*;
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// KMS in memory: created keys with their policy and whether deletion is scheduled.
+#[derive(Default)]
+pub struct FakeKeys {
+    pub keys: Mutex<BTreeMap<String, (String, bool)>>,
+}
+
+impl FakeKeys {
+    pub fn all(&self) -> BTreeMap<String, (String, bool)> {
+        lock(&self.keys).clone()
+    }
+}
+
+#[async_trait]
+impl Keys for FakeKeys {
+    async fn create(
+        &self,
+        _description: &str,
+        policy: &str,
+        _tags: &Tags,
+    ) -> Result<String, AwsError> {
+        let mut keys = lock(&self.keys);
+        let id = format!("key-{}", keys.len() + 1);
+        keys.insert(id.clone(), (policy.to_string(), false));
+        Ok(id)
+    }
+
+    async fn set_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError> {
+        if let Some(k) = lock(&self.keys).get_mut(key_id) {
+            k.0 = policy.to_string();
+        }
+        Ok(())
+    }
+
+    async fn retire(&self, key_id: &str) -> Result<(), AwsError> {
+        if let Some(k) = lock(&self.keys).get_mut(key_id) {
+            k.1 = true;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,20 @@
+//! In-memory fakes of the ports, for tests only (`test-support`): each lags and fails as the AWS
+//! service does, never kinder. One module per port; the state store and the responder are the
+//! in-memory adapters the CLI also uses.
+
+mod events;
+mod keys;
+mod parameters;
+mod rds;
+mod secrets;
+
+pub use crate::adapters::memory::{MemoryResponder as FakeResponder, MemoryState as FakeState};
+pub use events::{FakeEvents, FakeFollowUps};
+pub use keys::FakeKeys;
+pub use parameters::FakeParameters;
+pub use rds::FakeRds;
+pub use secrets::{FakeSecret, FakeSecrets};
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,111 @@
+//! The one vocabulary of what the planner asks the executor to do. Every flow (a request's
+//! progress, an Update, a Delete, maintenance) plans in these actions, and one applier
+//! (`service::apply`) carries them out through the ports.
+
+use super::credentials::PasswordPlan;
+use crate::domain::{tags, Cluster, InstanceRequest, RestoreRequest, Tags};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Restore a clone (copy-on-write) or a pool copy (full copy).
+    Restore(RestoreRequest),
+    CreateInstance(InstanceRequest),
+    /// Give the clone its own master password: key, secret, policy, then the cluster.
+    SetPassword {
+        cluster: Box<Cluster>,
+        plan: PasswordPlan,
+    },
+    /// Rewrite who may read the clone's secret (and decrypt it, for a key made for the clone).
+    SetReaders {
+        cluster: Box<Cluster>,
+        readers: Vec<String>,
+    },
+    /// Remove the clone's secret and a key made for it, and the tags that named them.
+    DropCredentials {
+        cluster: Box<Cluster>,
+    },
+    /// Set and remove tags on each resource.
+    Retag {
+        arns: Vec<String>,
+        add: Tags,
+        remove: Vec<String>,
+    },
+    /// Delete a cluster this tool made: its credentials, its actual member instances, then it.
+    RemoveCluster(Removal),
+    /// Answer another pending request of the same resource FAILED (a Delete cancelling a Create).
+    Cancel {
+        request_id: String,
+        reason: String,
+    },
+    /// A lifecycle event for the users' automation.
+    Publish(Event),
+    /// The request's clone takes another identifier (its own was taken; `NoFailOnExistingCluster`).
+    Retarget {
+        cluster_id: String,
+    },
+}
+
+/// What a removal deletes, read from the observed cluster (never computed): only its actual
+/// members, and only the secret and key its tags name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Removal {
+    pub cluster_id: String,
+    pub status: String,
+    pub instances: Vec<String>,
+    pub secret: Option<String>,
+    pub created_key: Option<String>,
+}
+
+impl Removal {
+    pub fn of(cluster: &Cluster) -> Removal {
+        Removal {
+            cluster_id: cluster.id.clone(),
+            status: cluster.status.clone(),
+            instances: cluster
+                .members
+                .iter()
+                .map(|m| m.instance_id.clone())
+                .collect(),
+            secret: cluster.tags.get(tags::PASSWORD_SECRET).cloned(),
+            created_key: cluster.tags.get(tags::CREATED_KEY).cloned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub detail_type: String,
+    pub detail: Value,
+}
+
+pub const INSTANCE_READY: &str = "lifecycle-event/instance-ready";
+pub const CLONE_DELETED: &str = "lifecycle-event/clone-deleted";
+pub const CLEANUP_FAILED: &str = "lifecycle-event/cleanup-failed";
+
+impl Event {
+    pub fn new(detail_type: &str, detail: Value) -> Event {
+        Event {
+            detail_type: detail_type.to_string(),
+            detail,
+        }
+    }
+
+    /// `clone-deleted` for a clone or pool copy whose deletion starts.
+    pub fn deleted(cluster: &Cluster) -> Event {
+        let o = cluster.ownership();
+        let l = cluster.lineage();
+        Event::new(
+            CLONE_DELETED,
+            serde_json::json!({
+                "clusterId": cluster.id,
+                "role": o.as_ref().map(|o| o.role.as_str()),
+                "stackId": o.as_ref().and_then(|o| o.stack_id.clone()),
+                "logicalResourceId": o.as_ref().and_then(|o| o.logical_id.clone()),
+                "sourceClusterId": l.as_ref().map(|l| l.source.clone()),
+                "rootClusterId": l.as_ref().map(|l| l.root.clone()),
+                "passwordSecretArn": cluster.tags.get(tags::PASSWORD_SECRET),
+            }),
+        )
+    }
+}

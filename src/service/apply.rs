@@ -1,0 +1,175 @@
+//! The one applier: every action any flow plans is carried out here, through the ports. What an
+//! action found comes back as `Applied`; a failure is an `AwsError` that says whether trying
+//! again later can help (judged by the adapters, never here).
+
+use super::answer::failed;
+use super::{Invocation, Manager};
+use crate::domain::{tags, Cluster};
+use crate::error::AwsError;
+use crate::planner::action::{Action, Removal};
+use crate::ports::{Created, Deletion};
+use crate::state::{Phase, RequestItem};
+
+/// What applying an action found.
+#[derive(Debug)]
+pub enum Applied {
+    Done,
+    /// A restore made this cluster (as RDS reported it at once).
+    Cluster(Cluster),
+    /// RDS refused a deletion for now: reap work continues it.
+    Deferred,
+    /// The request's record after a `Retarget`.
+    Retargeted(RequestItem),
+}
+
+impl Manager {
+    /// Applies one action. `item` is the request being served, for the actions that change its
+    /// record.
+    pub(crate) async fn apply(
+        &self,
+        action: &Action,
+        item: Option<&RequestItem>,
+        inv: &Invocation,
+    ) -> Result<Applied, AwsError> {
+        match action {
+            Action::Restore(r) => {
+                tracing::info!(cluster = %r.cluster_id, source = %r.source_cluster_id, kind = ?r.restore_type, "restoring");
+                Ok(match self.ports.rds.restore(r).await? {
+                    Created::New(c) => Applied::Cluster(c),
+                    Created::Exists => Applied::Done,
+                })
+            }
+            Action::CreateInstance(i) => {
+                tracing::info!(instance = %i.instance_id, cluster = %i.cluster_id, class = %i.class, "creating writer instance");
+                self.ports.rds.create_instance(i).await?;
+                Ok(Applied::Done)
+            }
+            Action::SetPassword { cluster, plan } => {
+                self.set_password(cluster, plan).await?;
+                Ok(Applied::Done)
+            }
+            Action::SetReaders { cluster, readers } => {
+                self.set_readers(cluster, readers).await?;
+                Ok(Applied::Done)
+            }
+            Action::DropCredentials { cluster } => {
+                self.drop_credentials(cluster).await?;
+                Ok(Applied::Done)
+            }
+            Action::Retag { arns, add, remove } => {
+                self.retag(arns, add, remove).await?;
+                Ok(Applied::Done)
+            }
+            Action::RemoveCluster(r) => self.remove(r).await,
+            Action::Cancel { request_id, reason } => {
+                self.cancel(request_id, reason, inv).await?;
+                Ok(Applied::Done)
+            }
+            Action::Publish(event) => {
+                if let Err(e) = self
+                    .ports
+                    .events
+                    .put(&event.detail_type, &event.detail)
+                    .await
+                {
+                    tracing::error!(error = %e, detail_type = %event.detail_type, "could not put a lifecycle event");
+                }
+                Ok(Applied::Done)
+            }
+            Action::Retarget { cluster_id } => self.retarget(item, cluster_id).await,
+        }
+    }
+
+    async fn retag(
+        &self,
+        arns: &[String],
+        add: &crate::domain::Tags,
+        remove: &[String],
+    ) -> Result<(), AwsError> {
+        for arn in arns {
+            if !add.is_empty() {
+                self.ports.rds.add_tags(arn, add).await?;
+            }
+            if !remove.is_empty() {
+                self.ports.rds.remove_tags(arn, remove).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts deleting a cluster this tool made: its secret and key (named by its tags), its
+    /// actual members, then the cluster, without a final snapshot and without waiting.
+    async fn remove(&self, r: &Removal) -> Result<Applied, AwsError> {
+        if r.status == "deleting" {
+            return Ok(Applied::Done);
+        }
+        self.remove_credentials(r.secret.as_deref(), r.created_key.as_deref())
+            .await?;
+        for id in &r.instances {
+            self.ports.rds.delete_instance(id).await?;
+        }
+        let outcome = self.ports.rds.delete_cluster(&r.cluster_id).await?;
+        tracing::info!(cluster = %r.cluster_id, ?outcome, "cluster deletion");
+        Ok(match outcome {
+            Deletion::NotYet => Applied::Deferred,
+            Deletion::Started | Deletion::AlreadyGone => Applied::Done,
+        })
+    }
+
+    /// Answers another pending request FAILED and delivers that answer.
+    async fn cancel(
+        &self,
+        request_id: &str,
+        reason: &str,
+        inv: &Invocation,
+    ) -> Result<(), AwsError> {
+        let Some(item) = self.ports.state.request(request_id).await? else {
+            return Ok(());
+        };
+        if item.phase == Phase::Pending {
+            let answer = failed(&item.record.request, reason);
+            if let Some(decided) = self.ports.state.decide(request_id, &answer).await? {
+                self.deliver(&decided, inv).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the request's clone to another identifier, if its record is unchanged since read.
+    async fn retarget(
+        &self,
+        item: Option<&RequestItem>,
+        cluster_id: &str,
+    ) -> Result<Applied, AwsError> {
+        let Some(item) = item else {
+            return Err(AwsError::permanent(
+                "Retarget",
+                "NoRequest",
+                "retarget outside a request",
+            ));
+        };
+        let mut record = item.record.clone();
+        tracing::info!(from = %record.cluster_id, to = %cluster_id, "ClusterId is taken: NoFailOnExistingCluster picks another");
+        record.cluster_id = cluster_id.to_string();
+        record.fallback_id = None;
+        match self.ports.state.revise(item, &record).await? {
+            Some(revised) => Ok(Applied::Retargeted(revised)),
+            None => Err(AwsError::transient(
+                "UpdateItem",
+                "RecordChanged",
+                "the request's record changed meanwhile; reading it again next time",
+            )),
+        }
+    }
+
+    /// True when this tool may remove the cluster: a clone or pool copy of this manager.
+    pub(super) fn may_remove(&self, c: &Cluster) -> bool {
+        c.ownership()
+            .is_some_and(|o| o.managed_by == self.settings.stack_name)
+    }
+
+    /// The clone of the given request, if `c` carries its request-id tag.
+    pub(super) fn made_by(c: &Cluster, request_id: &str) -> bool {
+        c.tags.get(tags::REQUEST_ID).map(String::as_str) == Some(request_id)
+    }
+}

@@ -1,0 +1,105 @@
+//! The follow-up tick: every item of pending work, most urgent first (answers waiting to be
+//! delivered, then the request nearest its deadline), each in a task of its own that is aborted
+//! at the invocation's hand-off margin, and none started without time for it. When nothing is
+//! left to follow up, the rule is disabled.
+
+use super::answer::failed;
+use super::{Invocation, Manager, Progress, STEP_BUDGET};
+use crate::error::Error;
+use crate::state::{Phase, Work};
+
+impl Manager {
+    /// A follow-up tick. Returns what became of each item it took up.
+    pub async fn follow_up(&self, inv: &Invocation) -> Result<Vec<(String, Progress)>, Error> {
+        let mut work: Vec<Work> = self
+            .ports
+            .state
+            .list()
+            .await?
+            .into_iter()
+            .filter(Work::needs_follow_up)
+            .collect();
+        work.sort_by_key(Work::urgency);
+        let mut report = Vec::new();
+        let mut left = false;
+        for w in work {
+            if !inv.has_time_for(STEP_BUDGET) {
+                left = true;
+                break;
+            }
+            let name = w.describe();
+            let progress = self.follow_up_item(w, inv).await;
+            left |= matches!(progress, Progress::Pending(_));
+            report.push((name, progress));
+        }
+        if !left {
+            self.stop_follow_ups(inv).await?;
+        }
+        Ok(report)
+    }
+
+    /// Disables the follow-up rule, then looks once more: work recorded meanwhile (a Create
+    /// racing this tick) re-arms it, so no pending work is ever left without follow-ups.
+    async fn stop_follow_ups(&self, inv: &Invocation) -> Result<(), Error> {
+        let Some(arn) = &inv.function_arn else {
+            return Ok(());
+        };
+        self.ports.follow_ups.stop().await?;
+        let again = self.ports.state.list().await?;
+        if again.iter().any(Work::needs_follow_up) {
+            self.ports.follow_ups.ensure(arn).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes up one item in a task of its own: a panic there answers that request FAILED
+    /// instead of failing every later tick, and the task never outlives the hand-off margin.
+    async fn follow_up_item(&self, work: Work, inv: &Invocation) -> Progress {
+        let span = tracing::info_span!("work", item = %work.describe());
+        let request = match &work {
+            Work::Request(item) => Some(item.record.clone()),
+            _ => None,
+        };
+        let (m, i) = (self.clone(), inv.clone());
+        let task = tokio::spawn(tracing::Instrument::instrument(
+            async move { m.take_up(work, &i).await },
+            span,
+        ));
+        let abort = task.abort_handle();
+        let joined = match inv.deadline {
+            Some(d) => match tokio::time::timeout_at(d, task).await {
+                Ok(joined) => joined,
+                Err(_) => {
+                    abort.abort();
+                    return Progress::Pending("handed off at the deadline".into());
+                }
+            },
+            None => task.await,
+        };
+        match (joined, request) {
+            (Ok(progress), _) => progress,
+            (Err(e), Some(record)) if e.is_panic() => {
+                tracing::error!(request_id = %record.request_id(), "follow-up panicked");
+                let reason = "internal error while following up the request (the handler panicked); see the function's logs";
+                self.conclude(&record, failed(&record.request, reason), inv)
+                    .await
+            }
+            (Err(e), _) => Progress::Pending(format!("follow-up task failed: {e}")),
+        }
+    }
+
+    async fn take_up(&self, work: Work, inv: &Invocation) -> Progress {
+        match work {
+            Work::Request(item) => match item.phase {
+                Phase::Answering(_) => self.deliver(&item, inv).await,
+                Phase::Pending => self.advance(*item, false, inv).await,
+                Phase::Done => Progress::Ignored("done".into()),
+            },
+            Work::Reap(reap) => self.reap(reap, inv).await,
+            Work::Maintain(m) if m.not_before > self.now_secs() => {
+                Progress::Pending("maintenance retries later".into())
+            }
+            Work::Maintain(m) => self.continue_maintenance(m, inv).await,
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Observing for a request's clone. When the clone exists, one narrowed call finds it (and one
+//! its instances). When it does not, the root's placement lease is taken first and the whole
+//! account is observed under it, the request's own clone and the quotas included: two requests
+//! racing for the last free slot of a volume are serialised, and the second sees the first's
+//! clone.
+
+use super::{Invocation, Manager};
+use crate::adapters::OPERATION_TIMEOUT;
+use crate::error::AwsError;
+use crate::planner::progress::Observed;
+use std::time::Duration;
+
+/// How long a placement may hold its lease: longer than observing and one restore can take
+/// (each call is cut at the SDK's operation timeout).
+pub const LEASE_SECS: i64 = 60;
+/// Tries for a busy lease; a placement holds it for a second or two.
+const LEASE_TRIES: u32 = 8;
+const LEASE_PAUSE: Duration = Duration::from_millis(750);
+
+/// A placement lease held by this invocation.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub name: String,
+    pub expires: i64,
+}
+
+/// What observing found, and the lease held while acting on it.
+#[derive(Debug)]
+pub struct Sighting {
+    pub observed: Observed,
+    pub lease: Option<Lease>,
+}
+
+impl Manager {
+    /// Observes for the clone `cluster_id` of a request on `root`. `Ok(None)`: another
+    /// placement holds the root's lease; try again later. `known_absent` skips the narrowed look
+    /// (a request recorded just now has no clone yet).
+    pub(super) async fn observe_clone(
+        &self,
+        cluster_id: &str,
+        root: &str,
+        known_absent: bool,
+        inv: &Invocation,
+    ) -> Result<Option<Sighting>, AwsError> {
+        if !known_absent {
+            if let Some(cluster) = self.ports.rds.cluster(cluster_id).await? {
+                let instances = self.ports.rds.instances(&cluster.id).await?;
+                return Ok(Some(Sighting {
+                    observed: Observed::Clone {
+                        cluster: Box::new(cluster),
+                        instances,
+                    },
+                    lease: None,
+                }));
+            }
+        }
+        let Some(lease) = self
+            .take_lease(&format!("place-{root}"), LEASE_TRIES, inv)
+            .await?
+        else {
+            return Ok(None);
+        };
+        match self.observe_account(cluster_id).await {
+            Ok(observed @ Observed::Absent { .. }) => Ok(Some(Sighting {
+                observed,
+                lease: Some(lease),
+            })),
+            other => {
+                self.release(&lease, inv).await;
+                other.map(|observed| {
+                    Some(Sighting {
+                        observed,
+                        lease: None,
+                    })
+                })
+            }
+        }
+    }
+
+    /// Every cluster and the quotas; the request's own clone, should it be there after all.
+    async fn observe_account(&self, cluster_id: &str) -> Result<Observed, AwsError> {
+        let clusters = self.ports.rds.clusters().await?;
+        if let Some(cluster) = clusters.iter().find(|c| c.id == cluster_id).cloned() {
+            let instances = self.ports.rds.instances(&cluster.id).await?;
+            return Ok(Observed::Clone {
+                cluster: Box::new(cluster),
+                instances,
+            });
+        }
+        // Quotas are a preflight, not a gate: where AWS does not answer, RDS itself refuses later.
+        let quotas = match self.ports.rds.quotas().await {
+            Ok(q) => Some(q),
+            Err(e) => {
+                tracing::debug!(error = %e, "account quotas unknown");
+                None
+            }
+        };
+        Ok(Observed::Absent { clusters, quotas })
+    }
+
+    /// Takes a placement lease, trying a few times while its holder finishes.
+    async fn take_lease(
+        &self,
+        name: &str,
+        tries: u32,
+        inv: &Invocation,
+    ) -> Result<Option<Lease>, AwsError> {
+        for attempt in 0..tries {
+            if let Some(lease) = self.take_lease_for(name, LEASE_SECS, inv).await? {
+                return Ok(Some(lease));
+            }
+            if attempt + 1 < tries && inv.has_time_for(super::STEP_BUDGET + LEASE_PAUSE) {
+                tokio::time::sleep(LEASE_PAUSE).await;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Takes a lease for `secs` if it is free (one try).
+    pub(crate) async fn take_lease_for(
+        &self,
+        name: &str,
+        secs: i64,
+        inv: &Invocation,
+    ) -> Result<Option<Lease>, AwsError> {
+        let now = self.now_secs();
+        let taken = self
+            .ports
+            .state
+            .take_lease(name, &inv.holder, now, secs)
+            .await?;
+        Ok(taken.then(|| Lease {
+            name: name.to_string(),
+            expires: now + secs,
+        }))
+    }
+
+    /// True while the lease leaves room for one more call: a holder never acts past its lease.
+    pub(crate) fn lease_holds(&self, lease: &Lease) -> bool {
+        self.now_secs() + OPERATION_TIMEOUT.as_secs() as i64 <= lease.expires
+    }
+
+    pub(crate) async fn release(&self, lease: &Lease, inv: &Invocation) {
+        if let Err(e) = self
+            .ports
+            .state
+            .release_lease(&lease.name, &inv.holder)
+            .await
+        {
+            tracing::warn!(error = %e, lease = %lease.name, "could not release a lease; it expires by itself");
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! The state table's contract, run against the DynamoDB adapter on moto and against the
+//! in-memory store the CLI and the fakes use: the same conditional transitions settle the same
+//! way in both, lost replies included.
+
+mod support;
+
+use aurora_clone_manager::adapters::{dynamo::DynamoState, memory::MemoryState};
+use aurora_clone_manager::cfn::{CfnRequest, Outcome};
+use aurora_clone_manager::ports::StateStore;
+use aurora_clone_manager::state::{Answer, MaintainItem, Phase, ReapItem, RequestRecord, Work};
+use serde_json::json;
+use support::moto::{sdk_config, state_table, unique};
+
+fn record(id: &str, cluster: &str) -> RequestRecord {
+    let request: CfnRequest = serde_json::from_value(json!({"RequestType": "Create",
+        "ResponseURL": "https://example/x", "StackId": "s", "RequestId": id,
+        "LogicalResourceId": "Db", "ResourceProperties": {"SourceClusterId": "o"}}))
+    .unwrap();
+    RequestRecord {
+        request,
+        cluster_id: cluster.into(),
+        fallback_id: None,
+        received: 1_000,
+        deadline: 4_000,
+        adopted: false,
+    }
+}
+
+fn answer(status_ok: bool) -> Answer {
+    Answer {
+        outcome: if status_ok {
+            Outcome::success("arn:x", Default::default())
+        } else {
+            Outcome::failed("f", "no")
+        },
+        event: status_ok.then(|| json!({"clusterId": "c"})),
+        event_sent: false,
+    }
+}
+
+async fn contract(store: &dyn StateStore) {
+    let id = unique("req-");
+    // Create-if-absent: a duplicate delivery gets the first record, not its own.
+    let first = store.record(&record(&id, "c-1")).await.unwrap();
+    assert_eq!((first.phase.clone(), first.version), (Phase::Pending, 1));
+    let dup = store.record(&record(&id, "c-2")).await.unwrap();
+    assert_eq!(dup.record.cluster_id, "c-1", "the stored record wins");
+
+    // A revision is made against the version read, once.
+    let mut moved = first.record.clone();
+    moved.cluster_id = "c-3".into();
+    let revised = store
+        .revise(&first, &moved)
+        .await
+        .unwrap()
+        .expect("revised");
+    assert_eq!(revised.version, 2);
+    assert!(
+        store
+            .revise(&first, &record(&id, "c-4"))
+            .await
+            .unwrap()
+            .is_none(),
+        "stale version"
+    );
+
+    // The outcome is decided once: a second decision gets the first one back.
+    let decided = store.decide(&id, &answer(true)).await.unwrap().unwrap();
+    assert!(
+        matches!(&decided.phase, Phase::Answering(a) if a.outcome.status == aurora_clone_manager::cfn::Status::Success)
+    );
+    let again = store.decide(&id, &answer(false)).await.unwrap().unwrap();
+    assert_eq!(again.phase, decided.phase, "never two different outcomes");
+    assert!(
+        store.revise(&again, &moved).await.unwrap().is_none(),
+        "answering: no revisions"
+    );
+
+    store.event_sent(&id).await.unwrap();
+    let Some(item) = store.request(&id).await.unwrap() else {
+        panic!("stored")
+    };
+    assert!(matches!(item.phase, Phase::Answering(ref a) if a.event_sent));
+
+    store.finish(&id, 2_000).await.unwrap();
+    store.finish(&id, 2_000).await.unwrap();
+    assert_eq!(
+        store.request(&id).await.unwrap().unwrap().phase,
+        Phase::Done
+    );
+    assert!(
+        store.decide(&id, &answer(false)).await.unwrap().is_none(),
+        "done stays done"
+    );
+    assert_eq!(
+        store.record(&record(&id, "c-9")).await.unwrap().phase,
+        Phase::Done,
+        "a late redelivery finds the request done"
+    );
+
+    // Leases: one holder at a time; taken over only once expired; released by the holder only.
+    let lease = unique("place-");
+    assert!(store.take_lease(&lease, "a", 100, 60).await.unwrap());
+    assert!(
+        store.take_lease(&lease, "a", 110, 60).await.unwrap(),
+        "the holder renews"
+    );
+    assert!(!store.take_lease(&lease, "b", 120, 60).await.unwrap());
+    store.release_lease(&lease, "b").await.unwrap();
+    assert!(
+        !store.take_lease(&lease, "b", 121, 60).await.unwrap(),
+        "b cannot release a's lease"
+    );
+    assert!(
+        store.take_lease(&lease, "b", 171, 60).await.unwrap(),
+        "expired: taken over"
+    );
+    store.release_lease(&lease, "a").await.unwrap();
+    assert!(
+        !store.take_lease(&lease, "c", 172, 60).await.unwrap(),
+        "a's release does not free b's"
+    );
+    store.release_lease(&lease, "b").await.unwrap();
+    assert!(store.take_lease(&lease, "c", 173, 60).await.unwrap());
+
+    // Reap work: created once, updated, removed.
+    let cluster = unique("gone-");
+    let reap = ReapItem {
+        cluster_id: cluster.clone(),
+        request_id: None,
+        since: 5,
+        watch_until: 0,
+        attempts: 0,
+        last_error: None,
+        given_up: false,
+    };
+    store.put_reap(&reap, true).await.unwrap();
+    store
+        .put_reap(
+            &ReapItem {
+                since: 9,
+                ..reap.clone()
+            },
+            true,
+        )
+        .await
+        .unwrap();
+    let reaps = |w: Vec<Work>| {
+        w.into_iter()
+            .filter_map(|w| match w {
+                Work::Reap(r) if r.cluster_id == cluster => Some(r),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        reaps(store.list().await.unwrap())[0].since,
+        5,
+        "if absent keeps the first"
+    );
+    store
+        .put_reap(
+            &ReapItem {
+                attempts: 3,
+                ..reap.clone()
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(reaps(store.list().await.unwrap())[0].attempts, 3);
+    store.remove_reap(&cluster).await.unwrap();
+    assert!(reaps(store.list().await.unwrap()).is_empty());
+
+    // Maintenance left for a follow-up is taken once.
+    store
+        .put_maintain(&MaintainItem {
+            sources: vec!["o".into()],
+            dry_run: false,
+            not_before: 7,
+            version: 0,
+        })
+        .await
+        .unwrap();
+    let m = store
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|w| match w {
+            Work::Maintain(m) => Some(m),
+            _ => None,
+        })
+        .unwrap();
+    assert!(store.take_maintain(m.version).await.unwrap());
+    assert!(!store.take_maintain(m.version).await.unwrap());
+}
+
+#[tokio::test]
+async fn dynamodb_state_table_keeps_the_contract() {
+    let conf = sdk_config();
+    let table = state_table(&conf).await;
+    contract(&DynamoState::new(
+        aws_sdk_dynamodb::Client::new(&conf),
+        table,
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn memory_state_keeps_the_same_contract() {
+    contract(&MemoryState::default()).await;
+}
+
+/// A write whose reply is lost takes effect: asked again, the store reads its own effect.
+#[tokio::test]
+async fn lost_replies_are_read_as_maybe_mine() {
+    let store = MemoryState::default();
+    store.lose_replies_of_writes(&[1, 3]);
+    let id = "r-lost";
+    assert!(store.record(&record(id, "c")).await.is_err(), "reply lost");
+    assert_eq!(
+        store
+            .record(&record(id, "other"))
+            .await
+            .unwrap()
+            .record
+            .cluster_id,
+        "c"
+    );
+    assert!(store.decide(id, &answer(true)).await.is_err(), "reply lost");
+    let stored = store.decide(id, &answer(false)).await.unwrap().unwrap();
+    assert!(
+        matches!(stored.phase, Phase::Answering(a) if a.outcome.status == aurora_clone_manager::cfn::Status::Success),
+        "the lost decision stands"
+    );
+}
