@@ -1,6 +1,10 @@
-//! Wall-clock time as the planner sees it. The Lambda uses the system clock; tests use a clock
-//! that follows tokio's (pausable) time from a fixed start, so hours pass in microseconds.
+//! Wall-time as the planner sees it. The Lambda uses the system clock; tests use a clock that
+//! follows tokio's (pausable) time from a fixed start, so hours pass in microseconds, or the
+//! system clock shifted by a number of seconds they control (to let leases of killed
+//! invocations expire without waiting).
 
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone)]
@@ -10,6 +14,8 @@ pub enum Clock {
         base: OffsetDateTime,
         start: tokio::time::Instant,
     },
+    /// The system clock plus a shift in seconds.
+    Shifted(Arc<AtomicI64>),
 }
 
 impl Clock {
@@ -25,6 +31,9 @@ impl Clock {
         match self {
             Clock::System => OffsetDateTime::now_utc(),
             Clock::Tokio { base, start } => *base + start.elapsed(),
+            Clock::Shifted(by) => {
+                OffsetDateTime::now_utc() + time::Duration::seconds(by.load(Ordering::SeqCst))
+            }
         }
     }
 }

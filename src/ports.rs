@@ -152,6 +152,10 @@ pub trait Keys: Send + Sync {
         policy: &str,
         tags: &Tags,
     ) -> Result<String, AwsError>;
+    /// Keys carrying the tag `key = value`: a key made by an attempt that died before it could
+    /// record the key's id is found by the request-id tag it was created with. (Slow: one call
+    /// per key in the account; only that rare path uses it.)
+    async fn find_tagged(&self, key: &str, value: &str) -> Result<Vec<String>, AwsError>;
     async fn set_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError>;
     /// Schedules deletion after the shortest waiting period; already scheduled or gone is fine.
     async fn retire(&self, key_id: &str) -> Result<(), AwsError>;

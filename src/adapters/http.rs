@@ -16,6 +16,7 @@ pub struct HttpResponder {
     client: reqwest::Client,
     attempts: u32,
     first_backoff: Duration,
+    attempt_timeout: Duration,
 }
 
 impl HttpResponder {
@@ -32,7 +33,14 @@ impl HttpResponder {
             client,
             attempts: attempts.max(1),
             first_backoff,
+            attempt_timeout: ATTEMPT,
         }
+    }
+
+    /// Cuts each attempt at `timeout` (at most 20 s).
+    pub fn with_attempt_timeout(mut self, timeout: Duration) -> HttpResponder {
+        self.attempt_timeout = timeout.min(ATTEMPT);
+        self
     }
 
     async fn put_once(&self, url: &str, bytes: &[u8]) -> std::result::Result<(), String> {
@@ -76,7 +84,7 @@ impl Responder for HttpResponder {
             if left.is_some_and(|l| l < Duration::from_secs(1)) {
                 break;
             }
-            let per_attempt = left.map_or(ATTEMPT, |l| l.min(ATTEMPT));
+            let per_attempt = left.map_or(self.attempt_timeout, |l| l.min(self.attempt_timeout));
             match tokio::time::timeout(per_attempt, self.put_once(url, &bytes)).await {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(e)) => last = e,

@@ -44,6 +44,29 @@ impl Keys for SdkKeys {
             .ok_or_else(|| AwsError::permanent("CreateKey", "EmptyResponse", "no key metadata"))
     }
 
+    async fn find_tagged(&self, key: &str, value: &str) -> Result<Vec<String>, AwsError> {
+        let mut pages = self.client.list_keys().limit(1000).into_paginator().send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("ListKeys", e))?;
+            for id in page.keys().iter().filter_map(|k| k.key_id()) {
+                let tags = match self.client.list_resource_tags().key_id(id).send().await {
+                    Ok(t) => t,
+                    // Keys whose tags this role may not read are not ones it made.
+                    Err(_) => continue,
+                };
+                if tags
+                    .tags()
+                    .iter()
+                    .any(|t| t.tag_key() == key && t.tag_value() == value)
+                {
+                    found.push(id.to_string());
+                }
+            }
+        }
+        Ok(found)
+    }
+
     async fn set_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError> {
         self.client
             .put_key_policy()

@@ -35,8 +35,8 @@ pub struct MemoryState {
     tables: Mutex<Tables>,
     /// Writes (counted from 1) whose reply is lost: they take effect and return an error.
     lost_replies: Mutex<Vec<u64>>,
-    /// Every n-th call is refused as throttled, before it takes effect (0: never).
-    throttle_every: AtomicU32,
+    /// This share of calls (in percent) is refused as throttled, before it takes effect.
+    throttle_percent: AtomicU32,
     calls: AtomicU32,
 }
 
@@ -74,26 +74,31 @@ impl MemoryState {
         lock(&self.lost_replies).extend_from_slice(writes);
     }
 
-    /// Refuses every `n`-th call as throttled (0 stops it).
-    pub fn throttle_every(&self, n: u32) {
-        self.throttle_every.store(n, Ordering::SeqCst);
+    /// Refuses `percent` of calls as throttled, spread evenly (0 stops it).
+    pub fn throttle_percent(&self, percent: u32) {
+        self.throttle_percent
+            .store(percent.min(100), Ordering::SeqCst);
     }
 
     pub fn writes(&self) -> u64 {
         lock(&self.tables).writes
     }
 
+    /// A call as the SDK makes it: up to `SDK_ATTEMPTS` attempts, each of which may be
+    /// throttled; the error surfaces only when every attempt was.
     fn check(&self, operation: &'static str) -> Result<(), AwsError> {
-        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        let every = self.throttle_every.load(Ordering::SeqCst);
-        if every > 0 && n.is_multiple_of(every) {
-            return Err(AwsError::transient(
-                operation,
-                "ThrottlingException",
-                "Rate exceeded",
-            ));
+        let percent = self.throttle_percent.load(Ordering::SeqCst);
+        for _ in 0..SDK_ATTEMPTS {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            if !throttled(n, percent) {
+                return Ok(());
+            }
         }
-        Ok(())
+        Err(AwsError::transient(
+            operation,
+            "ThrottlingException",
+            "Rate exceeded",
+        ))
     }
 
     /// Runs a write; a write whose reply is to be lost takes effect and then errs.
@@ -119,6 +124,19 @@ impl MemoryState {
         }
         Ok(out)
     }
+}
+
+/// Attempts per call, as the SDK's standard retry mode makes them (`adapters::retry_config`).
+pub const SDK_ATTEMPTS: u32 = 3;
+
+/// True when call `n` falls in the throttled `percent`: a fixed pseudo-random draw per call
+/// number (splitmix64), so a run repeats exactly and no periodic pattern lines up with a flow.
+pub fn throttled(n: u32, percent: u32) -> bool {
+    let mut z = u64::from(n).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    percent > 0 && z % 100 < u64::from(percent)
 }
 
 #[async_trait]

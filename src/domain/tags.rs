@@ -21,6 +21,9 @@ pub const PASSWORD_SECRET: &str = "aurora-clone-manager:password-secret";
 pub const PASSWORD_KEY: &str = "aurora-clone-manager:password-key";
 /// Set when the key was created by this tool for this clone alone (deleted with it).
 pub const CREATED_KEY: &str = "aurora-clone-manager:created-key";
+/// On a key made for one clone: the name of the secret it encrypts (how a key whose id was never
+/// recorded is found again).
+pub const FOR_SECRET: &str = "aurora-clone-manager:for-secret";
 /// Set on a pool copy once its ready event was sent.
 pub const READY_EVENT: &str = "aurora-clone-manager:ready-event";
 /// `set` once the password change was sent to RDS.

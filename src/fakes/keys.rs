@@ -8,10 +8,12 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-/// KMS in memory: created keys with their policy and whether deletion is scheduled.
+/// KMS in memory: created keys with their policy and whether deletion is scheduled (and their
+/// tags, kept apart).
 #[derive(Default)]
 pub struct FakeKeys {
     pub keys: Mutex<BTreeMap<String, (String, bool)>>,
+    tags: Mutex<BTreeMap<String, Tags>>,
 }
 
 impl FakeKeys {
@@ -26,12 +28,21 @@ impl Keys for FakeKeys {
         &self,
         _description: &str,
         policy: &str,
-        _tags: &Tags,
+        tags: &Tags,
     ) -> Result<String, AwsError> {
         let mut keys = lock(&self.keys);
         let id = format!("key-{}", keys.len() + 1);
         keys.insert(id.clone(), (policy.to_string(), false));
+        lock(&self.tags).insert(id.clone(), tags.clone());
         Ok(id)
+    }
+
+    async fn find_tagged(&self, key: &str, value: &str) -> Result<Vec<String>, AwsError> {
+        Ok(lock(&self.tags)
+            .iter()
+            .filter(|(_, t)| t.get(key).map(String::as_str) == Some(value))
+            .map(|(id, _)| id.clone())
+            .collect())
     }
 
     async fn set_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError> {

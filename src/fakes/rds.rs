@@ -5,6 +5,7 @@
 //! lowercase, one writer and readers, and errors classified as the SDK adapter classifies them.
 
 use super::lock;
+use crate::adapters::memory::{throttled, SDK_ATTEMPTS};
 use crate::adapters::{is_transient, rds::RDS_NOT_NOW};
 use crate::domain::{
     Cluster, Instance, InstanceRequest, Member, Quotas, RestoreRequest, RestoreType, Tags,
@@ -58,8 +59,9 @@ struct RdsState {
     panics: Vec<&'static str>,
     max_clusters: Option<u64>,
     max_instances: Option<u64>,
-    /// Every n-th call is throttled before it takes effect (0: never).
-    throttle_every: u32,
+    /// This share of attempts (in percent) is throttled before it takes effect.
+    throttle_percent: u32,
+    attempts: u32,
 }
 
 /// RDS in memory. Clusters take `create_delay` to become available, instances `instance_delay`,
@@ -168,9 +170,9 @@ impl FakeRds {
             .insert(operation, rds_error(operation, code, "injected"));
     }
 
-    /// Throttles every `n`-th call before it takes effect (0 stops it).
-    pub fn throttle_every(&self, n: u32) {
-        lock(&self.state).throttle_every = n;
+    /// Throttles `percent` of calls, spread evenly, before they take effect (0 stops it).
+    pub fn throttle_percent(&self, percent: u32) {
+        lock(&self.state).throttle_percent = percent.min(100);
     }
 
     /// Keeps a cluster in `status` until cleared (a terminal state, or `modifying`).
@@ -232,14 +234,18 @@ impl FakeRds {
             tokio::time::sleep(self.latency).await;
         }
         let mut st = lock(&self.state);
-        st.calls.push(operation.to_string());
         if let Some(i) = st.panics.iter().position(|p| *p == operation) {
             st.panics.remove(i);
             drop(st);
             panic!("injected panic in {operation}");
         }
-        let n = st.calls.len() as u32;
-        if st.throttle_every > 0 && n.is_multiple_of(st.throttle_every) {
+        // As the SDK retries: the throttle surfaces only when every attempt was throttled.
+        let throttled = (0..SDK_ATTEMPTS).all(|_| {
+            st.attempts += 1;
+            throttled(st.attempts, st.throttle_percent)
+        });
+        st.calls.push(operation.to_string());
+        if throttled {
             return Err(rds_error(operation, "Throttling", "Rate exceeded"));
         }
         match st.failures.remove(operation) {

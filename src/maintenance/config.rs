@@ -29,6 +29,12 @@ const KEYS: &[&str] = &[
 impl MaintenanceConfig {
     /// Parses JSON, or EDN when the text is not JSON.
     pub fn parse(text: &str) -> Result<MaintenanceConfig, ConfigError> {
+        if nesting_depth(text) > super::edn::MAX_DEPTH {
+            return Err(err(
+                "document",
+                format!("nested deeper than {} levels", super::edn::MAX_DEPTH),
+            ));
+        }
         let value = match serde_json::from_str::<Value>(text) {
             Ok(v) => v,
             Err(json_err) => edn_to_json(text).map_err(|edn_err| ConfigError {
@@ -145,37 +151,28 @@ fn optional_text(map: &Map<String, Value>, key: &str) -> Result<Option<String>, 
 /// EDN → JSON for the shapes a config uses: maps, vectors, keywords (as their names), strings,
 /// integers, booleans and nil.
 fn edn_to_json(text: &str) -> Result<Value, String> {
-    fn convert(v: &edn_format::Value) -> Result<Value, String> {
-        use edn_format::Value as E;
-        Ok(match v {
-            E::Nil => Value::Null,
-            E::Boolean(b) => Value::Bool(*b),
-            E::String(s) => Value::String(s.clone()),
-            E::Keyword(k) => Value::String(k.name().to_string()),
-            E::Integer(n) => Value::from(*n),
-            E::Vector(items) | E::List(items) => {
-                Value::Array(items.iter().map(convert).collect::<Result<_, _>>()?)
+    super::edn::read(text)
+}
+
+/// The deepest nesting of brackets outside strings: checked before any parser recurses.
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for c in text.chars() {
+        match (in_string, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (true, false, '"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, '"') => in_string = true,
+            (false, _, '[' | '{' | '(') => {
+                depth += 1;
+                deepest = deepest.max(depth);
             }
-            E::Map(m) => {
-                let mut out = Map::new();
-                for (k, v) in m {
-                    let key = match convert(k)? {
-                        Value::String(s) => s,
-                        other => {
-                            return Err(format!(
-                                "map keys must be keywords or strings, got {other}"
-                            ))
-                        }
-                    };
-                    out.insert(key, convert(v)?);
-                }
-                Value::Object(out)
-            }
-            other => return Err(format!("unsupported EDN value {other:?}")),
-        })
+            (false, _, ']' | '}' | ')') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
     }
-    let parsed = edn_format::parse_str(text).map_err(|e| e.to_string())?;
-    convert(&parsed)
+    deepest
 }
 
 #[cfg(test)]

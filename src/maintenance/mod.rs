@@ -5,6 +5,7 @@
 //! recorded for a follow-up a few minutes later. Each run ends with one summary per source.
 
 pub mod config;
+mod edn;
 
 use crate::domain::upkeep::ClusterConfig;
 use crate::error::Error;

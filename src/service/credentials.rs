@@ -8,6 +8,9 @@ use crate::error::AwsError;
 use crate::password::{generate, key_policy, secret_json, secret_policy};
 use crate::planner::credentials::{account_and_region, KeyChoice, PasswordPlan};
 
+/// The `created-key` mark of a key about to be made, before its id is known.
+const PENDING_KEY: &str = "pending:";
+
 impl Manager {
     pub(super) async fn set_password(
         &self,
@@ -48,8 +51,10 @@ impl Manager {
         self.ports.rds.add_tags(&cluster.arn, &done).await
     }
 
-    /// The key for the secret; a key created for the clone is recorded on it at once, so that a
-    /// retry reuses it and Delete retires it.
+    /// The key for the secret. A key made for the clone alone is announced on the cluster
+    /// before it is made (`created-key = pending:<secret name>`) and recorded once made: an
+    /// attempt that dies in between leaves the mark, and the next finds the key by the
+    /// `for-secret` tag it was made with, so no key is ever made twice or left behind.
     async fn secret_key(
         &self,
         cluster: &Cluster,
@@ -58,26 +63,43 @@ impl Manager {
         Ok(match &plan.key {
             KeyChoice::Given(k) | KeyChoice::StackDefault(k) => Some(k.clone()),
             KeyChoice::AwsManaged => None,
-            KeyChoice::CreateForClone => match cluster.tags.get(tags::CREATED_KEY) {
-                Some(k) => Some(k.clone()),
-                None => {
-                    let (account, region) = account_and_region(&cluster.arn);
-                    let policy = key_policy(&account, &plan.readers, &region).to_string();
-                    let id = self
-                        .ports
-                        .keys
-                        .create(
-                            &format!("password secret of Aurora clone {}", cluster.id),
-                            &policy,
-                            &plan.tags,
-                        )
-                        .await?;
-                    let mark: Tags = [(tags::CREATED_KEY.to_string(), id.clone())].into();
-                    self.ports.rds.add_tags(&cluster.arn, &mark).await?;
-                    Some(id)
-                }
-            },
+            KeyChoice::CreateForClone => Some(self.clone_key(cluster, plan).await?),
         })
+    }
+
+    async fn clone_key(&self, cluster: &Cluster, plan: &PasswordPlan) -> Result<String, AwsError> {
+        let pending = format!("{PENDING_KEY}{}", plan.secret_name);
+        match cluster.tags.get(tags::CREATED_KEY) {
+            Some(k) if *k == pending => {
+                let made = self
+                    .ports
+                    .keys
+                    .find_tagged(tags::FOR_SECRET, &plan.secret_name);
+                if let Some(id) = made.await?.into_iter().next() {
+                    self.mark_key(cluster, &id).await?;
+                    return Ok(id);
+                }
+            }
+            Some(k) if !k.starts_with(PENDING_KEY) => return Ok(k.clone()),
+            _ => self.mark_key(cluster, &pending).await?,
+        }
+        let (account, region) = account_and_region(&cluster.arn);
+        let policy = key_policy(&account, &plan.readers, &region).to_string();
+        let mut key_tags = plan.tags.clone();
+        key_tags.insert(tags::FOR_SECRET.into(), plan.secret_name.clone());
+        let description = format!("password secret of Aurora clone {}", cluster.id);
+        let id = self
+            .ports
+            .keys
+            .create(&description, &policy, &key_tags)
+            .await?;
+        self.mark_key(cluster, &id).await?;
+        Ok(id)
+    }
+
+    async fn mark_key(&self, cluster: &Cluster, value: &str) -> Result<(), AwsError> {
+        let mark: Tags = [(tags::CREATED_KEY.to_string(), value.to_string())].into();
+        self.ports.rds.add_tags(&cluster.arn, &mark).await
     }
 
     /// Rewrites who may read the secret (and decrypt it, for a key made for the clone).
@@ -94,7 +116,8 @@ impl Manager {
             .secrets
             .set_readers(secret, policy.as_deref())
             .await?;
-        if let Some(key) = cluster.tags.get(tags::CREATED_KEY) {
+        let created = cluster.tags.get(tags::CREATED_KEY);
+        if let Some(key) = created.filter(|k| !k.starts_with(PENDING_KEY)) {
             let (account, region) = account_and_region(&cluster.arn);
             self.ports
                 .keys
@@ -134,8 +157,19 @@ impl Manager {
         if let Some(secret) = secret {
             self.ports.secrets.delete(secret).await?;
         }
-        if let Some(key) = created_key {
-            self.ports.keys.retire(key).await?;
+        match created_key.map(|k| (k, k.strip_prefix(PENDING_KEY))) {
+            Some((_, Some(secret_name))) => {
+                for key in self
+                    .ports
+                    .keys
+                    .find_tagged(tags::FOR_SECRET, secret_name)
+                    .await?
+                {
+                    self.ports.keys.retire(&key).await?;
+                }
+            }
+            Some((key, None)) => self.ports.keys.retire(key).await?,
+            None => {}
         }
         Ok(())
     }

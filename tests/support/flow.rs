@@ -1,13 +1,18 @@
 //! A Create → follow-ups → Delete flow through the real handler and adapters against moto.
 
+use super::fault::Faults;
 use super::http::Capture;
 use super::moto::{realistic_source, sdk_config, state_table, unique};
 use aurora_clone_manager::adapters::{http::HttpResponder, Clients};
 use aurora_clone_manager::cfn::CfnRequest;
+use aurora_clone_manager::clock::Clock;
 use aurora_clone_manager::config::Settings;
 use aurora_clone_manager::lambda::{self, App};
 use aurora_clone_manager::service::Invocation;
+use aws_config::retry::RetryConfig;
+use aws_config::SdkConfig;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +26,11 @@ pub struct Flow {
     pub base_url: String,
     pub capture: Capture,
     pub source: String,
+    /// The SDK configuration of the function's clients (with the fault layer, if any).
+    pub conf: SdkConfig,
+    pub settings: Settings,
+    /// Seconds the function's clock runs ahead of the system's.
+    pub shift: Arc<AtomicI64>,
 }
 
 impl Flow {
@@ -30,6 +40,25 @@ impl Flow {
 
     /// A flow whose manager has these settings besides its own STACK_NAME.
     pub async fn with_settings(extra: &[(&str, &str)]) -> Flow {
+        Flow::build(extra, sdk_config()).await
+    }
+
+    /// A flow whose function reaches AWS through `faults`, retrying as it does in Lambda (three
+    /// attempts, jittered backoff, here from 10 ms).
+    pub async fn with_faults(extra: &[(&str, &str)], faults: &Faults) -> Flow {
+        let conf = sdk_config()
+            .into_builder()
+            .http_client(faults.clone())
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(10)),
+            )
+            .build();
+        Flow::build(extra, conf).await
+    }
+
+    async fn build(extra: &[(&str, &str)], fn_conf: SdkConfig) -> Flow {
         let conf = sdk_config();
         let stack = unique("acm");
         let mut vars: std::collections::HashMap<String, String> = extra
@@ -51,17 +80,16 @@ impl Flow {
         }
         vars.insert("STATE_TABLE".to_string(), state_table(&conf).await);
         let settings = Settings::from_map(&vars).unwrap();
-        let responder = Arc::new(HttpResponder::with_retries(3, Duration::from_millis(20)));
-        let manager = lambda::manager_with(settings, &Clients::new(&conf), responder.clone());
+        let shift = Arc::new(AtomicI64::new(0));
+        let app = Flow::app(&settings, &fn_conf, &shift);
         let (base_url, capture) = super::http::start().await;
         let source = unique("orders");
         realistic_source(&conf, &source).await;
         Flow {
-            app: App {
-                manager: Ok(manager),
-                responder,
-                calls: None,
-            },
+            app,
+            conf: fn_conf,
+            settings,
+            shift,
             stack,
             events: aws_sdk_eventbridge::Client::new(&conf),
             rds: aws_sdk_rds::Client::new(&conf),
@@ -69,6 +97,29 @@ impl Flow {
             capture,
             source,
         }
+    }
+
+    /// The function as a fresh process would run it: new clients, nothing in memory.
+    fn app(settings: &Settings, conf: &SdkConfig, shift: &Arc<AtomicI64>) -> App {
+        let responder = Arc::new(
+            HttpResponder::with_retries(3, Duration::from_millis(20))
+                .with_attempt_timeout(Duration::from_secs(2)),
+        );
+        let mut manager =
+            lambda::manager_with(settings.clone(), &Clients::new(conf), responder.clone());
+        manager.clock = Clock::Shifted(shift.clone());
+        App {
+            manager: Ok(manager),
+            responder,
+            calls: None,
+        }
+    }
+
+    /// A killed process is gone; the next invocation starts a fresh one, `secs` later on the
+    /// function's clock (so that leases the dead one held have expired).
+    pub fn restart(&mut self, secs: i64) {
+        self.shift.fetch_add(secs, Ordering::SeqCst);
+        self.app = Flow::app(&self.settings, &self.conf, &self.shift);
     }
 
     pub fn request(&self, kind: &str, props: Value) -> CfnRequest {

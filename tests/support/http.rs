@@ -1,5 +1,5 @@
 //! A ResponseURL stand-in: a loopback HTTP server that records every request's raw headers and
-//! body, answering with queued statuses (200 once the queue is empty).
+//! body, answering with queued statuses (200 once the queue is empty; 0 never answers).
 
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -90,6 +90,10 @@ pub async fn start() -> (String, Capture) {
                         s.remove(0)
                     }
                 };
+                if status == 0 {
+                    // Hangs: the connection stays open, unanswered.
+                    std::future::pending::<()>().await;
+                }
                 let reply = format!(
                     "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
                 );

@@ -1,5 +1,7 @@
 #![allow(dead_code)]
+pub mod fault;
 pub mod flow;
 pub mod http;
 pub mod moto;
+pub mod survive;
 pub mod world;
