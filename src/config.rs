@@ -98,6 +98,18 @@ impl Settings {
         })
     }
 
+    /// The stack-wide rules the planner applies.
+    pub fn policy(&self) -> crate::planner::Policy {
+        crate::planner::Policy {
+            manager: self.stack_name.clone(),
+            max_clones_per_source: self.max_clones_per_source,
+            max_copy_age: self.max_copy_age,
+            default_instance_class: DEFAULT_INSTANCE_CLASS.into(),
+            default_secret_prefix: self.default_secret_prefix.clone(),
+            default_secret_key: self.default_secret_key.clone(),
+        }
+    }
+
     /// Name of the EventBridge rule that re-invokes the function while work is pending.
     pub fn follow_up_rule(&self) -> String {
         let mut name: String = self.stack_name.chars().take(50).collect();

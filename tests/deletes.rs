@@ -160,3 +160,83 @@ async fn delete_racing_the_first_invocation_leaves_nothing() {
         .iter()
         .all(|a| a["Status"] != "SUCCESS"));
 }
+
+/// Deletion protection turned on by hand: the Delete fails with RDS's reason (the operator can
+/// act on DELETE_FAILED), never a silent success.
+#[tokio::test(start_paused = true)]
+async fn a_protected_clone_fails_the_delete_with_the_reason() {
+    let w = World::new();
+    let (arn, created) = ready_clone(&w).await;
+    let id = created["Data"]["ClusterId"].as_str().unwrap().to_string();
+    w.rds.protect(&id);
+    for _ in 0..8 {
+        w.tick().await;
+    }
+    let d = delete_of(&w, &arn);
+    w.deliver(&d).await;
+    for _ in 0..8 {
+        w.tick().await;
+    }
+    let a = w.answer_for(&d);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0]["Status"], "FAILED");
+    assert!(
+        a[0]["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("deletion protection"),
+        "{}",
+        a[0]
+    );
+    assert_eq!(
+        w.rds.count_calls("DeleteDBInstance"),
+        0,
+        "nothing was touched"
+    );
+    assert!(w.secrets.all().values().all(|s| !s.deleted));
+}
+
+/// Reap work that RDS keeps refusing (protection turned on after the deletion started) is
+/// given up after six hours, with an error and a cleanup-failed event; then the follow-ups stop.
+#[tokio::test(start_paused = true)]
+async fn reap_work_refused_for_hours_is_given_up_and_announced() {
+    let w = World::new();
+    let (arn, created) = ready_clone(&w).await;
+    let id = created["Data"]["ClusterId"].as_str().unwrap().to_string();
+    let d = delete_of(&w, &arn);
+    w.deliver(&d).await;
+    assert_eq!(w.answer_for(&d)[0]["Status"], "SUCCESS", "deletion started");
+    assert!(w.state.reaps().iter().any(|r| r.cluster_id == id));
+    w.rds.protect(&id);
+    let mut ticks = 0;
+    while w.follow_ups.enabled() && ticks < 500 {
+        w.tick().await;
+        ticks += 1;
+    }
+    assert!(
+        (360..=370).contains(&ticks),
+        "given up after about six hours, not {ticks} minutes"
+    );
+    let reap = w
+        .state
+        .reaps()
+        .into_iter()
+        .find(|r| r.cluster_id == id)
+        .unwrap();
+    assert!(reap.given_up && reap.attempts >= 300, "{reap:?}");
+    assert!(reap.last_error.unwrap().contains("deletion protection"));
+    let failed: Vec<_> = w
+        .events
+        .sent()
+        .into_iter()
+        .filter(|(t, d)| t == "lifecycle-event/cleanup-failed" && d["clusterId"] == id.as_str())
+        .collect();
+    assert_eq!(failed.len(), 1, "announced once");
+    for _ in 0..5 {
+        w.tick().await;
+    }
+    assert!(
+        !w.follow_ups.enabled(),
+        "given-up work keeps nothing running"
+    );
+}

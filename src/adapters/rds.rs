@@ -92,6 +92,7 @@ pub fn to_cluster(c: &DbCluster) -> Option<Cluster> {
             .pending_modified_values()
             .and_then(|p| p.master_user_password())
             .is_some(),
+        deletion_protection: c.deletion_protection().unwrap_or(false),
     })
 }
 

@@ -44,6 +44,8 @@ pub struct Cluster {
     pub serverless_v2: bool,
     /// A master password change RDS has accepted but not yet applied.
     pub password_pending: bool,
+    /// RDS refuses to delete the cluster until this is turned off.
+    pub deletion_protection: bool,
 }
 
 impl Cluster {
@@ -86,6 +88,7 @@ impl Cluster {
             database_name: None,
             serverless_v2: false,
             password_pending: false,
+            deletion_protection: false,
         }
     }
 }

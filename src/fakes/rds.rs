@@ -62,6 +62,7 @@ struct RdsState {
     /// This share of attempts (in percent) is throttled before it takes effect.
     throttle_percent: u32,
     attempts: u32,
+    protected: std::collections::BTreeSet<String>,
 }
 
 /// RDS in memory. Clusters take `create_delay` to become available, instances `instance_delay`,
@@ -175,6 +176,11 @@ impl FakeRds {
         lock(&self.state).throttle_percent = percent.min(100);
     }
 
+    /// Turns deletion protection on: deleting the cluster is refused until it is turned off.
+    pub fn protect(&self, id: &str) {
+        lock(&self.state).protected.insert(id.to_string());
+    }
+
     /// Keeps a cluster in `status` until cleared (a terminal state, or `modifying`).
     pub fn stick(&self, id: &str, status: &str) {
         lock(&self.state).stuck.insert(id.into(), status.into());
@@ -275,6 +281,7 @@ impl RdsState {
             _ => c.status,
         };
         c.password_pending = pending;
+        c.deletion_protection = self.protected.contains(id);
         c.members = self.members(id, now);
         Some(c)
     }
@@ -510,6 +517,13 @@ impl Rds for FakeRds {
         let Some(view) = st.view(id, now) else {
             return Ok(Deletion::AlreadyGone);
         };
+        if st.protected.contains(id) {
+            return Err(rds_error(
+                "DeleteDBCluster",
+                "InvalidParameterCombination",
+                "Cannot delete protected Cluster, please disable deletion protection and try again.",
+            ));
+        }
         if !view.members.is_empty() || view.status == "creating" {
             return Ok(Deletion::NotYet);
         }

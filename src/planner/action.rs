@@ -52,6 +52,8 @@ pub enum Action {
 pub struct Removal {
     pub cluster_id: String,
     pub status: String,
+    /// Deletion protection is on: nothing is touched, and the reason is given.
+    pub protected: bool,
     pub instances: Vec<String>,
     pub secret: Option<String>,
     pub created_key: Option<String>,
@@ -62,6 +64,7 @@ impl Removal {
         Removal {
             cluster_id: cluster.id.clone(),
             status: cluster.status.clone(),
+            protected: cluster.deletion_protection,
             instances: cluster
                 .members
                 .iter()

@@ -30,16 +30,3 @@ pub struct Policy {
     pub default_secret_prefix: String,
     pub default_secret_key: Option<String>,
 }
-
-impl Policy {
-    pub fn from_settings(s: &crate::config::Settings) -> Policy {
-        Policy {
-            manager: s.stack_name.clone(),
-            max_clones_per_source: s.max_clones_per_source,
-            max_copy_age: s.max_copy_age,
-            default_instance_class: crate::config::DEFAULT_INSTANCE_CLASS.into(),
-            default_secret_prefix: s.default_secret_prefix.clone(),
-            default_secret_key: s.default_secret_key.clone(),
-        }
-    }
-}

@@ -103,6 +103,16 @@ impl Manager {
         if r.status == "deleting" {
             return Ok(Applied::Done);
         }
+        if r.protected {
+            return Err(AwsError::permanent(
+                "DeleteDBCluster",
+                "DeletionProtection",
+                format!(
+                    "{} has deletion protection on: turn it off to delete it (nothing was touched)",
+                    r.cluster_id
+                ),
+            ));
+        }
         self.remove_credentials(r.secret.as_deref(), r.created_key.as_deref())
             .await?;
         for id in &r.instances {

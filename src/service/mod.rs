@@ -114,7 +114,7 @@ pub struct Ports {
 impl Manager {
     pub fn new(settings: Settings, ports: Ports, clock: Clock) -> Manager {
         Manager {
-            policy: Policy::from_settings(&settings),
+            policy: settings.policy(),
             settings: Arc::new(settings),
             ports,
             clock,
