@@ -1,6 +1,9 @@
 //! The Lambda's configuration, read once from the environment. Every error names the variable and
 //! the rule, so that a bad stack parameter shows up in the FAILED reason CloudFormation displays.
 
+pub mod guard;
+
+pub use guard::{Guard, SourceRule};
 use std::collections::HashMap;
 use std::time::Duration;
 use thiserror::Error;
@@ -32,6 +35,8 @@ pub struct Settings {
     pub event_bus_name: String,
     /// The DynamoDB table of request state (partition key `pk`, String).
     pub state_table: String,
+    /// What the stack allows the function to touch and trust.
+    pub guard: Guard,
 }
 
 /// Every environment variable the code reads; `tests/template.rs` checks the template sets each.
@@ -46,6 +51,13 @@ pub const VARIABLES: &[&str] = &[
     "EVENT_SOURCE",
     "EVENT_BUS_NAME",
     "STATE_TABLE",
+    "ROLE_ARN",
+    "CLUSTER_ID_PREFIX",
+    "ALLOWED_RESPONSE_HOSTS",
+    "VERIFY_STACK_REQUESTS",
+    "ALLOWED_SOURCES",
+    "ALLOWED_READER_ACCOUNTS",
+    "ALLOWED_SECRET_PREFIXES",
     "LOG_LEVEL",
 ];
 
@@ -92,6 +104,7 @@ impl Settings {
             event_source: get("EVENT_SOURCE").unwrap_or_else(|| "aurora-clone-manager".into()),
             event_bus_name: get("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
             state_table: get("STATE_TABLE").unwrap_or_else(|| format!("{stack_name}-state")),
+            guard: Guard::from_map(vars)?,
             stack_name,
             max_copy_age,
             max_clones_per_source,
