@@ -2,18 +2,24 @@
 # Aurora Clone Manager: build, test, demo, package and deploy.
 #
 #   ./build.sh demo      the Lambda against a local AWS (moto): Create -> ready -> Delete
-#   ./build.sh test      every check: fmt, clippy, all tests (moto started by the tests), cfn-lint
+#   ./build.sh test      every check: fmt, clippy, all tests (moto started by the tests), cfn-lint,
+#                        checkov and parliament
 #   ./build.sh build     the Lambda zip (target/lambda/aurora-clone-manager/bootstrap.zip)
 #   ./build.sh package   aws cloudformation package (needs LAMBDA_S3_BUCKET, LAMBDA_S3_PREFIX)
 #   ./build.sh deploy [Param=Value ...]   aws cloudformation deploy (needs STACK_NAME)
 #   ./build.sh bench     release build; zip size, cold start, warm Create, peak RSS, AWS calls, planner
 #
-# Tools come from registries only: moto, cfn-lint and cargo-lambda from PyPI into .venv.
+# Tools come from registries only: moto, cfn-lint and cargo-lambda from PyPI into .venv,
+# checkov and parliament into .venv/scan.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 VENV=.venv
 PY_TOOLS=("moto[server]>=5.2,<5.3" "cfn-lint>=1.20,<2")
+# The security scanners (`./build.sh test`): checkov on both templates, parliament on the rendered
+# IAM policies. They get a virtualenv of their own, .venv/scan: checkov pins boto3 (==1.35.49),
+# which in .venv would downgrade the boto3 that moto and the demo run on.
+SCAN_TOOLS=("checkov>=3.3.30,<3.4" "parliament>=1.6.4,<1.7")
 
 die() { echo "build.sh: $*" >&2; exit 1; }
 
@@ -36,6 +42,18 @@ venv() {
   fi
 }
 
+scan_venv() {
+  venv
+  local scan="$VENV/scan"
+  [ -x "$scan/bin/python" ] || python3 -m venv "$scan" || die "python3 -m venv $scan failed"
+  local stamp="$scan/.tools-$(printf '%s ' "${SCAN_TOOLS[@]}" | cksum | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ]; then
+    "$scan/bin/python" -m pip install -q --upgrade pip >/dev/null
+    "$scan/bin/python" -m pip install -q "${SCAN_TOOLS[@]}" || die "pip install of the scanners failed"
+    touch "$stamp"
+  fi
+}
+
 cmd_demo() {
   need cargo "install Rust (rustup)"
   venv
@@ -52,6 +70,23 @@ cmd_test() {
   cargo test --quiet
   "$VENV/bin/cfn-lint" template.yaml example/template.yaml
   echo "cfn-lint: both templates clean"
+  scan_venv
+  # Offline: nothing downloaded from the Prisma Cloud platform (--skip-download), no policy
+  # mapping fetched (BC_SKIP_MAPPING), no API key. Skips are in the templates, each with its reason.
+  # The rendered templates too (prefix unset and set): checkov skips the Role's policy in
+  # template.yaml, whose statement list holds an Fn::If.
+  mkdir -p target/rendered
+  "$VENV/bin/python" scripts/render_policy.py --cfn --out target/rendered/template.json
+  "$VENV/bin/python" scripts/render_policy.py --cfn --param ClusterIdPrefix=clone- \
+    --param AllowedSources=orders --param AllowedSecretPrefixes=/team-a/ --out target/rendered/template-prefix.json
+  BC_SKIP_MAPPING=TRUE "$VENV/scan/bin/checkov" --framework cloudformation \
+    -f template.yaml -f example/template.yaml \
+    -f target/rendered/template.json -f target/rendered/template-prefix.json \
+    --quiet --compact --skip-download || die "checkov reports findings"
+  # parliament (and its community auditors) on every IAM policy of template.yaml, rendered with
+  # the prefix set and unset and the other options; accepted findings are listed, with their
+  # reasons, in scripts/render_policy.py (the CLI cannot read --file without a terminal).
+  "$VENV/scan/bin/python" -W ignore scripts/render_policy.py --audit || die "parliament reports findings"
   cmd_demo
 }
 

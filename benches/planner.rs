@@ -100,14 +100,10 @@ fn main() {
             class: "db.r6g.large".into(),
         })
         .collect();
-    let policy = Policy {
-        manager: "acm".into(),
-        max_clones_per_source: 15,
-        max_copy_age: Duration::from_secs(3 * 86_400),
-        default_instance_class: "db.r6g.large".into(),
-        default_secret_prefix: "/acm/".into(),
-        default_secret_key: None,
-    };
+    let vars = [("STACK_NAME".to_string(), "acm".to_string())].into();
+    let policy: Policy = aurora_clone_manager::config::Settings::from_map(&vars)
+        .expect("settings")
+        .policy();
     println!(
         "account: {} clusters, {} instances",
         all.len(),

@@ -125,21 +125,34 @@ pub struct SecretRef {
     pub name: String,
 }
 
+/// A secret read back: where it is, what it holds, and the tags that say who made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSecret {
+    pub secret: SecretRef,
+    pub value: Option<String>,
+    pub tags: Tags,
+}
+
 /// Secrets Manager, as the per-clone passwords need it.
 #[async_trait]
 pub trait Secrets: Send + Sync {
-    /// Creates the secret; when one of that name exists, returns it with its current value.
+    /// Creates the secret; `Exists` when the name is taken (read it to see by whom).
     async fn create(
         &self,
         name: &str,
         value: &str,
         kms_key_id: Option<&str>,
         tags: &Tags,
-    ) -> Result<(SecretRef, Option<String>), AwsError>;
+    ) -> Result<Created<SecretRef>, AwsError>;
+    /// The secret's value and tags; `None` when there is none of that name.
+    async fn read(&self, name: &str) -> Result<Option<StoredSecret>, AwsError>;
+    /// The secret's tags only (no value); `None` when it is gone.
+    async fn tags(&self, secret_id: &str) -> Result<Option<Tags>, AwsError>;
     /// Read access for `principals` (public policies blocked); an empty list removes the policy.
     async fn set_readers(&self, secret_id: &str, policy: Option<&str>) -> Result<(), AwsError>;
     /// Deletes with a recovery window; already gone is fine.
     async fn delete(&self, secret_id: &str) -> Result<(), AwsError>;
+    async fn retag(&self, secret_id: &str, add: &Tags, remove: &[String]) -> Result<(), AwsError>;
 }
 
 /// KMS, for keys this tool creates for one clone.
@@ -156,9 +169,12 @@ pub trait Keys: Send + Sync {
     /// record the key's id is found by the request-id tag it was created with. (Slow: one call
     /// per key in the account; only that rare path uses it.)
     async fn find_tagged(&self, key: &str, value: &str) -> Result<Vec<String>, AwsError>;
+    /// The key's tags; `None` when it is gone.
+    async fn tags(&self, key_id: &str) -> Result<Option<Tags>, AwsError>;
     async fn set_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError>;
     /// Schedules deletion after the shortest waiting period; already scheduled or gone is fine.
     async fn retire(&self, key_id: &str) -> Result<(), AwsError>;
+    async fn retag(&self, key_id: &str, add: &Tags, remove: &[String]) -> Result<(), AwsError>;
 }
 
 /// Lifecycle events for the users' automation.

@@ -228,3 +228,137 @@ async fn set_password_and_readers_change_in_place() {
     assert_eq!(off["Data"]["PasswordSecret"], "");
     assert!(w.secrets.all().values().all(|s| s.deleted));
 }
+
+/// Issue 9.1: RDS shows `available` while a new master password is still pending, then
+/// `resetting-master-credentials`. SUCCESS (and the ready event) must wait for both to pass.
+#[tokio::test(start_paused = true)]
+async fn the_answer_waits_while_rds_shows_available_with_the_password_pending() {
+    use aurora_clone_manager::fakes::FakeRds;
+    use std::time::Duration;
+    let mut rds = FakeRds::with_delays(Duration::from_secs(120), Duration::from_secs(60));
+    rds.password_pending = Duration::from_secs(900);
+    rds.password_delay = Duration::from_secs(300);
+    let w = World::with_rds(rds);
+    let r = w.request(
+        "Create",
+        json!({"SourceClusterId": "orders", "SetPassword": "true"}),
+    );
+    w.deliver(&r).await;
+    let mut ticks = 0;
+    while w.rds.count_calls("ModifyDBCluster") == 0 {
+        w.tick().await;
+        ticks += 1;
+        assert!(ticks < 30, "the password was never set");
+    }
+    let mut after = 0;
+    while w.answer_for(&r).is_empty() {
+        w.tick().await;
+        after += 1;
+        assert!(after < 60, "never answered");
+    }
+    assert!(
+        after >= 20,
+        "answered {after} minutes after the password change: still pending then"
+    );
+    assert_eq!(w.answer_for(&r)[0]["Status"], "SUCCESS");
+}
+
+/// Issue 9.10: a resource policy RDS... Secrets Manager refuses (a principal that does not
+/// exist) fails the request, and the secret made for it goes with the clone.
+#[tokio::test(start_paused = true)]
+async fn a_refused_reader_policy_leaks_no_secret() {
+    let w = World::new();
+    w.secrets.refuse_policies();
+    let (_, a) = create(
+        &w,
+        json!({"SourceClusterId": "orders", "SetPassword": "true", "AccessPrincipalArns": READER}),
+    )
+    .await;
+    assert_eq!(a["Status"], "FAILED");
+    assert!(
+        a["Reason"].as_str().unwrap().contains("PutResourcePolicy"),
+        "{a}"
+    );
+    for _ in 0..3 {
+        w.tick().await;
+    }
+    let secrets = w.secrets.all();
+    assert_eq!(secrets.len(), 1);
+    assert!(
+        secrets.values().all(|s| s.deleted),
+        "the secret went with the clone"
+    );
+    assert_eq!(
+        w.rds.count_calls("ModifyDBCluster"),
+        0,
+        "no password was set"
+    );
+}
+
+/// Issue 10.4 and 9.10: a secret of the clone's name that this request did not make is never
+/// adopted (its password and reader policy are not ours), and no password is set that is not
+/// stored.
+#[tokio::test(start_paused = true)]
+async fn a_secret_of_the_same_name_made_by_someone_else_is_never_adopted() {
+    let w = World::new();
+    let r = w.request(
+        "Create",
+        json!({"SourceClusterId": "orders", "SetPassword": "true", "ClusterId": "qa-db"}),
+    );
+    let name = format!(
+        "/aurora-clone-manager/qa-db-{}",
+        aurora_clone_manager::domain::ident::short_hash(&r.request_id)
+    );
+    w.secrets.put(
+        &name,
+        r#"{"password":"attacker-knows-this"}"#,
+        [(tags::MANAGED_BY.to_string(), "acm".to_string())].into(),
+    );
+    w.deliver(&r).await;
+    w.ticks_until_answers(1, 40).await;
+    let a = &w.answer_for(&r)[0];
+    assert_eq!(a["Status"], "FAILED", "{a}");
+    assert!(
+        a["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("was not made for clone"),
+        "{a}"
+    );
+    assert_eq!(w.rds.count_calls("ModifyDBCluster"), 0, "no password set");
+    let s = &w.secrets.all()[&name];
+    assert!(
+        s.policy.is_none() && !s.deleted,
+        "someone else's secret is left alone"
+    );
+}
+
+/// Issue 9.12: an in-place Tags update reaches the instance, the secret and a key made for the
+/// clone, not only the cluster.
+#[tokio::test(start_paused = true)]
+async fn an_in_place_tags_update_reaches_instance_secret_and_key() {
+    let w = World::new();
+    let old = json!({"SourceClusterId": "orders", "SetPassword": "true", "ForceCreateKmsKey": "true", "Tags": {"team": "a"}});
+    let (_, a) = create(&w, old.clone()).await;
+    assert_eq!(a["Status"], "SUCCESS");
+    let mut new = old.clone();
+    new["Tags"] = json!({"team": "b", "cost": "qa"});
+    let mut u = w.request("Update", new);
+    u.physical_resource_id = a["PhysicalResourceId"].as_str().map(str::to_string);
+    u.old_resource_properties = Some(old);
+    w.deliver(&u).await;
+    w.ticks_until_answers(2, 10).await;
+    assert_eq!(
+        w.answer_for(&u)[0]["PhysicalResourceId"],
+        a["PhysicalResourceId"]
+    );
+    let instance = w.rds.instance_tags()[a["Data"]["InstanceId"].as_str().unwrap()].clone();
+    assert_eq!(instance.get("team").map(String::as_str), Some("b"));
+    let secret = w.secrets.all().into_values().next().unwrap();
+    assert_eq!(secret.tags.get("cost").map(String::as_str), Some("qa"));
+    let key = a["Data"]["KmsKeyId"].as_str().unwrap();
+    assert_eq!(
+        w.keys.tags_of(key).get("team").map(String::as_str),
+        Some("b")
+    );
+}

@@ -105,8 +105,20 @@ async fn every_kill_point(own_key: bool) {
     let length = clean.calls;
     eprintln!("the flow's calls: {:?}", clean.names);
     assert!(length >= 20, "the flow makes {length} calls");
+    let mut points = 0;
     for n in 1..=length {
-        for how in [Fault::Kill, Fault::KillAfter] {
+        let name = &clean.names[n as usize - 1];
+        // A read has no effect to kill after: killing after it is the same as before the next.
+        let read = ["Describe", "Scan", "Get", "List"]
+            .iter()
+            .any(|r| name.contains(r));
+        let ways: &[Fault] = if read {
+            &[Fault::Kill]
+        } else {
+            &[Fault::Kill, Fault::KillAfter]
+        };
+        for &how in ways {
+            points += 1;
             let run = lifecycle(Some((n, how)), own_key).await;
             let at = format!(
                 "{how:?} at call {n} of {length} ({})",
@@ -116,19 +128,13 @@ async fn every_kill_point(own_key: bool) {
             assert!(run.restarts >= 1, "{at}: the kill never fired");
         }
     }
-    eprintln!(
-        "kill points: {} ({length} calls, killed before and after each)",
-        2 * length
-    );
+    eprintln!("kill points: {points} ({length} calls; killed before each, and after each write)");
 }
 
+/// Both variants in one test, one after the other: with the AWS-managed key, and with a key
+/// made for the clone alone (KMS has no idempotent CreateKey).
 #[tokio::test]
 async fn killed_at_every_step_each_request_gets_one_outcome_and_nothing_is_left() {
     every_kill_point(false).await;
-}
-
-/// The same with a key made for the clone alone (KMS has no idempotent CreateKey).
-#[tokio::test]
-async fn killed_at_every_step_with_a_key_of_its_own() {
     every_kill_point(true).await;
 }

@@ -351,3 +351,41 @@ async fn follow_ups_that_cannot_be_armed_fail_the_request_now() {
     );
     assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 0);
 }
+
+/// Issue 9.9: `InstanceClass: db.serverless` gets a Serverless v2 scaling range on the restore
+/// (RDS refuses the writer without one), and a refusal waiting cannot lift fails at once.
+#[tokio::test(start_paused = true)]
+async fn serverless_clones_get_a_scaling_range() {
+    let w = World::with_rds(FakeRds::with_delays(
+        Duration::from_secs(60),
+        Duration::from_secs(60),
+    ));
+    let r = w.request("Create", json!({"SourceClusterId": "orders", "InstanceClass": "db.serverless", "MinCapacity": "1", "MaxCapacity": "4"}));
+    w.deliver(&r).await;
+    w.ticks_until_answers(1, 20).await;
+    assert_eq!(
+        w.answer_for(&r)[0]["Status"],
+        "SUCCESS",
+        "{:?}",
+        w.answer_for(&r)
+    );
+
+    let paused = w.request(
+        "Create",
+        json!({"SourceClusterId": "orders", "InstanceClass": "db.serverless", "MinCapacity": "0"}),
+    );
+    w.deliver(&paused).await;
+    let a = &w.answer_for(&paused)[0];
+    assert_eq!(a["Status"], "FAILED");
+    assert!(a["Reason"].as_str().unwrap().contains("auto-pause"), "{a}");
+
+    let stray = w.request(
+        "Create",
+        json!({"SourceClusterId": "orders", "MinCapacity": "1"}),
+    );
+    w.deliver(&stray).await;
+    assert!(w.answer_for(&stray)[0]["Reason"]
+        .as_str()
+        .unwrap()
+        .contains("db.serverless"));
+}

@@ -45,6 +45,7 @@ async fn rds_observes_restores_tags_and_deletes() {
         subnet_group: src.subnet_group.clone(),
         security_groups: src.security_groups.clone(),
         tags: tags(&[("aurora-clone-manager:role", "clone"), ("mine", "yes")]),
+        capacity: None,
     };
     let Created::New(made) = rds.restore(&request).await.unwrap() else {
         panic!("restored anew")
@@ -207,4 +208,31 @@ async fn aws_calls_are_counted_at_the_sdk_boundary() {
         "{calls:?}"
     );
     assert!(clients.calls.take().is_empty(), "taking resets");
+}
+
+/// The Serverless v2 scaling range goes with the restore (RDS refuses a `db.serverless` writer
+/// in a cluster without one).
+#[tokio::test]
+async fn a_serverless_restore_carries_its_scaling_range() {
+    use aurora_clone_manager::domain::capacity::Capacity;
+    let conf = sdk_config();
+    let rds = SdkRds::new(aws_sdk_rds::Client::new(&conf));
+    let source = unique("src");
+    realistic_source(&conf, &source).await;
+    let src = rds.cluster(&source).await.unwrap().unwrap();
+    let id = unique("sv2");
+    let range = Capacity { min: 1.0, max: 4.0 };
+    rds.restore(&RestoreRequest {
+        cluster_id: id.clone(),
+        source_cluster_id: source,
+        restore_type: RestoreType::CopyOnWrite,
+        subnet_group: src.subnet_group,
+        security_groups: src.security_groups,
+        tags: tags(&[("aurora-clone-manager:role", "clone")]),
+        capacity: Some(range),
+    })
+    .await
+    .unwrap();
+    let made = rds.cluster(&id).await.unwrap().unwrap();
+    assert_eq!(made.capacity, Some(range));
 }

@@ -89,3 +89,27 @@ async fn concurrent_requests_never_oversubscribe_a_volume() {
     );
     assert_eq!(w.rds.silent_full_copies(), 0);
 }
+
+/// Issue 9.6: one policy per source. The maintenance config's `max-clones-per-source` for a
+/// source limits Create too, as it limits maintenance's count.
+#[tokio::test(start_paused = true)]
+async fn create_keeps_the_sources_own_limit() {
+    let w = World::with_rds(fast_rds());
+    w.parameters.set(
+        "/acm/maintenance-config",
+        r#"{"clusters":[{"cluster-id":"orders","target-clone-slots":0,"max-clones-per-source":2}]}"#,
+    );
+    let answers = create_clones(
+        &w,
+        3,
+        json!({"SourceClusterId": "orders", "CopyOk": "false"}),
+    )
+    .await;
+    assert!(answers[..2].iter().all(|a| a["Status"] == "SUCCESS"));
+    assert_eq!(answers[2]["Status"], "FAILED");
+    assert!(
+        answers[2]["Reason"].as_str().unwrap().contains("2/2"),
+        "{}",
+        answers[2]
+    );
+}

@@ -42,6 +42,7 @@ async fn contract(rds: &dyn Rds, source: &str) {
         subnet_group: src.subnet_group.clone(),
         security_groups: src.security_groups.clone(),
         tags: tags(&[("aurora-clone-manager:role", "clone"), ("mine", "yes")]),
+        capacity: None,
     };
     let Created::New(made) = rds.restore(&restore).await.unwrap() else {
         panic!("restored anew")

@@ -1,9 +1,20 @@
 //! The deployable template against the code: every environment variable the code reads is set
 //! (defect 2: the original set MAX_AGE where the code read MAX_COPY_AGE), every AWS operation
-//! the adapters call is granted (defect 11's sibling: it lacked rds:AddTagsToResource), and no
-//! action is a wildcard (defect 11: secretsmanager:* and kms:* on everything).
+//! the adapters call is granted (defect 11's sibling: it lacked rds:AddTagsToResource), no
+//! action is a wildcard (defect 11: secretsmanager:* and kms:* on everything), failed
+//! asynchronous invocations land somewhere (issue 10 item 8), the RDS event rule matches only
+//! events that can end a wait, MaxCopyAge's pattern is the parser's, and `sam build` works.
+//! The permissions themselves are evaluated in tests/iam.rs.
 
-use aurora_clone_manager::config::VARIABLES;
+#[path = "iam/policy.rs"]
+mod policy;
+#[path = "iam/render.rs"]
+mod render;
+
+use aurora_clone_manager::config::{parse_iso_duration, VARIABLES};
+use aurora_clone_manager::password::key_policy;
+use render::{arn, properties, render, render_file, role_policy};
+use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 fn read(path: &str) -> String {
@@ -28,53 +39,71 @@ fn template_variables(template: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The services whose actions the templates name.
+const SERVICES: &[&str] = &[
+    "rds",
+    "ssm",
+    "events",
+    "kms",
+    "secretsmanager",
+    "logs",
+    "dynamodb",
+    "cloudformation",
+    "scheduler",
+    "iam",
+    "sqs",
+    "lambda",
+    "sts",
+];
+
 /// Every `service:Action` string in the template.
 fn granted_actions(template: &str) -> BTreeSet<String> {
     template
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == ':' || c == '*' || c == '-'))
         .filter(|w| {
             let mut parts = w.splitn(2, ':');
-            matches!((parts.next(), parts.next()), (Some(s), Some(a)) if ["rds", "ssm", "events", "kms", "secretsmanager", "logs", "dynamodb"].contains(&s) && !a.is_empty() && !a.contains(':'))
+            matches!((parts.next(), parts.next()), (Some(s), Some(a)) if SERVICES.contains(&s) && !a.is_empty() && !a.contains(':'))
         })
         .map(str::to_string)
         .collect()
 }
 
-/// The text of one top-level resource of the template (from `  Name:` to the next resource).
-fn resource_block(template: &str, name: &str) -> String {
-    let header = format!("  {name}:");
-    let mut lines = template.lines().skip_while(|l| *l != header);
-    let mut block = vec![lines.next().expect("the resource").to_string()];
-    block.extend(
-        lines
-            .take_while(|l| l.is_empty() || l.starts_with("   ") || l.starts_with("  #"))
-            .map(str::to_string),
-    );
-    block.join("\n")
+/// The service an adapter file talks to. A new adapter must be named here, or the test that
+/// checks the grants stops (so that no adapter goes unchecked).
+fn service_of(adapter: &str) -> Option<&'static str> {
+    Some(match adapter {
+        "rds" => "rds",
+        "ssm" => "ssm",
+        "events" => "events",
+        "secrets" => "secretsmanager",
+        "kms" => "kms",
+        "dynamo" => "dynamodb",
+        "cloudformation" | "stacks" | "cfn" => "cloudformation",
+        "scheduler" | "expiry" | "schedules" => "scheduler",
+        _ => return None,
+    })
 }
 
 /// The AWS operations the adapters call: each names its operation in the `AwsError` it maps to.
 fn called_operations() -> BTreeSet<String> {
     let mut ops = BTreeSet::new();
-    for (file, service) in [
-        ("rds", "rds"),
-        ("ssm", "ssm"),
-        ("events", "events"),
-        ("secrets", "secretsmanager"),
-        ("kms", "kms"),
-        ("dynamo", "dynamodb"),
-    ] {
-        let Ok(src) = std::fs::read_to_string(format!(
-            "{}/src/adapters/{file}.rs",
-            env!("CARGO_MANIFEST_DIR")
-        )) else {
-            continue;
-        };
-        for marker in [
+    let dir = format!("{}/src/adapters", env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(&dir).expect("src/adapters") {
+        let path = entry.expect("an adapter file").path();
+        let src = std::fs::read_to_string(&path).expect("readable");
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let markers = [
             "aws_error(\"",
             "AwsError::permanent(\"",
             "AwsError::transient(\"",
-        ] {
+        ];
+        if !markers.iter().any(|m| src.contains(m)) || stem == "mod" {
+            continue;
+        }
+        let service = service_of(&stem).unwrap_or_else(|| {
+            panic!("src/adapters/{stem}.rs calls AWS: name its service in tests/template.rs")
+        });
+        for marker in markers {
             for piece in src.split(marker).skip(1) {
                 let op = piece.split('"').next().unwrap_or_default();
                 if op.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && !op.contains(' ') {
@@ -104,32 +133,61 @@ fn every_variable_the_code_reads_is_set_and_none_is_misspelt() {
     }
 }
 
+/// Every operation an adapter calls is an action some statement of the rendered Role grants (and
+/// tests/iam.rs checks each on its resources and conditions), with the prefix set and unset.
 #[test]
 fn every_operation_the_code_calls_is_granted() {
-    let granted = granted_actions(&resource_block(&read("template.yaml"), "Role"));
-    assert!(
-        granted.contains("rds:DescribeDBClusters"),
-        "the role's block was found"
-    );
     let called = called_operations();
     assert!(
         called.len() >= 15,
         "the scan found too few operations: {called:?}"
     );
-    let mut missing: Vec<_> = called.difference(&granted).cloned().collect();
-    // Creating with tags needs the tagging permission too.
-    if !granted.contains("rds:AddTagsToResource") {
-        missing.push("rds:AddTagsToResource".into());
+    for params in [vec![], vec![("ClusterIdPrefix", "clone-")]] {
+        let rendered = render(&params);
+        let granted: Vec<String> = role_policy(&rendered)["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Effect"] == "Allow")
+            .flat_map(|s| match &s["Action"] {
+                Value::String(a) => vec![a.clone()],
+                Value::Array(a) => a.iter().map(|v| v.as_str().unwrap().to_string()).collect(),
+                other => panic!("Action {other}"),
+            })
+            .collect();
+        // What the function does with a key it created is granted by that key's own policy.
+        let role = render::role_arn(&rendered);
+        let created_key = key_policy(render::ACCOUNT, &[], render::REGION, Some(&role));
+        let is_granted = |op: &str| {
+            granted
+                .iter()
+                .any(|g| policy::wildcard(&g.to_ascii_lowercase(), &op.to_ascii_lowercase()))
+                || (op.starts_with("kms:")
+                    && policy::evaluate(
+                        &created_key,
+                        &policy::Request::new(&role, op, "key"),
+                        true,
+                    ) == policy::Decision::Allowed)
+        };
+        let mut missing: Vec<&String> = called
+            .iter()
+            .filter(|op| {
+                !op.ends_with(":Build")
+                    && !op.ends_with(":FailedEntries")
+                    && !op.ends_with(":EmptyResponse")
+            })
+            .filter(|op| !is_granted(op))
+            .collect();
+        // Creating with tags needs the tagging permission too.
+        let tagging = "rds:AddTagsToResource".to_string();
+        if !is_granted(&tagging) {
+            missing.push(&tagging);
+        }
+        assert!(
+            missing.is_empty(),
+            "the template ({params:?}) does not grant: {missing:?}"
+        );
     }
-    missing.retain(|op| {
-        !op.ends_with(":Build")
-            && !op.ends_with(":FailedEntries")
-            && !op.ends_with(":EmptyResponse")
-    });
-    assert!(
-        missing.is_empty(),
-        "the template does not grant: {missing:?}"
-    );
 }
 
 #[test]
@@ -153,11 +211,288 @@ fn no_action_is_a_wildcard() {
 fn the_function_is_not_serialised_into_a_bottleneck() {
     // Defect 15: reserved concurrency 1 with a 300 s timeout left CloudFormation waiting.
     let t = read("template.yaml");
-    assert!(!t.contains("ReservedConcurrentExecutions: 1"));
+    assert!(!t.contains("ReservedConcurrentExecutions: 1\n"));
     let timeout: u32 = t
         .lines()
         .find_map(|l| l.trim().strip_prefix("Timeout: "))
         .and_then(|v| v.parse().ok())
         .expect("a Timeout");
     assert!(timeout <= 300);
+    // Issue 10 item 8: reserved, and sized to RDS's API rate (12 requests/s sustained per
+    // account): more invocations at once would only queue throttled calls.
+    let f = properties(&render(&[]), "Function").clone();
+    let reserved = f["ReservedConcurrentExecutions"]
+        .as_u64()
+        .expect("reserved concurrency");
+    assert!(
+        (2..=12).contains(&reserved),
+        "reserved concurrency {reserved}"
+    );
+}
+
+/// Issue 10 item 8: an asynchronous invocation that still fails after its retries (or waits too
+/// long) lands in an encrypted queue the role may send to; and it is given up well inside the day
+/// the function keeps answered requests, so that a redelivery is recognised.
+#[test]
+fn failed_asynchronous_invocations_land_in_an_encrypted_queue() {
+    let rendered = render(&[]);
+    let config = properties(&rendered, "FunctionEventInvokeConfig");
+    assert_eq!(
+        config["FunctionName"],
+        properties(&rendered, "Function")["FunctionName"]
+    );
+    let retries = config["MaximumRetryAttempts"].as_u64().unwrap();
+    let max_age = config["MaximumEventAgeInSeconds"].as_u64().unwrap();
+    assert!(
+        retries <= 2 && max_age <= 3600,
+        "{retries} retries, {max_age} s"
+    );
+    let queue = config["DestinationConfig"]["OnFailure"]["Destination"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        queue,
+        arn("sqs", "aurora-clone-manager-FailedInvocations-EXAMPLE")
+    );
+    let q = properties(&rendered, "FailedInvocations");
+    assert!(
+        q["SqsManagedSseEnabled"] == true || q["KmsMasterKeyId"].is_string(),
+        "the queue is encrypted at rest"
+    );
+    let role = role_policy(&rendered);
+    let send = policy::Request::new("role", "sqs:SendMessage", queue);
+    assert!(policy::allows(role, &send));
+}
+
+/// A tiny EventBridge pattern matcher: every field of the pattern must be in the event; a list
+/// matches if any of its values does (a string exactly, `{"prefix": p}` by prefix); objects
+/// nest.
+fn pattern_matches(pattern: &Value, event: &Value) -> bool {
+    pattern.as_object().unwrap().iter().all(|(field, want)| {
+        let Some(got) = event.get(field) else {
+            return false;
+        };
+        match want {
+            Value::Object(_) => pattern_matches(want, got),
+            Value::Array(options) => options.iter().any(|o| match (o, got) {
+                (Value::String(s), Value::String(g)) => s == g,
+                (Value::Object(m), Value::String(g)) => match m.get("prefix") {
+                    Some(Value::String(p)) => g.starts_with(p.as_str()),
+                    _ => panic!("pattern operator {o} is not matched here"),
+                },
+                _ => false,
+            }),
+            other => panic!("a pattern field must be a list or an object: {other}"),
+        }
+    })
+}
+
+fn rds_event(kind: &str, event_id: &str, source: &str) -> Value {
+    json!({
+        "version": "0",
+        "source": "aws.rds",
+        "detail-type": format!("RDS DB {kind} Event"),
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "detail": {
+            "EventCategories": ["creation"],
+            "SourceType": if kind == "Cluster" { "CLUSTER" } else { "DB_INSTANCE" },
+            "SourceArn": format!("arn:aws:rds:eu-west-1:123456789012:{}:{source}",
+                if kind == "Cluster" { "cluster" } else { "db" }),
+            "Date": "2026-11-22T12:00:00.000Z",
+            "Message": "…",
+            "SourceIdentifier": source,
+            "EventID": event_id
+        }
+    })
+}
+
+/// Issue 9 item 13: the RDS rule wakes the function only for events that can end a wait (created,
+/// deleted, master credentials reset or its failure), and with ClusterIdPrefix only for
+/// identifiers that carry it.
+#[test]
+fn the_rds_event_rule_matches_only_events_that_end_a_wait() {
+    let ending = [
+        ("Cluster", "RDS-EVENT-0170"),
+        ("Cluster", "RDS-EVENT-0171"),
+        ("Instance", "RDS-EVENT-0005"),
+        ("Instance", "RDS-EVENT-0003"),
+        ("Cluster", "RDS-EVENT-0016"),
+        ("Cluster", "RDS-EVENT-0067"),
+    ];
+    let not_ending = [
+        ("Cluster", "RDS-EVENT-0150"),  // stopped
+        ("Cluster", "RDS-EVENT-0151"),  // started
+        ("Instance", "RDS-EVENT-0002"), // backup
+        ("Instance", "RDS-EVENT-0006"), // rebooted
+        ("Cluster", "RDS-EVENT-0076"),  // failover
+    ];
+    for prefix in ["", "clone-"] {
+        let rendered = render(&[("ClusterIdPrefix", prefix)]);
+        let pattern = &properties(&rendered, "RdsEventsRule")["EventPattern"];
+        let ours = format!("{prefix}orders-20261122120000-0f11");
+        for (kind, id) in ending {
+            assert!(
+                pattern_matches(pattern, &rds_event(kind, id, &ours)),
+                "{id} about {ours}"
+            );
+            assert!(
+                pattern_matches(pattern, &rds_event(kind, id, &format!("{ours}-writer"))),
+                "{id} about the writer"
+            );
+            assert_eq!(
+                pattern_matches(pattern, &rds_event(kind, id, "orders")),
+                prefix.is_empty(),
+                "{id} about production with prefix {prefix:?}"
+            );
+        }
+        for (kind, id) in not_ending {
+            assert!(
+                !pattern_matches(pattern, &rds_event(kind, id, &ours)),
+                "{id}"
+            );
+        }
+        let mut other_source = rds_event("Cluster", "RDS-EVENT-0170", &ours);
+        other_source["source"] = json!("aws.ec2");
+        assert!(!pattern_matches(pattern, &other_source));
+    }
+}
+
+/// MaxCopyAge's AllowedPattern (CloudFormation checks it before the function ever sees the value)
+/// accepts exactly what `config::parse_iso_duration` accepts, on every form below.
+#[test]
+fn max_copy_age_pattern_accepts_exactly_what_the_parser_accepts() {
+    let rendered = render(&[]);
+    let source = read("template.yaml");
+    let line = source
+        .lines()
+        .skip_while(|l| l.trim() != "MaxCopyAge:")
+        .find_map(|l| l.trim().strip_prefix("AllowedPattern: "))
+        .expect("MaxCopyAge's AllowedPattern");
+    let pattern: String = serde_json::from_str(line).expect("a double-quoted YAML string");
+    let re = fancy_regex::Regex::new(&pattern).expect("the pattern compiles");
+    let matches = |s: &str| re.is_match(s).unwrap();
+    let forms = [
+        "P3D",
+        "PT12H",
+        "P1DT6H30M",
+        "p1w",
+        "P1W2D",
+        "PT1M",
+        "PT1S",
+        "PT0H1M",
+        "P0W0DT0H0M1S",
+        "P03D",
+        "pt1h",
+        "P1dT1h",
+        "P1W1DT1H1M1S",
+        "P999999999D",
+        "P0000000001D",
+        " P3D ",
+        "\tP3D\n",
+        "P10D",
+        "PT90M", // accepted
+        "",
+        " ",
+        "3D",
+        "P",
+        "PT",
+        "P1M",
+        "P1Y",
+        "PD",
+        "P3D2",
+        "P1H",
+        "PT1D",
+        "P0D",
+        "PT0S",
+        "P0DT0S",
+        "P1DT",
+        "P1WT",
+        "P1W2W",
+        "PT1H2H",
+        "P1D1W",
+        "PT1M1H",
+        "P 3D",
+        "P-1D",
+        "P+1D",
+        "P1.5D",
+        "P1,5D",
+        "\u{661}D",
+        "P\u{661}D",
+        "P3DT-1H",
+        "3D P",
+        "PP3D",
+        "P3DD",
+        "P1DT1H1M1S1",
+        "XP3D",
+        "P3Dx", // refused
+    ];
+    for form in forms {
+        assert_eq!(
+            matches(form),
+            parse_iso_duration(form).is_ok(),
+            "{form:?}: pattern {} parser {:?}",
+            matches(form),
+            parse_iso_duration(form)
+        );
+    }
+    // The one difference, on purpose: numbers of 10 or more significant digits (a billion days
+    // and up) are refused by the pattern, so that no accepted value can overflow the parser.
+    for huge in ["P1000000000D", "PT99999999999S"] {
+        assert!(!matches(huge) && parse_iso_duration(huge).is_ok(), "{huge}");
+    }
+    assert!(matches(
+        rendered["Parameters"]["MaxCopyAge"].as_str().unwrap()
+    ));
+}
+
+/// Issue 11 item 4: `sam build` builds the function with cargo-lambda, the binary named as in
+/// Cargo.toml.
+#[test]
+fn sam_builds_the_function_with_cargo_lambda() {
+    let rendered = render(&[]);
+    let metadata = &rendered["Resources"]["Function"]["Metadata"];
+    assert_eq!(metadata["BuildMethod"], "rust-cargolambda");
+    let binary = metadata["BuildProperties"]["Binary"].as_str().unwrap();
+    assert!(
+        read("Cargo.toml").contains(&format!("[[bin]]\nname = \"{binary}\"")),
+        "Cargo.toml has no binary {binary}"
+    );
+}
+
+/// The example consumer imports only what the clone manager exports, and names its reader.
+#[test]
+fn the_example_consumer_uses_the_managers_exports() {
+    let manager = render(&[]);
+    let exports: BTreeSet<String> = manager["Outputs"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|o| o["Export"]["Name"].as_str())
+        .map(|n| n.replace("aurora-clone-manager-", "<stack>-"))
+        .collect();
+    let example = render_file(
+        "example/template.yaml",
+        &[
+            ("SourceClusterId", "orders"),
+            (
+                "DeveloperRoleArn",
+                "arn:aws:iam::123456789012:role/developers",
+            ),
+        ],
+    );
+    let clone = &example["Resources"]["OrdersClone"]["Properties"];
+    let token = clone["ServiceToken"].as_str().unwrap();
+    let import = token
+        .strip_prefix("import:")
+        .expect("ServiceToken is imported")
+        .replace("aurora-clone-manager-", "<stack>-");
+    assert!(
+        exports.contains(&import),
+        "{import} is not exported: {exports:?}"
+    );
+    assert_eq!(
+        clone["AccessPrincipalArns"],
+        json!(["arn:aws:iam::123456789012:role/developers"])
+    );
 }

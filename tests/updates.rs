@@ -135,3 +135,79 @@ async fn a_failed_replacement_removes_what_it_made() {
     let first_id = first["Data"]["ClusterId"].as_str().unwrap().to_string();
     assert!(w.rds.cluster_ids().contains(&first_id));
 }
+
+/// Issue 9.5: with NoFailOnExistingCluster the clone got another id than its ClusterId; a later
+/// Tags change must not read that as "ClusterId changed" and replace the clone.
+#[tokio::test(start_paused = true)]
+async fn a_tags_change_after_no_fail_on_existing_cluster_stays_in_place() {
+    let w = World::new();
+    w.rds.add_source("taken", Default::default());
+    let old = json!({"SourceClusterId": "orders", "ClusterId": "taken", "NoFailOnExistingCluster": "true", "Tags": {"team": "a"}});
+    let first = created(&w, old.clone()).await;
+    assert_eq!(first["Status"], "SUCCESS", "{first}");
+    assert_ne!(first["Data"]["ClusterId"], "taken");
+    let mut new = old.clone();
+    new["Tags"] = json!({"team": "b"});
+    let u = update_of(&w, &first, old, new);
+    w.deliver(&u).await;
+    w.ticks_until_answers(2, 30).await;
+    let a = &w.answer_for(&u)[0];
+    assert_eq!(a["Status"], "SUCCESS");
+    assert_eq!(
+        a["PhysicalResourceId"], first["PhysicalResourceId"],
+        "not replaced"
+    );
+    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 1);
+}
+
+/// Issue 9.5: old properties in a shape this version cannot read (an older version accepted
+/// them) never replace the clone: the tags are brought in line in place.
+#[tokio::test(start_paused = true)]
+async fn unreadable_old_properties_never_replace_the_clone() {
+    let w = World::new();
+    let props = json!({"SourceClusterId": "orders", "Tags": {"team": "a"}});
+    let first = created(&w, props.clone()).await;
+    let mut new = props.clone();
+    new["Tags"] = json!({"team": "b"});
+    let u = update_of(
+        &w,
+        &first,
+        json!({"SourceClusterId": "orders", "CopyOk": "maybe"}),
+        new,
+    );
+    w.deliver(&u).await;
+    w.ticks_until_answers(2, 30).await;
+    let a = &w.answer_for(&u)[0];
+    assert_eq!(a["Status"], "SUCCESS", "{a}");
+    assert_eq!(
+        a["PhysicalResourceId"], first["PhysicalResourceId"],
+        "not replaced"
+    );
+    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 1);
+}
+
+/// Issue 10.3: an Update naming a clone of another stack's resource (a forged request: anyone
+/// who may invoke the function can send one) changes nothing.
+#[tokio::test(start_paused = true)]
+async fn a_forged_update_of_another_resources_clone_changes_nothing() {
+    let w = World::new();
+    let props = json!({"SourceClusterId": "orders", "SetPassword": "true"});
+    let victim = created(&w, props.clone()).await;
+    let mut forged = update_of(
+        &w,
+        &victim,
+        props,
+        json!({"SourceClusterId": "orders", "SetPassword": "true",
+        "AccessPrincipalArns": "arn:aws:iam::123456789012:role/attacker"}),
+    );
+    forged.stack_id = "arn:aws:cloudformation:us-east-1:123456789012:stack/attacker/9".into();
+    w.deliver(&forged).await;
+    let a = &w.answer_for(&forged)[0];
+    assert_eq!(a["Status"], "FAILED");
+    assert!(a["Reason"]
+        .as_str()
+        .unwrap()
+        .contains("not a clone of this stack's resource"));
+    let secret = w.secrets.all().into_values().next().unwrap();
+    assert!(!secret.policy.unwrap_or_default().contains("attacker"));
+}

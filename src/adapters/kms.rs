@@ -67,6 +67,25 @@ impl Keys for SdkKeys {
         Ok(found)
     }
 
+    async fn tags(&self, key_id: &str) -> Result<Option<Tags>, AwsError> {
+        match self.client.list_resource_tags().key_id(key_id).send().await {
+            Ok(out) => Ok(Some(
+                out.tags()
+                    .iter()
+                    .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+                    .collect(),
+            )),
+            Err(e) => {
+                let e = aws_error("ListResourceTags", e);
+                if is_not_found(&e) {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
     async fn set_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError> {
         self.client
             .put_key_policy()
@@ -98,5 +117,31 @@ impl Keys for SdkKeys {
                 }
             }
         }
+    }
+
+    async fn retag(&self, key_id: &str, add: &Tags, remove: &[String]) -> Result<(), AwsError> {
+        if !add.is_empty() {
+            let tags: Vec<Tag> = add
+                .iter()
+                .filter_map(|(k, v)| Tag::builder().tag_key(k).tag_value(v).build().ok())
+                .collect();
+            self.client
+                .tag_resource()
+                .key_id(key_id)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(|e| aws_error("TagResource", e))?;
+        }
+        if !remove.is_empty() {
+            self.client
+                .untag_resource()
+                .key_id(key_id)
+                .set_tag_keys(Some(remove.to_vec()))
+                .send()
+                .await
+                .map_err(|e| aws_error("UntagResource", e))?;
+        }
+        Ok(())
     }
 }

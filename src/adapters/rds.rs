@@ -87,7 +87,13 @@ pub fn to_cluster(c: &DbCluster) -> Option<Cluster> {
         created: to_time(c.cluster_create_time()),
         master_username: c.master_username().map(str::to_string),
         database_name: c.database_name().map(str::to_string),
-        serverless_v2: c.serverless_v2_scaling_configuration().is_some(),
+        capacity: c.serverless_v2_scaling_configuration().and_then(|s| {
+            Some(crate::domain::capacity::Capacity {
+                min: s.min_capacity()?,
+                max: s.max_capacity()?,
+            })
+        }),
+        engine_version: c.engine_version().map(str::to_string),
         password_pending: c
             .pending_modified_values()
             .and_then(|p| p.master_user_password())
@@ -197,6 +203,12 @@ impl Rds for SdkRds {
             .set_db_subnet_group_name(r.subnet_group.clone())
             .set_vpc_security_group_ids(Some(r.security_groups.clone()))
             .set_tags(Some(to_tags(&r.tags)))
+            .set_serverless_v2_scaling_configuration(r.capacity.map(|c| {
+                aws_sdk_rds::types::ServerlessV2ScalingConfiguration::builder()
+                    .min_capacity(c.min)
+                    .max_capacity(c.max)
+                    .build()
+            }))
             .copy_tags_to_snapshot(false)
             .send()
             .await
@@ -315,6 +327,12 @@ fn deletion(result: Result<(), AwsError>) -> Result<Deletion, AwsError> {
 /// RDS's own "not now": a cluster or instance in a state that refuses the call for the moment.
 pub const RDS_NOT_NOW: &[&str] = &["InvalidDBClusterStateFault", "InvalidDBInstanceState"];
 
+/// RDS's "not now" codes also carry refusals that waiting never lifts: a `db.serverless`
+/// instance in a cluster without a Serverless v2 scaling configuration.
+pub fn refusal_is_permanent(code: &str, message: &str) -> bool {
+    code == "InvalidDBClusterStateFault" && message.to_ascii_lowercase().contains("serverless")
+}
+
 /// Converts an RDS SDK error: RDS's transient states are retryable too.
 fn aws_error<E>(
     operation: &'static str,
@@ -326,5 +344,9 @@ fn aws_error<E>(
 where
     E: aws_sdk_rds::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    sdk_error(operation, err, RDS_NOT_NOW)
+    let mut e = sdk_error(operation, err, RDS_NOT_NOW);
+    if refusal_is_permanent(&e.code, &e.message) {
+        e.retryable = false;
+    }
+    e
 }

@@ -72,11 +72,13 @@ pub async fn plan(
         .await
         .map_err(|e| (FAILED, e.to_string()))?;
     let now = m.clock.now();
+    let source_config = m.source_config(&props.source_cluster_id).await;
+    let policy = m.policy.for_source(source_config.as_ref());
     let pool = observe_pool(
         &props.source_cluster_id,
         &clusters,
-        &m.policy,
-        m.policy.max_clones_per_source,
+        &policy,
+        policy.max_clones_per_source,
     )
     .ok_or((
         FAILED,
@@ -95,6 +97,7 @@ pub async fn plan(
     let seen = Observed::Absent {
         clusters,
         quotas: None,
+        source_config,
     };
     let decision = describe(&next_step(&req, &seen, &m.policy, now));
     if as_json {
@@ -108,12 +111,12 @@ pub async fn plan(
         );
         return Ok(());
     }
-    print_pool(&pool, m, now);
+    print_pool(&pool, &policy, now);
     println!("Plan: {decision}");
     Ok(())
 }
 
-fn print_pool(pool: &Pool, m: &Manager, now: OffsetDateTime) {
+fn print_pool(pool: &Pool, policy: &crate::planner::Policy, now: OffsetDateTime) {
     let mut t = table(&[
         "VOLUME",
         "ROLE",
@@ -129,8 +132,8 @@ fn print_pool(pool: &Pool, m: &Manager, now: OffsetDateTime) {
     println!(
         "Pool of {} ({} clones per volume; copies host clones for {})",
         pool.root.cluster_id,
-        m.policy.max_clones_per_source,
-        age(Some(now - m.policy.max_copy_age), now)
+        policy.max_clones_per_source,
+        age(Some(now - policy.max_copy_age), now)
     );
     println!("{t}");
 }

@@ -5,12 +5,7 @@
 use super::ConfigError;
 use std::collections::HashMap;
 
-/// A source the stack allows cloning: by identifier, or by a tag the source carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SourceRule {
-    Id(String),
-    Tag(String, String),
-}
+pub use crate::domain::access::SourceRule;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Guard {

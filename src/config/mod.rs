@@ -118,8 +118,11 @@ impl Settings {
             max_clones_per_source: self.max_clones_per_source,
             max_copy_age: self.max_copy_age,
             default_instance_class: DEFAULT_INSTANCE_CLASS.into(),
+            copy_instance_class: DEFAULT_INSTANCE_CLASS.into(),
             default_secret_prefix: self.default_secret_prefix.clone(),
             default_secret_key: self.default_secret_key.clone(),
+            id_prefix: self.guard.cluster_id_prefix.clone(),
+            allowed_sources: self.guard.allowed_sources.clone(),
         }
     }
 

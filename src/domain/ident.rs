@@ -56,19 +56,30 @@ pub fn generated_clone_id(source: &str, at: OffsetDateTime, request_id: &str) ->
     with_suffix(source, &format!("{stamp}-{}", short_hash(request_id)))
 }
 
-/// The identifier of the one writer instance of a managed cluster.
+/// The identifier of the one writer instance of a managed cluster: `<cluster>-writer` when it
+/// fits in 63 characters; otherwise the cluster id is cut and eight hex digits of a hash of the
+/// *whole* cluster id keep it unique (two long ids sharing their first 47 characters never
+/// name the same writer).
 pub fn writer_instance_id(cluster_id: &str) -> String {
-    with_suffix(cluster_id, "writer")
+    let id = cluster_id.to_ascii_lowercase();
+    if id.len() + "-writer".len() <= MAX_LEN {
+        return format!("{id}-writer");
+    }
+    with_suffix(&id, &format!("{:08x}-writer", fnv1a(&id)))
 }
 
-/// Four hex digits of a stable hash (FNV-1a): stable across processes and versions.
-pub fn short_hash(text: &str) -> String {
+fn fnv1a(text: &str) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for b in text.bytes() {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     }
-    format!("{:04x}", h & 0xffff)
+    h
+}
+
+/// Four hex digits of a stable hash (FNV-1a): stable across processes and versions.
+pub fn short_hash(text: &str) -> String {
+    format!("{:04x}", fnv1a(text) & 0xffff)
 }
 
 #[cfg(test)]
@@ -105,6 +116,29 @@ mod tests {
         assert_ne!(
             generated_clone_id("o", at, "r1"),
             generated_clone_id("o", at, "r2")
+        );
+    }
+
+    /// Issue 9.2: writer ids kept the first 56 characters of the cluster id, so two long ids
+    /// (copies of a 36+ character root in one run) named the same writer.
+    #[test]
+    fn writer_ids_of_long_clusters_never_collide() {
+        let at = datetime!(2026-11-22 03:04:05 UTC);
+        let root = "a".repeat(40);
+        let ids: Vec<String> = (0..50)
+            .map(|i| generated_clone_id(&format!("{root}-copy"), at, &format!("maintenance-{i}")))
+            .collect();
+        let writers: std::collections::BTreeSet<String> =
+            ids.iter().map(|id| writer_instance_id(id)).collect();
+        assert_eq!(writers.len(), ids.len(), "one writer id per cluster");
+        for w in &writers {
+            assert!(check(w).is_ok(), "{w}");
+        }
+        assert_eq!(writer_instance_id("orders-clone"), "orders-clone-writer");
+        let long = "b".repeat(60);
+        assert_ne!(
+            writer_instance_id(&format!("{long}1")),
+            writer_instance_id(&format!("{long}2"))
         );
     }
 }

@@ -1,6 +1,8 @@
 //! Plain domain values that observing AWS produces: clusters, instances, their states and the
 //! lineage and ownership recorded in their tags. No SDK types here.
 
+pub mod access;
+pub mod capacity;
 pub mod ident;
 pub mod properties;
 pub mod requests;
@@ -41,7 +43,9 @@ pub struct Cluster {
     pub created: Option<OffsetDateTime>,
     pub master_username: Option<String>,
     pub database_name: Option<String>,
-    pub serverless_v2: bool,
+    /// The Serverless v2 scaling range, where the cluster has one.
+    pub capacity: Option<capacity::Capacity>,
+    pub engine_version: Option<String>,
     /// A master password change RDS has accepted but not yet applied.
     pub password_pending: bool,
     /// RDS refuses to delete the cluster until this is turned off.
@@ -86,7 +90,8 @@ impl Cluster {
             created: None,
             master_username: None,
             database_name: None,
-            serverless_v2: false,
+            capacity: None,
+            engine_version: None,
             password_pending: false,
             deletion_protection: false,
         }

@@ -2,6 +2,7 @@
 //! scalar a string). A bad value is refused with the property's name and the rule it breaks;
 //! nothing is ever guessed (defect 1: any string used to count as true).
 
+use crate::domain::capacity::{check, Capacity, DEFAULT_CLONE_CAPACITY, SERVERLESS};
 use crate::domain::{ident, Tags};
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -40,6 +41,9 @@ pub struct CloneProperties {
     pub tags: Tags,
     /// CloudFormation's own `ServiceTimeout`, seconds (1–3600).
     pub service_timeout: Option<u32>,
+    /// `MinCapacity`/`MaxCapacity`: the Serverless v2 range, with `InstanceClass: db.serverless`
+    /// (which without them scales in `DEFAULT_CLONE_CAPACITY`).
+    pub capacity: Option<Capacity>,
 }
 
 const KNOWN: &[&str] = &[
@@ -59,6 +63,8 @@ const KNOWN: &[&str] = &[
     "NoFailOnExistingCluster",
     "PurgeObsoleteCopies",
     "Tags",
+    "MinCapacity",
+    "MaxCapacity",
 ];
 
 impl CloneProperties {
@@ -76,11 +82,13 @@ impl CloneProperties {
         if let Some(id) = &cluster_id {
             ident::check(id).map_err(|r| err("ClusterId", r))?;
         }
+        let instance_class = instance_class(map)?;
         Ok(CloneProperties {
+            capacity: capacity(map, instance_class.as_deref())?,
             source_cluster_id: source.to_ascii_lowercase(),
             cluster_id: cluster_id.map(|c| c.to_ascii_lowercase()),
             copy_ok: boolean(map, "CopyOk")?.unwrap_or(true),
-            instance_class: instance_class(map)?,
+            instance_class,
             copy_created_since: timestamp(map, "CopyCreatedSince")?,
             set_password: boolean(map, "SetPassword")?.unwrap_or(false),
             access_principal_arns: principals(map)?,
@@ -93,6 +101,39 @@ impl CloneProperties {
             service_timeout: parse_service_timeout(map)?,
         })
     }
+}
+
+/// `MinCapacity` and `MaxCapacity`: half ACUs, only with `InstanceClass: db.serverless`.
+fn capacity(
+    map: &Map<String, Value>,
+    class: Option<&str>,
+) -> Result<Option<Capacity>, PropertyError> {
+    let number = |key: &'static str| -> Result<Option<f64>, PropertyError> {
+        text(map, key)?
+            .map(|t| {
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| err(key, format!("must be a number of ACUs, got {t:?}")))
+            })
+            .transpose()
+    };
+    let (min, max) = (number("MinCapacity")?, number("MaxCapacity")?);
+    if class != Some(SERVERLESS) {
+        return match (min, max) {
+            (None, None) => Ok(None),
+            _ => Err(err(
+                "MinCapacity",
+                "MinCapacity and MaxCapacity apply only with InstanceClass db.serverless",
+            )),
+        };
+    }
+    let c = Capacity {
+        min: min.unwrap_or(DEFAULT_CLONE_CAPACITY.min),
+        max: max.unwrap_or(DEFAULT_CLONE_CAPACITY.max.max(min.unwrap_or(0.0))),
+    };
+    check(c).map_err(|r| err("MinCapacity", r))?;
+    Ok(Some(c))
 }
 
 /// A string property; numbers are taken as their text, empty strings as absent.
@@ -125,6 +166,9 @@ fn instance_class(map: &Map<String, Value>) -> Result<Option<String>, PropertyEr
     let Some(class) = text(map, "InstanceClass")? else {
         return Ok(None);
     };
+    if class == SERVERLESS {
+        return Ok(Some(class));
+    }
     let parts: Vec<&str> = class.split('.').collect();
     let ok = parts.len() == 3
         && parts[0] == "db"
@@ -138,7 +182,9 @@ fn instance_class(map: &Map<String, Value>) -> Result<Option<String>, PropertyEr
     } else {
         Err(err(
             "InstanceClass",
-            format!("must be a DB instance class such as db.r6g.large, got {class:?}"),
+            format!(
+                "must be a DB instance class such as db.r6g.large, or db.serverless, got {class:?}"
+            ),
         ))
     }
 }

@@ -19,6 +19,8 @@ pub struct RestoreRequest {
     pub subnet_group: Option<String>,
     pub security_groups: Vec<String>,
     pub tags: Tags,
+    /// The Serverless v2 range, for a cluster whose writer is `db.serverless`.
+    pub capacity: Option<super::capacity::Capacity>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -21,6 +21,11 @@ pub const PASSWORD_SECRET: &str = "aurora-clone-manager:password-secret";
 pub const PASSWORD_KEY: &str = "aurora-clone-manager:password-key";
 /// Set when the key was created by this tool for this clone alone (deleted with it).
 pub const CREATED_KEY: &str = "aurora-clone-manager:created-key";
+/// On a secret (and a key made for one clone): the clone it belongs to.
+pub const CLUSTER: &str = "aurora-clone-manager:cluster";
+/// On a secret: the request that set the password it holds (an earlier attempt of the same
+/// request may adopt it; nothing else may).
+pub const SECRET_REQUEST: &str = "aurora-clone-manager:secret-request";
 /// On a key made for one clone: the name of the secret it encrypts (how a key whose id was never
 /// recorded is found again).
 pub const FOR_SECRET: &str = "aurora-clone-manager:for-secret";

@@ -45,6 +45,10 @@ impl Keys for FakeKeys {
             .collect())
     }
 
+    async fn tags(&self, key_id: &str) -> Result<Option<Tags>, AwsError> {
+        Ok(lock(&self.tags).get(key_id).cloned())
+    }
+
     async fn set_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError> {
         if let Some(k) = lock(&self.keys).get_mut(key_id) {
             k.0 = policy.to_string();
@@ -57,5 +61,20 @@ impl Keys for FakeKeys {
             k.1 = true;
         }
         Ok(())
+    }
+
+    async fn retag(&self, key_id: &str, add: &Tags, remove: &[String]) -> Result<(), AwsError> {
+        if let Some(t) = lock(&self.tags).get_mut(key_id) {
+            t.extend(add.clone());
+            t.retain(|k, _| !remove.contains(k));
+        }
+        Ok(())
+    }
+}
+
+impl FakeKeys {
+    /// The tags a key carries.
+    pub fn tags_of(&self, key_id: &str) -> Tags {
+        lock(&self.tags).get(key_id).cloned().unwrap_or_default()
     }
 }

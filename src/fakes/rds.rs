@@ -5,8 +5,9 @@
 //! lowercase, one writer and readers, and errors classified as the SDK adapter classifies them.
 
 use super::lock;
+use crate::adapters::is_transient;
 use crate::adapters::memory::{throttled, SDK_ATTEMPTS};
-use crate::adapters::{is_transient, rds::RDS_NOT_NOW};
+use crate::adapters::rds::{refusal_is_permanent, RDS_NOT_NOW};
 use crate::domain::{
     Cluster, Instance, InstanceRequest, Member, Quotas, RestoreRequest, RestoreType, Tags,
 };
@@ -24,7 +25,7 @@ pub fn rds_error(operation: &'static str, code: &str, message: &str) -> AwsError
         operation,
         code: code.to_string(),
         message: message.to_string(),
-        retryable: is_transient(code, RDS_NOT_NOW),
+        retryable: is_transient(code, RDS_NOT_NOW) && !refusal_is_permanent(code, message),
     }
 }
 
@@ -126,6 +127,7 @@ impl FakeRds {
         c.endpoint = Some(format!("{id}.cluster-x.rds.local"));
         c.port = Some(5432);
         c.master_username = Some("postgres".into());
+        c.engine_version = Some("15.4".into());
         self.put(c);
         let now = Instant::now();
         let inst = Instance {
@@ -437,6 +439,8 @@ impl Rds for FakeRds {
         c.port = source.port;
         c.master_username = source.master_username.clone();
         c.database_name = source.database_name.clone();
+        c.engine_version = source.engine_version.clone();
+        c.capacity = r.capacity;
         if r.restore_type == RestoreType::CopyOnWrite {
             let group = st.group_of(&r.source_cluster_id);
             let members = st

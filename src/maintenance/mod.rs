@@ -81,6 +81,18 @@ impl Manager {
         Progress::Answered
     }
 
+    /// A source's entry in the maintenance config: its policy overrides. An unreadable config
+    /// is logged and its overrides ignored (maintenance itself refuses to run on it).
+    pub async fn source_config(&self, root: &str) -> Option<ClusterConfig> {
+        match self.config().await {
+            Ok(c) => c?.clusters.into_iter().find(|c| c.cluster_id == root),
+            Err(e) => {
+                tracing::error!(error = %e, "maintenance config unusable: default policy for {root}");
+                None
+            }
+        }
+    }
+
     async fn config(&self) -> Result<Option<MaintenanceConfig>, Error> {
         let name = &self.settings.maintenance_config_ssm;
         let Some(text) = self.ports.parameters.get(name).await? else {

@@ -27,11 +27,12 @@ pub enum Action {
     },
     /// Set and remove tags on each resource.
     Retag {
-        arns: Vec<String>,
+        targets: Vec<Tagged>,
         add: Tags,
         remove: Vec<String>,
     },
-    /// Delete a cluster this tool made: its credentials, its actual member instances, then it.
+    /// Delete a cluster this tool made: its credentials, its actual member instances, then it;
+    /// its `clone-deleted` event goes out once the cluster's deletion has started.
     RemoveCluster(Removal),
     /// Answer another pending request of the same resource FAILED (a Delete cancelling a Create).
     Cancel {
@@ -46,6 +47,17 @@ pub enum Action {
     },
 }
 
+/// A resource whose tags an action changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tagged {
+    /// A cluster or instance, by ARN.
+    Rds(String),
+    /// A secret, by name or ARN.
+    Secret(String),
+    /// A KMS key this tool made, by id.
+    Key(String),
+}
+
 /// What a removal deletes, read from the observed cluster (never computed): only its actual
 /// members, and only the secret and key its tags name.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +69,12 @@ pub struct Removal {
     pub instances: Vec<String>,
     pub secret: Option<String>,
     pub created_key: Option<String>,
+    /// The request that made the cluster (how secrets and keys made before they carried the
+    /// `cluster` tag are recognised).
+    pub request_id: Option<String>,
+    /// Sent once the deletion starts (instances or cluster); `None` when it was sent before
+    /// (reap work finishing a deletion already announced).
+    pub event: Option<Event>,
 }
 
 impl Removal {
@@ -72,6 +90,8 @@ impl Removal {
                 .collect(),
             secret: cluster.tags.get(tags::PASSWORD_SECRET).cloned(),
             created_key: cluster.tags.get(tags::CREATED_KEY).cloned(),
+            request_id: cluster.tags.get(tags::REQUEST_ID).cloned(),
+            event: Some(Event::deleted(cluster)),
         }
     }
 }

@@ -21,6 +21,9 @@ pub enum KeyChoice {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PasswordPlan {
     pub secret_name: String,
+    /// The request setting the password: its secret carries it, so that only a later attempt
+    /// of the same request adopts the secret.
+    pub request_id: String,
     pub key: KeyChoice,
     pub readers: Vec<String>,
     pub tags: Tags,
@@ -58,7 +61,10 @@ pub fn password_plan(req: &Request, cluster: &Cluster, policy: &Policy) -> Optio
             })
             .map(|(k, v)| (k.clone(), v.clone())),
     );
+    secret_tags.insert(tags::CLUSTER.into(), cluster.id.clone());
+    secret_tags.insert(tags::SECRET_REQUEST.into(), req.request_id.to_string());
     Some(PasswordPlan {
+        request_id: req.request_id.to_string(),
         secret_name: format!(
             "{prefix}{}-{}",
             cluster.id,

@@ -27,6 +27,29 @@ pub struct Policy {
     pub max_clones_per_source: u32,
     pub max_copy_age: Duration,
     pub default_instance_class: String,
+    /// Writer class of pool copies (a source's `instance-class` in the maintenance config).
+    pub copy_instance_class: String,
     pub default_secret_prefix: String,
     pub default_secret_key: Option<String>,
+    /// Every clone and pool copy identifier this tool makes starts with it (may be empty).
+    pub id_prefix: String,
+    /// Sources the stack allows cloning (empty: any).
+    pub allowed_sources: Vec<crate::domain::access::SourceRule>,
+}
+
+impl Policy {
+    /// The policy for one source: the maintenance config's overrides for it, where it has an
+    /// entry. Create, maintenance, `plan` and `status` all count slots and ages with this, so
+    /// they never disagree about a source.
+    pub fn for_source(&self, cfg: Option<&crate::domain::upkeep::ClusterConfig>) -> Policy {
+        let mut p = self.clone();
+        if let Some(cfg) = cfg {
+            p.max_clones_per_source = cfg.max_clones_per_source.unwrap_or(p.max_clones_per_source);
+            p.max_copy_age = cfg.max_copy_age.unwrap_or(p.max_copy_age);
+            if let Some(class) = &cfg.instance_class {
+                p.copy_instance_class = class.clone();
+            }
+        }
+        p
+    }
 }

@@ -7,6 +7,7 @@ use super::credentials::{password_plan, secret_name};
 use super::pool::{copy_in_progress, observe_pool, place, Pool, VolumeRole};
 use super::Policy;
 use crate::domain::properties::CloneProperties;
+use crate::domain::upkeep::ClusterConfig;
 use crate::domain::Quotas;
 use crate::domain::{
     ident, is_instance_terminal, is_terminal, tags, Cluster, Instance, InstanceRequest, Lineage,
@@ -45,6 +46,8 @@ pub enum Observed {
         clusters: Vec<Cluster>,
         /// Account quotas (`None` where AWS did not say).
         quotas: Option<Quotas>,
+        /// The source's entry in the maintenance config, if it has one.
+        source_config: Option<ClusterConfig>,
     },
 }
 
@@ -66,9 +69,16 @@ pub struct Ready {
 pub fn next_step(req: &Request, seen: &Observed, policy: &Policy, now: OffsetDateTime) -> Step {
     let step = match seen {
         Observed::Clone { cluster, instances } => step_for_clone(req, cluster, instances, policy),
-        Observed::Absent { clusters, quotas } => match quota_shortfall(*quotas) {
+        Observed::Absent {
+            clusters,
+            quotas,
+            source_config,
+        } => match quota_shortfall(*quotas) {
             Some(reason) => Step::Fail(reason),
-            None => step_for_absent_clone(req, clusters, policy, now),
+            None => {
+                let policy = policy.for_source(source_config.as_ref());
+                step_for_absent_clone(req, clusters, &policy, now)
+            }
         },
     };
     match step {
@@ -223,6 +233,15 @@ fn step_for_absent_clone(
     if let Err(reason) = preflight(&pool) {
         return Step::Fail(reason);
     }
+    let root = all.iter().find(|c| c.id == *source);
+    if !root.is_some_and(|r| crate::domain::access::source_allowed(&policy.allowed_sources, r)) {
+        return Step::Fail(format!(
+            "SourceClusterId {source} is not among the sources this clone manager may clone (its AllowedSources parameter)"
+        ));
+    }
+    if let Err(reason) = pausable(req, all.iter().find(|c| c.id == *source)) {
+        return Step::Fail(reason);
+    }
     let since = req.props.copy_created_since;
     if let Some(p) = place(&pool, policy, now, since) {
         let data_timestamp = match p.role {
@@ -250,7 +269,7 @@ fn step_for_absent_clone(
     match copy_in_progress(&pool, policy, now, since) {
         Some(copy) => match all.iter().find(|c| c.id == copy.cluster_id) {
             Some(c) if c.writer().is_none() => {
-                match writer_step(c, &policy.default_instance_class, &Tags::new()) {
+                match writer_step(c, &policy.copy_instance_class, &Tags::new()) {
                     Step::Act(Action::CreateInstance(i)) => Step::Act(Action::CreateInstance(i)),
                     _ => Step::Wait(format!(
                         "pool copy {} of {source} is {} (a full copy)",
@@ -272,6 +291,21 @@ fn step_for_absent_clone(
             req.request_id,
         ))),
     }
+}
+
+/// `MinCapacity: 0` (auto-pause) only where the source's engine version supports it.
+fn pausable(req: &Request, root: Option<&Cluster>) -> Result<(), String> {
+    let (Some(c), Some(root)) = (req.props.capacity, root) else {
+        return Ok(());
+    };
+    let version = root.engine_version.as_deref().unwrap_or_default();
+    if c.min == 0.0 && !crate::domain::capacity::auto_pause_supported(&root.engine, version) {
+        return Err(format!(
+            "invalid property MinCapacity: 0 (auto-pause) needs Aurora PostgreSQL 13.15+, 14.12+, 15.7+, 16.3+ or Aurora MySQL 3.08+; {} is {} {version}",
+            root.id, root.engine
+        ));
+    }
+    Ok(())
 }
 
 /// A clone (or a pool copy) needs one more DB cluster and one more instance in the account.
@@ -350,6 +384,7 @@ fn clone_restore(
         subnet_group: volume.subnet_group.clone(),
         security_groups: volume.security_groups.clone(),
         tags,
+        capacity: req.props.capacity,
     }
 }
 
@@ -381,7 +416,11 @@ pub fn copy_restore(
     }
     .write(&mut tags);
     RestoreRequest {
-        cluster_id: ident::generated_clone_id(&format!("{root}-copy"), now, seed),
+        cluster_id: ident::generated_clone_id(
+            &format!("{}{root}-copy", policy.id_prefix),
+            now,
+            seed,
+        ),
         source_cluster_id: root.to_string(),
         restore_type: RestoreType::FullCopy,
         subnet_group: root_cluster.and_then(|c| c.subnet_group.clone()),
@@ -389,6 +428,7 @@ pub fn copy_restore(
             .map(|c| c.security_groups.clone())
             .unwrap_or_default(),
         tags,
+        capacity: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! What an Update means for the clone: a replacement (a new clone, a new ARN; the old one is left
 //! for CloudFormation's own Delete) or a change in place (tags).
 
-use super::action::Action;
+use super::action::{Action, Tagged};
 use crate::domain::properties::CloneProperties;
 use crate::domain::{tags, Cluster, Tags};
 
@@ -147,15 +147,8 @@ pub fn in_place_actions(revision: &Revision, cluster: &Cluster, readers: &[Strin
     };
     let mut actions = vec![];
     if !add.is_empty() || !remove.is_empty() {
-        let mut arns = vec![cluster.arn.clone()];
-        arns.extend(
-            cluster
-                .members
-                .iter()
-                .map(|m| instance_arn(cluster, &m.instance_id)),
-        );
         actions.push(Action::Retag {
-            arns,
+            targets: tagged_with(cluster),
             add: add.clone(),
             remove: remove.clone(),
         });
@@ -172,6 +165,26 @@ pub fn in_place_actions(revision: &Revision, cluster: &Cluster, readers: &[Strin
         Credentials::Enable | Credentials::Unchanged => {}
     }
     actions
+}
+
+/// Everything that carries the resource's tags: the clone, its instances, its secret, and a
+/// key made for it.
+fn tagged_with(cluster: &Cluster) -> Vec<Tagged> {
+    let mut out = vec![Tagged::Rds(cluster.arn.clone())];
+    out.extend(
+        cluster
+            .members
+            .iter()
+            .map(|m| Tagged::Rds(instance_arn(cluster, &m.instance_id))),
+    );
+    if let Some(secret) = cluster.tags.get(tags::PASSWORD_SECRET) {
+        out.push(Tagged::Secret(secret.clone()));
+    }
+    let key = cluster.tags.get(tags::CREATED_KEY);
+    if let Some(key) = key.filter(|k| !k.starts_with("pending:")) {
+        out.push(Tagged::Key(key.clone()));
+    }
+    out
 }
 
 /// The ARN of a cluster's instance, from the cluster's ARN.

@@ -1,7 +1,7 @@
 //! What a Delete removes. Only clones that this manager provably created for the same stack and
 //! logical id are ever removed; anything else is left alone, with the reason logged.
 
-use super::action::{Action, Event, Removal};
+use super::action::{Action, Removal};
 use crate::domain::Cluster;
 use std::collections::BTreeSet;
 
@@ -108,7 +108,6 @@ pub fn plan_teardown(res: &Resource, clusters: &[Cluster], pending: &[PendingClo
         }
         if owned(c) {
             plan.actions.push(Action::RemoveCluster(Removal::of(c)));
-            plan.actions.push(Action::Publish(Event::deleted(c)));
         } else {
             plan.refused.push((c.id.clone(), refusal(c, res)));
         }

@@ -11,8 +11,11 @@ pub fn policy() -> Policy {
         max_clones_per_source: 15,
         max_copy_age: Duration::from_secs(3 * 86_400),
         default_instance_class: "db.r6g.large".into(),
+        copy_instance_class: "db.r6g.large".into(),
         default_secret_prefix: "/acm/".into(),
         default_secret_key: None,
+        id_prefix: String::new(),
+        allowed_sources: vec![],
     }
 }
 

@@ -2,7 +2,7 @@
 //! give copies their writer, and retire obsolete copies that host no clones. Pure: the
 //! executor applies the plan (or, in a dry run, only reports it).
 
-use super::action::{Action, Event, Removal, INSTANCE_READY};
+use super::action::{Action, Event, Removal, Tagged, INSTANCE_READY};
 use super::pool::{observe_pool, Volume};
 use super::progress::copy_restore;
 use super::Policy;
@@ -46,18 +46,11 @@ pub fn plan_upkeep(
     policy: &Policy,
     now: OffsetDateTime,
 ) -> UpkeepPlan {
-    let mut pol = policy.clone();
-    pol.max_clones_per_source = cfg
-        .max_clones_per_source
-        .unwrap_or(policy.max_clones_per_source);
-    pol.max_copy_age = cfg.max_copy_age.unwrap_or(policy.max_copy_age);
-    if let Some(class) = &cfg.instance_class {
-        pol.default_instance_class = class.clone();
-    }
+    let pol = policy.for_source(Some(cfg));
     let mut plan = UpkeepPlan {
         cluster_id: cfg.cluster_id.clone(),
         target_clone_slots: cfg.target_clone_slots,
-        copy_class: pol.default_instance_class.clone(),
+        copy_class: pol.copy_instance_class.clone(),
         slots_free: 0,
         slots_coming: 0,
         create: vec![],
@@ -119,12 +112,11 @@ fn actions(plan: &UpkeepPlan, clusters: &[Cluster], root: &str) -> Vec<Action> {
     out.extend(plan.writers.iter().cloned().map(Action::CreateInstance));
     for c in plan.retire.iter().filter_map(|id| find(id)) {
         out.push(Action::RemoveCluster(Removal::of(c)));
-        out.push(Action::Publish(Event::deleted(c)));
     }
     for c in plan.ready.iter().filter_map(|id| find(id)) {
         out.push(Action::Publish(copy_ready(c)));
         out.push(Action::Retag {
-            arns: vec![c.arn.clone()],
+            targets: vec![Tagged::Rds(c.arn.clone())],
             add: [(tags::READY_EVENT.to_string(), "sent".to_string())].into(),
             remove: vec![],
         });
@@ -184,7 +176,7 @@ fn consider_copy(
                 instance_id: ident::writer_instance_id(&id),
                 cluster_id: id.clone(),
                 engine: cluster.engine.clone(),
-                class: pol.default_instance_class.clone(),
+                class: pol.copy_instance_class.clone(),
                 tags: cluster
                     .tags
                     .iter()

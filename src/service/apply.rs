@@ -6,7 +6,7 @@ use super::answer::failed;
 use super::{Invocation, Manager};
 use crate::domain::{tags, Cluster};
 use crate::error::AwsError;
-use crate::planner::action::{Action, Removal};
+use crate::planner::action::{Action, Removal, Tagged};
 use crate::ports::{Created, Deletion};
 use crate::state::{Phase, RequestItem};
 
@@ -56,8 +56,14 @@ impl Manager {
                 self.drop_credentials(cluster).await?;
                 Ok(Applied::Done)
             }
-            Action::Retag { arns, add, remove } => {
-                self.retag(arns, add, remove).await?;
+            Action::Retag {
+                targets,
+                add,
+                remove,
+            } => {
+                for target in targets {
+                    self.retag(target, add, remove).await?;
+                }
                 Ok(Applied::Done)
             }
             Action::RemoveCluster(r) => self.remove(r).await,
@@ -82,19 +88,23 @@ impl Manager {
 
     async fn retag(
         &self,
-        arns: &[String],
+        target: &Tagged,
         add: &crate::domain::Tags,
         remove: &[String],
     ) -> Result<(), AwsError> {
-        for arn in arns {
-            if !add.is_empty() {
-                self.ports.rds.add_tags(arn, add).await?;
+        match target {
+            Tagged::Rds(arn) => {
+                if !add.is_empty() {
+                    self.ports.rds.add_tags(arn, add).await?;
+                }
+                if !remove.is_empty() {
+                    self.ports.rds.remove_tags(arn, remove).await?;
+                }
+                Ok(())
             }
-            if !remove.is_empty() {
-                self.ports.rds.remove_tags(arn, remove).await?;
-            }
+            Tagged::Secret(id) => self.ports.secrets.retag(id, add, remove).await,
+            Tagged::Key(id) => self.ports.keys.retag(id, add, remove).await,
         }
-        Ok(())
     }
 
     /// Starts deleting a cluster this tool made: its secret and key (named by its tags), its
@@ -113,17 +123,32 @@ impl Manager {
                 ),
             ));
         }
-        self.remove_credentials(r.secret.as_deref(), r.created_key.as_deref())
-            .await?;
+        self.remove_credentials(r).await?;
         for id in &r.instances {
             self.ports.rds.delete_instance(id).await?;
         }
         let outcome = self.ports.rds.delete_cluster(&r.cluster_id).await?;
         tracing::info!(cluster = %r.cluster_id, ?outcome, "cluster deletion");
+        let started = outcome != Deletion::AlreadyGone || !r.instances.is_empty();
+        if let Some(event) = r.event.as_ref().filter(|_| started) {
+            self.publish(event).await;
+        }
         Ok(match outcome {
             Deletion::NotYet => Applied::Deferred,
             Deletion::Started | Deletion::AlreadyGone => Applied::Done,
         })
+    }
+
+    /// Puts a lifecycle event; a failure is logged, never fails the work it reports.
+    async fn publish(&self, event: &crate::planner::action::Event) {
+        if let Err(e) = self
+            .ports
+            .events
+            .put(&event.detail_type, &event.detail)
+            .await
+        {
+            tracing::error!(error = %e, detail_type = %event.detail_type, "could not put a lifecycle event");
+        }
     }
 
     /// Answers another pending request FAILED and delivers that answer.

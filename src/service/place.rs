@@ -60,7 +60,7 @@ impl Manager {
         else {
             return Ok(None);
         };
-        match self.observe_account(cluster_id).await {
+        match self.observe_account(cluster_id, root).await {
             Ok(observed @ Observed::Absent { .. }) => Ok(Some(Sighting {
                 observed,
                 lease: Some(lease),
@@ -78,7 +78,7 @@ impl Manager {
     }
 
     /// Every cluster and the quotas; the request's own clone, should it be there after all.
-    async fn observe_account(&self, cluster_id: &str) -> Result<Observed, AwsError> {
+    async fn observe_account(&self, cluster_id: &str, root: &str) -> Result<Observed, AwsError> {
         let clusters = self.ports.rds.clusters().await?;
         if let Some(cluster) = clusters.iter().find(|c| c.id == cluster_id).cloned() {
             let instances = self.ports.rds.instances(&cluster.id).await?;
@@ -95,7 +95,11 @@ impl Manager {
                 None
             }
         };
-        Ok(Observed::Absent { clusters, quotas })
+        Ok(Observed::Absent {
+            clusters,
+            quotas,
+            source_config: self.source_config(root).await,
+        })
     }
 
     /// Takes a placement lease, trying a few times while its holder finishes.

@@ -5,8 +5,8 @@
 use super::answer::{failed, Tracker};
 use super::{Invocation, Manager, Progress, DEADLINE_MARGIN_SECS, STEP_BUDGET};
 use crate::cfn::{CfnRequest, RequestType};
-use crate::domain::ident;
 use crate::domain::properties::{service_timeout, CloneProperties};
+use crate::domain::{access, ident};
 use crate::error::AwsError;
 use crate::state::{Phase, RequestItem, RequestRecord};
 use std::time::Duration;
@@ -121,6 +121,7 @@ impl Manager {
         }
         let props = CloneProperties::parse(&request.resource_properties)
             .map_err(|e| format!("invalid property {e}"))?;
+        self.admissible(&props, &request.stack_id)?;
         let (cluster_id, fallback_id) = self.clone_ids(&props, record.received, request);
         record.cluster_id = cluster_id;
         record.fallback_id = fallback_id;
@@ -141,6 +142,46 @@ impl Manager {
         }
     }
 
+    /// What the stack's security settings refuse, before anything is recorded or made: a
+    /// `ClusterId` outside the identifier prefix, readers of other accounts than allowed, a
+    /// secret prefix the stack does not allow.
+    pub(super) fn admissible(&self, props: &CloneProperties, stack_id: &str) -> Result<(), String> {
+        let guard = &self.settings.guard;
+        let prefix = &guard.cluster_id_prefix;
+        if let Some(id) = props
+            .cluster_id
+            .as_ref()
+            .filter(|id| !id.starts_with(prefix.as_str()))
+        {
+            return Err(format!("invalid property ClusterId: must start with {prefix:?}, the clone manager's ClusterIdPrefix (its role may only write clusters named so), got {id:?}"));
+        }
+        let own = guard
+            .role_arn
+            .as_deref()
+            .and_then(access::account_of)
+            .or_else(|| access::account_of(stack_id))
+            .unwrap_or_default();
+        let foreign = access::foreign_principals(
+            &props.access_principal_arns,
+            own,
+            &guard.allowed_reader_accounts,
+        );
+        if !foreign.is_empty() {
+            return Err(format!("invalid property AccessPrincipalArns: {foreign:?} are not principals of this account or of the clone manager's AllowedReaderAccounts"));
+        }
+        if let Some(p) = props.secret_prefix.as_ref().filter(|_| props.set_password) {
+            let allowed = p.starts_with(self.settings.default_secret_prefix.as_str())
+                || guard
+                    .allowed_secret_prefixes
+                    .iter()
+                    .any(|a| p.starts_with(a.as_str()));
+            if !allowed {
+                return Err(format!("invalid property SecretPrefix: {p:?} is neither under the clone manager's DefaultSecretPrefix {:?} nor under one of its AllowedSecretPrefixes", self.settings.default_secret_prefix));
+            }
+        }
+        Ok(())
+    }
+
     /// The clone's identifier, and the one to take instead if it is another cluster's.
     pub(super) fn clone_ids(
         &self,
@@ -151,10 +192,14 @@ impl Manager {
         let at = time::OffsetDateTime::from_unix_timestamp(received)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         match &props.cluster_id {
-            None => (
-                ident::generated_clone_id(&props.source_cluster_id, at, &request.request_id),
-                None,
-            ),
+            None => {
+                let prefix = &self.settings.guard.cluster_id_prefix;
+                let stem = format!("{prefix}{}", props.source_cluster_id);
+                (
+                    ident::generated_clone_id(&stem, at, &request.request_id),
+                    None,
+                )
+            }
             Some(id) => (
                 id.to_ascii_lowercase(),
                 props

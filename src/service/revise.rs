@@ -42,6 +42,9 @@ impl Manager {
             Ok(p) => p,
             Err(e) => return Ok(self.fail(item, format!("invalid property {e}"), inv).await),
         };
+        if let Err(reason) = self.admissible(&props, &request.stack_id) {
+            return Ok(self.fail(item, reason, inv).await);
+        }
         let old = request
             .old_resource_properties
             .as_ref()

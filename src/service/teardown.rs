@@ -11,7 +11,7 @@ use super::{Invocation, Manager, Progress};
 use crate::cfn::{Outcome, PhysicalId};
 use crate::domain::Cluster;
 use crate::error::AwsError;
-use crate::planner::action::{Action, Event, Removal, CLEANUP_FAILED};
+use crate::planner::action::{Action, Removal, CLEANUP_FAILED};
 use crate::planner::teardown::{plan_teardown, Named, PendingClone, Resource};
 use crate::ports::Deletion;
 use crate::state::{Answer, Phase, ReapItem, RequestItem, Work};
@@ -138,8 +138,6 @@ impl Manager {
         let applied = self
             .apply(&Action::RemoveCluster(Removal::of(c)), None, inv)
             .await?;
-        self.apply(&Action::Publish(Event::deleted(c)), None, inv)
-            .await?;
         Ok(match applied {
             Applied::Deferred => {
                 self.defer_removal(&c.id, inv).await?;
@@ -161,7 +159,7 @@ impl Manager {
             None if now < reap.watch_until => return Progress::Pending("watching".into()),
             None => Ok(true),
             Some(c) if !self.reapable(&c, &reap) => Ok(true),
-            Some(c) => self.reap_cluster(&c, inv).await,
+            Some(c) => self.reap_cluster(&c, &reap, inv).await,
         };
         match result {
             Ok(true) => match self.ports.state.remove_reap(&reap.cluster_id).await {
@@ -194,18 +192,24 @@ impl Manager {
         ours
     }
 
-    /// True when the deletion has started (or the cluster is gone).
-    async fn reap_cluster(&self, c: &Cluster, inv: &Invocation) -> Result<bool, AwsError> {
+    /// True when the deletion has started (or the cluster is gone). The deletion was announced
+    /// when it began, except for a failed request's clone (which nobody announced).
+    async fn reap_cluster(
+        &self,
+        c: &Cluster,
+        reap: &ReapItem,
+        inv: &Invocation,
+    ) -> Result<bool, AwsError> {
+        let mut removal = Removal::of(c);
+        if reap.request_id.is_none() {
+            removal.event = None;
+        }
         match self
-            .apply(&Action::RemoveCluster(Removal::of(c)), None, inv)
+            .apply(&Action::RemoveCluster(removal), None, inv)
             .await?
         {
             Applied::Deferred => Ok(false),
-            _ => {
-                self.apply(&Action::Publish(Event::deleted(c)), None, inv)
-                    .await?;
-                Ok(true)
-            }
+            _ => Ok(true),
         }
     }
 

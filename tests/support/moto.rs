@@ -84,6 +84,20 @@ pub fn sdk_config() -> SdkConfig {
         .build()
 }
 
+/// For a test's read-only checks: moto's threaded server now and then answers 500 while
+/// another test writes (it deletes and re-inserts a cluster on ModifyDBCluster), and a read is
+/// safe to repeat.
+pub fn check_config() -> SdkConfig {
+    sdk_config()
+        .into_builder()
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(5)
+                .with_initial_backoff(Duration::from_millis(50)),
+        )
+        .build()
+}
+
 /// A unique name for this test run, so that tests sharing the server never collide.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};

@@ -67,7 +67,8 @@ pub fn outcomes(f: &Flow, r: &CfnRequest) -> Vec<Value> {
 
 /// Clusters whose tags say this flow's manager made them.
 pub async fn managed_clusters(f: &Flow) -> Vec<String> {
-    let out = f.rds.describe_db_clusters().send().await.expect("describe");
+    let rds = aws_sdk_rds::Client::new(&super::moto::check_config());
+    let out = rds.describe_db_clusters().send().await.expect("describe");
     out.db_clusters()
         .iter()
         .filter(|c| {
@@ -100,7 +101,7 @@ pub async fn instances_of(f: &Flow, clusters: &[String]) -> Vec<String> {
 
 /// Secrets tagged as this flow's manager's: (name, scheduled for deletion).
 pub async fn managed_secrets(f: &Flow) -> Vec<(String, bool)> {
-    let sm = aws_sdk_secretsmanager::Client::new(&super::moto::sdk_config());
+    let sm = aws_sdk_secretsmanager::Client::new(&super::moto::check_config());
     let mut all = Vec::new();
     let mut pages = sm
         .list_secrets()
@@ -129,7 +130,7 @@ pub async fn managed_secrets(f: &Flow) -> Vec<(String, bool)> {
 
 /// Request items not yet done, and reap items, in the flow's state table.
 pub async fn open_state(f: &Flow) -> Vec<String> {
-    let ddb = aws_sdk_dynamodb::Client::new(&super::moto::sdk_config());
+    let ddb = aws_sdk_dynamodb::Client::new(&super::moto::check_config());
     let out = ddb
         .scan()
         .table_name(&f.settings.state_table)
@@ -155,7 +156,7 @@ pub async fn open_state(f: &Flow) -> Vec<String> {
 
 /// KMS keys tagged as this flow's manager's: (id, scheduled for deletion).
 pub async fn managed_keys(f: &Flow) -> Vec<(String, bool)> {
-    let kms = aws_sdk_kms::Client::new(&super::moto::sdk_config());
+    let kms = aws_sdk_kms::Client::new(&super::moto::check_config());
     let mut out = Vec::new();
     let mut ids = Vec::new();
     let mut pages = kms.list_keys().limit(1000).into_paginator().send();

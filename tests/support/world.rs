@@ -30,8 +30,14 @@ pub struct World {
 }
 
 pub fn settings() -> Settings {
+    settings_with(&[])
+}
+
+/// The test stack's settings with these variables besides `STACK_NAME=acm`.
+pub fn settings_with(extra: &[(&str, &str)]) -> Settings {
     let vars: HashMap<String, String> = [("STACK_NAME", "acm")]
         .iter()
+        .chain(extra)
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     Settings::from_map(&vars).expect("valid settings")
@@ -43,6 +49,10 @@ impl World {
     }
 
     pub fn with_rds(rds: FakeRds) -> World {
+        World::with(rds, settings())
+    }
+
+    pub fn with(rds: FakeRds, settings: Settings) -> World {
         let rds = Arc::new(rds);
         rds.add_source("orders", Default::default());
         let (state, follow_ups, responder) = (
@@ -67,7 +77,7 @@ impl World {
             parameters: parameters.clone(),
         };
         let manager = Manager::new(
-            settings(),
+            settings,
             ports,
             Clock::following_tokio(datetime!(2026-11-22 12:00 UTC)),
         );

@@ -36,7 +36,11 @@ fn with_pool(clusters: Vec<Cluster>) -> Observed {
 }
 
 fn with_quotas(clusters: Vec<Cluster>, quotas: Option<Quotas>) -> Observed {
-    Observed::Absent { clusters, quotas }
+    Observed::Absent {
+        clusters,
+        quotas,
+        source_config: None,
+    }
 }
 
 #[test]
@@ -365,4 +369,22 @@ fn preflight_refuses_when_the_account_quota_is_used_up() {
         next_step(&request(&p), &seen, &policy(), NOW),
         Step::Act(Action::Restore(_))
     ));
+}
+
+#[test]
+fn pool_copies_carry_the_stack_prefix() {
+    let p = props(json!({}));
+    let mut all = vec![root("orders")];
+    all.extend(clones("orders", "orders", 15));
+    let mut pol = policy();
+    pol.id_prefix = "clone-".into();
+    let Step::Act(Action::Restore(copy_req)) = next_step(&request(&p), &with_pool(all), &pol, NOW)
+    else {
+        panic!()
+    };
+    assert!(
+        copy_req.cluster_id.starts_with("clone-orders-copy-"),
+        "{}",
+        copy_req.cluster_id
+    );
 }
