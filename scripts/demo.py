@@ -196,7 +196,7 @@ def main():
                    AWS_LAMBDA_FUNCTION_NAME=STACK, AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
                    AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256", AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/{STACK}",
                    AWS_LAMBDA_LOG_STREAM_NAME="demo", STACK_NAME=STACK, STATE_TABLE=STATE_TABLE,
-                   EVENT_BUS_NAME=EVENT_BUS, LOG_LEVEL="info")
+                   EVENT_BUS_NAME=EVENT_BUS, ALLOWED_RESPONSE_HOSTS="127.0.0.1", LOG_LEVEL="info")
         log = open(os.path.join(ROOT, "target", "demo-lambda.log"), "w")
         lambda_proc = subprocess.Popen([binary], env=env, stdout=log, stderr=subprocess.STDOUT)
         print(f"2. Lambda started under a local Runtime API (logs: target/demo-lambda.log)")

@@ -67,6 +67,12 @@ pub struct App {
     pub responder: Arc<dyn Responder>,
     /// Counts the AWS calls of each invocation (logged at its end), where the SDK is in use.
     pub calls: Option<adapters::counting::CallCounter>,
+    /// Hosts a ResponseURL may name besides S3's (`ALLOWED_RESPONSE_HOSTS`), known even when
+    /// the rest of the configuration is not.
+    pub response_hosts: Vec<String>,
+    /// With an invalid configuration: a manager that can only answer (requests FAILED with the
+    /// configuration error, pending ones included), never make or change anything.
+    pub answering: Option<Manager>,
 }
 
 /// An invocation that must be delivered again: Lambda retries an asynchronous event that
@@ -89,10 +95,18 @@ impl App {
         let clients = adapters::Clients::from_env().await;
         let manager = Settings::from_env()
             .map(|settings| manager_with(settings, &clients, responder.clone()));
+        let vars = std::env::vars().collect();
+        let answering = manager
+            .is_err()
+            .then(|| manager_with(Settings::for_answering(&vars), &clients, responder.clone()));
         App {
+            answering,
             manager,
             responder,
             calls: Some(clients.calls),
+            response_hosts: crate::config::guard::response_hosts(
+                std::env::var("ALLOWED_RESPONSE_HOSTS").ok(),
+            ),
         }
     }
 }
@@ -121,6 +135,9 @@ pub fn manager_with(
             &settings.event_source,
         )),
         parameters: Arc::new(adapters::ssm::SsmParameters::new(clients.ssm.clone())),
+        stacks: Arc::new(adapters::stacks::SdkStacks::new(
+            clients.cloudformation.clone(),
+        )),
     };
     Manager::new(settings, ports, Clock::System)
 }
@@ -153,7 +170,14 @@ pub async fn handle(
         ..inv
     };
     let manager = app.manager.as_ref();
-    match (Event::classify(&event), manager) {
+    let event = Event::classify(&event);
+    if let Event::CloudFormation(r) | Event::Malformed(r, _) = &event {
+        if let Err(why) = crate::cfn::response_url_allowed(&r.response_url, &app.response_hosts) {
+            tracing::error!(%why, request_id = %r.request_id, "not serving a request whose answer would go elsewhere than CloudFormation");
+            return Ok(json!({"ignored": why}));
+        }
+    }
+    match (event, manager) {
         (Event::CloudFormation(request), _) => handle_request(app, *request, inv).await,
         (Event::Malformed(request, why), _) => {
             tracing::warn!(%why, "answering a malformed request FAILED");
@@ -161,7 +185,8 @@ pub async fn handle(
         }
         (Event::FollowUp, Ok(m)) => Ok(follow_up(m, &inv).await),
         (Event::Maintain, Ok(m)) => Ok(maintain(m, &inv).await),
-        (Event::FollowUp | Event::Maintain, Err(e)) => Ok(json!({"error": e.to_string()})),
+        (Event::FollowUp, Err(e)) => Ok(fail_pending(app, e, &inv).await),
+        (Event::Maintain, Err(e)) => Ok(json!({"error": e.to_string()})),
         (Event::Unknown(why), _) => {
             tracing::warn!(%why, "ignoring event");
             Ok(json!({"ignored": why}))
@@ -204,17 +229,30 @@ async fn maintain(m: &Manager, inv: &Invocation) -> Value {
     }
 }
 
+/// Under an invalid configuration, a follow-up answers every pending request FAILED with the
+/// configuration error (nothing could advance them), and delivers answers already decided.
+async fn fail_pending(app: &App, e: &ConfigError, inv: &Invocation) -> Value {
+    let Some(m) = &app.answering else {
+        return json!({"error": e.to_string()});
+    };
+    let reason = format!("the clone manager's configuration is invalid: {e}");
+    match m.fail_all_pending(&reason, inv).await {
+        Ok(n) => json!({"error": e.to_string(), "answered": n}),
+        Err(err) => json!({"error": e.to_string(), "state": err.to_string()}),
+    }
+}
+
 /// Answers FAILED a request that cannot be served at all (malformed, or the configuration is
 /// invalid), through the answer protocol when there is a manager to record it with.
 async fn answer_unservable(app: &App, request: &CfnRequest, why: &str, inv: &Invocation) -> Value {
     let outcome = Outcome::failed(failure_id(request), why);
-    match &app.manager {
-        Ok(m) => {
+    match app.manager.as_ref().ok().or(app.answering.as_ref()) {
+        Some(m) => {
             let record = m.bare_record(request);
             let answer = crate::service::answer::failed(request, why);
             m.answer_now(record, answer, inv, &Tracker::default()).await;
         }
-        Err(_) => {
+        None => {
             let body = crate::cfn::ResponseBody::new(request, outcome);
             if let Err(e) = app
                 .responder

@@ -21,6 +21,7 @@
 //! - `password`: per-clone master passwords, the secret JSON and the access policies.
 //! - `maintenance`: the scheduled run that keeps each source's pool of copies right.
 //! - `lambda`: the Lambda front door; `cli`: the operator's front door.
+//! - `metrics`: CloudWatch metrics in Embedded Metric Format (JSON lines on stdout).
 //! - `clock`: wall time, pausable in tests.
 
 pub mod adapters;
@@ -35,6 +36,7 @@ pub mod fakes;
 pub mod lambda;
 pub mod logging;
 pub mod maintenance;
+pub mod metrics;
 pub mod password;
 pub mod planner;
 pub mod ports;

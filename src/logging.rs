@@ -5,8 +5,18 @@
 use tracing_subscriber::EnvFilter;
 
 fn filter() -> EnvFilter {
-    let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into());
-    EnvFilter::try_new(level.to_ascii_lowercase()).unwrap_or_else(|_| EnvFilter::new("info"))
+    filter_for(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into()))
+}
+
+/// `LOG_LEVEL` applies to this crate only; every other crate is capped at `warn`, whatever the
+/// level: at debug and trace the Lambda runtime logs each raw event (ResponseURL included) and
+/// the SDK logs request bodies (a `CreateSecret`'s value, a `ModifyDBCluster`'s password).
+pub fn filter_for(level: &str) -> EnvFilter {
+    let level = match level.trim().to_ascii_lowercase().as_str() {
+        l @ ("error" | "warn" | "info" | "debug" | "trace") => l.to_string(),
+        _ => "info".to_string(),
+    };
+    EnvFilter::new(format!("warn,aurora_clone_manager={level}"))
 }
 
 pub fn init_json() {

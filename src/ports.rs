@@ -188,3 +188,24 @@ pub trait Events: Send + Sync {
 pub trait Parameters: Send + Sync {
     async fn get(&self, name: &str) -> Result<Option<String>, AwsError>;
 }
+
+/// A CloudFormation stack's view of one of its resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StackResource {
+    /// The stack, or the resource in it, does not exist (any more).
+    Missing,
+    Found {
+        resource_type: String,
+        /// e.g. `CREATE_IN_PROGRESS`, `UPDATE_COMPLETE`, `DELETE_IN_PROGRESS`.
+        status: String,
+        physical_id: Option<String>,
+    },
+}
+
+/// CloudFormation, as far as this tool asks it anything: what a stack says of a resource (to
+/// check that a request is real, and whether a clone's owner still exists).
+#[async_trait]
+pub trait Stacks: Send + Sync {
+    /// Access denied is an error, never `Missing`: a stack this role cannot read may exist.
+    async fn resource(&self, stack_id: &str, logical_id: &str) -> Result<StackResource, AwsError>;
+}

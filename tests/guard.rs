@@ -134,3 +134,102 @@ async fn secrets_only_under_allowed_prefixes() {
         .unwrap()
         .starts_with("/team-a/"));
 }
+
+/// Issue 10.3: a request whose ResponseURL is neither an S3 endpoint nor a listed host is not
+/// served at all (its answer would go to whoever forged it, and it could be anyone's URL).
+#[tokio::test(start_paused = true)]
+async fn a_response_url_off_s3_is_never_served() {
+    let w = World::new();
+    let mut r = w.request("Create", json!({"SourceClusterId": "orders"}));
+    r.response_url = "https://attacker.example/collect".into();
+    let out = w.deliver(&r).await;
+    assert!(
+        out["ignored"]
+            .as_str()
+            .unwrap()
+            .contains("not an S3 endpoint"),
+        "{out}"
+    );
+    assert!(
+        w.rds.calls().is_empty() && w.state.request_ids().is_empty(),
+        "nothing done"
+    );
+}
+
+/// Issue 9.11: the resource type the stack serves is checked (it was read and never used).
+#[tokio::test(start_paused = true)]
+async fn another_resource_type_is_refused() {
+    let w = World::new();
+    let mut r = w.request("Create", json!({"SourceClusterId": "orders"}));
+    r.resource_type = "Custom::SomethingElse".into();
+    w.deliver(&r).await;
+    let a = &w.answer_for(&r)[0];
+    assert_eq!(a["Status"], "FAILED");
+    assert!(a["Reason"]
+        .as_str()
+        .unwrap()
+        .contains("serves Custom::AuroraClone"));
+    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 0);
+}
+
+/// Issue 10.3: with VERIFY_STACK_REQUESTS, an Update or Delete is served only while
+/// CloudFormation itself is working on that resource; a forged one changes nothing.
+#[tokio::test(start_paused = true)]
+async fn verified_requests_must_be_cloudformations_own() {
+    use aurora_clone_manager::ports::StackResource;
+    let w = World::with(fast(), settings_with(&[("VERIFY_STACK_REQUESTS", "true")]));
+    let props = json!({"SourceClusterId": "orders", "Tags": {"team": "a"}});
+    let created = answer(&w, props.clone()).await;
+    let arn = created["PhysicalResourceId"].as_str().unwrap().to_string();
+    let stack = created["StackId"].as_str().unwrap().to_string();
+    let found = |status: &str| StackResource::Found {
+        resource_type: "Custom::AuroraClone".into(),
+        status: status.into(),
+        physical_id: Some(arn.clone()),
+    };
+    let delete = || {
+        let mut d = w.request("Delete", props.clone());
+        d.physical_resource_id = Some(arn.clone());
+        d
+    };
+    // Nothing in CloudFormation is deleting it: a forged Delete.
+    w.stacks.set(&stack, "Db", found("UPDATE_COMPLETE"));
+    let forged = delete();
+    w.deliver(&forged).await;
+    assert_eq!(w.answer_for(&forged)[0]["Status"], "FAILED");
+    assert_eq!(
+        w.rds.count_calls("DeleteDBInstance"),
+        0,
+        "the clone is untouched"
+    );
+    // An Update while the stack is updating is served.
+    w.stacks.set(&stack, "Db", found("UPDATE_IN_PROGRESS"));
+    let mut u = w.request(
+        "Update",
+        json!({"SourceClusterId": "orders", "Tags": {"team": "b"}}),
+    );
+    u.physical_resource_id = Some(arn.clone());
+    u.old_resource_properties = Some(props.clone());
+    w.deliver(&u).await;
+    w.ticks_until_answers(w.answers().len(), 5).await;
+    assert_eq!(
+        w.answer_for(&u)[0]["Status"],
+        "SUCCESS",
+        "{:?}",
+        w.answer_for(&u)
+    );
+    // The real Delete, while the stack deletes the resource.
+    w.stacks.set(&stack, "Db", found("DELETE_IN_PROGRESS"));
+    let real = delete();
+    w.deliver(&real).await;
+    assert_eq!(w.answer_for(&real)[0]["Status"], "SUCCESS");
+    assert!(w.rds.count_calls("DeleteDBInstance") >= 1);
+    // A stack that does not exist.
+    let mut ghost = delete();
+    ghost.stack_id = "arn:aws:cloudformation:us-east-1:123456789012:stack/ghost/0".into();
+    w.deliver(&ghost).await;
+    assert!(w.answer_for(&ghost)[0]["Reason"]
+        .as_str()
+        .unwrap()
+        .contains("has no resource"));
+}

@@ -237,6 +237,8 @@ async fn a_bad_configuration_still_answers_every_request() {
             .collect(),
     );
     let app = aurora_clone_manager::lambda::App {
+        answering: None,
+        response_hosts: vec!["cfn-responses.example".into()],
         manager: Err(bad.unwrap_err()),
         responder: w.responder.clone(),
         calls: None,
@@ -388,4 +390,40 @@ async fn serverless_clones_get_a_scaling_range() {
         .as_str()
         .unwrap()
         .contains("db.serverless"));
+}
+
+/// Issue 9.11: a configuration broken while requests are pending (a stack update with a bad
+/// parameter) still answers them: FAILED, with the configuration error, on the next tick.
+#[tokio::test(start_paused = true)]
+async fn a_bad_configuration_answers_the_requests_already_pending() {
+    let w = World::new();
+    let create = w.request("Create", json!({"SourceClusterId": "orders"}));
+    w.deliver(&create).await;
+    assert!(w.answer_for(&create).is_empty(), "pending");
+    let bad = aurora_clone_manager::config::Settings::from_map(
+        &[
+            ("STACK_NAME".to_string(), "acm".to_string()),
+            ("MAX_COPY_AGE".to_string(), "3 days".to_string()),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    let app = aurora_clone_manager::lambda::App {
+        manager: Err(bad.unwrap_err()),
+        answering: Some(w.manager().clone()),
+        responder: w.responder.clone(),
+        calls: None,
+        response_hosts: vec!["cfn-responses.example".into()],
+    };
+    let tick = json!({"source": "aurora-clone-manager", "action": "follow-up"});
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let out = aurora_clone_manager::lambda::handle(&app, tick, World::invocation(), deadline).await;
+    let a = w.answer_for(&create);
+    assert_eq!(a.len(), 1, "{out:?}");
+    assert_eq!(a[0]["Status"], "FAILED");
+    assert!(
+        a[0]["Reason"].as_str().unwrap().contains("MAX_COPY_AGE"),
+        "{}",
+        a[0]
+    );
 }

@@ -236,3 +236,48 @@ async fn a_serverless_restore_carries_its_scaling_range() {
     let made = rds.cluster(&id).await.unwrap().unwrap();
     assert_eq!(made.capacity, Some(range));
 }
+
+/// CloudFormation's view of a resource, for stacks made in moto: found, missing logical id,
+/// and a stack that does not exist.
+#[tokio::test]
+async fn stacks_say_what_they_hold() {
+    use aurora_clone_manager::adapters::stacks::SdkStacks;
+    let conf = sdk_config();
+    let cfn = aws_sdk_cloudformation::Client::new(&conf);
+    let name = unique("app");
+    let template = r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}"#;
+    let made = cfn
+        .create_stack()
+        .stack_name(&name)
+        .template_body(template)
+        .send()
+        .await
+        .expect("stack");
+    let stack_id = made.stack_id().unwrap().to_string();
+    let stacks = SdkStacks::new(cfn);
+    let StackResource::Found {
+        resource_type,
+        status,
+        physical_id,
+    } = stacks.resource(&stack_id, "Topic").await.unwrap()
+    else {
+        panic!("found")
+    };
+    assert_eq!(resource_type, "AWS::SNS::Topic");
+    assert!(status.starts_with("CREATE_"), "{status}");
+    assert!(physical_id.is_some());
+    assert_eq!(
+        stacks.resource(&stack_id, "Nothing").await.unwrap(),
+        StackResource::Missing
+    );
+    assert_eq!(
+        stacks
+            .resource(
+                "arn:aws:cloudformation:us-east-1:123456789012:stack/gone/1",
+                "Topic"
+            )
+            .await
+            .unwrap(),
+        StackResource::Missing
+    );
+}

@@ -11,6 +11,7 @@ pub mod memory;
 pub mod rds;
 pub mod secrets;
 pub mod ssm;
+pub mod stacks;
 
 use crate::error::AwsError;
 use aws_config::retry::RetryConfig;
@@ -132,6 +133,7 @@ pub struct Clients {
     pub secrets: aws_sdk_secretsmanager::Client,
     pub kms: aws_sdk_kms::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub cloudformation: aws_sdk_cloudformation::Client,
     /// Account and region, for the policies of keys this tool creates.
     pub region: String,
     /// AWS calls made through these clients.
@@ -159,6 +161,7 @@ impl Clients {
             secrets: client!(aws_sdk_secretsmanager, conf, calls),
             kms: client!(aws_sdk_kms, conf, calls),
             dynamodb: client!(aws_sdk_dynamodb, conf, calls),
+            cloudformation: client!(aws_sdk_cloudformation, conf, calls),
             calls,
             region: conf
                 .region()

@@ -25,6 +25,12 @@ pub struct Guard {
     pub allowed_secret_prefixes: Vec<String>,
 }
 
+/// `ALLOWED_RESPONSE_HOSTS` as a list (the Lambda front door reads it even when the rest of
+/// the configuration is invalid, to answer with the configuration error).
+pub fn response_hosts(v: Option<String>) -> Vec<String> {
+    list(v)
+}
+
 fn list(v: Option<String>) -> Vec<String> {
     v.unwrap_or_default()
         .split(',')

@@ -67,6 +67,30 @@ impl Settings {
         Settings::from_map(&vars)
     }
 
+    /// Settings good enough to reach the state table and answer requests when the real ones
+    /// are invalid: the stack name and state table as given (or placeholders), every other
+    /// setting its default. Nothing is made or changed with these; they only answer FAILED.
+    pub fn for_answering(vars: &HashMap<String, String>) -> Settings {
+        let keep = [
+            "STACK_NAME",
+            "STATE_TABLE",
+            "ALLOWED_RESPONSE_HOSTS",
+            "EVENT_BUS_NAME",
+        ];
+        let mut only: HashMap<String, String> = vars
+            .iter()
+            .filter(|(k, _)| keep.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if Settings::from_map(&only).is_err() {
+            only.insert("STACK_NAME".into(), "aurora-clone-manager".into());
+        }
+        Settings::from_map(&only).unwrap_or_else(|_| {
+            let minimal = [("STACK_NAME".to_string(), "aurora-clone-manager".to_string())];
+            Settings::from_map(&minimal.into()).expect("the minimal settings are valid")
+        })
+    }
+
     /// Reads settings from a map of variables; empty values count as unset.
     pub fn from_map(vars: &HashMap<String, String>) -> Result<Settings, ConfigError> {
         let get = |k: &str| {

@@ -7,6 +7,7 @@ mod keys;
 mod parameters;
 mod rds;
 mod secrets;
+mod stacks;
 
 pub use crate::adapters::memory::{MemoryResponder as FakeResponder, MemoryState as FakeState};
 pub use events::{FakeEvents, FakeFollowUps};
@@ -14,6 +15,7 @@ pub use keys::FakeKeys;
 pub use parameters::FakeParameters;
 pub use rds::FakeRds;
 pub use secrets::{FakeSecret, FakeSecrets};
+pub use stacks::FakeStacks;
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())

@@ -38,6 +38,25 @@ impl Manager {
         Ok(report)
     }
 
+    /// Answers every pending request FAILED with `reason`, and delivers answers already decided
+    /// (the configuration is invalid: nothing can advance them). Returns how many it answered.
+    pub async fn fail_all_pending(&self, reason: &str, inv: &Invocation) -> Result<usize, Error> {
+        let mut answered = 0;
+        for work in self.ports.state.list().await? {
+            let Work::Request(item) = work else { continue };
+            let progress = match &item.phase {
+                Phase::Pending => {
+                    self.conclude(&item.record, failed(&item.record.request, reason), inv)
+                        .await
+                }
+                Phase::Answering(_) => self.deliver(&item, inv).await,
+                Phase::Done => continue,
+            };
+            answered += usize::from(progress == Progress::Answered);
+        }
+        Ok(answered)
+    }
+
     /// Disables the follow-up rule, then looks once more: work recorded meanwhile (a Create
     /// racing this tick) re-arms it, so no pending work is ever left without follow-ups.
     async fn stop_follow_ups(&self, inv: &Invocation) -> Result<(), Error> {

@@ -19,6 +19,7 @@ pub mod place;
 mod receive;
 mod revise;
 mod teardown;
+mod vet;
 
 pub use answer::Tracker;
 pub use apply::Applied;
@@ -28,7 +29,9 @@ pub use receive::Unrecorded;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::planner::Policy;
-use crate::ports::{Events, FollowUps, Keys, Parameters, Rds, Responder, Secrets, StateStore};
+use crate::ports::{
+    Events, FollowUps, Keys, Parameters, Rds, Responder, Secrets, Stacks, StateStore,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -109,6 +112,7 @@ pub struct Ports {
     pub keys: Arc<dyn Keys>,
     pub events: Arc<dyn Events>,
     pub parameters: Arc<dyn Parameters>,
+    pub stacks: Arc<dyn Stacks>,
 }
 
 impl Manager {

@@ -3,6 +3,7 @@
 //! steps. Observing comes after recording: a throttle there only delays the request.
 
 use super::answer::{failed, Tracker};
+use super::vet::Refusal;
 use super::{Invocation, Manager, Progress, DEADLINE_MARGIN_SECS, STEP_BUDGET};
 use crate::cfn::{CfnRequest, RequestType};
 use crate::domain::properties::{service_timeout, CloneProperties};
@@ -25,6 +26,16 @@ impl Manager {
         inv: &Invocation,
         tracker: &Tracker,
     ) -> Result<Progress, Unrecorded> {
+        match self.vet(&request).await {
+            Ok(()) => {}
+            Err(Refusal::Unchecked(e)) => return Err(Unrecorded(e)),
+            Err(Refusal::Refused(reason)) => {
+                tracing::warn!(%reason, "refusing a request");
+                let bare = self.bare_record(&request);
+                let answer = failed(&request, reason);
+                return Ok(self.answer_now(bare, answer, inv, tracker).await);
+            }
+        }
         let record = match self.new_record(&request) {
             Ok(r) => r,
             Err(reason) => {

@@ -66,6 +66,10 @@ impl Flow {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         vars.insert("STACK_NAME".to_string(), stack.clone());
+        vars.insert(
+            "ALLOWED_RESPONSE_HOSTS".to_string(),
+            "127.0.0.1".to_string(),
+        );
         // moto's PutEvents fails on a bus where any rule targets a Lambda (the follow-up rule
         // does, on the default bus): lifecycle events go to a bus of their own.
         if !vars.contains_key("EVENT_BUS_NAME") {
@@ -109,6 +113,8 @@ impl Flow {
             lambda::manager_with(settings.clone(), &Clients::new(conf), responder.clone());
         manager.clock = Clock::Shifted(shift.clone());
         App {
+            answering: None,
+            response_hosts: settings.guard.allowed_response_hosts.clone(),
             manager: Ok(manager),
             responder,
             calls: None,

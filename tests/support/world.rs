@@ -25,6 +25,7 @@ pub struct World {
     pub keys: Arc<FakeKeys>,
     pub events: Arc<FakeEvents>,
     pub parameters: Arc<FakeParameters>,
+    pub stacks: Arc<FakeStacks>,
     pub app: App,
     next_id: AtomicU32,
 }
@@ -35,11 +36,14 @@ pub fn settings() -> Settings {
 
 /// The test stack's settings with these variables besides `STACK_NAME=acm`.
 pub fn settings_with(extra: &[(&str, &str)]) -> Settings {
-    let vars: HashMap<String, String> = [("STACK_NAME", "acm")]
-        .iter()
-        .chain(extra)
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let vars: HashMap<String, String> = [
+        ("STACK_NAME", "acm"),
+        ("ALLOWED_RESPONSE_HOSTS", "cfn-responses.example"),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     Settings::from_map(&vars).expect("valid settings")
 }
 
@@ -53,6 +57,7 @@ impl World {
     }
 
     pub fn with(rds: FakeRds, settings: Settings) -> World {
+        let response_hosts = settings.guard.allowed_response_hosts.clone();
         let rds = Arc::new(rds);
         rds.add_source("orders", Default::default());
         let (state, follow_ups, responder) = (
@@ -66,6 +71,7 @@ impl World {
             Arc::new(FakeEvents::default()),
         );
         let parameters = Arc::new(FakeParameters::default());
+        let stacks = Arc::new(FakeStacks::default());
         let ports = Ports {
             rds: rds.clone(),
             state: state.clone(),
@@ -75,6 +81,7 @@ impl World {
             keys: keys.clone(),
             events: events.clone(),
             parameters: parameters.clone(),
+            stacks: stacks.clone(),
         };
         let manager = Manager::new(
             settings,
@@ -82,6 +89,8 @@ impl World {
             Clock::following_tokio(datetime!(2026-11-22 12:00 UTC)),
         );
         let app = App {
+            answering: None,
+            response_hosts,
             manager: Ok(manager),
             responder: responder.clone(),
             calls: None,
@@ -95,6 +104,7 @@ impl World {
             keys,
             events,
             parameters,
+            stacks,
             app,
             next_id: AtomicU32::new(1),
         }

@@ -1,0 +1,53 @@
+//! The `Stacks` port over aws-sdk-cloudformation: `DescribeStackResource`.
+
+use super::aws_error;
+use crate::error::AwsError;
+use crate::ports::{StackResource, Stacks};
+use async_trait::async_trait;
+use aws_sdk_cloudformation::Client;
+
+pub struct SdkStacks {
+    client: Client,
+}
+
+impl SdkStacks {
+    pub fn new(client: Client) -> SdkStacks {
+        SdkStacks { client }
+    }
+}
+
+#[async_trait]
+impl Stacks for SdkStacks {
+    async fn resource(&self, stack_id: &str, logical_id: &str) -> Result<StackResource, AwsError> {
+        let out = self
+            .client
+            .describe_stack_resource()
+            .stack_name(stack_id)
+            .logical_resource_id(logical_id)
+            .send()
+            .await;
+        match out {
+            Ok(o) => Ok(match o.stack_resource_detail() {
+                Some(d) => StackResource::Found {
+                    resource_type: d.resource_type().unwrap_or_default().to_string(),
+                    status: d
+                        .resource_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    physical_id: d.physical_resource_id().map(str::to_string),
+                },
+                None => StackResource::Missing,
+            }),
+            Err(e) => {
+                let e = aws_error("DescribeStackResource", e);
+                // CloudFormation says "does not exist" with a ValidationError, for a stack that
+                // is gone and for a logical id it has no more.
+                if e.code == "ValidationError" && e.message.contains("does not exist") {
+                    Ok(StackResource::Missing)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}
