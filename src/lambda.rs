@@ -34,6 +34,16 @@ pub enum Event {
 }
 
 impl Event {
+    /// The invocation kind metrics are kept by.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::CloudFormation(_) | Event::Malformed(..) => "request",
+            Event::FollowUp => "follow-up",
+            Event::Maintain => "maintenance",
+            Event::Unknown(_) => "other",
+        }
+    }
+
     pub fn classify(v: &Value) -> Event {
         if CfnRequest::matches(v) {
             return match serde_json::from_value::<CfnRequest>(v.clone()) {
@@ -342,20 +352,30 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
     if let Err(e) = &app.manager {
         tracing::error!(error = %e, "invalid configuration: every CloudFormation request will be answered FAILED");
     }
+    crate::metrics::to_stdout();
     let app = &app;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<Value>| async move {
             let inv = Invocation::new(Some(event.context.invoked_function_arn.clone()), None);
             let deadline = instant_of(event.context.deadline);
+            let kind = Event::classify(&event.payload).kind();
             let result = handle(app, event.payload, inv, deadline).await;
-            if let Some(calls) = &app.calls {
-                let calls = calls.take();
-                tracing::info!(aws_calls = calls.values().sum::<u64>(), calls = ?calls, "invocation done");
+            if let Some(counter) = &app.calls {
+                report_calls(counter, kind);
             }
             result.map_err(lambda_runtime::Error::from)
         },
     ))
     .await
+}
+
+/// The invocation's AWS calls and throttled attempts: one log line, one metric document.
+fn report_calls(counter: &adapters::counting::CallCounter, kind: &str) {
+    let (calls, throttles) = (counter.take(), counter.take_throttles());
+    let (n, t) = (calls.values().sum::<u64>(), throttles.values().sum::<u64>());
+    tracing::info!(aws_calls = n, calls = ?calls, throttles = ?throttles, "invocation done");
+    let stack = std::env::var("STACK_NAME").unwrap_or_default();
+    crate::metrics::emit(&crate::metrics::Metrics::new(&stack).invocation(n, t, kind));
 }
 
 /// Converts the runtime's deadline (epoch milliseconds) into a tokio instant.

@@ -167,6 +167,17 @@ impl Manager {
                 continue;
             }
             let plan = plan_upkeep(cfg, &clusters, &instances, &self.policy, self.clock.now());
+            if plan.problem.is_none() {
+                let (free, coming) = (plan.slots_free, plan.slots_coming);
+                let doc = self.metrics().pool(
+                    &plan.cluster_id,
+                    free,
+                    coming,
+                    plan.copies,
+                    plan.copies_coming,
+                );
+                crate::metrics::emit(&doc);
+            }
             let applied = !(dry_run || cfg.dry_run);
             let errors = if applied {
                 self.apply_upkeep(&plan, inv).await

@@ -23,6 +23,9 @@ pub struct UpkeepPlan {
     pub slots_free: u32,
     /// Slots that copies still being made will bring.
     pub slots_coming: u32,
+    /// Fresh copies usable now, and copies being made (new ones included).
+    pub copies: u32,
+    pub copies_coming: u32,
     #[serde(skip)]
     pub create: Vec<RestoreRequest>,
     pub create_ids: Vec<String>,
@@ -53,6 +56,8 @@ pub fn plan_upkeep(
         copy_class: pol.copy_instance_class.clone(),
         slots_free: 0,
         slots_coming: 0,
+        copies: 0,
+        copies_coming: 0,
         create: vec![],
         create_ids: vec![],
         writers: vec![],
@@ -89,6 +94,7 @@ pub fn plan_upkeep(
         plan.create_ids.push(r.cluster_id.clone());
         plan.create.push(r);
     }
+    plan.copies_coming += plan.create.len() as u32;
     plan.actions = actions(&plan, clusters, &pool.root.cluster_id);
     plan
 }
@@ -185,10 +191,12 @@ fn consider_copy(
                     .collect::<Tags>(),
             });
             plan.slots_coming += copy.free();
+            plan.copies_coming += 1;
             plan.kept.push((id, "being made: adding its writer".into()));
         }
         Some(w) if copy.status == "available" && w.status == "available" => {
             plan.slots_free += copy.free();
+            plan.copies += 1;
             if !cluster.tags.contains_key(tags::READY_EVENT) {
                 plan.ready.push(id.clone());
             }
@@ -199,6 +207,7 @@ fn consider_copy(
         }
         _ => {
             plan.slots_coming += copy.free();
+            plan.copies_coming += 1;
             plan.kept
                 .push((id, format!("being made ({})", copy.status)));
         }

@@ -127,7 +127,14 @@ impl Manager {
             .finish(record.request_id(), self.now_secs())
             .await
         {
-            Ok(()) => Progress::Answered,
+            Ok(()) => {
+                let status = answer.outcome.status;
+                let doc = self
+                    .metrics()
+                    .answered_request(record, status, self.now_secs());
+                crate::metrics::emit(&doc);
+                Progress::Answered
+            }
             Err(e) => Progress::Pending(format!("answer delivered, not yet marked done: {e}")),
         }
     }

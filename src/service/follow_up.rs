@@ -11,14 +11,10 @@ use crate::state::{Phase, Work};
 impl Manager {
     /// A follow-up tick. Returns what became of each item it took up.
     pub async fn follow_up(&self, inv: &Invocation) -> Result<Vec<(String, Progress)>, Error> {
-        let mut work: Vec<Work> = self
-            .ports
-            .state
-            .list()
-            .await?
-            .into_iter()
-            .filter(Work::needs_follow_up)
-            .collect();
+        let all = self.ports.state.list().await?;
+        let pending = self.metrics().pending_work(&all, self.now_secs());
+        crate::metrics::emit(&pending);
+        let mut work: Vec<Work> = all.into_iter().filter(Work::needs_follow_up).collect();
         work.sort_by_key(Work::urgency);
         let mut report = Vec::new();
         let mut left = false;
@@ -65,6 +61,7 @@ impl Manager {
         };
         self.ports.follow_ups.stop().await?;
         let again = self.ports.state.list().await?;
+        crate::metrics::emit(&self.metrics().pending_work(&again, self.now_secs()));
         if again.iter().any(Work::needs_follow_up) {
             self.ports.follow_ups.ensure(arn).await?;
         }

@@ -128,4 +128,10 @@ impl Manager {
     pub(crate) fn now_secs(&self) -> i64 {
         self.clock.now().unix_timestamp()
     }
+
+    /// Metric documents of this stack, stamped with the manager's clock.
+    pub(crate) fn metrics(&self) -> crate::metrics::Metrics {
+        let ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+        crate::metrics::Metrics::new(&self.settings.stack_name).at(ms)
+    }
 }
