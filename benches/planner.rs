@@ -98,6 +98,7 @@ fn main() {
             cluster_id: Some(c.id.clone()),
             status: "available".into(),
             class: "db.r6g.large".into(),
+            settings: Default::default(),
         })
         .collect();
     let vars = [("STACK_NAME".to_string(), "acm".to_string())].into();

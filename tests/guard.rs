@@ -233,3 +233,38 @@ async fn verified_requests_must_be_cloudformations_own() {
         .unwrap()
         .contains("has no resource"));
 }
+
+/// Issue 10.7: a clone is as locked down as its source: its cluster parameter group (TLS
+/// enforced, audit), IAM authentication and log exports, its writer's parameter group and CA;
+/// and its writer is never publicly accessible, even where the source's is.
+#[tokio::test(start_paused = true)]
+async fn clones_are_as_locked_down_as_their_source() {
+    use aurora_clone_manager::domain::{ClusterSettings, InstanceSettings};
+    let w = World::with(fast(), settings());
+    let cluster = ClusterSettings {
+        parameter_group: Some("tls-and-audit".into()),
+        iam_auth: true,
+        log_exports: vec!["postgresql".into()],
+    };
+    let writer = InstanceSettings {
+        parameter_group: Some("audited-instances".into()),
+        ca_certificate: Some("rds-ca-rsa4096-g1".into()),
+        publicly_accessible: true,
+    };
+    w.rds.configure("orders", cluster.clone(), writer.clone());
+    let a = answer(&w, json!({"SourceClusterId": "orders"})).await;
+    assert_eq!(a["Status"], "SUCCESS");
+    let id = a["Data"]["ClusterId"].as_str().unwrap();
+    assert_eq!(w.rds.cluster_settings(id), Some(cluster));
+    let made = w
+        .rds
+        .instance(a["Data"]["InstanceId"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        made.settings,
+        InstanceSettings {
+            publicly_accessible: false,
+            ..writer
+        }
+    );
+}

@@ -46,6 +46,7 @@ async fn rds_observes_restores_tags_and_deletes() {
         security_groups: src.security_groups.clone(),
         tags: tags(&[("aurora-clone-manager:role", "clone"), ("mine", "yes")]),
         capacity: None,
+        settings: Default::default(),
     };
     let Created::New(made) = rds.restore(&request).await.unwrap() else {
         panic!("restored anew")
@@ -61,6 +62,7 @@ async fn rds_observes_restores_tags_and_deletes() {
         engine: made.engine.clone(),
         class: "db.r6g.large".into(),
         tags: Tags::new(),
+        settings: Default::default(),
     })
     .await
     .unwrap();
@@ -230,6 +232,7 @@ async fn a_serverless_restore_carries_its_scaling_range() {
         security_groups: src.security_groups,
         tags: tags(&[("aurora-clone-manager:role", "clone")]),
         capacity: Some(range),
+        settings: Default::default(),
     })
     .await
     .unwrap();
@@ -280,4 +283,71 @@ async fn stacks_say_what_they_hold() {
             .unwrap(),
         StackResource::Missing
     );
+}
+
+/// What a clone inherits to be as locked down as its source reaches RDS: the cluster parameter
+/// group, IAM authentication and log exports on the restore; the writer's parameter group and
+/// CA, and `PubliclyAccessible=false`.
+#[tokio::test]
+async fn restores_and_writers_carry_the_sources_security_settings() {
+    use aurora_clone_manager::domain::{ClusterSettings, InstanceSettings};
+    let conf = sdk_config();
+    let client = aws_sdk_rds::Client::new(&conf);
+    let (cpg, pg) = (unique("tls-audit"), unique("audited"));
+    client
+        .create_db_cluster_parameter_group()
+        .db_cluster_parameter_group_name(&cpg)
+        .db_parameter_group_family("aurora-postgresql15")
+        .description("rds.force_ssl=1, audit")
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_db_parameter_group()
+        .db_parameter_group_name(&pg)
+        .db_parameter_group_family("aurora-postgresql15")
+        .description("audit")
+        .send()
+        .await
+        .unwrap();
+    let rds = SdkRds::new(client);
+    let source = unique("src");
+    realistic_source(&conf, &source).await;
+    let src = rds.cluster(&source).await.unwrap().unwrap();
+    let id = unique("locked");
+    let cluster = ClusterSettings {
+        parameter_group: Some(cpg.clone()),
+        iam_auth: true,
+        log_exports: vec!["postgresql".into()],
+    };
+    rds.restore(&RestoreRequest {
+        cluster_id: id.clone(),
+        source_cluster_id: source,
+        restore_type: RestoreType::CopyOnWrite,
+        subnet_group: src.subnet_group,
+        security_groups: src.security_groups,
+        tags: tags(&[("aurora-clone-manager:role", "clone")]),
+        capacity: None,
+        settings: cluster.clone(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(rds.cluster(&id).await.unwrap().unwrap().settings, cluster);
+    let writer = InstanceSettings {
+        parameter_group: Some(pg),
+        ca_certificate: Some("rds-ca-rsa2048-g1".into()),
+        publicly_accessible: false,
+    };
+    rds.create_instance(&InstanceRequest {
+        instance_id: format!("{id}-writer"),
+        cluster_id: id.clone(),
+        engine: "aurora-postgresql".into(),
+        class: "db.r6g.large".into(),
+        tags: Tags::new(),
+        settings: writer.clone(),
+    })
+    .await
+    .unwrap();
+    let made = rds.instances(&id).await.unwrap();
+    assert_eq!(made[0].settings, writer);
 }

@@ -26,6 +26,7 @@ fn instance(id: &str, cluster: &str, engine: &str) -> InstanceRequest {
         engine: engine.into(),
         class: "db.r6g.large".into(),
         tags: tags(&[("aurora-clone-manager:role", "clone")]),
+        settings: Default::default(),
     }
 }
 
@@ -43,6 +44,7 @@ async fn contract(rds: &dyn Rds, source: &str) {
         security_groups: src.security_groups.clone(),
         tags: tags(&[("aurora-clone-manager:role", "clone"), ("mine", "yes")]),
         capacity: None,
+        settings: Default::default(),
     };
     let Created::New(made) = rds.restore(&restore).await.unwrap() else {
         panic!("restored anew")

@@ -99,6 +99,11 @@ pub fn to_cluster(c: &DbCluster) -> Option<Cluster> {
             .and_then(|p| p.master_user_password())
             .is_some(),
         deletion_protection: c.deletion_protection().unwrap_or(false),
+        settings: crate::domain::ClusterSettings {
+            parameter_group: c.db_cluster_parameter_group().map(str::to_string),
+            iam_auth: c.iam_database_authentication_enabled().unwrap_or(false),
+            log_exports: c.enabled_cloudwatch_logs_exports().to_vec(),
+        },
     })
 }
 
@@ -108,6 +113,15 @@ fn to_instance(i: &DbInstance) -> Option<Instance> {
         cluster_id: i.db_cluster_identifier().map(str::to_string),
         status: i.db_instance_status().unwrap_or("unknown").to_string(),
         class: i.db_instance_class().unwrap_or_default().to_string(),
+        settings: crate::domain::InstanceSettings {
+            parameter_group: i
+                .db_parameter_groups()
+                .first()
+                .and_then(|g| g.db_parameter_group_name())
+                .map(str::to_string),
+            ca_certificate: i.ca_certificate_identifier().map(str::to_string),
+            publicly_accessible: i.publicly_accessible().unwrap_or(false),
+        },
     })
 }
 
@@ -210,6 +224,11 @@ impl Rds for SdkRds {
                     .build()
             }))
             .copy_tags_to_snapshot(false)
+            .set_db_cluster_parameter_group_name(r.settings.parameter_group.clone())
+            .enable_iam_database_authentication(r.settings.iam_auth)
+            .set_enable_cloudwatch_logs_exports(
+                (!r.settings.log_exports.is_empty()).then(|| r.settings.log_exports.clone()),
+            )
             .send()
             .await
             .map_err(|e| aws_error("RestoreDBClusterToPointInTime", e));
@@ -239,6 +258,9 @@ impl Rds for SdkRds {
             .engine(&r.engine)
             .db_instance_class(&r.class)
             .set_tags(Some(to_tags(&r.tags)))
+            .publicly_accessible(false)
+            .set_db_parameter_group_name(r.settings.parameter_group.clone())
+            .set_ca_certificate_identifier(r.settings.ca_certificate.clone())
             .send()
             .await
             .map_err(|e| aws_error("CreateDBInstance", e));

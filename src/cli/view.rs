@@ -98,6 +98,7 @@ pub async fn plan(
         clusters,
         quotas: None,
         source_config,
+        root_writer: None,
     };
     let decision = describe(&next_step(&req, &seen, &m.policy, now));
     if as_json {

@@ -12,7 +12,9 @@ pub mod upkeep;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
-pub use requests::{InstanceRequest, RestoreRequest, RestoreType};
+pub use requests::{
+    ClusterSettings, InstanceRequest, InstanceSettings, RestoreRequest, RestoreType,
+};
 pub use tags::{Lineage, Ownership, Role};
 
 pub type Tags = BTreeMap<String, String>;
@@ -50,6 +52,7 @@ pub struct Cluster {
     pub password_pending: bool,
     /// RDS refuses to delete the cluster until this is turned off.
     pub deletion_protection: bool,
+    pub settings: ClusterSettings,
 }
 
 impl Cluster {
@@ -94,6 +97,7 @@ impl Cluster {
             engine_version: None,
             password_pending: false,
             deletion_protection: false,
+            settings: ClusterSettings::default(),
         }
     }
 }
@@ -112,6 +116,7 @@ pub struct Instance {
     pub cluster_id: Option<String>,
     pub status: String,
     pub class: String,
+    pub settings: InstanceSettings,
 }
 
 /// Cluster states from which a restore never becomes usable: fail at once.

@@ -2,6 +2,25 @@
 
 use super::Tags;
 
+/// What a clone takes from its source's cluster, so that it is as locked down as the source: the
+/// cluster parameter group (TLS enforcement, audit settings), IAM database authentication, and
+/// the log exports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterSettings {
+    pub parameter_group: Option<String>,
+    pub iam_auth: bool,
+    pub log_exports: Vec<String>,
+}
+
+/// What a writer takes from its source's writer: the DB parameter group and the CA certificate.
+/// It is never publicly accessible, whatever the source's writer is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceSettings {
+    pub parameter_group: Option<String>,
+    pub ca_certificate: Option<String>,
+    pub publicly_accessible: bool,
+}
+
 /// How a cluster is restored from its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RestoreType {
@@ -21,6 +40,7 @@ pub struct RestoreRequest {
     pub tags: Tags,
     /// The Serverless v2 range, for a cluster whose writer is `db.serverless`.
     pub capacity: Option<super::capacity::Capacity>,
+    pub settings: ClusterSettings,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,4 +50,5 @@ pub struct InstanceRequest {
     pub engine: String,
     pub class: String,
     pub tags: Tags,
+    pub settings: InstanceSettings,
 }

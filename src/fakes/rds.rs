@@ -9,7 +9,8 @@ use crate::adapters::is_transient;
 use crate::adapters::memory::{throttled, SDK_ATTEMPTS};
 use crate::adapters::rds::{refusal_is_permanent, RDS_NOT_NOW};
 use crate::domain::{
-    Cluster, Instance, InstanceRequest, Member, Quotas, RestoreRequest, RestoreType, Tags,
+    Cluster, ClusterSettings, Instance, InstanceRequest, InstanceSettings, Member, Quotas,
+    RestoreRequest, RestoreType, Tags,
 };
 use crate::error::AwsError;
 use crate::ports::{Created, Deletion, Rds};
@@ -135,6 +136,7 @@ impl FakeRds {
             cluster_id: Some(id.into()),
             status: "available".into(),
             class: "db.r6g.large".into(),
+            settings: Default::default(),
         };
         let fake = FakeInstance {
             instance: inst.clone(),
@@ -157,6 +159,36 @@ impl FakeRds {
         lock(&self.state)
             .clusters
             .insert(fake.cluster.id.clone(), fake);
+    }
+
+    /// Sets up a cluster and its instances as a locked-down source is: cluster parameter group,
+    /// IAM authentication and log exports; the instances' parameter group and CA.
+    pub fn configure(&self, id: &str, cluster: ClusterSettings, instances: InstanceSettings) {
+        let mut st = lock(&self.state);
+        if let Some(c) = st.clusters.get_mut(id) {
+            c.cluster.settings = cluster;
+        }
+        for i in st.instances.values_mut() {
+            if i.instance.cluster_id.as_deref() == Some(id) {
+                i.instance.settings = instances.clone();
+            }
+        }
+    }
+
+    /// The instance as it is stored (settings included).
+    pub fn instance(&self, id: &str) -> Option<Instance> {
+        lock(&self.state)
+            .instances
+            .get(id)
+            .map(|i| i.instance.clone())
+    }
+
+    /// The cluster's settings as they are stored.
+    pub fn cluster_settings(&self, id: &str) -> Option<ClusterSettings> {
+        lock(&self.state)
+            .clusters
+            .get(id)
+            .map(|c| c.cluster.settings.clone())
     }
 
     /// Sets the account's DB cluster and instance quotas (unlimited by default).
@@ -441,6 +473,7 @@ impl Rds for FakeRds {
         c.database_name = source.database_name.clone();
         c.engine_version = source.engine_version.clone();
         c.capacity = r.capacity;
+        c.settings = r.settings.clone();
         if r.restore_type == RestoreType::CopyOnWrite {
             let group = st.group_of(&r.source_cluster_id);
             let members = st
@@ -489,6 +522,7 @@ impl Rds for FakeRds {
             cluster_id: Some(r.cluster_id.clone()),
             status: "available".into(),
             class: r.class.clone(),
+            settings: r.settings.clone(),
         };
         let fake = FakeInstance {
             instance,

@@ -10,8 +10,8 @@ use crate::domain::properties::CloneProperties;
 use crate::domain::upkeep::ClusterConfig;
 use crate::domain::Quotas;
 use crate::domain::{
-    ident, is_instance_terminal, is_terminal, tags, Cluster, Instance, InstanceRequest, Lineage,
-    Ownership, RestoreRequest, RestoreType, Role, Tags,
+    ident, is_instance_terminal, is_terminal, tags, Cluster, Instance, InstanceRequest,
+    InstanceSettings, Lineage, Ownership, RestoreRequest, RestoreType, Role, Tags,
 };
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -41,6 +41,8 @@ pub enum Observed {
         cluster: Box<Cluster>,
         /// The cluster's instances.
         instances: Vec<Instance>,
+        /// What the source's writer is set up with (observed while the clone has no writer).
+        source_writer: Option<InstanceSettings>,
     },
     Absent {
         clusters: Vec<Cluster>,
@@ -48,6 +50,8 @@ pub enum Observed {
         quotas: Option<Quotas>,
         /// The source's entry in the maintenance config, if it has one.
         source_config: Option<ClusterConfig>,
+        /// What the root's writer is set up with (for the writer of a new pool copy).
+        root_writer: Option<InstanceSettings>,
     },
 }
 
@@ -68,16 +72,21 @@ pub struct Ready {
 
 pub fn next_step(req: &Request, seen: &Observed, policy: &Policy, now: OffsetDateTime) -> Step {
     let step = match seen {
-        Observed::Clone { cluster, instances } => step_for_clone(req, cluster, instances, policy),
+        Observed::Clone {
+            cluster,
+            instances,
+            source_writer,
+        } => step_for_clone(req, cluster, instances, source_writer.as_ref(), policy),
         Observed::Absent {
             clusters,
             quotas,
             source_config,
+            root_writer,
         } => match quota_shortfall(*quotas) {
             Some(reason) => Step::Fail(reason),
             None => {
                 let policy = policy.for_source(source_config.as_ref());
-                step_for_absent_clone(req, clusters, &policy, now)
+                step_for_absent_clone(req, clusters, root_writer.as_ref(), &policy, now)
             }
         },
     };
@@ -124,6 +133,7 @@ fn step_for_clone(
     req: &Request,
     cluster: &Cluster,
     instances: &[Instance],
+    source_writer: Option<&InstanceSettings>,
     policy: &Policy,
 ) -> Step {
     if !is_ours(req, cluster, policy) {
@@ -155,6 +165,7 @@ fn step_for_clone(
                 .as_deref()
                 .unwrap_or(&policy.default_instance_class),
             &req.props.tags,
+            source_writer,
         ),
         Some(i) if is_instance_terminal(&i.status) => Step::Fail(format!(
             "writer instance {} of clone {} entered state {}",
@@ -189,8 +200,14 @@ fn usable_clone(req: &Request, cluster: &Cluster, writer: &str, policy: &Policy)
     Step::Ready(ready(req, cluster, writer))
 }
 
-/// Creates the writer of `cluster` where RDS accepts it (while creating too, in practice).
-fn writer_step(cluster: &Cluster, class: &str, user_tags: &Tags) -> Step {
+/// Creates the writer of `cluster` where RDS accepts it (while creating too, in practice), set
+/// up as its source's writer is (parameter group, CA), and never publicly accessible.
+fn writer_step(
+    cluster: &Cluster,
+    class: &str,
+    user_tags: &Tags,
+    source_writer: Option<&InstanceSettings>,
+) -> Step {
     if matches!(
         cluster.status.as_str(),
         "creating" | "available" | "backing-up"
@@ -209,6 +226,10 @@ fn writer_step(cluster: &Cluster, class: &str, user_tags: &Tags) -> Step {
             engine: cluster.engine.clone(),
             class: class.to_string(),
             tags,
+            settings: InstanceSettings {
+                publicly_accessible: false,
+                ..source_writer.cloned().unwrap_or_default()
+            },
         }))
     } else {
         Step::Wait(format!(
@@ -221,6 +242,7 @@ fn writer_step(cluster: &Cluster, class: &str, user_tags: &Tags) -> Step {
 fn step_for_absent_clone(
     req: &Request,
     all: &[Cluster],
+    root_writer: Option<&InstanceSettings>,
     policy: &Policy,
     now: OffsetDateTime,
 ) -> Step {
@@ -269,7 +291,7 @@ fn step_for_absent_clone(
     match copy_in_progress(&pool, policy, now, since) {
         Some(copy) => match all.iter().find(|c| c.id == copy.cluster_id) {
             Some(c) if c.writer().is_none() => {
-                match writer_step(c, &policy.copy_instance_class, &Tags::new()) {
+                match writer_step(c, &policy.copy_instance_class, &Tags::new(), root_writer) {
                     Step::Act(Action::CreateInstance(i)) => Step::Act(Action::CreateInstance(i)),
                     _ => Step::Wait(format!(
                         "pool copy {} of {source} is {} (a full copy)",
@@ -385,6 +407,7 @@ fn clone_restore(
         security_groups: volume.security_groups.clone(),
         tags,
         capacity: req.props.capacity,
+        settings: volume.settings.clone(),
     }
 }
 
@@ -429,6 +452,7 @@ pub fn copy_restore(
             .unwrap_or_default(),
         tags,
         capacity: None,
+        settings: root_cluster.map(|c| c.settings.clone()).unwrap_or_default(),
     }
 }
 

@@ -7,7 +7,9 @@ use super::pool::{observe_pool, Volume};
 use super::progress::copy_restore;
 use super::Policy;
 use crate::domain::upkeep::ClusterConfig;
-use crate::domain::{ident, is_cloneable, is_terminal, tags, Cluster, Instance, Tags};
+use crate::domain::{
+    ident, is_cloneable, is_terminal, tags, Cluster, Instance, InstanceSettings, Tags,
+};
 use crate::domain::{InstanceRequest, RestoreRequest};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -95,13 +97,41 @@ pub fn plan_upkeep(
         plan.create.push(r);
     }
     plan.copies_coming += plan.create.len() as u32;
-    plan.actions = actions(&plan, clusters, &pool.root.cluster_id);
+    let settings = writer_settings(&pool.root.cluster_id, clusters, instances);
+    plan.actions = actions(&plan, clusters, &settings, &pool.root.cluster_id);
     plan
 }
 
 /// The plan as actions: each new copy and its writer (Aurora clones only a cluster with an
 /// instance), writers for copies that lack one, retirements with their events, ready events.
-fn actions(plan: &UpkeepPlan, clusters: &[Cluster], root: &str) -> Vec<Action> {
+/// How the root's writer is set up: every copy's writer is set up the same (never public).
+pub fn writer_settings(
+    root: &str,
+    clusters: &[Cluster],
+    instances: &[Instance],
+) -> InstanceSettings {
+    let writer = clusters
+        .iter()
+        .find(|c| c.id == root)
+        .and_then(|c| c.writer());
+    let settings = instances
+        .iter()
+        .filter(|i| i.cluster_id.as_deref() == Some(root))
+        .find(|i| writer.is_none_or(|w| w == i.id))
+        .map(|i| i.settings.clone())
+        .unwrap_or_default();
+    InstanceSettings {
+        publicly_accessible: false,
+        ..settings
+    }
+}
+
+fn actions(
+    plan: &UpkeepPlan,
+    clusters: &[Cluster],
+    settings: &InstanceSettings,
+    root: &str,
+) -> Vec<Action> {
     let find = |id: &str| clusters.iter().find(|c| c.id == id);
     let engine = find(root).map(|c| c.engine.clone()).unwrap_or_default();
     let mut out = vec![];
@@ -113,6 +143,7 @@ fn actions(plan: &UpkeepPlan, clusters: &[Cluster], root: &str) -> Vec<Action> {
             engine: engine.clone(),
             class: plan.copy_class.clone(),
             tags: r.tags.clone(),
+            settings: settings.clone(),
         }));
     }
     out.extend(plan.writers.iter().cloned().map(Action::CreateInstance));
@@ -189,6 +220,7 @@ fn consider_copy(
                     .filter(|(k, _)| k.starts_with(tags::PREFIX))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect::<Tags>(),
+                settings: writer_settings(&cfg.cluster_id, clusters, instances),
             });
             plan.slots_coming += copy.free();
             plan.copies_coming += 1;

@@ -139,7 +139,14 @@ impl Manager {
             adopted: record.adopted,
         };
         let step = next_step(&req, &sighting.observed, &self.policy, self.clock.now());
-        let result = self.take(step, item, sighting.lease.as_ref(), inv).await;
+        // A clone restored now has the root's writer settings to take (observed just now).
+        let root_writer = match &sighting.observed {
+            Observed::Absent { root_writer, .. } => root_writer.clone(),
+            Observed::Clone { .. } => None,
+        };
+        let result = self
+            .take(step, item, sighting.lease.as_ref(), root_writer, inv)
+            .await;
         if let Some(lease) = &sighting.lease {
             self.release(lease, inv).await;
         }
@@ -151,6 +158,7 @@ impl Manager {
         step: Step,
         item: &RequestItem,
         lease: Option<&super::place::Lease>,
+        root_writer: Option<crate::domain::InstanceSettings>,
         inv: &Invocation,
     ) -> Result<Stepped, AwsError> {
         tracing::debug!(?step, "planned");
@@ -173,6 +181,7 @@ impl Manager {
                     Some(Observed::Clone {
                         cluster: Box::new(c),
                         instances: vec![],
+                        source_writer: root_writer,
                     }),
                     None,
                 )),

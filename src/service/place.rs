@@ -6,6 +6,7 @@
 
 use super::{Invocation, Manager};
 use crate::adapters::OPERATION_TIMEOUT;
+use crate::domain::{Cluster, InstanceSettings};
 use crate::error::AwsError;
 use crate::planner::progress::Observed;
 use std::time::Duration;
@@ -44,12 +45,8 @@ impl Manager {
     ) -> Result<Option<Sighting>, AwsError> {
         if !known_absent {
             if let Some(cluster) = self.ports.rds.cluster(cluster_id).await? {
-                let instances = self.ports.rds.instances(&cluster.id).await?;
                 return Ok(Some(Sighting {
-                    observed: Observed::Clone {
-                        cluster: Box::new(cluster),
-                        instances,
-                    },
+                    observed: self.observe_found(cluster).await?,
                     lease: None,
                 }));
             }
@@ -81,11 +78,7 @@ impl Manager {
     async fn observe_account(&self, cluster_id: &str, root: &str) -> Result<Observed, AwsError> {
         let clusters = self.ports.rds.clusters().await?;
         if let Some(cluster) = clusters.iter().find(|c| c.id == cluster_id).cloned() {
-            let instances = self.ports.rds.instances(&cluster.id).await?;
-            return Ok(Observed::Clone {
-                cluster: Box::new(cluster),
-                instances,
-            });
+            return self.observe_found(cluster).await;
         }
         // Quotas are a preflight, not a gate: where AWS does not answer, RDS itself refuses later.
         let quotas = match self.ports.rds.quotas().await {
@@ -99,7 +92,34 @@ impl Manager {
             clusters,
             quotas,
             source_config: self.source_config(root).await,
+            root_writer: self.writer_settings_of(root).await?,
         })
+    }
+
+    /// The clone and its instances; while it has none, how its source's writer is set up (its
+    /// writer is set up the same).
+    async fn observe_found(&self, cluster: Cluster) -> Result<Observed, AwsError> {
+        let instances = self.ports.rds.instances(&cluster.id).await?;
+        let source = cluster.lineage().map(|l| l.source);
+        let source_writer = match source.filter(|_| instances.is_empty()) {
+            Some(source) => self.writer_settings_of(&source).await?,
+            None => None,
+        };
+        Ok(Observed::Clone {
+            cluster: Box::new(cluster),
+            instances,
+            source_writer,
+        })
+    }
+
+    /// How the instances of `cluster_id` are set up (the first, by identifier).
+    async fn writer_settings_of(
+        &self,
+        cluster_id: &str,
+    ) -> Result<Option<InstanceSettings>, AwsError> {
+        let mut instances = self.ports.rds.instances(cluster_id).await?;
+        instances.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(instances.into_iter().next().map(|i| i.settings))
     }
 
     /// Takes a placement lease, trying a few times while its holder finishes.

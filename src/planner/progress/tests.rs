@@ -40,6 +40,7 @@ fn with_quotas(clusters: Vec<Cluster>, quotas: Option<Quotas>) -> Observed {
         clusters,
         quotas,
         source_config: None,
+        root_writer: None,
     }
 }
 
@@ -200,6 +201,7 @@ fn instance(status: &str) -> Instance {
         cluster_id: Some("orders-clone".into()),
         status: status.into(),
         class: "db.r6g.large".into(),
+        settings: Default::default(),
     }
 }
 
@@ -209,6 +211,7 @@ fn a_clone_gets_a_writer_then_waits_then_is_ready() {
     let seen = Observed::Clone {
         cluster: Box::new(made("creating")),
         instances: vec![],
+        source_writer: None,
     };
     let Step::Act(Action::CreateInstance(i)) = next_step(&request(&p), &seen, &policy(), NOW)
     else {
@@ -223,6 +226,7 @@ fn a_clone_gets_a_writer_then_waits_then_is_ready() {
     let seen = Observed::Clone {
         cluster: Box::new(made("creating")),
         instances: vec![instance("creating")],
+        source_writer: None,
     };
     assert!(matches!(
         next_step(&request(&p), &seen, &policy(), NOW),
@@ -231,6 +235,7 @@ fn a_clone_gets_a_writer_then_waits_then_is_ready() {
     let seen = Observed::Clone {
         cluster: Box::new(made("available")),
         instances: vec![instance("creating")],
+        source_writer: None,
     };
     assert!(matches!(
         next_step(&request(&p), &seen, &policy(), NOW),
@@ -240,6 +245,7 @@ fn a_clone_gets_a_writer_then_waits_then_is_ready() {
     let seen = Observed::Clone {
         cluster: Box::new(made("available")),
         instances: vec![instance("available")],
+        source_writer: None,
     };
     let Step::Ready(Ready { data: d, event }) = next_step(&request(&p), &seen, &policy(), NOW)
     else {
@@ -277,6 +283,7 @@ fn terminal_states_and_foreign_clusters_fail_at_once() {
         let seen = Observed::Clone {
             cluster: Box::new(made(status)),
             instances: vec![],
+            source_writer: None,
         };
         let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), NOW) else {
             panic!("{status}")
@@ -286,6 +293,7 @@ fn terminal_states_and_foreign_clusters_fail_at_once() {
     let seen = Observed::Clone {
         cluster: Box::new(root("orders-clone")),
         instances: vec![],
+        source_writer: None,
     };
     let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), NOW) else {
         panic!()
@@ -299,6 +307,7 @@ fn past_the_deadline_fails_naming_what_is_pending() {
     let seen = Observed::Clone {
         cluster: Box::new(made("creating")),
         instances: vec![instance("creating")],
+        source_writer: None,
     };
     let late = NOW + TimeDuration::hours(2);
     let Step::Fail(r) = next_step(&request(&p), &seen, &policy(), late) else {
@@ -311,6 +320,7 @@ fn past_the_deadline_fails_naming_what_is_pending() {
     let seen = Observed::Clone {
         cluster: Box::new(made("available")),
         instances: vec![instance("available")],
+        source_writer: None,
     };
     assert!(
         matches!(

@@ -23,6 +23,7 @@ fn writer_of(c: &Cluster) -> Instance {
         cluster_id: Some(c.id.clone()),
         status: "available".into(),
         class: "db.r6g.large".into(),
+        settings: Default::default(),
     }
 }
 
