@@ -26,8 +26,10 @@ pub enum Event {
     CloudFormation(Box<CfnRequest>),
     /// A custom-resource request that does not parse, but can still be answered FAILED.
     Malformed(Box<CfnRequest>, String),
-    /// The follow-up rule's tick, or an RDS event about a cluster: advance pending work.
+    /// The follow-up rule's tick: advance pending work.
     FollowUp,
+    /// An RDS event about a cluster or instance (its identifier): pending work may move on.
+    Rds(Option<String>),
     /// The maintenance schedule: the original's constant input or a `Scheduled Event` envelope.
     Maintain,
     Unknown(String),
@@ -38,7 +40,7 @@ impl Event {
     pub fn kind(&self) -> &'static str {
         match self {
             Event::CloudFormation(_) | Event::Malformed(..) => "request",
-            Event::FollowUp => "follow-up",
+            Event::FollowUp | Event::Rds(_) => "follow-up",
             Event::Maintain => "maintenance",
             Event::Unknown(_) => "other",
         }
@@ -62,7 +64,11 @@ impl Event {
         let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
         match (text("source"), text("action"), text("detail-type")) {
             ("aurora-clone-manager", "follow-up", _) => Event::FollowUp,
-            ("aws.rds", _, _) => Event::FollowUp,
+            ("aws.rds", _, _) => Event::Rds(
+                v.pointer("/detail/SourceIdentifier")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            ),
             ("events", "maintain!", _) | ("aws.events", _, "Scheduled Event") => Event::Maintain,
             (source, _, _) => Event::Unknown(format!("unrecognised event from source {source:?}")),
         }
@@ -193,7 +199,16 @@ pub async fn handle(
             tracing::warn!(%why, "answering a malformed request FAILED");
             Ok(answer_unservable(app, &request, &why, &inv).await)
         }
-        (Event::FollowUp, Ok(m)) => Ok(follow_up(m, &inv).await),
+        (Event::FollowUp, Ok(m)) => Ok(follow_up(m, &inv, true).await),
+        (Event::Rds(id), Ok(m)) => match id.filter(|id| !m.manages_identifier(id)) {
+            Some(id) => {
+                Ok(json!({"ignored": format!("{id} is not a cluster of this clone manager")}))
+            }
+            None => Ok(follow_up(m, &inv, false).await),
+        },
+        (Event::Rds(_), Err(_)) => {
+            Ok(json!({"ignored": "RDS event under an invalid configuration"}))
+        }
         (Event::Maintain, Ok(m)) => Ok(maintain(m, &inv).await),
         (Event::FollowUp, Err(e)) => Ok(fail_pending(app, e, &inv).await),
         (Event::Maintain, Err(e)) => Ok(json!({"error": e.to_string()})),
@@ -204,10 +219,17 @@ pub async fn handle(
     }
 }
 
-async fn follow_up(m: &Manager, inv: &Invocation) -> Value {
+async fn follow_up(m: &Manager, inv: &Invocation, from_rule: bool) -> Value {
     let until = inv.deadline.unwrap_or_else(Instant::now);
     let (m, i) = (m.clone(), inv.clone());
-    match bounded(async move { m.follow_up(&i).await }, until).await {
+    let work = async move {
+        if from_rule {
+            m.follow_up(&i).await
+        } else {
+            m.follow_up_event(&i).await
+        }
+    };
+    match bounded(work, until).await {
         Some(Ok(Ok(report))) => {
             let pending = report
                 .iter()
@@ -405,9 +427,9 @@ mod tests {
         );
         assert_eq!(
             Event::classify(
-                &json!({"source": "aws.rds", "detail-type": "RDS DB Cluster Event", "detail": {}})
+                &json!({"source": "aws.rds", "detail-type": "RDS DB Cluster Event", "detail": {"SourceIdentifier": "clone-a"}})
             ),
-            Event::FollowUp
+            Event::Rds(Some("clone-a".into()))
         );
         assert!(matches!(
             Event::classify(&json!({"hello": 1})),

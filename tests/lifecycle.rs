@@ -304,16 +304,31 @@ async fn redelivery_after_the_answer_changes_nothing() {
 #[tokio::test(start_paused = true)]
 async fn a_full_account_quota_fails_early_with_the_reason() {
     let w = World::new();
-    w.rds.set_quotas(1, 40);
+    w.rds.set_quotas(40, 40);
     let create = w.request("Create", json!({"SourceClusterId": "orders"}));
     w.deliver(&create).await;
-    let a = &w.answer_for(&create)[0];
+    w.ticks_until_answers(1, 30).await;
+    assert_eq!(w.answer_for(&create)[0]["Status"], "SUCCESS");
+    assert_eq!(
+        w.rds.count_calls("DescribeAccountAttributes"),
+        0,
+        "far from RDS's default quotas, they are not asked"
+    );
+    for i in 0..38 {
+        w.rds.put(aurora_clone_manager::domain::Cluster::new(
+            &format!("other-{i}"),
+            "available",
+        ));
+    }
+    let full = w.request("Create", json!({"SourceClusterId": "orders"}));
+    w.deliver(&full).await;
+    let a = &w.answer_for(&full)[0];
     assert_eq!(a["Status"], "FAILED");
     assert!(
-        a["Reason"].as_str().unwrap().contains("1/1 DB clusters"),
+        a["Reason"].as_str().unwrap().contains("40/40 DB clusters"),
         "{a}"
     );
-    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 0);
+    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 1);
 }
 
 #[tokio::test(start_paused = true)]

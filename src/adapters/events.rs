@@ -25,9 +25,10 @@ impl RuleFollowUps {
     }
 }
 
-#[async_trait]
-impl FollowUps for RuleFollowUps {
-    async fn ensure(&self, function_arn: &str) -> Result<(), AwsError> {
+impl RuleFollowUps {
+    /// Creates the rule and its target (the stack creates both; this is for a rule deleted by
+    /// hand, and for local runs).
+    async fn create(&self, function_arn: &str) -> Result<(), AwsError> {
         self.client
             .put_rule()
             .name(&self.rule)
@@ -58,6 +59,24 @@ impl FollowUps for RuleFollowUps {
                 "FailedEntries",
                 format!("{n} targets not added"),
             )),
+        }
+    }
+}
+
+#[async_trait]
+impl FollowUps for RuleFollowUps {
+    /// One call where the stack made the rule (it exists, with its target): `EnableRule`.
+    async fn ensure(&self, function_arn: &str) -> Result<(), AwsError> {
+        match self.client.enable_rule().name(&self.rule).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = aws_error("EnableRule", e);
+                if is_not_found(&e) {
+                    self.create(function_arn).await
+                } else {
+                    Err(e)
+                }
+            }
         }
     }
 

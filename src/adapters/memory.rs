@@ -80,6 +80,11 @@ impl MemoryState {
             .store(percent.min(100), Ordering::SeqCst);
     }
 
+    /// Attempts made (without throttling, one per call).
+    pub fn call_count(&self) -> u32 {
+        self.calls.load(Ordering::SeqCst)
+    }
+
     pub fn writes(&self) -> u64 {
         lock(&self.tables).writes
     }

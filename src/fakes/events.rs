@@ -12,6 +12,7 @@ use std::sync::Mutex;
 pub struct FakeFollowUps {
     state: Mutex<(bool, Option<String>)>,
     refuse: Mutex<bool>,
+    calls: std::sync::atomic::AtomicU32,
 }
 
 impl FakeFollowUps {
@@ -27,11 +28,21 @@ impl FakeFollowUps {
     pub fn target(&self) -> Option<String> {
         lock(&self.state).1.clone()
     }
+
+    /// Calls made (each one EventBridge call: the stack made the rule and its target).
+    pub fn calls(&self) -> u32 {
+        self.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn count(&self) {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[async_trait]
 impl FollowUps for FakeFollowUps {
     async fn ensure(&self, function_arn: &str) -> Result<(), AwsError> {
+        self.count();
         if std::mem::take(&mut *lock(&self.refuse)) {
             return Err(AwsError::permanent(
                 "PutRule",
@@ -44,6 +55,7 @@ impl FollowUps for FakeFollowUps {
     }
 
     async fn stop(&self) -> Result<(), AwsError> {
+        self.count();
         lock(&self.state).0 = false;
         Ok(())
     }

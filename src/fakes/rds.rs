@@ -65,6 +65,8 @@ struct RdsState {
     throttle_percent: u32,
     attempts: u32,
     protected: std::collections::BTreeSet<String>,
+    /// Listings of every cluster (not narrowed to one).
+    listings: u32,
 }
 
 /// RDS in memory. Clusters take `create_delay` to become available, instances `instance_delay`,
@@ -236,6 +238,11 @@ impl FakeRds {
             .count()
     }
 
+    /// How many times every cluster of the account was listed.
+    pub fn listings(&self) -> u32 {
+        lock(&self.state).listings
+    }
+
     pub fn silent_full_copies(&self) -> u32 {
         lock(&self.state).silent_full_copies
     }
@@ -364,6 +371,13 @@ impl RdsState {
         c.cluster.clone_group_id.clone().unwrap_or_default()
     }
 
+    /// The calls after the first page of a listing of `n` records (100 a page).
+    fn more_pages(&mut self, operation: &str, n: usize) {
+        for _ in 1..n.div_ceil(100).max(1) {
+            self.calls.push(operation.to_string());
+        }
+    }
+
     fn used(&self, now: Instant) -> (u64, u64) {
         let clusters = self
             .clusters
@@ -394,14 +408,18 @@ fn arn_target(arn: &str) -> (String, bool) {
 
 #[async_trait]
 impl Rds for FakeRds {
+    /// Every cluster, paged as RDS pages them (100 a page: one call each).
     async fn clusters(&self) -> Result<Vec<Cluster>, AwsError> {
-        let st = self.begin("DescribeDBClusters").await?;
+        let mut st = self.begin("DescribeDBClusters").await?;
+        st.listings += 1;
         let now = Instant::now();
-        Ok(st
+        let all: Vec<Cluster> = st
             .clusters
             .keys()
             .filter_map(|id| st.view(id, now))
-            .collect())
+            .collect();
+        st.more_pages("DescribeDBClusters", all.len());
+        Ok(all)
     }
 
     async fn cluster(&self, id: &str) -> Result<Option<Cluster>, AwsError> {
@@ -430,13 +448,15 @@ impl Rds for FakeRds {
     }
 
     async fn all_instances(&self) -> Result<Vec<Instance>, AwsError> {
-        let st = self.begin("DescribeDBInstances").await?;
+        let mut st = self.begin("DescribeDBInstances").await?;
         let now = Instant::now();
-        Ok(st
+        let all: Vec<Instance> = st
             .instances
             .keys()
             .filter_map(|id| st.instance_view(id, now))
-            .collect())
+            .collect();
+        st.more_pages("DescribeDBInstances", all.len());
+        Ok(all)
     }
 
     async fn restore(&self, r: &RestoreRequest) -> Result<Created<Cluster>, AwsError> {

@@ -9,6 +9,7 @@ use super::{Invocation, Manager, Progress, STEP_BUDGET};
 use crate::cfn::{Outcome, RequestType};
 use crate::domain::properties::CloneProperties;
 use crate::error::AwsError;
+use crate::planner::action::Action;
 use crate::planner::progress::{next_step, Observed, Request, Step};
 use crate::state::{Answer, RequestItem};
 use time::OffsetDateTime;
@@ -186,6 +187,17 @@ impl Manager {
                     None,
                 )),
                 Applied::Retargeted(revised) => Ok(Stepped::Next(None, Some(Box::new(revised)))),
+                // A writer or a new password takes RDS minutes: looking again at once would
+                // only cost calls.
+                _ if matches!(
+                    action,
+                    Action::CreateInstance(_) | Action::SetPassword { .. }
+                ) =>
+                {
+                    Ok(Stepped::Wait(
+                        "RDS is making the change just asked for".into(),
+                    ))
+                }
                 Applied::Cluster(_) | Applied::Done | Applied::Deferred => {
                     Ok(Stepped::Next(None, None))
                 }

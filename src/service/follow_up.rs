@@ -11,7 +11,27 @@ use crate::state::{Phase, Work};
 impl Manager {
     /// A follow-up tick. Returns what became of each item it took up.
     pub async fn follow_up(&self, inv: &Invocation) -> Result<Vec<(String, Progress)>, Error> {
+        self.take_up_pending(inv, true).await
+    }
+
+    /// An RDS event: pending work may move on sooner than the next tick. With nothing pending
+    /// it costs one call and leaves the rule alone (it is not the rule's invocation).
+    pub async fn follow_up_event(
+        &self,
+        inv: &Invocation,
+    ) -> Result<Vec<(String, Progress)>, Error> {
+        self.take_up_pending(inv, false).await
+    }
+
+    async fn take_up_pending(
+        &self,
+        inv: &Invocation,
+        from_rule: bool,
+    ) -> Result<Vec<(String, Progress)>, Error> {
         let all = self.ports.state.list().await?;
+        if !from_rule && !all.iter().any(Work::needs_follow_up) {
+            return Ok(vec![]);
+        }
         let pending = self.metrics().pending_work(&all, self.now_secs());
         crate::metrics::emit(&pending);
         let mut work: Vec<Work> = all.into_iter().filter(Work::needs_follow_up).collect();

@@ -13,6 +13,7 @@
 mod advance;
 pub mod answer;
 mod apply;
+mod cache;
 mod credentials;
 mod follow_up;
 pub mod place;
@@ -50,6 +51,7 @@ pub struct Manager {
     pub policy: Policy,
     pub ports: Ports,
     pub clock: Clock,
+    caches: Arc<cache::Caches>,
 }
 
 /// What the invocation knows of itself.
@@ -122,11 +124,19 @@ impl Manager {
             settings: Arc::new(settings),
             ports,
             clock,
+            caches: Arc::default(),
         }
     }
 
     pub(crate) fn now_secs(&self) -> i64 {
         self.clock.now().unix_timestamp()
+    }
+
+    /// True when an RDS identifier may be one of this manager's clusters or instances: with a
+    /// `CLUSTER_ID_PREFIX` every one of them carries it; without one, any may be.
+    pub fn manages_identifier(&self, id: &str) -> bool {
+        id.to_ascii_lowercase()
+            .starts_with(self.settings.guard.cluster_id_prefix.as_str())
     }
 
     /// Metric documents of this stack, stamped with the manager's clock.

@@ -80,20 +80,47 @@ impl Manager {
         if let Some(cluster) = clusters.iter().find(|c| c.id == cluster_id).cloned() {
             return self.observe_found(cluster).await;
         }
-        // Quotas are a preflight, not a gate: where AWS does not answer, RDS itself refuses later.
-        let quotas = match self.ports.rds.quotas().await {
-            Ok(q) => Some(q),
-            Err(e) => {
-                tracing::debug!(error = %e, "account quotas unknown");
-                None
+        let quotas = self.quotas_near(&clusters).await;
+        let source_config = match self.caches.source_config.get(root) {
+            Some(c) => c,
+            None => {
+                let c = self.source_config(root).await;
+                self.caches.source_config.put(root, c.clone());
+                c
             }
         };
         Ok(Observed::Absent {
             clusters,
             quotas,
-            source_config: self.source_config(root).await,
+            source_config,
             root_writer: self.writer_settings_of(root).await?,
         })
+    }
+
+    /// The account's quotas, asked only when the listing shows the account near RDS's default
+    /// quotas (40 clusters, 40 instances; quotas are only ever raised): farther from them a
+    /// clone cannot hit one, and the call is saved. A preflight, not a gate: where AWS does not
+    /// answer, RDS itself refuses later.
+    async fn quotas_near(&self, clusters: &[Cluster]) -> Option<crate::domain::Quotas> {
+        const DEFAULT_QUOTA: usize = 40;
+        const NEAR: usize = 5;
+        let members: usize = clusters.iter().map(|c| c.members.len()).sum();
+        if clusters.len().max(members) + NEAR < DEFAULT_QUOTA {
+            return None;
+        }
+        if let Some(q) = self.caches.quotas.get("") {
+            return Some(q);
+        }
+        match self.ports.rds.quotas().await {
+            Ok(q) => {
+                self.caches.quotas.put("", q);
+                Some(q)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "account quotas unknown");
+                None
+            }
+        }
     }
 
     /// The clone and its instances; while it has none, how its source's writer is set up (its
@@ -117,9 +144,18 @@ impl Manager {
         &self,
         cluster_id: &str,
     ) -> Result<Option<InstanceSettings>, AwsError> {
+        if let Some(known) = self.caches.writer_settings.get(cluster_id) {
+            return Ok(known);
+        }
         let mut instances = self.ports.rds.instances(cluster_id).await?;
         instances.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(instances.into_iter().next().map(|i| i.settings))
+        let settings = instances.into_iter().next().map(|i| i.settings);
+        if settings.is_some() {
+            self.caches
+                .writer_settings
+                .put(cluster_id, settings.clone());
+        }
+        Ok(settings)
     }
 
     /// Takes a placement lease, trying a few times while its holder finishes.
