@@ -96,7 +96,9 @@ pub struct ReapItem {
     pub given_up: bool,
 }
 
-/// Sources a maintenance run left for a follow-up (no time left, or a source's lease was busy).
+/// Sources to maintain in a follow-up: a run had no time left or a source's lease was busy, a
+/// Create asked for its source's obsolete copies to be retired, or copies are being made whose
+/// ready event is due. Writers add sources to the one item; it is taken once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MaintainItem {
     pub sources: Vec<String>,

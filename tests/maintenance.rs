@@ -159,10 +159,17 @@ async fn a_bad_or_missing_config_changes_nothing() {
     assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 0);
     let empty = World::new();
     let out = maintain(&empty).await;
-    assert!(out["note"]
-        .as_str()
-        .unwrap()
-        .contains("no maintenance config"));
+    assert!(
+        out["note"]
+            .as_str()
+            .unwrap()
+            .contains("nothing to maintain"),
+        "{out}"
+    );
+    assert!(
+        empty.rds.calls().iter().all(|c| c.starts_with("Describe")),
+        "nothing changed"
+    );
 }
 
 /// Work that does not fit one invocation continues in a follow-up; nothing runs after return.
@@ -201,5 +208,132 @@ async fn many_sources_continue_in_follow_ups() {
     }
     let restores = w.rds.count_calls("RestoreDBClusterToPointInTime");
     assert_eq!(restores, 6, "every source got its copy, once");
+    // Issue 9.8: the follow-ups keep looking while copies are being made, and send each copy's
+    // ready event when it is usable, not at the next scheduled run a day later.
+    for _ in 0..40 {
+        w.tick().await;
+    }
+    let ready: Vec<_> = w
+        .events
+        .sent()
+        .into_iter()
+        .filter(|(t, d)| t == "lifecycle-event/instance-ready" && d["role"] == "copy")
+        .collect();
+    assert_eq!(ready.len(), 6, "{ready:?}");
+    assert!(w.state.maintain().is_none(), "and then they stop");
+    assert!(!w.follow_ups.enabled());
+}
+
+/// Issue 9.7: a copy made on demand for a source with no config entry is retired once obsolete
+/// and unclaimed, by the scheduled run (whatever the config says of other sources) and, with
+/// `PurgeObsoleteCopies` (the default), by a maintenance follow-up a later Create asks for.
+#[tokio::test(start_paused = true)]
+async fn obsolete_copies_of_unconfigured_sources_are_retired() {
+    let w = World::with_rds(FakeRds::with_delays(
+        Duration::from_secs(60),
+        Duration::from_secs(60),
+    ));
+    put_copy(&w, "orders-copy-old", 5);
+    put_copy(&w, "orders-copy-fresh", 0);
+    // A Create (no config at all): it places on the root and asks for the purge.
+    let create = w.request("Create", json!({"SourceClusterId": "orders"}));
+    w.deliver(&create).await;
+    assert!(w.state.maintain().is_some_and(|m| m.sources == ["orders"]));
+    w.ticks_until_answers(1, 10).await;
+    for _ in 0..3 {
+        w.tick().await;
+    }
+    assert!(w.rds.count_calls("DeleteDBCluster") >= 1);
+    let retired: Vec<_> = w
+        .events
+        .sent()
+        .into_iter()
+        .filter(|(t, d)| t == "lifecycle-event/clone-deleted" && d["role"] == "copy")
+        .map(|(_, d)| d["clusterId"].clone())
+        .collect();
+    assert_eq!(
+        retired,
+        vec![json!("orders-copy-old")],
+        "only the obsolete one"
+    );
+    assert!(w
+        .rds
+        .cluster_ids()
+        .contains(&"orders-copy-fresh".to_string()));
+}
+
+/// A pool copy of `orders` made by this stack, its data `days_old`.
+fn put_copy(w: &World, id: &str, days_old: i64) {
+    use aurora_clone_manager::domain::{Cluster, Lineage, Ownership, Role};
+    let mut c = Cluster::new(id, "available");
+    let owner = Ownership {
+        managed_by: "acm".into(),
+        role: Role::Copy,
+        stack_id: None,
+        logical_id: None,
+        request_id: None,
+    };
+    owner.write(&mut c.tags);
+    let data = time::macros::datetime!(2026-11-22 12:00 UTC) - time::Duration::days(days_old);
+    Lineage {
+        root: "orders".into(),
+        source: "orders".into(),
+        data_timestamp: data,
+    }
+    .write(&mut c.tags);
+    w.rds.put(c);
+}
+
+/// With no config at all, the scheduled run retires an unclaimed obsolete copy.
+#[tokio::test(start_paused = true)]
+async fn the_scheduled_run_retires_copies_of_sources_it_has_no_entry_for() {
+    let w = World::new();
+    put_copy(&w, "orders-copy-old", 5);
+    let out = maintain(&w).await;
+    assert_eq!(
+        out["clusters"][0]["retire"],
+        json!(["orders-copy-old"]),
+        "{out}"
+    );
+    assert!(w.rds.count_calls("DeleteDBCluster") >= 1);
+}
+
+/// `PurgeObsoleteCopies: false`: the Create asks for no retirement (the scheduled run still
+/// retires unclaimed obsolete copies, unless the source's `purge-obsolete-copies?` is false).
+#[tokio::test(start_paused = true)]
+async fn a_create_without_purge_asks_for_nothing() {
+    let w = World::new();
+    put_copy(&w, "orders-copy-old", 5);
+    let create = w.request(
+        "Create",
+        json!({"SourceClusterId": "orders", "PurgeObsoleteCopies": "false"}),
+    );
+    w.deliver(&create).await;
     assert!(w.state.maintain().is_none());
+}
+
+/// Issue 9.4: a source whose lease is busy (a clone being placed) is maintained again within
+/// minutes by a follow-up, not at the next scheduled run a day later.
+#[tokio::test(start_paused = true)]
+async fn a_busy_source_is_maintained_again_within_minutes() {
+    use aurora_clone_manager::ports::StateStore;
+    let w = world(r#"{"clusters":[{"cluster-id":"orders","target-clone-slots":20}]}"#);
+    let now = time::macros::datetime!(2026-11-22 12:00 UTC).unix_timestamp();
+    assert!(w
+        .state
+        .take_lease("place-orders", "a-placement", now, 60)
+        .await
+        .unwrap());
+    let out = maintain(&w).await;
+    assert_eq!(out["deferred"], json!(["orders"]), "{out}");
+    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 0);
+    assert!(w.follow_ups.enabled());
+    for _ in 0..5 {
+        w.tick().await;
+    }
+    assert_eq!(
+        w.rds.count_calls("RestoreDBClusterToPointInTime"),
+        1,
+        "maintained within five minutes"
+    );
 }

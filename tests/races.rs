@@ -194,3 +194,42 @@ async fn a_refused_response_is_resent_until_delivered() {
     assert_eq!(w.answer_for(&create).len(), 1, "delivered once, then done");
     assert!(!w.follow_ups.enabled());
 }
+
+/// Issue 9.3: two invocations advancing one record, both finding its clone absent, for the
+/// volume's last slot: the second places on a view taken under the lease, sees the first's
+/// clone, and neither fails the request nor makes a copy.
+#[tokio::test(start_paused = true)]
+async fn two_invocations_placing_one_request_never_fail_it() {
+    let w = World::with_rds(lagging());
+    for _ in 0..14 {
+        let r = w.request("Create", json!({"SourceClusterId": "orders"}));
+        w.deliver(&r).await;
+        w.ticks_until_answers(w.answers().len() + 1, 60).await;
+    }
+    let last = w.request(
+        "Create",
+        json!({"SourceClusterId": "orders", "CopyOk": "false"}),
+    );
+    // Recorded, then out of time before its first step: it waits for the follow-ups.
+    w.deliver_with_deadline(&last, Duration::from_secs(20))
+        .await;
+    assert!(w.answer_for(&last).is_empty());
+    let tick = json!({"source": "aurora-clone-manager", "action": "follow-up"});
+    let rds_event =
+        json!({"source": "aws.rds", "detail-type": "RDS DB Cluster Event", "detail": {}});
+    let at = |e: Value| {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
+        aurora_clone_manager::lambda::handle(&w.app, e, World::invocation(), deadline)
+    };
+    let _ = tokio::join!(at(tick.clone()), at(rds_event));
+    w.ticks_until_answers(15, 60).await;
+    let out = outcomes(&w, &last);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0]["Status"], "SUCCESS", "{out:?}");
+    assert_eq!(clones(&w).len(), 15);
+    assert_eq!(
+        w.rds.count_calls("RestoreDBClusterToPointInTime"),
+        15,
+        "no copy, no second restore"
+    );
+}

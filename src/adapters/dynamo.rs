@@ -119,9 +119,22 @@ fn to_work(item: &Item) -> Result<Option<Work>, AwsError> {
     } else if pk.starts_with("reap#") {
         Some(Work::Reap(decode(item, "reap")?))
     } else if pk == MAINTAIN_PK {
-        let mut m: MaintainItem = decode(item, "maintain")?;
-        m.version = number(item, "version").unwrap_or(0) as u64;
-        Some(Work::Maintain(m))
+        let mut sources: Vec<String> = item
+            .get("sources")
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default();
+        sources.sort();
+        Some(Work::Maintain(MaintainItem {
+            sources,
+            dry_run: item
+                .get("dry_run")
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false),
+            not_before: number(item, "not_before").unwrap_or(0),
+            version: number(item, "version").unwrap_or(0) as u64,
+        }))
     } else {
         None
     })
@@ -347,18 +360,28 @@ impl StateStore for DynamoState {
         Ok(())
     }
 
+    /// Adds the sources to the item (a string set: two writers never lose each other's), and
+    /// moves its retry time and version on.
     async fn put_maintain(&self, item: &MaintainItem) -> Result<(), AwsError> {
-        let version = item.version + 1;
+        if item.sources.is_empty() {
+            return Ok(());
+        }
         self.client
-            .put_item()
+            .update_item()
             .table_name(&self.table)
-            .item("pk", s(MAINTAIN_PK))
-            .item("maintain", s(json(item)?))
-            .item("version", n(version))
-            .item("ttl", n(item.not_before + REQUEST_TTL_SECS))
+            .key("pk", s(MAINTAIN_PK))
+            .update_expression(
+                "ADD sources :s, version :one SET not_before = :nb, dry_run = :d, #t = :ttl",
+            )
+            .expression_attribute_names("#t", "ttl")
+            .expression_attribute_values(":s", Av::Ss(item.sources.clone()))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":nb", n(item.not_before))
+            .expression_attribute_values(":d", Av::Bool(item.dry_run))
+            .expression_attribute_values(":ttl", n(item.not_before + REQUEST_TTL_SECS))
             .send()
             .await
-            .map_err(|e| aws_error("PutItem", e))?;
+            .map_err(|e| aws_error("UpdateItem", e))?;
         Ok(())
     }
 

@@ -247,10 +247,25 @@ impl StateStore for MemoryState {
     }
 
     async fn put_maintain(&self, item: &MaintainItem) -> Result<(), AwsError> {
-        self.write("PutItem", |t| {
-            let mut item = item.clone();
-            item.version += 1;
-            t.maintain = Some(item);
+        if item.sources.is_empty() {
+            return Ok(());
+        }
+        self.write("UpdateItem", |t| {
+            let m = t.maintain.get_or_insert_with(|| MaintainItem {
+                sources: vec![],
+                dry_run: item.dry_run,
+                not_before: item.not_before,
+                version: 0,
+            });
+            for s in &item.sources {
+                if !m.sources.contains(s) {
+                    m.sources.push(s.clone());
+                }
+            }
+            m.sources.sort();
+            m.not_before = item.not_before;
+            m.dry_run = item.dry_run;
+            m.version += 1;
         })
     }
 

@@ -20,3 +20,19 @@ pub struct ClusterConfig {
 pub struct MaintenanceConfig {
     pub clusters: Vec<ClusterConfig>,
 }
+
+impl ClusterConfig {
+    /// A source with no entry in the config: no copies kept ahead of demand, obsolete ones
+    /// retired, the stack's defaults for the rest.
+    pub fn unconfigured(cluster_id: &str) -> ClusterConfig {
+        ClusterConfig {
+            cluster_id: cluster_id.to_string(),
+            target_clone_slots: 0,
+            dry_run: false,
+            instance_class: None,
+            max_clones_per_source: None,
+            max_copy_age: None,
+            purge_obsolete_copies: true,
+        }
+    }
+}

@@ -6,10 +6,11 @@
 
 pub mod config;
 mod edn;
+mod upkeep;
 
 use crate::domain::upkeep::ClusterConfig;
+use crate::domain::{Cluster, Instance};
 use crate::error::Error;
-use crate::planner::action::Action;
 use crate::planner::upkeep::{plan_upkeep, UpkeepPlan};
 use crate::service::{Invocation, Lease, Manager, Progress};
 use crate::state::MaintainItem;
@@ -104,7 +105,11 @@ impl Manager {
             .map_err(|e| Error::Other(e.to_string()))
     }
 
-    /// Maintains the configured sources (all, or `only` those).
+    /// Maintains the configured sources (all, or `only` those: configured or not), then, on a
+    /// scheduled run, every other root this stack has pool copies of (obsolete, unclaimed copies
+    /// are retired whatever the config says about other sources). Sources left over (busy, no
+    /// time) and sources with copies still being made (their ready event is due) are taken up
+    /// again by a follow-up a few minutes later.
     async fn maintain_sources(
         &self,
         dry_run: bool,
@@ -115,115 +120,129 @@ impl Manager {
             dry_run,
             ..Default::default()
         };
-        let Some(config) = self.config().await? else {
-            report.note = Some(format!(
-                "no maintenance config at {}",
-                self.settings.maintenance_config_ssm
-            ));
-            return Ok(report);
-        };
-        let todo: Vec<&ClusterConfig> = config
+        let config = self.config().await?.unwrap_or_default();
+        let mut todo: Vec<ClusterConfig> = config
             .clusters
             .iter()
             .filter(|c| only.is_none_or(|o| o.contains(&c.cluster_id)))
+            .cloned()
             .collect();
+        for source in only.unwrap_or_default() {
+            if !todo.iter().any(|c| &c.cluster_id == source) {
+                todo.push(ClusterConfig::unconfigured(source));
+            }
+        }
+        let seen = self
+            .maintain_leased(&todo, None, dry_run, inv, &mut report)
+            .await?;
+        if only.is_none() {
+            let view = match seen {
+                Some(v) => v,
+                None => (
+                    self.ports.rds.clusters().await?,
+                    self.ports.rds.all_instances().await?,
+                ),
+            };
+            let others: Vec<ClusterConfig> = copied_roots(&view.0, &self.settings.stack_name)
+                .into_iter()
+                .filter(|r| !todo.iter().any(|c| c.cluster_id == *r))
+                .map(|r| ClusterConfig::unconfigured(&r))
+                .collect();
+            // The view is reused: a copy too old to host new clones gains none meanwhile.
+            self.maintain_leased(&others, Some(view), dry_run, inv, &mut report)
+                .await?;
+        }
+        if report.clusters.is_empty() && todo.is_empty() {
+            report.note = Some(format!(
+                "nothing to maintain: no sources in {} and no pool copies",
+                self.settings.maintenance_config_ssm
+            ));
+        }
+        self.follow_up_sources(&report, dry_run, inv).await?;
+        Ok(report)
+    }
+
+    /// Takes each source's lease, observes the account once under them (or reuses `view`), and
+    /// maintains each. Returns what it observed.
+    async fn maintain_leased(
+        &self,
+        todo: &[ClusterConfig],
+        view: Option<(Vec<Cluster>, Vec<Instance>)>,
+        dry_run: bool,
+        inv: &Invocation,
+        report: &mut Report,
+    ) -> Result<Option<(Vec<Cluster>, Vec<Instance>)>, Error> {
         let mut held = Vec::new();
         for cfg in todo {
-            match self
-                .take_lease_for(&format!("place-{}", cfg.cluster_id), LEASE_SECS, inv)
-                .await?
-            {
+            let name = format!("place-{}", cfg.cluster_id);
+            match self.take_lease_for(&name, LEASE_SECS, inv).await? {
                 Some(lease) => held.push((cfg, lease)),
                 None => report.deferred.push(cfg.cluster_id.clone()),
             }
         }
-        let result = self.maintain_held(&held, dry_run, inv, &mut report).await;
+        if held.is_empty() {
+            return Ok(view);
+        }
+        let result = self.maintain_held(&held, view, dry_run, inv, report).await;
         for (_, lease) in &held {
             self.release(lease, inv).await;
         }
-        result?;
-        if !report.deferred.is_empty() {
-            self.defer_sources(&report.deferred, dry_run, inv).await?;
-        }
-        Ok(report)
+        result.map(Some)
     }
 
-    /// Observes once, under every held lease, and maintains each source while time allows.
+    /// Maintains each held source while time allows, on one view of the account.
     async fn maintain_held(
         &self,
         held: &[(&ClusterConfig, Lease)],
+        view: Option<(Vec<Cluster>, Vec<Instance>)>,
         dry_run: bool,
         inv: &Invocation,
         report: &mut Report,
-    ) -> Result<(), Error> {
-        if held.is_empty() {
-            return Ok(());
-        }
-        let clusters = self.ports.rds.clusters().await?;
-        let instances = self.ports.rds.all_instances().await?;
+    ) -> Result<(Vec<Cluster>, Vec<Instance>), Error> {
+        let (clusters, instances) = match view {
+            Some(v) => v,
+            None => (
+                self.ports.rds.clusters().await?,
+                self.ports.rds.all_instances().await?,
+            ),
+        };
         for (cfg, lease) in held {
             if !inv.has_time_for(SOURCE_BUDGET) || !self.lease_holds(lease) {
                 report.deferred.push(cfg.cluster_id.clone());
                 continue;
             }
             let plan = plan_upkeep(cfg, &clusters, &instances, &self.policy, self.clock.now());
-            if plan.problem.is_none() {
-                let (free, coming) = (plan.slots_free, plan.slots_coming);
-                let doc = self.metrics().pool(
-                    &plan.cluster_id,
-                    free,
-                    coming,
-                    plan.copies,
-                    plan.copies_coming,
-                );
-                crate::metrics::emit(&doc);
-            }
-            let applied = !(dry_run || cfg.dry_run);
-            let errors = if applied {
-                self.apply_upkeep(&plan, inv).await
-            } else {
-                vec![]
-            };
-            tracing::info!(cluster = %plan.cluster_id, slots_free = plan.slots_free, slots_coming = plan.slots_coming,
-                target = plan.target_clone_slots, created = ?plan.create_ids, retired = ?plan.retire, kept = ?plan.kept,
-                applied, errors = ?errors, "maintenance summary");
-            report.clusters.push(Summary {
-                plan,
-                applied,
-                errors,
-            });
+            report
+                .clusters
+                .push(self.upkeep(cfg, plan, dry_run, inv).await);
         }
-        Ok(())
+        Ok((clusters, instances))
     }
 
-    /// Applies a plan, stopping at the first failed action (the next run plans again).
-    async fn apply_upkeep(&self, plan: &UpkeepPlan, inv: &Invocation) -> Vec<String> {
-        for action in &plan.actions {
-            match self.apply(action, None, inv).await {
-                Ok(crate::service::Applied::Deferred) => {
-                    if let Action::RemoveCluster(r) = action {
-                        if let Err(e) = self.defer_removal(&r.cluster_id, inv).await {
-                            return vec![e.to_string()];
-                        }
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => return vec![e.to_string()],
-            }
-        }
-        vec![]
-    }
-
-    /// Records sources for a follow-up a few minutes from now.
-    async fn defer_sources(
+    /// Sources for a follow-up: those left over (a few minutes later), and those with copies
+    /// being made (their ready event goes out when the follow-up sees them usable).
+    async fn follow_up_sources(
         &self,
-        sources: &[String],
+        report: &Report,
         dry_run: bool,
         inv: &Invocation,
     ) -> Result<(), Error> {
-        tracing::info!(left = ?sources, "maintenance continues in a follow-up");
+        let mut sources = report.deferred.clone();
+        sources.extend(
+            report
+                .clusters
+                .iter()
+                .filter(|s| s.applied && s.plan.copies_coming > 0)
+                .map(|s| s.plan.cluster_id.clone()),
+        );
+        sources.sort();
+        sources.dedup();
+        if sources.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(sources = ?sources, "maintenance continues in a follow-up");
         let item = MaintainItem {
-            sources: sources.to_vec(),
+            sources,
             dry_run,
             not_before: self.clock.now().unix_timestamp() + RETRY_BUSY_SECS,
             version: 0,
@@ -232,4 +251,20 @@ impl Manager {
         self.arm_follow_ups(inv).await?;
         Ok(())
     }
+}
+
+/// Roots of which `manager` has pool copies.
+fn copied_roots(clusters: &[Cluster], manager: &str) -> Vec<String> {
+    let mut roots: Vec<String> = clusters
+        .iter()
+        .filter_map(|c| {
+            let o = c.ownership()?;
+            (o.managed_by == manager && o.role == crate::domain::Role::Copy)
+                .then(|| c.lineage().map(|l| l.root))
+                .flatten()
+        })
+        .collect();
+    roots.sort();
+    roots.dedup();
+    roots
 }

@@ -104,6 +104,28 @@ pub fn plan_upkeep(
 
 /// The plan as actions: each new copy and its writer (Aurora clones only a cluster with an
 /// instance), writers for copies that lack one, retirements with their events, ready events.
+/// The pool copies of `root` that are obsolete (too old, or failed) and host no clone: what
+/// retiring would remove.
+pub fn obsolete_copies(
+    root: &str,
+    clusters: &[Cluster],
+    policy: &Policy,
+    now: OffsetDateTime,
+) -> Vec<String> {
+    let Some(pool) = observe_pool(root, clusters, policy, policy.max_clones_per_source) else {
+        return vec![];
+    };
+    pool.copies
+        .iter()
+        .filter(|c| c.status != "deleting" && c.clones.is_empty())
+        .filter(|c| {
+            let age = c.data_timestamp.map(|d| now - d).unwrap_or_default();
+            age >= policy.max_copy_age || is_terminal(&c.status)
+        })
+        .map(|c| c.cluster_id.clone())
+        .collect()
+}
+
 /// How the root's writer is set up: every copy's writer is set up the same (never public).
 pub fn writer_settings(
     root: &str,

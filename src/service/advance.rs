@@ -140,6 +140,7 @@ impl Manager {
             adopted: record.adopted,
         };
         let step = next_step(&req, &sighting.observed, &self.policy, self.clock.now());
+        let purge = self.purge_wanted(&req, &step, &sighting.observed);
         // A clone restored now has the root's writer settings to take (observed just now).
         let root_writer = match &sighting.observed {
             Observed::Absent { root_writer, .. } => root_writer.clone(),
@@ -151,7 +152,46 @@ impl Manager {
         if let Some(lease) = &sighting.lease {
             self.release(lease, inv).await;
         }
+        if let (Some(root), Ok(_)) = (purge, &result) {
+            self.ask_maintenance(&root).await;
+        }
         result
+    }
+
+    /// `PurgeObsoleteCopies`: placing a clone, the request also has its source's obsolete,
+    /// unclaimed copies retired (by a maintenance follow-up for that source, under its lease).
+    fn purge_wanted(&self, req: &Request, step: &Step, seen: &Observed) -> Option<String> {
+        let (
+            Step::Act(Action::Restore(r)),
+            Observed::Absent {
+                clusters,
+                source_config,
+                ..
+            },
+        ) = (step, seen)
+        else {
+            return None;
+        };
+        let root = &req.props.source_cluster_id;
+        let policy = self.policy.for_source(source_config.as_ref());
+        let obsolete =
+            crate::planner::upkeep::obsolete_copies(root, clusters, &policy, self.clock.now());
+        (req.props.purge_obsolete_copies && r.cluster_id == req.cluster_id && !obsolete.is_empty())
+            .then(|| root.clone())
+    }
+
+    /// Records a source for a maintenance follow-up now (best effort: the daily run also does
+    /// it). The request armed the follow-ups already.
+    async fn ask_maintenance(&self, root: &str) {
+        let item = crate::state::MaintainItem {
+            sources: vec![root.to_string()],
+            dry_run: false,
+            not_before: self.now_secs(),
+            version: 0,
+        };
+        if let Err(e) = self.ports.state.put_maintain(&item).await {
+            tracing::warn!(error = %e, "could not ask for the source's obsolete copies to be retired");
+        }
     }
 
     async fn take(
