@@ -115,13 +115,9 @@ fn main() {
         assert!(place(&pool, &policy, now, None).is_none());
     });
     let cfg = ClusterConfig {
-        cluster_id: "orders".into(),
         target_clone_slots: 30,
         dry_run: true,
-        instance_class: None,
-        max_clones_per_source: None,
-        max_copy_age: None,
-        purge_obsolete_copies: true,
+        ..ClusterConfig::unconfigured("orders")
     };
     measure("maintenance plan for one source", || {
         let plan = plan_upkeep(&cfg, &all, &instances, &policy, now);

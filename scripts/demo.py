@@ -8,6 +8,7 @@ a Create, plays EventBridge's scheduler while the follow-up rule is enabled, the
 Everything it shows comes from the binary's responses and from the local AWS APIs.
 """
 
+import datetime
 import json
 import os
 import queue
@@ -121,7 +122,7 @@ def realistic_source(session, cluster_id):
     sg = ec2.create_security_group(GroupName="orders-db", Description="orders database", VpcId=vpc)["GroupId"]
     rds.create_db_subnet_group(DBSubnetGroupName="orders-db", DBSubnetGroupDescription="orders", SubnetIds=subnets)
     rds.create_db_cluster(
-        DBClusterIdentifier=cluster_id, Engine="aurora-postgresql", EngineVersion="15.4",
+        DBClusterIdentifier=cluster_id, Engine="aurora-postgresql", EngineVersion="16.4",
         MasterUsername="orders_admin", MasterUserPassword="production-password-1", DatabaseName="orders",
         DBSubnetGroupName="orders-db", VpcSecurityGroupIds=[sg],
         Tags=[{"Key": "team", "Value": "orders"}, {"Key": "env", "Value": "production"}])
@@ -140,6 +141,7 @@ def stack_resources(session):
     ddb.update_time_to_live(TableName=STATE_TABLE,
                             TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True})
     session.client("events").create_event_bus(Name=EVENT_BUS)
+    session.client("scheduler").create_schedule_group(Name=f"{STACK}-expiry")
 
 
 def cfn_request(runtime, kind, props, physical=None):
@@ -167,6 +169,30 @@ def play_scheduler(runtime, events, rule, request_id, limit=20):
         print(f"  scheduler tick {tick + 1}: invoking {target['Arn'].split(':')[-1]} with {target['Input']}")
         runtime.invoke(json.loads(target["Input"]))
     return limit
+
+
+def expire(session, runtime, rds, clone):
+    """The clone's expiry: its schedules in the stack's group, then the expiry schedule firing
+    (moto stores schedules and never fires them: the demo plays EventBridge Scheduler)."""
+    scheduler = session.client("scheduler")
+    group = f"{STACK}-expiry"
+    names = [s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]]
+    for name in names:
+        s = scheduler.get_schedule(Name=name, GroupName=group)
+        print(f"   schedule {name}: {s['ScheduleExpression']} -> {s['Target']['Input']}")
+    tags = {t["Key"]: t["Value"] for t in clone["TagList"]}
+    expires = tags["aurora-clone-manager:expires-at"]
+    wait = datetime.datetime.fromisoformat(expires.replace("Z", "+00:00")) - datetime.datetime.now(datetime.timezone.utc)
+    print(f"   waiting {max(wait.total_seconds(), 0):.0f} s for the expiry at {expires} (ExpiresAfter PT1M)")
+    time.sleep(max(wait.total_seconds(), 0) + 1)
+    expiry = [n for n in names if n.endswith("-x")][0]
+    target = scheduler.get_schedule(Name=expiry, GroupName=group)["Target"]
+    print(f"   EventBridge Scheduler fires {expiry}: {runtime.invoke(json.loads(target['Input']))[1]}")
+    after = rds.describe_db_clusters(DBClusterIdentifier=clone["DBClusterIdentifier"])["DBClusters"][0]
+    marks = {t["Key"].split(":")[1]: t["Value"] for t in after["TagList"] if "expir" in t["Key"]}
+    print(f"   clone {after['DBClusterIdentifier']}: status {after['Status']}, expiry tags {marks}")
+    if after["Status"] not in ("stopped", "stopping") or marks.get("expired") != "stop":
+        sys.exit("the clone was not stopped at expiry")
 
 
 def main():
@@ -204,7 +230,8 @@ def main():
         events = session.client("events")
         rule = f"{STACK}-follow-up"
         request_id, create = cfn_request(runtime, "Create", {"SourceClusterId": "orders", "CopyOk": "true",
-                                                             "InstanceClass": "db.t4g.medium", "Tags": {"purpose": "demo"}})
+                                                             "InstanceClass": "db.t4g.medium", "Tags": {"purpose": "demo"},
+                                                             "ExpiresAfter": "PT1M", "ExpiryAction": "stop"})
         print("3. CloudFormation sends Create for Custom::AuroraClone OrdersClone")
         print(f"  invocation result: {runtime.invoke(create)[1]}")
         ticks = play_scheduler(runtime, events, rule, request_id)
@@ -225,6 +252,19 @@ def main():
         if body["Status"] != "SUCCESS":
             sys.exit(f"Create failed: {body.get('Reason')}")
 
+        print("   maintenance config: keep 16 free clone slots of orders (the root has 14 left)")
+        session.client("ssm").put_parameter(
+            Name=f"/{STACK}/maintenance-config", Type="String", Overwrite=True,
+            Value='{"clusters":[{"cluster-id":"orders","target-clone-slots":16}]}')
+        summary = json.loads(runtime.invoke({"source": "events", "action": "maintain!"})[1])
+        for source in summary.get("clusters", []):
+            print(f"   maintenance: {source['cluster_id']}: copies made {source['create_ids']}, "
+                  f"free slots {source['slots_free']} + {source['slots_coming']} coming")
+        for copy_id in (c for s in summary.get("clusters", []) for c in s["create_ids"]):
+            for i in rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [copy_id]}])["DBInstances"]:
+                scaling = rds.describe_db_clusters(DBClusterIdentifier=copy_id)["DBClusters"][0].get("ServerlessV2ScalingConfiguration")
+                print(f"   pool copy {copy_id}: writer {i['DBInstanceClass']}, scaling {scaling}")
+
         cli_env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo",
                        AWS_REGION="us-east-1", STACK_NAME=STACK)
         cli_env.pop("AWS_LAMBDA_RUNTIME_API", None)
@@ -235,10 +275,12 @@ def main():
             if out.returncode != 0:
                 sys.exit(f"CLI {args} failed: {out.stderr}")
 
+        expire(session, runtime, rds, clone)
+
         delete_id, delete = cfn_request(runtime, "Delete", {"SourceClusterId": "orders"}, physical=body["PhysicalResourceId"])
         print("5. CloudFormation sends Delete")
         runtime.invoke(delete)
-        play_scheduler(runtime, events, rule, "never")
+        play_scheduler(runtime, events, rule, delete_id)
         answer = runtime.responses[delete_id]["body"]
         remaining = [c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]]
         print(f"6. CloudFormation received {answer['Status']} for Delete; clusters left: {remaining}")

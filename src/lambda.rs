@@ -32,6 +32,8 @@ pub enum Event {
     Rds(Option<String>),
     /// The maintenance schedule: the original's constant input or a `Scheduled Event` envelope.
     Maintain,
+    /// A clone's expiry schedule fired.
+    Expire(String),
     Unknown(String),
 }
 
@@ -41,7 +43,7 @@ impl Event {
         match self {
             Event::CloudFormation(_) | Event::Malformed(..) => "request",
             Event::FollowUp | Event::Rds(_) => "follow-up",
-            Event::Maintain => "maintenance",
+            Event::Maintain | Event::Expire(_) => "maintenance",
             Event::Unknown(_) => "other",
         }
     }
@@ -64,6 +66,7 @@ impl Event {
         let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
         match (text("source"), text("action"), text("detail-type")) {
             ("aurora-clone-manager", "follow-up", _) => Event::FollowUp,
+            ("aurora-clone-manager", "expire", _) => Event::Expire(text("cluster").to_string()),
             ("aws.rds", _, _) => Event::Rds(
                 v.pointer("/detail/SourceIdentifier")
                     .and_then(Value::as_str)
@@ -154,6 +157,10 @@ pub fn manager_with(
         stacks: Arc::new(adapters::stacks::SdkStacks::new(
             clients.cloudformation.clone(),
         )),
+        schedules: Arc::new(adapters::schedules::SdkSchedules::new(
+            clients.scheduler.clone(),
+            settings.expiry_group(),
+        )),
     };
     Manager::new(settings, ports, Clock::System)
 }
@@ -211,7 +218,11 @@ pub async fn handle(
         }
         (Event::Maintain, Ok(m)) => Ok(maintain(m, &inv).await),
         (Event::FollowUp, Err(e)) => Ok(fail_pending(app, e, &inv).await),
-        (Event::Maintain, Err(e)) => Ok(json!({"error": e.to_string()})),
+        (Event::Maintain | Event::Expire(_), Err(e)) => Ok(json!({"error": e.to_string()})),
+        (Event::Expire(id), Ok(m)) => Ok(match m.expire(&id, &inv).await {
+            Ok(n) => json!({"expiry": id, "actions": n}),
+            Err(e) => json!({"error": e.to_string()}),
+        }),
         (Event::Unknown(why), _) => {
             tracing::warn!(%why, "ignoring event");
             Ok(json!({"ignored": why}))

@@ -46,6 +46,9 @@ pub trait Rds: Send + Sync {
     async fn delete_cluster(&self, id: &str) -> Result<Deletion, AwsError>;
     /// Sets the cluster's master password, applied immediately.
     async fn set_master_password(&self, cluster_id: &str, password: &str) -> Result<(), AwsError>;
+    /// Stops (starts) a cluster; one already stopped (started) is fine.
+    async fn stop_cluster(&self, id: &str) -> Result<(), AwsError>;
+    async fn start_cluster(&self, id: &str) -> Result<(), AwsError>;
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError>;
     async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError>;
 }
@@ -208,4 +211,37 @@ pub enum StackResource {
 pub trait Stacks: Send + Sync {
     /// Access denied is an error, never `Missing`: a stack this role cannot read may exist.
     async fn resource(&self, stack_id: &str, logical_id: &str) -> Result<StackResource, AwsError>;
+}
+
+/// CloudWatch, as far as the cost estimates ask it: the newest `VolumeBytesUsed` of clusters.
+#[async_trait]
+pub trait VolumeSizes: Send + Sync {
+    /// A cluster without a data point is absent from the answer: unknown, never zero.
+    async fn volume_bytes(
+        &self,
+        cluster_ids: &[String],
+    ) -> Result<std::collections::BTreeMap<String, u64>, AwsError>;
+}
+
+/// One-time schedules that invoke the function (EventBridge Scheduler, in the stack's group).
+#[async_trait]
+pub trait Schedules: Send + Sync {
+    /// A schedule `name` that invokes `target` (as `role`) with `input` once at `at`, and then
+    /// deletes itself. `Exists` when one of that name is there already.
+    async fn once(
+        &self,
+        name: &str,
+        at: time::OffsetDateTime,
+        target: &ScheduleTarget,
+        input: &str,
+    ) -> Result<Created, AwsError>;
+    /// Gone already is fine.
+    async fn remove(&self, name: &str) -> Result<(), AwsError>;
+}
+
+/// What a schedule invokes, and the role it does so as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleTarget {
+    pub function_arn: String,
+    pub role_arn: String,
 }

@@ -63,8 +63,34 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     );
     let (code, out, _) = cli(&stack, &["--json", "status"]);
     assert_eq!(code, 0);
-    let rows: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    assert_eq!(rows[0]["source"], source.as_str());
+    let status: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let clone = &status["clusters"][0];
+    assert_eq!(clone["source"], source.as_str());
+    // A db.r6g.large writer at the default $0.26 an hour; storage unknown without CloudWatch data.
+    let compute = clone["cost_per_month"]["compute_usd"].as_f64().unwrap();
+    assert!((compute - 0.26 * 730.0).abs() < 0.01, "{clone}");
+    assert!(clone["cost_per_month"]["storage_usd"].is_null(), "{clone}");
+    assert_eq!(status["pools"][0]["root"], source.as_str());
+    assert_eq!(status["pools"][0]["clones"], 1);
+
+    let (code, _, err) = cli(
+        &stack,
+        &[
+            "extend",
+            "--cluster-id",
+            &format!("{source}-dev"),
+            "--by",
+            "P7D",
+        ],
+    );
+    assert_eq!(code, 3, "no expiry to extend: {err}");
+    assert!(err.contains("has no expiry"), "{err}");
+    let (code, out, err) = cli(&stack, &["sweep", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("no orphans"),
+        "a CLI clone has no stack to lose: {out}"
+    );
 
     let (code, _, err) = cli(&stack, &["delete", "--cluster-id", &source]);
     assert_eq!(code, 3, "refuses the source: {err}");
@@ -92,7 +118,15 @@ fn usage_errors_exit_2_with_help() {
     assert!(err.contains("STACK_NAME"));
     let (code, out, _) = cli("ok", &["--help"]);
     assert_eq!(code, 0);
-    for command in ["plan", "provision", "maintain", "status", "delete"] {
+    for command in [
+        "plan",
+        "provision",
+        "maintain",
+        "status",
+        "extend",
+        "sweep",
+        "delete",
+    ] {
         assert!(out.contains(command), "{command} in --help");
     }
 }

@@ -351,3 +351,59 @@ async fn restores_and_writers_carry_the_sources_security_settings() {
     let made = rds.instances(&id).await.unwrap();
     assert_eq!(made[0].settings, writer);
 }
+
+/// Expiry against moto: a one-time schedule in the stack's group (moto stores it; it never
+/// fires it), removed twice; a clone stopped and started.
+#[tokio::test]
+async fn expiry_schedules_and_stopping() {
+    use aurora_clone_manager::adapters::schedules::SdkSchedules;
+    let conf = sdk_config();
+    let scheduler = aws_sdk_scheduler::Client::new(&conf);
+    let group = unique("acm-expiry");
+    scheduler
+        .create_schedule_group()
+        .name(&group)
+        .send()
+        .await
+        .expect("group");
+    let schedules = SdkSchedules::new(scheduler.clone(), &group);
+    let target = ScheduleTarget {
+        function_arn: "arn:aws:lambda:us-east-1:123456789012:function:acm-clone-manager".into(),
+        role_arn: "arn:aws:iam::123456789012:role/acm-expiry-us-east-1".into(),
+    };
+    let at = time::macros::datetime!(2030-01-02 03:04:05 UTC);
+    let input = r#"{"source":"aurora-clone-manager","action":"expire","cluster":"qa"}"#;
+    assert_eq!(
+        schedules.once("qa-x", at, &target, input).await.unwrap(),
+        Created::New(())
+    );
+    assert_eq!(
+        schedules.once("qa-x", at, &target, input).await.unwrap(),
+        Created::Exists
+    );
+    let stored = scheduler
+        .get_schedule()
+        .name("qa-x")
+        .group_name(&group)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.schedule_expression(),
+        Some("at(2030-01-02T03:04:05)")
+    );
+    assert_eq!(stored.target().map(|t| t.input()), Some(Some(input)));
+    schedules.remove("qa-x").await.unwrap();
+    schedules.remove("qa-x").await.unwrap();
+
+    let rds = SdkRds::new(aws_sdk_rds::Client::new(&conf));
+    let source = unique("src");
+    realistic_source(&conf, &source).await;
+    rds.stop_cluster(&source).await.unwrap();
+    assert_eq!(
+        rds.cluster(&source).await.unwrap().unwrap().status,
+        "stopped"
+    );
+    rds.stop_cluster(&source).await.unwrap();
+    rds.start_cluster(&source).await.unwrap();
+}

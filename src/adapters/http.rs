@@ -1,11 +1,22 @@
 //! The `Responder` port: a PUT to the presigned ResponseURL with an empty Content-Type and a
 //! byte-accurate Content-Length, retried with backoff. The URL never reaches a log or an error
 //! message (it is a write capability).
+//!
+//! The PUT goes through the HTTP client the AWS SDK already carries (`aws-smithy-http-client`:
+//! hyper 1 with rustls on aws-lc-rs, the platform's root certificates, HTTP and HTTPS), built the
+//! way the SDK builds its own, so the binary holds one HTTP stack and one TLS setup. The client
+//! is made on the first PUT, not at start-up: loading the root certificates is no part of a cold
+//! start.
 
 use crate::cfn::ResponseBody;
 use crate::ports::Responder;
 use async_trait::async_trait;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use aws_smithy_runtime_api::client::http::{
+    HttpConnector, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_types::body::SdkBody;
+use std::sync::OnceLock;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -13,7 +24,7 @@ use tokio::time::Instant;
 const ATTEMPT: Duration = Duration::from_secs(20);
 
 pub struct HttpResponder {
-    client: reqwest::Client,
+    client: OnceLock<Option<SharedHttpConnector>>,
     attempts: u32,
     first_backoff: Duration,
     attempt_timeout: Duration,
@@ -25,12 +36,8 @@ impl HttpResponder {
     }
 
     pub fn with_retries(attempts: u32, first_backoff: Duration) -> HttpResponder {
-        let client = reqwest::Client::builder()
-            .timeout(ATTEMPT)
-            .build()
-            .unwrap_or_default();
         HttpResponder {
-            client,
+            client: OnceLock::new(),
             attempts: attempts.max(1),
             first_backoff,
             attempt_timeout: ATTEMPT,
@@ -43,21 +50,56 @@ impl HttpResponder {
         self
     }
 
+    /// The SDK's own connector (no timeouts of its own: `send` cuts every attempt).
+    fn client(&self) -> Option<&SharedHttpConnector> {
+        self.client
+            .get_or_init(|| {
+                aws_smithy_http_client::default_connector(
+                    &HttpConnectorSettings::builder().build(),
+                    None,
+                )
+            })
+            .as_ref()
+    }
+
     async fn put_once(&self, url: &str, bytes: &[u8]) -> std::result::Result<(), String> {
-        let sent = self
-            .client
-            .put(url)
-            .header(CONTENT_TYPE, "")
-            .header(CONTENT_LENGTH, bytes.len())
-            .body(bytes.to_vec())
-            .send()
+        let client = self.client().ok_or("no HTTPS client in this build")?;
+        let mut request = HttpRequest::new(SdkBody::from(bytes.to_vec()));
+        request.set_method("PUT").map_err(|e| describe(&e, url))?;
+        request.set_uri(url).map_err(|e| describe(&e, url))?;
+        let headers = request.headers_mut();
+        headers.insert("content-type", "");
+        headers.insert("content-length", bytes.len().to_string());
+        let status = client
+            .call(request)
             .await
-            .map_err(|e| e.without_url().to_string())?;
-        match sent.status() {
-            s if s.as_u16() < 400 => Ok(()),
+            .map_err(|e| describe(&e, url))?
+            .status()
+            .as_u16();
+        match status {
+            s if s < 400 => Ok(()),
             s => Err(format!("HTTP {s}")),
         }
     }
+}
+
+/// An error and its causes on one line, with the URL taken out should any part quote it.
+fn describe(e: &dyn std::error::Error, url: &str) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..]))
+        .filter(|p| p.len() > 1);
+    for secret in [Some(url), path].into_iter().flatten() {
+        text = text.replace(secret, "<ResponseURL>");
+    }
+    text
 }
 
 impl Default for HttpResponder {
@@ -97,5 +139,31 @@ impl Responder for HttpResponder {
             }
         }
         Err(last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[derive(Debug)]
+    struct Quoting(String);
+
+    impl std::fmt::Display for Quoting {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "could not reach {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Quoting {}
+
+    #[test]
+    fn an_error_that_quotes_the_url_is_told_without_it() {
+        let url = "https://bucket.s3.amazonaws.com/arn%3Aaws/req?X-Amz-Signature=abc";
+        for quoted in [url, "/arn%3Aaws/req?X-Amz-Signature=abc"] {
+            let text = describe(&Quoting(quoted.into()), url);
+            assert!(!text.contains("Signature"), "{text}");
+            assert!(text.contains("<ResponseURL>"), "{text}");
+        }
     }
 }

@@ -9,9 +9,11 @@ pub mod http;
 pub mod kms;
 pub mod memory;
 pub mod rds;
+pub mod schedules;
 pub mod secrets;
 pub mod ssm;
 pub mod stacks;
+pub mod volumes;
 
 use crate::error::AwsError;
 use aws_config::retry::RetryConfig;
@@ -134,6 +136,9 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub cloudformation: aws_sdk_cloudformation::Client,
+    pub scheduler: aws_sdk_scheduler::Client,
+    /// Only the CLI's cost estimates use it.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// Account and region, for the policies of keys this tool creates.
     pub region: String,
     /// AWS calls made through these clients.
@@ -162,6 +167,8 @@ impl Clients {
             kms: client!(aws_sdk_kms, conf, calls),
             dynamodb: client!(aws_sdk_dynamodb, conf, calls),
             cloudformation: client!(aws_sdk_cloudformation, conf, calls),
+            scheduler: client!(aws_sdk_scheduler, conf, calls),
+            cloudwatch: client!(aws_sdk_cloudwatch, conf, calls),
             calls,
             region: conf
                 .region()

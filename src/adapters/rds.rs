@@ -308,6 +308,36 @@ impl Rds for SdkRds {
         Ok(())
     }
 
+    async fn stop_cluster(&self, id: &str) -> Result<(), AwsError> {
+        match self
+            .client
+            .stop_db_cluster()
+            .db_cluster_identifier(id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Stopped or stopping already: what was asked for.
+            Err(e) => match aws_error("StopDBCluster", e) {
+                e if e.code == "InvalidDBClusterStateFault" && e.message.contains("stop") => Ok(()),
+                e => Err(e),
+            },
+        }
+    }
+
+    async fn start_cluster(&self, id: &str) -> Result<(), AwsError> {
+        match self
+            .client
+            .start_db_cluster()
+            .db_cluster_identifier(id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => Err(aws_error("StartDBCluster", e)),
+        }
+    }
+
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {
         self.client
             .add_tags_to_resource()

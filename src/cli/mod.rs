@@ -2,7 +2,11 @@
 //! credentials (or `AWS_ENDPOINT_URL` for the local AWS). Tables by default, `--json` for
 //! scripts. Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 refused.
 
+mod cost;
+mod lifecycle;
 mod provision;
+mod status;
+mod term;
 mod view;
 
 use crate::adapters::{
@@ -80,8 +84,26 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// List the clones and pool copies this stack manages.
+    /// List the clones and pool copies this stack manages, with each clone's expiry.
     Status,
+    /// Move a clone's expiry later (tagged as an extension: the stack's next change of
+    /// ExpiresAfter/ExpiresAt replaces it; an Update that leaves them alone keeps it).
+    Extend {
+        #[arg(long)]
+        cluster_id: String,
+        /// How much later, as an ISO-8601 duration (P7D, PT12H); from now if it has passed.
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Find clones whose stack no longer claims them and, a grace period (ORPHAN_GRACE) after
+    /// first seeing them orphaned, remove them with their secrets and keys.
+    Sweep {
+        /// Ask and report every candidate with the reason; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Delete a clone this stack made (never anything else).
     Delete {
         #[arg(long)]
@@ -102,14 +124,14 @@ pub const REFUSED: u8 = 3;
 pub async fn run() -> ExitCode {
     crate::logging::init_text();
     let cli = Cli::parse();
-    let (manager, answers) = match manager(cli.stack.as_deref()).await {
+    let (manager, answers, volumes) = match manager(cli.stack.as_deref()).await {
         Ok(m) => m,
         Err(e) => {
             eprintln!("aurora-clone-manager: {e}");
             return ExitCode::from(USAGE);
         }
     };
-    match execute(&manager, &answers, &cli).await {
+    match execute(&manager, &answers, volumes.as_ref(), &cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err((code, message)) => {
             eprintln!("aurora-clone-manager: {message}");
@@ -119,7 +141,7 @@ pub async fn run() -> ExitCode {
 }
 
 /// A manager over the real AWS adapters, serving its own requests in process.
-async fn manager(stack: Option<&str>) -> Result<(Manager, Arc<MemoryResponder>), String> {
+async fn manager(stack: Option<&str>) -> Result<(Manager, Arc<MemoryResponder>, Volumes), String> {
     let mut vars: std::collections::HashMap<String, String> = std::env::vars().collect();
     if let Some(s) = stack {
         vars.insert("STACK_NAME".into(), s.into());
@@ -134,19 +156,39 @@ async fn manager(stack: Option<&str>) -> Result<(Manager, Arc<MemoryResponder>),
         follow_ups: Arc::new(NoFollowUps),
         ..base.ports
     };
-    Ok((Manager::new(settings, ports, Clock::System), answers))
+    let volumes = Arc::new(adapters::volumes::CloudWatchVolumes::new(
+        clients.cloudwatch.clone(),
+    ));
+    Ok((
+        Manager::new(settings, ports, Clock::System),
+        answers,
+        volumes,
+    ))
 }
 
 pub type Outcome = Result<(), (u8, String)>;
 
-async fn execute(m: &Manager, answers: &MemoryResponder, cli: &Cli) -> Outcome {
+/// Where the cost estimates read volume sizes.
+type Volumes = Arc<dyn crate::ports::VolumeSizes>;
+
+async fn execute(
+    m: &Manager,
+    answers: &MemoryResponder,
+    volumes: &dyn crate::ports::VolumeSizes,
+    cli: &Cli,
+) -> Outcome {
     match &cli.command {
         Command::Plan {
             source,
             copy_ok,
             copy_created_since,
-        } => view::plan(m, source, *copy_ok, copy_created_since.as_deref(), cli.json).await,
-        Command::Provision { .. } => provision::provision(m, answers, &cli.command, cli.json).await,
+        } => {
+            let since = copy_created_since.as_deref();
+            view::plan(m, volumes, source, *copy_ok, since, cli.json).await
+        }
+        Command::Provision { .. } => {
+            provision::provision(m, answers, volumes, &cli.command, cli.json).await
+        }
         Command::Maintain { dry_run } => {
             let report = m
                 .maintain(*dry_run, &Invocation::default())
@@ -155,7 +197,13 @@ async fn execute(m: &Manager, answers: &MemoryResponder, cli: &Cli) -> Outcome {
             view::maintenance(&report, cli.json);
             Ok(())
         }
-        Command::Status => view::status(m, cli.json).await,
+        Command::Status => status::status(m, volumes, cli.json).await,
+        Command::Extend {
+            cluster_id,
+            by,
+            dry_run,
+        } => lifecycle::extend(m, cluster_id, by, *dry_run, cli.json).await,
+        Command::Sweep { dry_run } => lifecycle::sweep(m, *dry_run, cli.json).await,
         Command::Delete {
             cluster_id,
             force,

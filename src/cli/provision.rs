@@ -37,6 +37,7 @@ fn request(props: Value) -> CfnRequest {
 pub async fn provision(
     m: &Manager,
     answers: &MemoryResponder,
+    volumes: &dyn crate::ports::VolumeSizes,
     command: &Command,
     as_json: bool,
 ) -> Outcome {
@@ -59,7 +60,7 @@ pub async fn provision(
         ));
     }
     if *dry_run {
-        return super::view::plan(m, source, *copy_ok, None, as_json).await;
+        return super::view::plan(m, volumes, source, *copy_ok, None, as_json).await;
     }
     let mut props = json!({"SourceClusterId": source, "CopyOk": copy_ok.to_string(), "SetPassword": set_password.to_string()});
     if let Some(id) = cluster_id {
@@ -75,11 +76,7 @@ pub async fn provision(
         .serve(req.clone(), &inv, &tracker)
         .await
         .map_err(|e| (FAILED, format!("could not record the request: {}", e.0)))?;
-    let bar = (*wait && !as_json).then(|| {
-        let b = indicatif::ProgressBar::new_spinner();
-        b.enable_steady_tick(Duration::from_millis(200));
-        b
-    });
+    let bar = (*wait && !as_json).then(super::term::Spinner::new);
     while *wait && matches!(progress, Progress::Pending(_)) {
         if let (Some(b), Progress::Pending(what)) = (&bar, &progress) {
             b.set_message(what.clone());

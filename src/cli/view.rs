@@ -1,22 +1,23 @@
 //! What the CLI shows: pools, plans, maintenance reports and status, as tables or JSON.
 
+use super::cost::{costs, usd, Costs};
+use super::term::Table;
 use super::{Outcome, FAILED, USAGE};
+use crate::domain::tags;
+use crate::domain::Cluster;
 use crate::domain::RestoreType;
-use crate::domain::{tags, Cluster, Role};
 use crate::maintenance::Report;
 use crate::planner::action::Action;
 use crate::planner::pool::{observe_pool, Pool, Volume, VolumeRole};
 use crate::planner::progress::{next_step, Observed, Request, Step};
+use crate::ports::VolumeSizes;
 use crate::properties::CloneProperties;
 use crate::service::Manager;
-use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_BORDERS_ONLY).set_header(header.to_vec());
-    t
+pub(super) fn table(header: &[&str]) -> Table {
+    Table::new(header)
 }
 
 /// "3d 4h", "25m": how long ago.
@@ -48,13 +49,14 @@ fn volume_row(v: &Volume, now: OffsetDateTime) -> Vec<String> {
     ]
 }
 
-fn volume_json(v: &Volume) -> Value {
-    json!({"cluster_id": v.cluster_id, "role": if v.role == VolumeRole::Root { "root" } else { "copy" }, "status": v.status,
+fn volume_json(v: &Volume, costs: &Costs) -> Value {
+    json!({"cost_per_month": costs.of(&v.cluster_id), "cluster_id": v.cluster_id, "role": if v.role == VolumeRole::Root { "root" } else { "copy" }, "status": v.status,
         "data_timestamp": v.data_timestamp.map(tags::format_time), "clones": v.clones, "slots": v.slots, "free": v.free()})
 }
 
 pub async fn plan(
     m: &Manager,
+    volumes: &dyn VolumeSizes,
     source: &str,
     copy_ok: bool,
     since: Option<&str>,
@@ -84,6 +86,7 @@ pub async fn plan(
         FAILED,
         format!("no cluster {source} in this account and region"),
     ))?;
+    let costs = pool_costs(m, volumes, &pool, &clusters).await;
     let req = Request {
         props: &props,
         cluster_id: "(new clone)",
@@ -104,7 +107,7 @@ pub async fn plan(
     if as_json {
         let volumes: Vec<Value> = std::iter::once(&pool.root)
             .chain(pool.copies.iter())
-            .map(volume_json)
+            .map(|v| volume_json(v, &costs))
             .collect();
         println!(
             "{}",
@@ -112,12 +115,31 @@ pub async fn plan(
         );
         return Ok(());
     }
-    print_pool(&pool, &policy, now);
+    print_pool(&pool, &policy, now, &costs);
     println!("Plan: {decision}");
     Ok(())
 }
 
-fn print_pool(pool: &Pool, policy: &crate::planner::Policy, now: OffsetDateTime) {
+/// The month of each of the pool's volumes (the root included: its own writers).
+async fn pool_costs(
+    m: &Manager,
+    volumes: &dyn VolumeSizes,
+    pool: &Pool,
+    clusters: &[Cluster],
+) -> Costs {
+    let ids: Vec<&str> = std::iter::once(&pool.root)
+        .chain(pool.copies.iter())
+        .map(|v| v.cluster_id.as_str())
+        .collect();
+    let members: Vec<&Cluster> = clusters
+        .iter()
+        .filter(|c| ids.contains(&c.id.as_str()))
+        .collect();
+    let instances = m.ports.rds.all_instances().await.unwrap_or_default();
+    costs(m, volumes, &members, &instances).await
+}
+
+fn print_pool(pool: &Pool, policy: &crate::planner::Policy, now: OffsetDateTime, costs: &Costs) {
     let mut t = table(&[
         "VOLUME",
         "ROLE",
@@ -126,9 +148,12 @@ fn print_pool(pool: &Pool, policy: &crate::planner::Policy, now: OffsetDateTime)
         "DATA TIME",
         "CLONES",
         "FREE",
+        "EST. $/MONTH",
     ]);
     for v in std::iter::once(&pool.root).chain(pool.copies.iter()) {
-        t.add_row(volume_row(v, now));
+        let mut row = volume_row(v, now);
+        row.push(costs.of(&v.cluster_id).describe());
+        t.add_row(row);
     }
     println!(
         "Pool of {} ({} clones per volume; copies host clones for {})",
@@ -137,6 +162,21 @@ fn print_pool(pool: &Pool, policy: &crate::planner::Policy, now: OffsetDateTime)
         age(Some(now - policy.max_copy_age), now)
     );
     println!("{t}");
+    let copies: Vec<_> = pool
+        .copies
+        .iter()
+        .map(|v| costs.of(&v.cluster_id))
+        .collect();
+    let sum = crate::domain::cost::Cost::sum(&copies);
+    println!(
+        "Pool copies: {} a month ({})",
+        usd(sum.total()),
+        sum.describe()
+    );
+    if let Some(note) = &costs.note {
+        println!("{note}");
+    }
+    println!("{}", super::cost::BASIS);
 }
 
 /// A plan step in words.
@@ -207,98 +247,11 @@ pub fn maintenance(report: &Report, as_json: bool) {
     for s in report.clusters.iter().filter(|s| !s.errors.is_empty()) {
         println!("{}: {}", s.plan.cluster_id, s.errors.join("; "));
     }
-}
-
-pub async fn status(m: &Manager, as_json: bool) -> Outcome {
-    let clusters = m
-        .ports
-        .rds
-        .clusters()
-        .await
-        .map_err(|e| (FAILED, e.to_string()))?;
-    let now = m.clock.now();
-    let managed: Vec<&Cluster> = clusters
-        .iter()
-        .filter(|c| {
-            c.ownership()
-                .is_some_and(|o| o.managed_by == m.settings.stack_name)
-        })
-        .collect();
-    let index = crate::planner::pool::VolumeIndex::new(&clusters);
-    let rows: Vec<Value> = managed.iter().map(|c| status_json(c, &index)).collect();
-    if as_json {
-        println!("{}", Value::Array(rows));
-        return Ok(());
+    for f in &report.sweep {
+        let done = if f.removed { ", removed" } else { "" };
+        println!(
+            "sweep: {} {} ({}; {} / {}){done}",
+            f.cluster_id, f.standing, f.reason, f.stack_id, f.logical_id
+        );
     }
-    let mut t = table(&[
-        "CLUSTER",
-        "ROLE",
-        "STATUS",
-        "ROOT",
-        "SOURCE",
-        "AGE",
-        "DATA TIME",
-        "CLONES ON IT",
-        "OWNER",
-    ]);
-    for (c, r) in managed.iter().zip(&rows) {
-        let lineage = c.lineage();
-        t.add_row(vec![
-            c.id.clone(),
-            r["role"].as_str().unwrap_or_default().into(),
-            c.status.clone(),
-            lineage.as_ref().map(|l| l.root.clone()).unwrap_or_default(),
-            lineage
-                .as_ref()
-                .map(|l| l.source.clone())
-                .unwrap_or_default(),
-            age(lineage.as_ref().map(|l| l.data_timestamp), now),
-            lineage
-                .map(|l| tags::format_time(l.data_timestamp))
-                .unwrap_or_default(),
-            r["clones_on_it"].to_string(),
-            r["owner"].as_str().unwrap_or_default().into(),
-        ]);
-    }
-    println!(
-        "Clusters managed by stack {} ({} of {} in the account)",
-        m.settings.stack_name,
-        managed.len(),
-        clusters.len()
-    );
-    println!("{t}");
-    Ok(())
-}
-
-fn status_json(c: &Cluster, index: &crate::planner::pool::VolumeIndex) -> Value {
-    let o = c.ownership();
-    let role = o
-        .as_ref()
-        .map(|o| {
-            if o.role == Role::Copy {
-                "copy"
-            } else {
-                "clone"
-            }
-        })
-        .unwrap_or("?");
-    let owner = o
-        .as_ref()
-        .and_then(|o| {
-            Some(format!(
-                "{} / {}",
-                short_stack(o.stack_id.as_deref()?),
-                o.logical_id.as_deref()?
-            ))
-        })
-        .unwrap_or_else(|| "pool".into());
-    let lineage = c.lineage();
-    json!({"cluster_id": c.id, "role": role, "status": c.status, "root": lineage.as_ref().map(|l| l.root.clone()),
-        "source": lineage.as_ref().map(|l| l.source.clone()), "data_timestamp": lineage.map(|l| tags::format_time(l.data_timestamp)),
-        "clones_on_it": index.clones_on(c).len(), "owner": owner})
-}
-
-/// The stack name out of a stack id ARN.
-fn short_stack(stack_id: &str) -> String {
-    stack_id.split('/').nth(1).unwrap_or(stack_id).to_string()
 }

@@ -37,6 +37,10 @@ pub struct Settings {
     pub state_table: String,
     /// What the stack allows the function to touch and trust.
     pub guard: Guard,
+    /// How long before a clone's expiry its `clone-expiring` warning goes out.
+    pub expiry_warning: Duration,
+    /// How long a clone whose owner is gone is left before the sweep removes it.
+    pub orphan_grace: Duration,
 }
 
 /// Every environment variable the code reads; `tests/template.rs` checks the template sets each.
@@ -58,6 +62,8 @@ pub const VARIABLES: &[&str] = &[
     "ALLOWED_SOURCES",
     "ALLOWED_READER_ACCOUNTS",
     "ALLOWED_SECRET_PREFIXES",
+    "EXPIRY_WARNING",
+    "ORPHAN_GRACE",
     "LOG_LEVEL",
 ];
 
@@ -129,6 +135,8 @@ impl Settings {
             event_bus_name: get("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
             state_table: get("STATE_TABLE").unwrap_or_else(|| format!("{stack_name}-state")),
             guard: Guard::from_map(vars)?,
+            expiry_warning: duration_or(&get, "EXPIRY_WARNING", 86_400)?,
+            orphan_grace: duration_or(&get, "ORPHAN_GRACE", 86_400)?,
             stack_name,
             max_copy_age,
             max_clones_per_source,
@@ -142,7 +150,10 @@ impl Settings {
             max_clones_per_source: self.max_clones_per_source,
             max_copy_age: self.max_copy_age,
             default_instance_class: DEFAULT_INSTANCE_CLASS.into(),
-            copy_instance_class: DEFAULT_INSTANCE_CLASS.into(),
+            // Pool copies idle between clones: Serverless v2, paused at zero where it can.
+            copy_instance_class: crate::domain::capacity::SERVERLESS.into(),
+            copy_min_capacity: None,
+            copy_max_capacity: None,
             default_secret_prefix: self.default_secret_prefix.clone(),
             default_secret_key: self.default_secret_key.clone(),
             id_prefix: self.guard.cluster_id_prefix.clone(),
@@ -150,11 +161,28 @@ impl Settings {
         }
     }
 
+    /// The EventBridge Scheduler group of the expiry schedules (the stack makes it).
+    pub fn expiry_group(&self) -> String {
+        format!("{}-expiry", self.stack_name)
+    }
+
     /// Name of the EventBridge rule that re-invokes the function while work is pending.
     pub fn follow_up_rule(&self) -> String {
         let mut name: String = self.stack_name.chars().take(50).collect();
         name.push_str("-follow-up");
         name
+    }
+}
+
+/// A duration variable, or its default in seconds.
+fn duration_or(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default_secs: u64,
+) -> Result<Duration, ConfigError> {
+    match get(variable) {
+        Some(v) => parse_iso_duration(&v).map_err(|rule| ConfigError { variable, rule }),
+        None => Ok(Duration::from_secs(default_secs)),
     }
 }
 
@@ -182,46 +210,7 @@ pub fn parse_slots(v: &str) -> Result<u32, String> {
     }
 }
 
-/// Parses an ISO-8601 duration of weeks, days, hours, minutes and seconds (`P3D`, `PT12H`,
-/// `P1DT6H30M`). Years and months are refused: their length in seconds is ambiguous.
-pub fn parse_iso_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("must be an ISO-8601 duration such as P3D or PT12H, got {text:?}");
-    let upper = text.trim().to_ascii_uppercase();
-    let body = upper.strip_prefix('P').ok_or_else(bad)?;
-    let (date, time) = match body.split_once('T') {
-        Some((d, t)) if !t.is_empty() => (d, t),
-        Some(_) => return Err(bad()),
-        None => (body, ""),
-    };
-    if date.is_empty() && time.is_empty() {
-        return Err(bad());
-    }
-    let secs = sum_units(date, &[('W', 604_800), ('D', 86_400)]).ok_or_else(bad)?
-        + sum_units(time, &[('H', 3600), ('M', 60), ('S', 1)]).ok_or_else(bad)?;
-    if secs == 0 {
-        return Err(format!("must be longer than zero, got {text:?}"));
-    }
-    Ok(Duration::from_secs(secs))
-}
-
-/// Sums `<number><unit>` pairs whose units appear in `units`, in that order.
-fn sum_units(text: &str, units: &[(char, u64)]) -> Option<u64> {
-    let mut total = 0u64;
-    let mut number = String::new();
-    let mut next_unit = 0;
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let pos = units[next_unit..].iter().position(|(u, _)| *u == c)? + next_unit;
-        let n: u64 = number.parse().ok()?;
-        total = total.checked_add(n.checked_mul(units[pos].1)?)?;
-        number.clear();
-        next_unit = pos + 1;
-    }
-    number.is_empty().then_some(total)
-}
+pub use crate::domain::duration::parse_iso_duration;
 
 #[cfg(test)]
 mod tests {

@@ -68,7 +68,8 @@ pub fn writer_instance_id(cluster_id: &str) -> String {
     with_suffix(&id, &format!("{:08x}-writer", fnv1a(&id)))
 }
 
-fn fnv1a(text: &str) -> u32 {
+/// FNV-1a: a stable hash across processes and versions.
+pub fn fnv1a(text: &str) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for b in text.bytes() {
         h ^= u32::from(b);

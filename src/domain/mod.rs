@@ -3,6 +3,9 @@
 
 pub mod access;
 pub mod capacity;
+pub mod cost;
+pub mod duration;
+pub mod expiry;
 pub mod ident;
 pub mod properties;
 pub mod requests;

@@ -3,8 +3,10 @@
 //! nothing is ever guessed (defect 1: any string used to count as true).
 
 use crate::domain::capacity::{check, Capacity, DEFAULT_CLONE_CAPACITY, SERVERLESS};
+use crate::domain::expiry::{ExpiresWhen, ExpiryAction, ExpirySpec};
 use crate::domain::{ident, Tags};
 use serde_json::{Map, Value};
+use std::time::Duration;
 use thiserror::Error;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -44,6 +46,8 @@ pub struct CloneProperties {
     /// `MinCapacity`/`MaxCapacity`: the Serverless v2 range, with `InstanceClass: db.serverless`
     /// (which without them scales in `DEFAULT_CLONE_CAPACITY`).
     pub capacity: Option<Capacity>,
+    /// `ExpiresAfter` or `ExpiresAt`, and `ExpiryAction`.
+    pub expiry: Option<ExpirySpec>,
 }
 
 const KNOWN: &[&str] = &[
@@ -65,6 +69,9 @@ const KNOWN: &[&str] = &[
     "Tags",
     "MinCapacity",
     "MaxCapacity",
+    "ExpiresAfter",
+    "ExpiresAt",
+    "ExpiryAction",
 ];
 
 impl CloneProperties {
@@ -85,6 +92,7 @@ impl CloneProperties {
         let instance_class = instance_class(map)?;
         Ok(CloneProperties {
             capacity: capacity(map, instance_class.as_deref())?,
+            expiry: expiry(map)?,
             source_cluster_id: source.to_ascii_lowercase(),
             cluster_id: cluster_id.map(|c| c.to_ascii_lowercase()),
             copy_ok: boolean(map, "CopyOk")?.unwrap_or(true),
@@ -101,6 +109,49 @@ impl CloneProperties {
             service_timeout: parse_service_timeout(map)?,
         })
     }
+}
+
+/// `ExpiresAfter` (an ISO-8601 duration from the clone's creation, `PT1M` to `P365D`) or
+/// `ExpiresAt` (RFC 3339), and `ExpiryAction` (`notify`, `stop` or `delete`; default `stop`).
+fn expiry(map: &Map<String, Value>) -> Result<Option<ExpirySpec>, PropertyError> {
+    let after = text(map, "ExpiresAfter")?
+        .map(|t| {
+            let d = crate::domain::duration::parse_iso_duration(&t)
+                .map_err(|r| err("ExpiresAfter", r))?;
+            if d < Duration::from_secs(60) || d > Duration::from_secs(365 * 86_400) {
+                return Err(err(
+                    "ExpiresAfter",
+                    format!("must be from PT1M to P365D, got {t:?}"),
+                ));
+            }
+            Ok(d)
+        })
+        .transpose()?;
+    let at = timestamp(map, "ExpiresAt")?;
+    let action = match text(map, "ExpiryAction")? {
+        None => None,
+        Some(a) => Some(ExpiryAction::parse(&a.to_ascii_lowercase()).ok_or_else(|| {
+            err(
+                "ExpiryAction",
+                format!("must be notify, stop or delete, got {a:?}"),
+            )
+        })?),
+    };
+    let when = match (after, at) {
+        (Some(_), Some(_)) => {
+            return Err(err("ExpiresAt", "give ExpiresAfter or ExpiresAt, not both"))
+        }
+        (Some(d), None) => ExpiresWhen::After(d),
+        (None, Some(t)) => ExpiresWhen::At(t),
+        (None, None) if action.is_some() => {
+            return Err(err("ExpiryAction", "needs ExpiresAfter or ExpiresAt"))
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(ExpirySpec {
+        when,
+        action: action.unwrap_or(ExpiryAction::Stop),
+    }))
 }
 
 /// `MinCapacity` and `MaxCapacity`: half ACUs, only with `InstanceClass: db.serverless`.

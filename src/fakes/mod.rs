@@ -6,6 +6,7 @@ mod events;
 mod keys;
 mod parameters;
 mod rds;
+mod schedules;
 mod secrets;
 mod stacks;
 
@@ -14,6 +15,7 @@ pub use events::{FakeEvents, FakeFollowUps};
 pub use keys::FakeKeys;
 pub use parameters::FakeParameters;
 pub use rds::FakeRds;
+pub use schedules::{FakeSchedule, FakeSchedules};
 pub use secrets::{FakeSecret, FakeSecrets};
 pub use stacks::FakeStacks;
 

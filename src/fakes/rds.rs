@@ -20,6 +20,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// How long stopping takes, and when RDS starts a stopped cluster again by itself.
+const STOPPING: Duration = Duration::from_secs(60);
+const AUTO_START: Duration = Duration::from_secs(7 * 86_400);
+
 /// An error as the SDK adapter would report it: retryable where the adapter says so.
 pub fn rds_error(operation: &'static str, code: &str, message: &str) -> AwsError {
     AwsError {
@@ -38,6 +42,8 @@ struct FakeCluster {
     /// A master password change: pending (cluster still `available`) until the first instant,
     /// `resetting-master-credentials` until the second.
     password: Option<(Instant, Instant)>,
+    /// Stopped then (`stopping` for a minute before); RDS starts it again seven days later.
+    stopped_at: Option<Instant>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,6 +163,7 @@ impl FakeRds {
             available_at: Instant::now(),
             gone_at: None,
             password: None,
+            stopped_at: None,
         };
         lock(&self.state)
             .clusters
@@ -314,9 +321,12 @@ impl RdsState {
             Some((p, r)) => (now < p, now >= p && now < r),
             None => (false, false),
         };
+        let stopped = fc.stopped_at.map(|at| now.saturating_duration_since(at));
         c.status = match (&fc.gone_at, self.stuck.get(id)) {
             (Some(_), _) => "deleting".into(),
             (None, Some(s)) => s.clone(),
+            (None, None) if stopped.is_some_and(|d| d < STOPPING) => "stopping".into(),
+            (None, None) if stopped.is_some_and(|d| d < AUTO_START) => "stopped".into(),
             (None, None) if fc.available_at > now => "creating".into(),
             (None, None) if resetting => "resetting-master-credentials".into(),
             _ => c.status,
@@ -477,6 +487,17 @@ impl Rds for FakeRds {
                 "source has no instance",
             ));
         }
+        // As RDS: a minimum of 0 ACUs only on versions that can pause.
+        let version = source.engine_version.clone().unwrap_or_default();
+        if r.capacity.is_some_and(|c| c.min == 0.0)
+            && !crate::domain::capacity::auto_pause_supported(&source.engine, &version)
+        {
+            return Err(rds_error(
+                OP,
+                "InvalidParameterCombination",
+                "MinCapacity 0 is not supported by this engine version",
+            ));
+        }
         let mut c = Cluster::new(&id, "available");
         c.arn = source.arn.replace(
             &format!(":cluster:{}", source.id),
@@ -513,6 +534,7 @@ impl Rds for FakeRds {
             available_at: now + self.create_delay,
             gone_at: None,
             password: None,
+            stopped_at: None,
         };
         st.clusters.insert(id.clone(), fc);
         Ok(Created::New(st.view(&id, now).unwrap_or(c)))
@@ -533,6 +555,14 @@ impl Rds for FakeRds {
                     OP,
                     "InvalidDBClusterStateFault",
                     "cluster is deleting",
+                ))
+            }
+            // As RDS: a Serverless v2 instance needs the cluster's scaling configuration.
+            Some(c) if r.class == crate::domain::capacity::SERVERLESS && c.capacity.is_none() => {
+                return Err(rds_error(
+                    OP,
+                    "InvalidParameterCombination",
+                    "Set the Serverless v2 scaling configuration on the cluster first",
                 ))
             }
             Some(_) => {}
@@ -605,6 +635,37 @@ impl Rds for FakeRds {
                 Ok(())
             }
             None => Err(not_found("ModifyDBCluster", cluster_id)),
+        }
+    }
+
+    async fn stop_cluster(&self, id: &str) -> Result<(), AwsError> {
+        let mut st = self.begin("StopDBCluster").await?;
+        let now = Instant::now();
+        match st.view(id, now).map(|c| c.status) {
+            None => Err(not_found("StopDBCluster", id)),
+            Some(s) if s == "stopped" || s == "stopping" => Ok(()),
+            Some(s) if s != "available" => Err(rds_error(
+                "StopDBCluster",
+                "InvalidDBClusterStateFault",
+                &format!("cluster is {s}"),
+            )),
+            Some(_) => {
+                if let Some(c) = st.clusters.get_mut(id) {
+                    c.stopped_at = Some(now);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn start_cluster(&self, id: &str) -> Result<(), AwsError> {
+        let mut st = self.begin("StartDBCluster").await?;
+        match st.clusters.get_mut(id) {
+            Some(c) => {
+                c.stopped_at = None;
+                Ok(())
+            }
+            None => Err(not_found("StartDBCluster", id)),
         }
     }
 

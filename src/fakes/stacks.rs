@@ -18,6 +18,17 @@ impl FakeStacks {
         lock(&self.resources).insert((stack_id.into(), logical_id.into()), resource);
     }
 
+    pub fn get(&self, stack_id: &str, logical_id: &str) -> Option<StackResource> {
+        lock(&self.resources)
+            .get(&(stack_id.to_string(), logical_id.to_string()))
+            .cloned()
+    }
+
+    /// The resource is gone from its stack.
+    pub fn forget(&self, stack_id: &str, logical_id: &str) {
+        lock(&self.resources).remove(&(stack_id.to_string(), logical_id.to_string()));
+    }
+
     /// Every call about `stack_id` is refused (a stack this role may not read).
     pub fn deny(&self, stack_id: &str) {
         lock(&self.denied).push(stack_id.into());

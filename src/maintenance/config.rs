@@ -14,6 +14,7 @@ pub struct ConfigError {
     pub rule: String,
 }
 
+use crate::domain::cost::Prices;
 pub use crate::domain::upkeep::{ClusterConfig, MaintenanceConfig};
 
 const KEYS: &[&str] = &[
@@ -21,6 +22,9 @@ const KEYS: &[&str] = &[
     "target-clone-slots",
     "dry-run?",
     "instance-class",
+    "copy-instance-class",
+    "copy-min-capacity",
+    "copy-max-capacity",
     "max-clones-per-source",
     "max-copy-age",
     "purge-obsolete-copies?",
@@ -45,14 +49,26 @@ impl MaintenanceConfig {
         let top = value
             .as_object()
             .ok_or_else(|| err("document", "must be a map with a \"clusters\" list"))?;
-        if let Some(k) = top.keys().find(|k| k.as_str() != "clusters") {
+        if let Some(k) = top
+            .keys()
+            .find(|k| !["clusters", "prices"].contains(&k.as_str()))
+        {
             return Err(err(
                 "document",
-                format!("unknown key {k:?} (only \"clusters\")"),
+                format!("unknown key {k:?} (only \"clusters\" and \"prices\")"),
             ));
         }
+        let prices = match top.get("prices") {
+            None => Prices::default(),
+            Some(v) => prices(v).map_err(|r| err("prices", r))?,
+        };
         let entries = match top.get("clusters") {
-            None => return Ok(MaintenanceConfig::default()),
+            None => {
+                return Ok(MaintenanceConfig {
+                    prices,
+                    ..Default::default()
+                })
+            }
             Some(Value::Array(a)) => a,
             Some(_) => return Err(err("clusters", "must be a list of cluster entries")),
         };
@@ -70,8 +86,39 @@ impl MaintenanceConfig {
                 ));
             }
         }
-        Ok(MaintenanceConfig { clusters })
+        Ok(MaintenanceConfig { clusters, prices })
     }
+}
+
+/// The price table: the defaults, with what the config sets instead (USD).
+fn prices(v: &Value) -> Result<Prices, String> {
+    let map = v.as_object().ok_or("must be a map")?;
+    let amount = |key: &str, v: &Value| {
+        v.as_f64()
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .ok_or_else(|| format!("{key}: must be a price in USD, got {v}"))
+    };
+    let mut out = Prices::default();
+    for (key, v) in map {
+        match key.as_str() {
+            "storage-gb-month" => out.storage_gb_month = amount(key, v)?,
+            "acu-hour" => out.acu_hour = amount(key, v)?,
+            "instance-hour" => {
+                let classes = v
+                    .as_object()
+                    .ok_or("instance-hour: must be a map of class to price")?;
+                for (class, p) in classes {
+                    out.instance_hour.insert(class.clone(), amount(class, p)?);
+                }
+            }
+            k => {
+                return Err(format!(
+                    "unknown key {k:?} (known: storage-gb-month, acu-hour, instance-hour)"
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn err(place: &str, rule: impl Into<String>) -> ConfigError {
@@ -112,8 +159,11 @@ fn cluster(i: usize, entry: &Value) -> Result<ClusterConfig, ConfigError> {
     Ok(ClusterConfig {
         target_clone_slots,
         dry_run: flag(map, "dry-run?", false).map_err(|r| fail("dry-run?", r))?,
-        instance_class: optional_text(map, "instance-class")
-            .map_err(|r| fail("instance-class", r))?,
+        instance_class: copy_class(map).map_err(|r| fail("copy-instance-class", r))?,
+        copy_min_capacity: capacity(map, "copy-min-capacity", 0.0)
+            .map_err(|r| fail("copy-min-capacity", r))?,
+        copy_max_capacity: capacity(map, "copy-max-capacity", 1.0)
+            .map_err(|r| fail("copy-max-capacity", r))?,
         max_clones_per_source: match map.get("max-clones-per-source") {
             None => None,
             Some(v) => {
@@ -138,6 +188,27 @@ fn flag(map: &Map<String, Value>, key: &str, default: bool) -> Result<bool, Stri
         Some(Value::Bool(b)) => Ok(*b),
         Some(v) => Err(format!("must be true or false, got {v}")),
     }
+}
+
+/// The pool copies' writer class: `copy-instance-class`, or the original's `instance-class`.
+fn copy_class(map: &Map<String, Value>) -> Result<Option<String>, String> {
+    let new = optional_text(map, "copy-instance-class")?;
+    let old = optional_text(map, "instance-class").map_err(|r| format!("instance-class: {r}"))?;
+    match (new, old) {
+        (Some(a), Some(b)) if a != b => Err(format!("and instance-class differ ({a}, {b})")),
+        (a, b) => Ok(a.or(b)),
+    }
+}
+
+/// A Serverless v2 capacity in ACUs: `least` to 256, in steps of 0.5.
+fn capacity(map: &Map<String, Value>, key: &str, least: f64) -> Result<Option<f64>, String> {
+    let Some(v) = map.get(key) else {
+        return Ok(None);
+    };
+    v.as_f64()
+        .filter(|x| (least..=256.0).contains(x) && (x * 2.0).fract() == 0.0)
+        .map(Some)
+        .ok_or_else(|| format!("must be {least} to 256 ACUs in steps of 0.5, got {v}"))
 }
 
 fn optional_text(map: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
@@ -203,6 +274,57 @@ mod tests {
             MaintenanceConfig::parse(r#"{"clusters": []}"#).unwrap(),
             MaintenanceConfig::default()
         );
+    }
+
+    #[test]
+    fn copy_writers_class_and_range_parse_strictly() {
+        let edn = r#"{:clusters [{:cluster-id "orders" :copy-instance-class "db.serverless"
+            :copy-min-capacity 0 :copy-max-capacity 2.5}]}"#;
+        let c = &MaintenanceConfig::parse(edn).unwrap().clusters[0];
+        assert_eq!(c.instance_class.as_deref(), Some("db.serverless"));
+        assert_eq!(
+            (c.copy_min_capacity, c.copy_max_capacity),
+            (Some(0.0), Some(2.5))
+        );
+        for (bad, why) in [
+            (
+                r#""copy-min-capacity":0.3"#,
+                "copy-min-capacity: must be 0 to 256",
+            ),
+            (
+                r#""copy-max-capacity":0.5"#,
+                "copy-max-capacity: must be 1 to 256",
+            ),
+            (
+                r#""copy-max-capacity":"2""#,
+                "copy-max-capacity: must be 1 to 256",
+            ),
+            (
+                r#""copy-instance-class":"db.serverless","instance-class":"db.r6g.large""#,
+                "copy-instance-class: and instance-class differ",
+            ),
+        ] {
+            let text = format!(r#"{{"clusters":[{{"cluster-id":"orders",{bad}}}]}}"#);
+            let e = MaintenanceConfig::parse(&text).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn prices_override_the_defaults_and_are_checked() {
+        let edn = r#"{:prices {:storage-gb-month 0.11 :instance-hour {"db.r6g.large" 0.3}}}"#;
+        let p = MaintenanceConfig::parse(edn).unwrap().prices;
+        assert_eq!(p.storage_gb_month, 0.11);
+        assert_eq!(p.instance_hour["db.r6g.large"], 0.3);
+        assert_eq!(
+            p.acu_hour,
+            Prices::default().acu_hour,
+            "the rest stays default"
+        );
+        for bad in [r#"{"prices":{"acu-hour":-1}}"#, r#"{"prices":{"gb":1}}"#] {
+            let e = MaintenanceConfig::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("prices"), "{bad}: {e}");
+        }
     }
 
     #[test]

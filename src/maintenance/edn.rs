@@ -176,7 +176,13 @@ fn atom(token: &str, at: usize) -> Result<Value, String> {
         "false" => Value::Bool(false),
         t => match t.strip_suffix('N').unwrap_or(t).parse::<i64>() {
             Ok(n) => Value::from(n),
-            Err(_) => return Err(format!("unsupported EDN value {t:?} at offset {at}")),
+            // Decimals (capacities such as 0.5 ACU): plain digits and one point only.
+            Err(_) => match t.parse::<f64>() {
+                Ok(x) if x.is_finite() && t.chars().all(|c| c.is_ascii_digit() || c == '.') => {
+                    Value::from(x)
+                }
+                _ => return Err(format!("unsupported EDN value {t:?} at offset {at}")),
+            },
         },
     })
 }
@@ -209,7 +215,8 @@ mod tests {
             "[1",
             "{:a 1} x",
             "#inst \"2020\"",
-            "1.5",
+            "1.5M",
+            "1e3",
             "{[1] 2}",
             "\"open",
             "sym",

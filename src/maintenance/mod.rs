@@ -33,6 +33,12 @@ pub struct Report {
     pub clusters: Vec<Summary>,
     /// Sources left for a follow-up (busy, or no time left).
     pub deferred: Vec<String>,
+    /// Clones whose due expiry could not be acted on (the next run tries again).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expiry_errors: Vec<String>,
+    /// Clones whose stack does not (provably) claim them: orphans, and those left alone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sweep: Vec<crate::service::sweep::Finding>,
     /// Why nothing was maintained, when nothing was.
     pub note: Option<String>,
 }
@@ -94,6 +100,17 @@ impl Manager {
         }
     }
 
+    /// The cost estimates' price table: the config's, or the defaults.
+    pub async fn prices(&self) -> crate::domain::cost::Prices {
+        match self.config().await {
+            Ok(c) => c.map(|c| c.prices).unwrap_or_default(),
+            Err(e) => {
+                tracing::error!(error = %e, "maintenance config unusable: default prices");
+                Default::default()
+            }
+        }
+    }
+
     async fn config(&self) -> Result<Option<MaintenanceConfig>, Error> {
         let name = &self.settings.maintenance_config_ssm;
         let Some(text) = self.ports.parameters.get(name).await? else {
@@ -148,6 +165,10 @@ impl Manager {
                 .filter(|r| !todo.iter().any(|c| c.cluster_id == *r))
                 .map(|r| ClusterConfig::unconfigured(&r))
                 .collect();
+            if !dry_run {
+                report.expiry_errors = self.expire_due(&view.0, inv).await;
+            }
+            report.sweep = self.sweep(&view.0, dry_run, inv).await;
             // The view is reused: a copy too old to host new clones gains none meanwhile.
             self.maintain_leased(&others, Some(view), dry_run, inv, &mut report)
                 .await?;

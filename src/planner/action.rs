@@ -45,6 +45,22 @@ pub enum Action {
     Retarget {
         cluster_id: String,
     },
+    /// Stop a clone (its expiry); start it again (a later expiry).
+    StopCluster(String),
+    StartCluster(String),
+    /// A one-time schedule that invokes the function about a clone's expiry at `at`.
+    Schedule {
+        name: String,
+        at: time::OffsetDateTime,
+        cluster_id: String,
+        /// The clone's ARN: the schedule's target and role live in its partition, region and
+        /// account.
+        cluster_arn: String,
+    },
+    /// Remove such a schedule (gone already is fine).
+    Unschedule {
+        name: String,
+    },
 }
 
 /// A resource whose tags an action changes.
@@ -75,6 +91,8 @@ pub struct Removal {
     /// Sent once the deletion starts (instances or cluster); `None` when it was sent before
     /// (reap work finishing a deletion already announced).
     pub event: Option<Event>,
+    /// The clone's expiry schedules, removed with it.
+    pub schedules: Vec<String>,
 }
 
 impl Removal {
@@ -92,6 +110,10 @@ impl Removal {
             created_key: cluster.tags.get(tags::CREATED_KEY).cloned(),
             request_id: cluster.tags.get(tags::REQUEST_ID).cloned(),
             event: Some(Event::deleted(cluster)),
+            schedules: match cluster.tags.contains_key(crate::domain::expiry::EXPIRES_AT) {
+                true => super::expiry::schedule_names(&cluster.id).to_vec(),
+                false => vec![],
+            },
         }
     }
 }

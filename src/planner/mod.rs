@@ -9,9 +9,11 @@
 
 pub mod action;
 pub mod credentials;
+pub mod expiry;
 pub mod pool;
 pub mod progress;
 pub mod revision;
+pub mod sweep;
 pub mod teardown;
 #[cfg(test)]
 pub mod test_support;
@@ -29,6 +31,9 @@ pub struct Policy {
     pub default_instance_class: String,
     /// Writer class of pool copies (a source's `instance-class` in the maintenance config).
     pub copy_instance_class: String,
+    /// The Serverless v2 range of pool copies' writers, where the config sets it.
+    pub copy_min_capacity: Option<f64>,
+    pub copy_max_capacity: Option<f64>,
     pub default_secret_prefix: String,
     pub default_secret_key: Option<String>,
     /// Every clone and pool copy identifier this tool makes starts with it (may be empty).
@@ -49,6 +54,8 @@ impl Policy {
             if let Some(class) = &cfg.instance_class {
                 p.copy_instance_class = class.clone();
             }
+            p.copy_min_capacity = cfg.copy_min_capacity.or(p.copy_min_capacity);
+            p.copy_max_capacity = cfg.copy_max_capacity.or(p.copy_max_capacity);
         }
         p
     }

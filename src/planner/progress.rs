@@ -6,6 +6,8 @@ use super::action::Action;
 use super::credentials::{password_plan, secret_name};
 use super::pool::{copy_in_progress, observe_pool, place, Pool, VolumeRole};
 use super::Policy;
+use crate::domain::capacity;
+use crate::domain::expiry::Expiry;
 use crate::domain::properties::CloneProperties;
 use crate::domain::upkeep::ClusterConfig;
 use crate::domain::Quotas;
@@ -276,13 +278,11 @@ fn step_for_absent_clone(
                 .unwrap_or(now),
         };
         if let Some(volume) = all.iter().find(|c| c.id == p.volume_id) {
-            return Step::Act(Action::Restore(clone_restore(
-                req,
-                volume,
-                source,
-                data_timestamp,
-                policy,
-            )));
+            let mut restore = clone_restore(req, volume, source, data_timestamp, policy);
+            if let Some(spec) = req.props.expiry {
+                restore.tags.extend(Expiry::tags(spec.at(now), spec.action));
+            }
+            return Step::Act(Action::Restore(restore));
         }
     }
     if !req.props.copy_ok {
@@ -291,7 +291,7 @@ fn step_for_absent_clone(
     match copy_in_progress(&pool, policy, now, since) {
         Some(copy) => match all.iter().find(|c| c.id == copy.cluster_id) {
             Some(c) if c.writer().is_none() => {
-                match writer_step(c, &policy.copy_instance_class, &Tags::new(), root_writer) {
+                match writer_step(c, &copy_writer_class(policy, c), &Tags::new(), root_writer) {
                     Step::Act(Action::CreateInstance(i)) => Step::Act(Action::CreateInstance(i)),
                     _ => Step::Wait(format!(
                         "pool copy {} of {source} is {} (a full copy)",
@@ -451,9 +451,42 @@ pub fn copy_restore(
             .map(|c| c.security_groups.clone())
             .unwrap_or_default(),
         tags,
-        capacity: None,
+        capacity: (policy.copy_instance_class == capacity::SERVERLESS)
+            .then(|| copy_capacity(policy, root_cluster)),
         settings: root_cluster.map(|c| c.settings.clone()).unwrap_or_default(),
     }
+}
+
+/// The writer class of pool copy `copy`: the policy's, except that a copy made without a
+/// Serverless v2 range (made before, or restored by hand) gets the default provisioned class,
+/// since RDS refuses a `db.serverless` instance in such a cluster.
+pub fn copy_writer_class(policy: &Policy, copy: &Cluster) -> String {
+    match policy.copy_instance_class == capacity::SERVERLESS && copy.capacity.is_none() {
+        true => policy.default_instance_class.clone(),
+        false => policy.copy_instance_class.clone(),
+    }
+}
+
+/// The most a pool copy's Serverless v2 writer scales to by default: it serves no queries (the
+/// clones have writers of their own), it only keeps the volume cloneable.
+pub const COPY_MAX_CAPACITY: f64 = 2.0;
+
+/// The Serverless v2 range of a pool copy's writer: a minimum of 0 (auto-pause: storage cost
+/// only) where the root's engine version supports it, else the lowest minimum, 0.5; the
+/// source's `copy-min-capacity`/`copy-max-capacity` override either end (a minimum of 0 where
+/// the version cannot pause becomes 0.5).
+pub fn copy_capacity(policy: &Policy, root: Option<&Cluster>) -> capacity::Capacity {
+    let pausable = root.is_some_and(|c| {
+        capacity::auto_pause_supported(&c.engine, c.engine_version.as_deref().unwrap_or(""))
+    });
+    let floor = if pausable { 0.0 } else { 0.5 };
+    let min = policy.copy_min_capacity.unwrap_or(floor).max(floor);
+    let max = policy
+        .copy_max_capacity
+        .unwrap_or(COPY_MAX_CAPACITY)
+        .max(min)
+        .max(1.0);
+    capacity::Capacity { min, max }
 }
 
 fn ready(req: &Request, cluster: &Cluster, instance_id: &str) -> Ready {

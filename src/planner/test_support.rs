@@ -12,6 +12,8 @@ pub fn policy() -> Policy {
         max_copy_age: Duration::from_secs(3 * 86_400),
         default_instance_class: "db.r6g.large".into(),
         copy_instance_class: "db.r6g.large".into(),
+        copy_min_capacity: None,
+        copy_max_capacity: None,
         default_secret_prefix: "/acm/".into(),
         default_secret_key: None,
         id_prefix: String::new(),

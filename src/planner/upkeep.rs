@@ -235,7 +235,7 @@ fn consider_copy(
                 instance_id: ident::writer_instance_id(&id),
                 cluster_id: id.clone(),
                 engine: cluster.engine.clone(),
-                class: pol.copy_instance_class.clone(),
+                class: super::progress::copy_writer_class(pol, cluster),
                 tags: cluster
                     .tags
                     .iter()

@@ -141,6 +141,9 @@ impl Manager {
         };
         let step = next_step(&req, &sighting.observed, &self.policy, self.clock.now());
         let purge = self.purge_wanted(&req, &step, &sighting.observed);
+        if let (Step::Ready(_), Observed::Clone { cluster, .. }) = (&step, &sighting.observed) {
+            self.schedule_expiry(cluster, inv).await;
+        }
         // A clone restored now has the root's writer settings to take (observed just now).
         let root_writer = match &sighting.observed {
             Observed::Absent { root_writer, .. } => root_writer.clone(),

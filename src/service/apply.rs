@@ -83,6 +83,29 @@ impl Manager {
                 Ok(Applied::Done)
             }
             Action::Retarget { cluster_id } => self.retarget(item, cluster_id).await,
+            Action::StopCluster(id) => {
+                tracing::info!(cluster = %id, "stopping a clone (its expiry)");
+                self.ports.rds.stop_cluster(id).await?;
+                Ok(Applied::Done)
+            }
+            Action::StartCluster(id) => {
+                tracing::info!(cluster = %id, "starting a clone again (its expiry moved later)");
+                self.ports.rds.start_cluster(id).await?;
+                Ok(Applied::Done)
+            }
+            Action::Schedule {
+                name,
+                at,
+                cluster_id,
+                cluster_arn,
+            } => {
+                self.schedule(name, *at, cluster_id, cluster_arn).await?;
+                Ok(Applied::Done)
+            }
+            Action::Unschedule { name } => {
+                self.ports.schedules.remove(name).await?;
+                Ok(Applied::Done)
+            }
         }
     }
 
@@ -132,6 +155,11 @@ impl Manager {
         let started = outcome != Deletion::AlreadyGone || !r.instances.is_empty();
         if let Some(event) = r.event.as_ref().filter(|_| started) {
             self.publish(event).await;
+        }
+        for name in &r.schedules {
+            if let Err(e) = self.ports.schedules.remove(name).await {
+                tracing::warn!(error = %e, schedule = %name, "could not remove an expiry schedule; it finds the clone gone and does nothing");
+            }
         }
         Ok(match outcome {
             Deletion::NotYet => Applied::Deferred,

@@ -15,10 +15,12 @@ pub mod answer;
 mod apply;
 mod cache;
 mod credentials;
+pub mod expiry;
 mod follow_up;
 pub mod place;
 mod receive;
 mod revise;
+pub mod sweep;
 mod teardown;
 mod vet;
 
@@ -31,7 +33,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::planner::Policy;
 use crate::ports::{
-    Events, FollowUps, Keys, Parameters, Rds, Responder, Secrets, Stacks, StateStore,
+    Events, FollowUps, Keys, Parameters, Rds, Responder, Schedules, Secrets, Stacks, StateStore,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,6 +117,7 @@ pub struct Ports {
     pub events: Arc<dyn Events>,
     pub parameters: Arc<dyn Parameters>,
     pub stacks: Arc<dyn Stacks>,
+    pub schedules: Arc<dyn Schedules>,
 }
 
 impl Manager {

@@ -13,6 +13,7 @@ use crate::cfn::{Outcome, PhysicalId};
 use crate::domain::properties::CloneProperties;
 use crate::domain::Cluster;
 use crate::error::AwsError;
+use crate::planner::expiry;
 use crate::planner::progress::data;
 use crate::planner::revision::{decide, in_place_actions, Credentials, Revision};
 use crate::state::{Answer, RequestItem};
@@ -140,7 +141,23 @@ impl Manager {
         revision: Revision,
         inv: &Invocation,
     ) -> Result<Progress, AwsError> {
-        for action in in_place_actions(&revision, &cluster, &props.access_principal_arns) {
+        let old = item
+            .record
+            .request
+            .old_resource_properties
+            .as_ref()
+            .and_then(|o| CloneProperties::parse(o).ok());
+        let mut actions = in_place_actions(&revision, &cluster, &props.access_principal_arns);
+        if let Some(change) = expiry::change(old.as_ref(), props, &cluster) {
+            let lead = self.settings.expiry_warning;
+            actions.extend(expiry::change_actions(
+                &cluster,
+                change,
+                lead,
+                self.clock.now(),
+            ));
+        }
+        for action in actions {
             self.apply(&action, Some(item), inv).await?;
         }
         if let Revision::InPlace {

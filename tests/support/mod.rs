@@ -1,4 +1,5 @@
 #![allow(dead_code)]
+pub mod cloudformation;
 pub mod fault;
 pub mod flow;
 pub mod http;

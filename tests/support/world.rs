@@ -1,15 +1,17 @@
 //! A world of in-memory fakes around the real handler, with paused tokio time.
 
+use super::cloudformation::CloudFormation;
 use aurora_clone_manager::cfn::CfnRequest;
 use aurora_clone_manager::clock::Clock;
 use aurora_clone_manager::config::Settings;
 use aurora_clone_manager::fakes::*;
 use aurora_clone_manager::lambda::{self, App};
+use aurora_clone_manager::ports::Responder;
 use aurora_clone_manager::service::{Invocation, Manager, Ports};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::macros::datetime;
 
@@ -26,8 +28,10 @@ pub struct World {
     pub events: Arc<FakeEvents>,
     pub parameters: Arc<FakeParameters>,
     pub stacks: Arc<FakeStacks>,
+    pub schedules: Arc<FakeSchedules>,
     pub app: App,
     next_id: AtomicU32,
+    kinds: Arc<Mutex<HashMap<String, String>>>,
 }
 
 pub fn settings() -> Settings {
@@ -72,16 +76,25 @@ impl World {
         );
         let parameters = Arc::new(FakeParameters::default());
         let stacks = Arc::new(FakeStacks::default());
+        let kinds = Arc::default();
+        // Answers reach CloudFormation, which updates what its stacks say of the resources.
+        let cloudformation: Arc<dyn Responder> = Arc::new(CloudFormation {
+            answers: responder.clone(),
+            stacks: stacks.clone(),
+            kinds: Arc::clone(&kinds),
+        });
+        let schedules = Arc::new(FakeSchedules::default());
         let ports = Ports {
             rds: rds.clone(),
             state: state.clone(),
             follow_ups: follow_ups.clone(),
-            responder: responder.clone(),
+            responder: cloudformation.clone(),
             secrets: secrets.clone(),
             keys: keys.clone(),
             events: events.clone(),
             parameters: parameters.clone(),
             stacks: stacks.clone(),
+            schedules: schedules.clone(),
         };
         let manager = Manager::new(
             settings,
@@ -92,7 +105,7 @@ impl World {
             answering: None,
             response_hosts,
             manager: Ok(manager),
-            responder: responder.clone(),
+            responder: cloudformation,
             calls: None,
         };
         World {
@@ -105,8 +118,10 @@ impl World {
             events,
             parameters,
             stacks,
+            schedules,
             app,
             next_id: AtomicU32::new(1),
+            kinds,
         }
     }
 
@@ -116,6 +131,10 @@ impl World {
 
     pub fn request(&self, kind: &str, props: Value) -> CfnRequest {
         let n = self.next_id.fetch_add(1, Ordering::SeqCst);
+        self.kinds
+            .lock()
+            .unwrap()
+            .insert(format!("req-{n}"), kind.to_string());
         let mut props = props;
         props["ServiceToken"] = json!(FUNCTION_ARN);
         serde_json::from_value(json!({
@@ -164,6 +183,16 @@ impl World {
             self.tick().await;
         }
         max
+    }
+
+    /// Plays EventBridge Scheduler: every expiry schedule due now fires (and is gone).
+    pub async fn fire_schedules(&self) {
+        let now = self.manager().clock.now();
+        for input in self.schedules.fire_due(now) {
+            let event: Value = serde_json::from_str(&input).expect("schedule input");
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
+            let _ = lambda::handle(&self.app, event, World::invocation(), deadline).await;
+        }
     }
 
     pub fn answers(&self) -> Vec<Value> {

@@ -11,6 +11,8 @@ fn cfg(target: u32) -> ClusterConfig {
         target_clone_slots: target,
         dry_run: false,
         instance_class: None,
+        copy_min_capacity: None,
+        copy_max_capacity: None,
         max_clones_per_source: None,
         max_copy_age: None,
         purge_obsolete_copies: true,
@@ -126,4 +128,47 @@ fn a_missing_source_is_reported_and_nothing_is_done() {
     let plan = plan_upkeep(&cfg(30), &[root("other")], &[], &policy(), NOW);
     assert!(plan.problem.unwrap().contains("not found"));
     assert!(plan.create.is_empty());
+}
+
+/// Issue 12: pool copies get a Serverless v2 writer paused at zero where the root's engine
+/// version can pause, else the lowest minimum; the source's config overrides the range.
+#[test]
+fn serverless_copies_pause_at_zero_where_the_version_allows() {
+    let serverless = Policy {
+        copy_instance_class: "db.serverless".into(),
+        ..policy()
+    };
+    let copy_of = |version: &str, cfg: &ClusterConfig| {
+        let mut r = root("orders");
+        r.engine_version = Some(version.into());
+        let all = vec![r];
+        let plan = plan_upkeep(cfg, &all, &instances(&all), &serverless, NOW);
+        let writer = plan.actions.iter().find_map(|a| match a {
+            Action::CreateInstance(i) => Some(i.class.clone()),
+            _ => None,
+        });
+        assert_eq!(writer.as_deref(), Some("db.serverless"));
+        plan.create[0].capacity.expect("a scaling configuration")
+    };
+    let c = copy_of("16.4", &cfg(16));
+    assert_eq!((c.min, c.max), (0.0, 2.0), "16.4 pauses");
+    let c = copy_of("16.1", &cfg(16));
+    assert_eq!((c.min, c.max), (0.5, 2.0), "16.1 cannot pause");
+    let sized = ClusterConfig {
+        copy_min_capacity: Some(0.0),
+        copy_max_capacity: Some(4.0),
+        ..cfg(16)
+    };
+    let c = copy_of("13.9", &sized);
+    assert_eq!(
+        (c.min, c.max),
+        (0.5, 4.0),
+        "0 raised to 0.5 where it cannot pause"
+    );
+    let all = vec![root("orders")];
+    let provisioned = plan_upkeep(&cfg(16), &all, &instances(&all), &policy(), NOW);
+    assert_eq!(
+        provisioned.create[0].capacity, None,
+        "a provisioned writer has no range"
+    );
 }

@@ -1,0 +1,91 @@
+//! The clone lifecycle at a terminal: `extend` a clone's expiry, `sweep` for orphans.
+
+use super::{Outcome, FAILED, REFUSED, USAGE};
+use crate::domain::tags;
+use crate::service::expiry::ExtendRefused;
+use crate::service::sweep::Finding;
+use crate::service::{Invocation, Manager};
+use serde_json::json;
+
+pub async fn extend(
+    m: &Manager,
+    cluster_id: &str,
+    by: &str,
+    dry_run: bool,
+    as_json: bool,
+) -> Outcome {
+    let by = crate::domain::duration::parse_iso_duration(by)
+        .map_err(|e| (USAGE, format!("--by {by}: {e}")))?;
+    let at = m
+        .extend(cluster_id, by, dry_run)
+        .await
+        .map_err(|e| match e {
+            ExtendRefused::Aws(e) => (FAILED, e.to_string()),
+            refused => (REFUSED, refused.to_string()),
+        })?;
+    let at = tags::format_time(at);
+    if as_json {
+        println!(
+            "{}",
+            json!({"cluster_id": cluster_id, "expires_at": at, "dry_run": dry_run})
+        );
+    } else {
+        let verb = if dry_run { "would expire" } else { "expires" };
+        println!("{cluster_id} {verb} at {at} (the stack's next change of ExpiresAfter/ExpiresAt replaces this)");
+    }
+    Ok(())
+}
+
+pub async fn sweep(m: &Manager, dry_run: bool, as_json: bool) -> Outcome {
+    let clusters = m
+        .ports
+        .rds
+        .clusters()
+        .await
+        .map_err(|e| (FAILED, e.to_string()))?;
+    let findings = m.sweep(&clusters, dry_run, &Invocation::default()).await;
+    if as_json {
+        println!("{}", serde_json::to_value(&findings).unwrap_or_default());
+        return Ok(());
+    }
+    if findings.is_empty() {
+        println!(
+            "no orphans: every clone of stack {} is claimed by its stack",
+            m.settings.stack_name
+        );
+        return Ok(());
+    }
+    let mut t = super::view::table(&[
+        "CLUSTER",
+        "STANDING",
+        "REASON",
+        "ORPHAN SINCE",
+        "REMOVE AFTER",
+        "DONE",
+    ]);
+    for f in &findings {
+        t.add_row(vec![
+            f.cluster_id.clone(),
+            f.standing.into(),
+            format!("{}\n{} / {}", f.reason, f.stack_id, f.logical_id),
+            f.orphan_since.clone().unwrap_or_default(),
+            f.remove_after.clone().unwrap_or_default(),
+            done(f, dry_run),
+        ]);
+    }
+    println!("{t}");
+    match findings.iter().find_map(|f| f.error.as_ref()) {
+        Some(e) => Err((FAILED, format!("the sweep could not finish: {e}"))),
+        None => Ok(()),
+    }
+}
+
+fn done(f: &Finding, dry_run: bool) -> String {
+    match (&f.error, f.removed, f.standing) {
+        (Some(e), _, _) => format!("failed: {e}"),
+        (None, true, _) => "removed".into(),
+        (None, false, "orphan") if dry_run => "dry run".into(),
+        (None, false, "orphan") => "marked; waiting for the grace".into(),
+        _ => "left alone".into(),
+    }
+}

@@ -1,0 +1,205 @@
+//! `status`: every clone and pool copy this stack manages, with expiry, orphan mark and an
+//! estimated monthly cost, and the sums per pool.
+
+use super::cost::{costs, usd, Costs};
+use super::view::{age, table};
+use super::{Outcome, FAILED};
+use crate::domain::cost::Cost;
+use crate::domain::expiry::{Expiry, EXTENDED};
+use crate::domain::{tags, Cluster, Role};
+use crate::ports::VolumeSizes;
+use crate::service::Manager;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+pub async fn status(m: &Manager, volumes: &dyn VolumeSizes, as_json: bool) -> Outcome {
+    let failed = |e: crate::error::AwsError| (FAILED, e.to_string());
+    let clusters = m.ports.rds.clusters().await.map_err(failed)?;
+    let instances = m.ports.rds.all_instances().await.map_err(failed)?;
+    let managed: Vec<&Cluster> = clusters
+        .iter()
+        .filter(|c| {
+            c.ownership()
+                .is_some_and(|o| o.managed_by == m.settings.stack_name)
+        })
+        .collect();
+    let costs = costs(m, volumes, &managed, &instances).await;
+    let index = crate::planner::pool::VolumeIndex::new(&clusters);
+    let rows: Vec<Value> = managed
+        .iter()
+        .map(|c| status_json(c, &index, &costs.of(&c.id)))
+        .collect();
+    if as_json {
+        let pools = pool_sums(&managed, &costs);
+        println!(
+            "{}",
+            json!({"clusters": rows, "pools": pools, "cost_note": costs.note})
+        );
+        return Ok(());
+    }
+    println!(
+        "Clusters managed by stack {} ({} of {} in the account)",
+        m.settings.stack_name,
+        managed.len(),
+        clusters.len()
+    );
+    println!("{}", status_table(m, &managed, &rows, &costs));
+    print_pool_sums(&managed, &costs);
+    Ok(())
+}
+
+fn status_table(m: &Manager, managed: &[&Cluster], rows: &[Value], costs: &Costs) -> String {
+    let now = m.clock.now();
+    let mut t = table(&[
+        "CLUSTER",
+        "ROLE",
+        "STATUS",
+        "ROOT",
+        "DATA AGE",
+        "CLONES ON IT",
+        "OWNER",
+        "EXPIRES",
+        "EST. $/MONTH",
+    ]);
+    for (c, r) in managed.iter().zip(rows) {
+        let lineage = c.lineage();
+        t.add_row(vec![
+            c.id.clone(),
+            r["role"].as_str().unwrap_or_default().into(),
+            c.status.clone(),
+            lineage.as_ref().map(|l| l.root.clone()).unwrap_or_default(),
+            age(lineage.as_ref().map(|l| l.data_timestamp), now),
+            r["clones_on_it"].to_string(),
+            r["owner"].as_str().unwrap_or_default().into(),
+            expires(c),
+            costs.of(&c.id).describe(),
+        ]);
+    }
+    t.to_string()
+}
+
+/// A root's pool copies and clones, and their month.
+#[derive(Serialize)]
+struct PoolSum {
+    root: String,
+    copies: usize,
+    copies_cost: Cost,
+    clones: usize,
+    clones_cost: Cost,
+}
+
+fn pool_sums(managed: &[&Cluster], costs: &Costs) -> Vec<PoolSum> {
+    let mut roots: Vec<String> = managed
+        .iter()
+        .filter_map(|c| c.lineage().map(|l| l.root))
+        .collect();
+    roots.sort();
+    roots.dedup();
+    let of = |root: &str, role: Role| -> (usize, Cost) {
+        let members: Vec<&&Cluster> = managed
+            .iter()
+            .filter(|c| c.lineage().is_some_and(|l| l.root == root))
+            .filter(|c| c.ownership().is_some_and(|o| o.role == role))
+            .collect();
+        let each: Vec<Cost> = members.iter().map(|c| costs.of(&c.id)).collect();
+        (members.len(), Cost::sum(&each))
+    };
+    roots
+        .into_iter()
+        .map(|root| {
+            let (copies, copies_cost) = of(&root, Role::Copy);
+            let (clones, clones_cost) = of(&root, Role::Clone);
+            PoolSum {
+                root,
+                copies,
+                copies_cost,
+                clones,
+                clones_cost,
+            }
+        })
+        .collect()
+}
+
+fn print_pool_sums(managed: &[&Cluster], costs: &Costs) {
+    let money = |c: &Cost| format!("{} a month ({})", usd(c.total()), c.describe());
+    for p in pool_sums(managed, costs) {
+        println!(
+            "Pool of {}: {} copies, {}; {} clones, {}",
+            p.root,
+            p.copies,
+            money(&p.copies_cost),
+            p.clones,
+            money(&p.clones_cost)
+        );
+    }
+    if let Some(note) = &costs.note {
+        println!("{note}");
+    }
+    println!("{}", super::cost::BASIS);
+}
+
+fn status_json(c: &Cluster, index: &crate::planner::pool::VolumeIndex, cost: &Cost) -> Value {
+    let o = c.ownership();
+    let role = o
+        .as_ref()
+        .map(|o| {
+            if o.role == Role::Copy {
+                "copy"
+            } else {
+                "clone"
+            }
+        })
+        .unwrap_or("?");
+    let owner = o
+        .as_ref()
+        .and_then(|o| {
+            Some(format!(
+                "{} / {}",
+                short_stack(o.stack_id.as_deref()?),
+                o.logical_id.as_deref()?
+            ))
+        })
+        .unwrap_or_else(|| "pool".into());
+    let lineage = c.lineage();
+    json!({"cluster_id": c.id, "role": role, "status": c.status, "root": lineage.as_ref().map(|l| l.root.clone()),
+        "source": lineage.as_ref().map(|l| l.source.clone()), "data_timestamp": lineage.map(|l| tags::format_time(l.data_timestamp)),
+        "clones_on_it": index.clones_on(c).len(), "owner": owner, "expiry": expiry_json(c),
+        "orphan_since": c.tags.get(crate::planner::sweep::ORPHAN_SINCE), "cost_per_month": cost})
+}
+
+fn expiry_json(c: &Cluster) -> Value {
+    Expiry::from_tags(&c.tags).map_or(Value::Null, |e| {
+        json!({"expires_at": tags::format_time(e.at), "action": e.action.as_str(),
+            "warned": e.warned, "expired": e.handled.map(|a| a.as_str()),
+            "extended_at": c.tags.get(EXTENDED)})
+    })
+}
+
+/// A clone's expiry for the table: the moment and the action, or what was done at it.
+fn expires(c: &Cluster) -> String {
+    let Some(e) = Expiry::from_tags(&c.tags) else {
+        return String::new();
+    };
+    let extended = if c.tags.contains_key(EXTENDED) {
+        ", extended"
+    } else {
+        ""
+    };
+    match e.handled {
+        Some(done) => format!(
+            "expired {} ({}){extended}",
+            tags::format_time(e.at),
+            done.as_str()
+        ),
+        None => format!(
+            "{} ({}){extended}",
+            tags::format_time(e.at),
+            e.action.as_str()
+        ),
+    }
+}
+
+/// The stack name out of a stack id ARN.
+fn short_stack(stack_id: &str) -> String {
+    stack_id.split('/').nth(1).unwrap_or(stack_id).to_string()
+}

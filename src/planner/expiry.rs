@@ -1,0 +1,221 @@
+//! What a clone's expiry asks for now: the `clone-expiring` warning a lead time before, and at
+//! expiry the action (`notify`, `stop`, `delete`) with its `clone-expired` event. A stopped
+//! expired clone that RDS restarted (it does after seven days) is stopped again. Called by the
+//! expiry schedules (which may fire early: then nothing is due) and by every maintenance run,
+//! as a backstop.
+
+use super::action::{Action, Event, Removal, Tagged};
+use crate::domain::expiry::{
+    Expiry, ExpiryAction, EXPIRED, EXPIRES_AT, EXPIRING_SENT, EXPIRY_ACTION, EXTENDED,
+};
+use crate::domain::{ident, tags, Cluster, Tags};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+pub const CLONE_EXPIRING: &str = "lifecycle-event/clone-expiring";
+pub const CLONE_EXPIRED: &str = "lifecycle-event/clone-expired";
+
+/// The input an expiry schedule sends the function.
+pub fn schedule_input(cluster_id: &str) -> serde_json::Value {
+    serde_json::json!({"source": "aurora-clone-manager", "action": "expire", "cluster": cluster_id})
+}
+
+/// The two schedules of a clone: the warning's and the expiry's (names unique per clone).
+pub fn schedule_names(cluster_id: &str) -> [String; 2] {
+    let stem = ident::with_suffix(cluster_id, &format!("{:08x}", ident::fnv1a(cluster_id)));
+    [format!("{stem}-w"), format!("{stem}-x")]
+}
+
+/// The schedules to make for a clone with an expiry: the warning at `at - lead` (never before
+/// `now`) and the expiry at `at`.
+pub fn schedules(cluster: &Cluster, lead: Duration, now: OffsetDateTime) -> Vec<Action> {
+    let Some(e) = Expiry::from_tags(&cluster.tags) else {
+        return vec![];
+    };
+    let [warning, expiry] = schedule_names(&cluster.id);
+    let warn_at = (e.at - lead).max(now);
+    let mut out = vec![];
+    if !e.warned {
+        out.push(Action::Schedule {
+            name: warning,
+            at: warn_at,
+            cluster_id: cluster.id.clone(),
+            cluster_arn: cluster.arn.clone(),
+        });
+    }
+    if e.handled.is_none() {
+        out.push(Action::Schedule {
+            name: expiry,
+            at: e.at.max(now),
+            cluster_id: cluster.id.clone(),
+            cluster_arn: cluster.arn.clone(),
+        });
+    }
+    out
+}
+
+/// What is due now for `cluster`'s expiry (nothing for a clone without one, or one deleting).
+pub fn due(cluster: &Cluster, lead: Duration, now: OffsetDateTime) -> Vec<Action> {
+    let Some(e) = Expiry::from_tags(&cluster.tags) else {
+        return vec![];
+    };
+    if cluster.status == "deleting" {
+        return vec![];
+    }
+    match e.handled {
+        Some(ExpiryAction::Stop) if cluster.status == "available" => {
+            return vec![Action::StopCluster(cluster.id.clone())];
+        }
+        Some(_) => return vec![],
+        None if now >= e.at => return expire(cluster, &e),
+        None => {}
+    }
+    if !e.warned && now + lead >= e.at {
+        return vec![
+            Action::Publish(event(CLONE_EXPIRING, cluster, &e)),
+            mark(cluster, EXPIRING_SENT, "sent"),
+        ];
+    }
+    vec![]
+}
+
+fn expire(cluster: &Cluster, e: &Expiry) -> Vec<Action> {
+    let mut out = vec![
+        Action::Publish(event(CLONE_EXPIRED, cluster, e)),
+        mark(cluster, EXPIRED, e.action.as_str()),
+    ];
+    match e.action {
+        ExpiryAction::Notify => {}
+        ExpiryAction::Stop if cluster.status == "available" => {
+            out.push(Action::StopCluster(cluster.id.clone()))
+        }
+        ExpiryAction::Stop => {}
+        ExpiryAction::Delete => out.push(Action::RemoveCluster(Removal::of(cluster))),
+    }
+    out
+}
+
+fn mark(cluster: &Cluster, key: &str, value: &str) -> Action {
+    Action::Retag {
+        targets: vec![Tagged::Rds(cluster.arn.clone())],
+        add: [(key.to_string(), value.to_string())].into(),
+        remove: vec![],
+    }
+}
+
+/// The `instance-ready` keys, with the expiry and its action.
+fn event(detail_type: &str, cluster: &Cluster, e: &Expiry) -> Event {
+    let o = cluster.ownership();
+    let l = cluster.lineage();
+    let secret = cluster.tags.get(tags::PASSWORD_SECRET);
+    Event::new(
+        detail_type,
+        serde_json::json!({
+            "instanceId": cluster.writer(), "clusterId": cluster.id, "host": cluster.endpoint,
+            "port": cluster.port, "user": cluster.master_username,
+            "passwordSecret": secret.map(|s| super::credentials::secret_name(s)),
+            "database": cluster.database_name, "role": o.as_ref().map(|o| o.role.as_str()),
+            "passwordSecretArn": secret, "sourceClusterId": l.as_ref().map(|l| l.source.clone()),
+            "rootClusterId": l.as_ref().map(|l| l.root.clone()),
+            "dataTimestamp": l.map(|l| tags::format_time(l.data_timestamp)),
+            "stackId": o.as_ref().and_then(|o| o.stack_id.clone()),
+            "logicalResourceId": o.as_ref().and_then(|o| o.logical_id.clone()),
+            "expiresAt": tags::format_time(e.at), "action": e.action.as_str(),
+        }),
+    )
+}
+
+/// A new expiry for a clone (an Update that moved it, or `extend`): the tags, the schedules
+/// moved, and a clone stopped at its old expiry started again when the new one is later.
+pub fn moved(
+    cluster: &Cluster,
+    at: OffsetDateTime,
+    action: ExpiryAction,
+    extra: Tags,
+    lead: Duration,
+    now: OffsetDateTime,
+) -> Vec<Action> {
+    let mut add = Expiry::tags(at, action);
+    add.extend(extra);
+    let mut out = vec![Action::Retag {
+        targets: vec![Tagged::Rds(cluster.arn.clone())],
+        add: add.clone(),
+        remove: Expiry::cleared(),
+    }];
+    out.extend(schedule_names(&cluster.id).map(|name| Action::Unschedule { name }));
+    let was = Expiry::from_tags(&cluster.tags);
+    let stopped_by_expiry = was.is_some_and(|e| e.handled == Some(ExpiryAction::Stop));
+    if stopped_by_expiry && at > now && matches!(cluster.status.as_str(), "stopped" | "stopping") {
+        out.push(Action::StartCluster(cluster.id.clone()));
+    }
+    let mut renewed = cluster.clone();
+    renewed.tags.extend(add);
+    for k in Expiry::cleared() {
+        renewed.tags.remove(&k);
+    }
+    out.extend(schedules(&renewed, lead, now));
+    out
+}
+
+/// What an Update does to the clone's expiry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ExpiryChange {
+    Move(OffsetDateTime, ExpiryAction),
+    Drop,
+}
+
+/// The expiry the new properties ask for, against what the clone has (a lifetime counts from
+/// the clone's creation); `None` when it is unchanged. An operator's `extend` stands until the
+/// stack's properties themselves change the expiry.
+pub fn change(
+    old: Option<&crate::domain::properties::CloneProperties>,
+    new: &crate::domain::properties::CloneProperties,
+    cluster: &Cluster,
+) -> Option<ExpiryChange> {
+    if old.is_some_and(|o| o.expiry == new.expiry) {
+        return None;
+    }
+    let current = Expiry::from_tags(&cluster.tags);
+    let created = cluster
+        .created
+        .or_else(|| cluster.lineage().map(|l| l.data_timestamp))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    match (new.expiry, current) {
+        (None, None) => None,
+        (None, Some(_)) => Some(ExpiryChange::Drop),
+        (Some(spec), Some(e)) if e.at == spec.at(created) && e.action == spec.action => None,
+        (Some(spec), _) => Some(ExpiryChange::Move(spec.at(created), spec.action)),
+    }
+}
+
+/// The actions of a change (`moved` for a new moment; a dropped expiry loses its tags and
+/// schedules, and a clone stopped by it starts again).
+pub fn change_actions(
+    cluster: &Cluster,
+    change: ExpiryChange,
+    lead: Duration,
+    now: OffsetDateTime,
+) -> Vec<Action> {
+    match change {
+        ExpiryChange::Move(at, action) => moved(cluster, at, action, Tags::new(), lead, now),
+        ExpiryChange::Drop => {
+            let mut out = vec![Action::Retag {
+                targets: vec![Tagged::Rds(cluster.arn.clone())],
+                add: Tags::new(),
+                remove: [EXPIRES_AT, EXPIRY_ACTION, EXPIRING_SENT, EXPIRED, EXTENDED]
+                    .map(String::from)
+                    .to_vec(),
+            }];
+            out.extend(schedule_names(&cluster.id).map(|name| Action::Unschedule { name }));
+            let stopped = Expiry::from_tags(&cluster.tags)
+                .is_some_and(|e| e.handled == Some(ExpiryAction::Stop));
+            if stopped && matches!(cluster.status.as_str(), "stopped" | "stopping") {
+                out.push(Action::StartCluster(cluster.id.clone()));
+            }
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
