@@ -10,6 +10,7 @@ use std::time::Duration;
 use support::world::*;
 
 const HOUR: Duration = Duration::from_secs(3600);
+const MINUTE: Duration = Duration::from_secs(60);
 
 fn events(w: &World, detail_type: &str) -> Vec<Value> {
     w.events
@@ -137,13 +138,29 @@ async fn an_update_that_extends_restarts_a_stopped_clone() {
     u.physical_resource_id = a["PhysicalResourceId"].as_str().map(str::to_string);
     u.old_resource_properties = Some(old);
     w.deliver(&u).await;
+    // The clone is still stopping: RDS refuses the start until it has stopped; a follow-up
+    // starts it and answers.
+    w.ticks_until_answers(w.answers().len() + 1, 10).await;
     let answer = &w.answer_for(&u)[0];
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     assert_eq!(
         answer["PhysicalResourceId"], a["PhysicalResourceId"],
         "in place"
     );
-    assert_eq!(w.rds.count_calls("StartDBCluster"), 1);
+    let id = a["Data"]["ClusterId"].as_str().unwrap();
+    let status = w
+        .manager()
+        .ports
+        .rds
+        .cluster(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status;
+    assert!(
+        status == "starting" || status == "available",
+        "started again (refused while stopping, then done): {status}"
+    );
     assert_eq!(w.schedules.all().len(), 2, "moved to the new expiry");
     assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 1);
 }
@@ -175,4 +192,41 @@ async fn expiry_properties_are_parsed_strictly() {
         assert_eq!(a["Status"], "FAILED");
         assert!(a["Reason"].as_str().unwrap().contains(words), "{a}");
     }
+}
+
+/// RDS deletes nothing in a stopped cluster: CloudFormation's Delete of a clone its expiry
+/// stopped starts it, answers SUCCESS, and the follow-ups delete it once it runs; maintenance
+/// meanwhile does not stop it again.
+#[tokio::test(start_paused = true)]
+async fn deleting_a_clone_stopped_at_expiry_starts_it_first() {
+    let w = world();
+    let a = ready(
+        &w,
+        json!({"SourceClusterId": "orders", "ExpiresAfter": "PT2H"}),
+    )
+    .await;
+    let id = a["Data"]["ClusterId"].as_str().unwrap().to_string();
+    pass(&w, 3 * HOUR).await;
+    assert_eq!(w.rds.count_calls("StopDBCluster"), 1);
+    let mut d = w.request("Delete", json!({"SourceClusterId": "orders"}));
+    d.physical_resource_id = a["PhysicalResourceId"].as_str().map(str::to_string);
+    tokio::time::sleep(2 * MINUTE).await;
+    w.deliver(&d).await;
+    assert_eq!(w.answer_for(&d)[0]["Status"], "SUCCESS");
+    assert_eq!(
+        w.rds.count_calls("StartDBCluster"),
+        1,
+        "started to be deleted: {:?}",
+        w.rds.calls()
+    );
+    let maintain = json!({"source": "events", "action": "maintain!"});
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
+    aurora_clone_manager::lambda::handle(&w.app, maintain, World::invocation(), deadline)
+        .await
+        .unwrap();
+    for _ in 0..20 {
+        w.tick().await;
+    }
+    assert_eq!(w.rds.count_calls("StopDBCluster"), 1, "never stopped again");
+    assert!(!w.rds.cluster_ids().contains(&id), "deleted once running");
 }

@@ -20,12 +20,14 @@ async fn logs_never_carry_the_response_url_or_a_secret() {
         let buf = buf.clone();
         move || LogWriter(buf.clone())
     };
-    let subscriber = tracing_subscriber::fmt()
+    use tracing_subscriber::prelude::*;
+    let lines = tracing_subscriber::fmt::layer()
         .json()
         .with_current_span(true)
-        .with_env_filter(aurora_clone_manager::logging::filter_for("trace"))
-        .with_writer(writer)
-        .finish();
+        .with_writer(writer);
+    let subscriber = tracing_subscriber::registry()
+        .with(lines)
+        .with(aurora_clone_manager::logging::filter_for("trace"));
     let _guard = tracing::subscriber::set_default(subscriber);
     let f = Flow::new().await;
     let (r, a) = f

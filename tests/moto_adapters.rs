@@ -285,6 +285,45 @@ async fn stacks_say_what_they_hold() {
     );
 }
 
+/// The sweep's question against moto: once the clone's stack is deleted, what CloudFormation
+/// says of the resource (by stack ARN) reads as an orphan; while the stack holds another
+/// resource under that logical id, so does that.
+#[tokio::test]
+async fn a_deleted_stack_makes_its_clones_orphans() {
+    use aurora_clone_manager::adapters::stacks::SdkStacks;
+    use aurora_clone_manager::domain::Cluster;
+    use aurora_clone_manager::planner::sweep::{standing, Standing};
+    let conf = sdk_config();
+    let cfn = aws_sdk_cloudformation::Client::new(&conf);
+    let name = unique("gone-app");
+    let template = r#"{"Resources": {"Db": {"Type": "AWS::SNS::Topic"}}}"#;
+    let made = cfn
+        .create_stack()
+        .stack_name(&name)
+        .template_body(template)
+        .send()
+        .await
+        .expect("stack");
+    let stack_id = made.stack_id().unwrap().to_string();
+    let stacks = SdkStacks::new(cfn.clone());
+    let clone = Cluster::new("qa-clone", "available");
+    let held = stacks.resource(&stack_id, "Db").await.unwrap();
+    assert!(
+        matches!(standing(&clone, &held), Standing::Orphan(_)),
+        "the stack's Db is a topic, not this clone: {held:?}"
+    );
+    cfn.delete_stack()
+        .stack_name(&stack_id)
+        .send()
+        .await
+        .expect("delete");
+    let after = stacks.resource(&stack_id, "Db").await.unwrap();
+    assert!(
+        matches!(standing(&clone, &after), Standing::Orphan(_)),
+        "a deleted stack: {after:?}"
+    );
+}
+
 /// What a clone inherits to be as locked down as its source reaches RDS: the cluster parameter
 /// group, IAM authentication and log exports on the restore; the writer's parameter group and
 /// CA, and `PubliclyAccessible=false`.

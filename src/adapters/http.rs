@@ -3,17 +3,16 @@
 //! message (it is a write capability).
 //!
 //! The PUT goes through the HTTP client the AWS SDK already carries (`aws-smithy-http-client`:
-//! hyper 1 with rustls on aws-lc-rs, the platform's root certificates, HTTP and HTTPS), built the
-//! way the SDK builds its own, so the binary holds one HTTP stack and one TLS setup. The client
+//! hyper 1 with rustls on ring, the platform's root certificates, HTTP and HTTPS), built as the
+//! SDK clients' own (`adapters::https_connector`), so the binary holds one HTTP stack and one TLS
+//! setup. The client
 //! is made on the first PUT, not at start-up: loading the root certificates is no part of a cold
 //! start.
 
 use crate::cfn::ResponseBody;
 use crate::ports::Responder;
 use async_trait::async_trait;
-use aws_smithy_runtime_api::client::http::{
-    HttpConnector, HttpConnectorSettings, SharedHttpConnector,
-};
+use aws_smithy_runtime_api::client::http::{HttpConnector, SharedHttpConnector};
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use std::sync::OnceLock;
@@ -24,7 +23,7 @@ use tokio::time::Instant;
 const ATTEMPT: Duration = Duration::from_secs(20);
 
 pub struct HttpResponder {
-    client: OnceLock<Option<SharedHttpConnector>>,
+    client: OnceLock<SharedHttpConnector>,
     attempts: u32,
     first_backoff: Duration,
     attempt_timeout: Duration,
@@ -51,19 +50,12 @@ impl HttpResponder {
     }
 
     /// The SDK's own connector (no timeouts of its own: `send` cuts every attempt).
-    fn client(&self) -> Option<&SharedHttpConnector> {
-        self.client
-            .get_or_init(|| {
-                aws_smithy_http_client::default_connector(
-                    &HttpConnectorSettings::builder().build(),
-                    None,
-                )
-            })
-            .as_ref()
+    fn client(&self) -> &SharedHttpConnector {
+        self.client.get_or_init(super::https_connector)
     }
 
     async fn put_once(&self, url: &str, bytes: &[u8]) -> std::result::Result<(), String> {
-        let client = self.client().ok_or("no HTTPS client in this build")?;
+        let client = self.client();
         let mut request = HttpRequest::new(SdkBody::from(bytes.to_vec()));
         request.set_method("PUT").map_err(|e| describe(&e, url))?;
         request.set_uri(url).map_err(|e| describe(&e, url))?;

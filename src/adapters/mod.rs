@@ -155,6 +155,28 @@ macro_rules! client {
     };
 }
 
+/// The HTTP client of every AWS call: hyper 1 with rustls on ring and the platform's root
+/// certificates (the SDK's default would bring aws-lc-rs, about a megabyte more of the zip).
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls_provider())
+        .build_https()
+}
+
+/// The same TLS setup for a bare connector (the response PUT).
+pub fn https_connector() -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+    let connector = aws_smithy_http_client::Connector::builder()
+        .tls_provider(tls_provider())
+        .build();
+    aws_smithy_runtime_api::client::http::SharedHttpConnector::new(connector)
+}
+
+fn tls_provider() -> aws_smithy_http_client::tls::Provider {
+    aws_smithy_http_client::tls::Provider::Rustls(
+        aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+    )
+}
+
 impl Clients {
     /// Clients over `conf` as given (tests set their own retry and timeout settings).
     pub fn new(conf: &aws_config::SdkConfig) -> Clients {
@@ -181,6 +203,7 @@ impl Clients {
     /// bounded timeouts and jittered retries.
     pub async fn from_env() -> Clients {
         let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(https_client())
             .retry_config(retry_config())
             .timeout_config(timeout_config())
             .load()

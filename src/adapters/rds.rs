@@ -334,7 +334,13 @@ impl Rds for SdkRds {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => Err(aws_error("StartDBCluster", e)),
+            // Starting or running already: what was asked for.
+            Err(e) => match aws_error("StartDBCluster", e) {
+                e if e.code == "InvalidDBClusterStateFault" && !e.message.contains("stopping") => {
+                    Ok(())
+                }
+                e => Err(e),
+            },
         }
     }
 

@@ -23,6 +23,8 @@ use tokio::time::Instant;
 /// How long stopping takes, and when RDS starts a stopped cluster again by itself.
 const STOPPING: Duration = Duration::from_secs(60);
 const AUTO_START: Duration = Duration::from_secs(7 * 86_400);
+/// How long a started cluster stays `starting`.
+const STARTING: Duration = Duration::from_secs(300);
 
 /// An error as the SDK adapter would report it: retryable where the adapter says so.
 pub fn rds_error(operation: &'static str, code: &str, message: &str) -> AwsError {
@@ -44,6 +46,8 @@ struct FakeCluster {
     password: Option<(Instant, Instant)>,
     /// Stopped then (`stopping` for a minute before); RDS starts it again seven days later.
     stopped_at: Option<Instant>,
+    /// Started again: `starting` until then.
+    starting_until: Option<Instant>,
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +168,7 @@ impl FakeRds {
             gone_at: None,
             password: None,
             stopped_at: None,
+            starting_until: None,
         };
         lock(&self.state)
             .clusters
@@ -309,6 +314,18 @@ impl FakeRds {
     }
 }
 
+/// As RDS: nothing in a stopped (or stopping, or starting) cluster is deleted.
+fn refuse_unless_running(op: &'static str, status: &str) -> Result<(), AwsError> {
+    match status {
+        "stopped" | "stopping" | "starting" => Err(rds_error(
+            op,
+            "InvalidDBClusterStateFault",
+            &format!("DbCluster is in {status} state: start it before deleting it"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl RdsState {
     /// The cluster as it looks now, or `None` once gone.
     fn view(&self, id: &str, now: Instant) -> Option<Cluster> {
@@ -325,6 +342,7 @@ impl RdsState {
         c.status = match (&fc.gone_at, self.stuck.get(id)) {
             (Some(_), _) => "deleting".into(),
             (None, Some(s)) => s.clone(),
+            (None, None) if fc.starting_until.is_some_and(|t| t > now) => "starting".into(),
             (None, None) if stopped.is_some_and(|d| d < STOPPING) => "stopping".into(),
             (None, None) if stopped.is_some_and(|d| d < AUTO_START) => "stopped".into(),
             (None, None) if fc.available_at > now => "creating".into(),
@@ -535,6 +553,7 @@ impl Rds for FakeRds {
             gone_at: None,
             password: None,
             stopped_at: None,
+            starting_until: None,
         };
         st.clusters.insert(id.clone(), fc);
         Ok(Created::New(st.view(&id, now).unwrap_or(c)))
@@ -589,6 +608,13 @@ impl Rds for FakeRds {
         let mut st = self.begin("DeleteDBInstance").await?;
         let now = Instant::now();
         let delay = self.delete_delay;
+        let cluster = st
+            .instances
+            .get(id)
+            .and_then(|i| i.instance.cluster_id.clone());
+        if let Some(status) = cluster.and_then(|c| st.view(&c, now)).map(|c| c.status) {
+            refuse_unless_running("DeleteDBInstance", &status)?;
+        }
         match st.instances.get_mut(id) {
             Some(i) if i.gone_at.is_none() => {
                 i.gone_at = Some(now + delay);
@@ -612,6 +638,7 @@ impl Rds for FakeRds {
                 "Cannot delete protected Cluster, please disable deletion protection and try again.",
             ));
         }
+        refuse_unless_running("DeleteDBCluster", &view.status)?;
         if !view.members.is_empty() || view.status == "creating" {
             return Ok(Deletion::NotYet);
         }
@@ -660,12 +687,24 @@ impl Rds for FakeRds {
 
     async fn start_cluster(&self, id: &str) -> Result<(), AwsError> {
         let mut st = self.begin("StartDBCluster").await?;
-        match st.clusters.get_mut(id) {
-            Some(c) => {
-                c.stopped_at = None;
+        let now = Instant::now();
+        match st.view(id, now).map(|c| c.status) {
+            None => Err(not_found("StartDBCluster", id)),
+            // Starting or running already: what was asked for (the adapter reads RDS's
+            // InvalidDBClusterStateFault so).
+            Some(s) if s == "starting" || s == "available" => Ok(()),
+            Some(s) if s != "stopped" => Err(rds_error(
+                "StartDBCluster",
+                "InvalidDBClusterStateFault",
+                &format!("cluster is {s}"),
+            )),
+            Some(_) => {
+                if let Some(c) = st.clusters.get_mut(id) {
+                    c.stopped_at = None;
+                    c.starting_until = Some(now + STARTING);
+                }
                 Ok(())
             }
-            None => Err(not_found("StartDBCluster", id)),
         }
     }
 

@@ -137,17 +137,20 @@ pub fn moved(
 ) -> Vec<Action> {
     let mut add = Expiry::tags(at, action);
     add.extend(extra);
-    let mut out = vec![Action::Retag {
-        targets: vec![Tagged::Rds(cluster.arn.clone())],
-        add: add.clone(),
-        remove: Expiry::cleared(),
-    }];
-    out.extend(schedule_names(&cluster.id).map(|name| Action::Unschedule { name }));
+    let mut out = vec![];
+    // The start goes first: RDS refuses it while the cluster is still stopping, and the retry
+    // must still see the old expiry (the retag would otherwise hide that it was stopped by it).
     let was = Expiry::from_tags(&cluster.tags);
     let stopped_by_expiry = was.is_some_and(|e| e.handled == Some(ExpiryAction::Stop));
     if stopped_by_expiry && at > now && matches!(cluster.status.as_str(), "stopped" | "stopping") {
         out.push(Action::StartCluster(cluster.id.clone()));
     }
+    out.push(Action::Retag {
+        targets: vec![Tagged::Rds(cluster.arn.clone())],
+        add: add.clone(),
+        remove: Expiry::cleared(),
+    });
+    out.extend(schedule_names(&cluster.id).map(|name| Action::Unschedule { name }));
     let mut renewed = cluster.clone();
     renewed.tags.extend(add);
     for k in Expiry::cleared() {
@@ -199,19 +202,20 @@ pub fn change_actions(
     match change {
         ExpiryChange::Move(at, action) => moved(cluster, at, action, Tags::new(), lead, now),
         ExpiryChange::Drop => {
-            let mut out = vec![Action::Retag {
-                targets: vec![Tagged::Rds(cluster.arn.clone())],
-                add: Tags::new(),
-                remove: [EXPIRES_AT, EXPIRY_ACTION, EXPIRING_SENT, EXPIRED, EXTENDED]
-                    .map(String::from)
-                    .to_vec(),
-            }];
-            out.extend(schedule_names(&cluster.id).map(|name| Action::Unschedule { name }));
+            let mut out = vec![];
             let stopped = Expiry::from_tags(&cluster.tags)
                 .is_some_and(|e| e.handled == Some(ExpiryAction::Stop));
             if stopped && matches!(cluster.status.as_str(), "stopped" | "stopping") {
                 out.push(Action::StartCluster(cluster.id.clone()));
             }
+            out.push(Action::Retag {
+                targets: vec![Tagged::Rds(cluster.arn.clone())],
+                add: Tags::new(),
+                remove: [EXPIRES_AT, EXPIRY_ACTION, EXPIRING_SENT, EXPIRED, EXTENDED]
+                    .map(String::from)
+                    .to_vec(),
+            });
+            out.extend(schedule_names(&cluster.id).map(|name| Action::Unschedule { name }));
             out
         }
     }

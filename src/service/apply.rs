@@ -146,6 +146,17 @@ impl Manager {
                 ),
             ));
         }
+        match r.status.as_str() {
+            // RDS deletes nothing in a stopped cluster (an expiry may have stopped it): start
+            // it; the reap work deletes it once it runs.
+            "stopped" => {
+                tracing::info!(cluster = %r.cluster_id, "starting a stopped cluster to delete it");
+                self.ports.rds.start_cluster(&r.cluster_id).await?;
+                return Ok(Applied::Deferred);
+            }
+            "stopping" | "starting" => return Ok(Applied::Deferred),
+            _ => {}
+        }
         self.remove_credentials(r).await?;
         for id in &r.instances {
             self.ports.rds.delete_instance(id).await?;

@@ -10,6 +10,7 @@ use crate::error::AwsError;
 use crate::planner::action::Action;
 use crate::planner::expiry::{due, moved, schedule_input, schedules};
 use crate::ports::ScheduleTarget;
+use crate::state::Work;
 use time::OffsetDateTime;
 
 impl Manager {
@@ -85,10 +86,24 @@ impl Manager {
         Ok(actions.len())
     }
 
-    /// The maintenance backstop: every clone of this stack whose expiry asks for something now.
+    /// The maintenance backstop: every clone of this stack whose expiry asks for something now,
+    /// except those being removed (a stopped clone is started to be deleted: not stopped again).
     pub(crate) async fn expire_due(&self, clusters: &[Cluster], inv: &Invocation) -> Vec<String> {
+        let removing: Vec<String> = match self.ports.state.list().await {
+            Ok(work) => work
+                .into_iter()
+                .filter_map(|w| match w {
+                    Work::Reap(r) => Some(r.cluster_id),
+                    _ => None,
+                })
+                .collect(),
+            Err(e) => return vec![format!("state table: {e}")],
+        };
         let mut errors = vec![];
-        for c in clusters.iter().filter(|c| self.may_remove(c)) {
+        for c in clusters
+            .iter()
+            .filter(|c| self.may_remove(c) && !removing.contains(&c.id))
+        {
             if let Err(e) = self.act_on_expiry(c, inv).await {
                 errors.push(format!("{}: {e}", c.id));
             }
