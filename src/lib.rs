@@ -8,10 +8,11 @@
 //! - `cfn`: the custom-resource protocol: requests, physical ids, the response body.
 //! - `domain`: plain values: clusters and instances as observed, the resource's properties
 //!   (parsed strictly from CloudFormation's strings), identifier rules, the ownership and lineage
-//!   tags this tool writes, and what it asks RDS to make.
+//!   tags this tool writes, what it asks RDS to make, clone expiry and cost estimates.
 //! - `planner`: pure decisions in one vocabulary of actions (`action`): where a clone goes
 //!   (`pool`), the next step of a request (`progress`), what an Update means (`revision`), what a
-//!   Delete may remove (`teardown`), what maintenance does to a pool (`upkeep`).
+//!   Delete may remove (`teardown`), what maintenance does to a pool (`upkeep`), what a clone's
+//!   expiry asks for now (`expiry`), whether a clone's stack still claims it (`sweep`).
 //! - `ports`: the narrow traits the executor acts through; `adapters` implements them over the
 //!   AWS SDK (and in memory, for the CLI); `fakes` (tests only) lag and fail as AWS does.
 //! - `state`: request state kept in the stack's DynamoDB table: pending requests, answers being

@@ -240,23 +240,27 @@ async fn a_serverless_restore_carries_its_scaling_range() {
     assert_eq!(made.capacity, Some(range));
 }
 
-/// CloudFormation's view of a resource, for stacks made in moto: found, missing logical id,
-/// and a stack that does not exist.
-#[tokio::test]
-async fn stacks_say_what_they_hold() {
-    use aurora_clone_manager::adapters::stacks::SdkStacks;
-    let conf = sdk_config();
-    let cfn = aws_sdk_cloudformation::Client::new(&conf);
-    let name = unique("app");
-    let template = r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}"#;
+/// A stack made in moto holding one SNS topic under `logical_id`; its id.
+async fn stack_with_topic(logical_id: &str) -> (aws_sdk_cloudformation::Client, String) {
+    let cfn = aws_sdk_cloudformation::Client::new(&sdk_config());
+    let template = format!(r#"{{"Resources": {{"{logical_id}": {{"Type": "AWS::SNS::Topic"}}}}}}"#);
     let made = cfn
         .create_stack()
-        .stack_name(&name)
+        .stack_name(unique("app"))
         .template_body(template)
         .send()
         .await
         .expect("stack");
     let stack_id = made.stack_id().unwrap().to_string();
+    (cfn, stack_id)
+}
+
+/// CloudFormation's view of a resource, for stacks made in moto: found, missing logical id,
+/// and a stack that does not exist.
+#[tokio::test]
+async fn stacks_say_what_they_hold() {
+    use aurora_clone_manager::adapters::stacks::SdkStacks;
+    let (cfn, stack_id) = stack_with_topic("Topic").await;
     let stacks = SdkStacks::new(cfn);
     let StackResource::Found {
         resource_type,
@@ -293,18 +297,7 @@ async fn a_deleted_stack_makes_its_clones_orphans() {
     use aurora_clone_manager::adapters::stacks::SdkStacks;
     use aurora_clone_manager::domain::Cluster;
     use aurora_clone_manager::planner::sweep::{standing, Standing};
-    let conf = sdk_config();
-    let cfn = aws_sdk_cloudformation::Client::new(&conf);
-    let name = unique("gone-app");
-    let template = r#"{"Resources": {"Db": {"Type": "AWS::SNS::Topic"}}}"#;
-    let made = cfn
-        .create_stack()
-        .stack_name(&name)
-        .template_body(template)
-        .send()
-        .await
-        .expect("stack");
-    let stack_id = made.stack_id().unwrap().to_string();
+    let (cfn, stack_id) = stack_with_topic("Db").await;
     let stacks = SdkStacks::new(cfn.clone());
     let clone = Cluster::new("qa-clone", "available");
     let held = stacks.resource(&stack_id, "Db").await.unwrap();
