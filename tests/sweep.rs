@@ -235,3 +235,33 @@ async fn a_clone_claimed_again_loses_its_mark_and_a_failed_create_waits_for_its_
     );
     assert_eq!(standing(&sweep(&w, false).await, &c.id), Some("orphan"));
 }
+
+/// A scheduled event is delivered at least once: two sweeps at the same moment remove an
+/// orphan once and announce it once (the sweep lease; without it both would).
+#[tokio::test(start_paused = true)]
+async fn two_sweeps_at_once_remove_and_announce_an_orphan_once() {
+    let w = World::with_rds(aurora_clone_manager::fakes::FakeRds::with_latency(
+        Duration::from_millis(40),
+    ));
+    let gone = clone_for(&w, STACK_ID, "Gone").await;
+    w.stacks.forget(STACK_ID, "Gone");
+    sweep(&w, false).await;
+    tokio::time::sleep(25 * HOUR).await;
+    let clusters = w.manager().ports.rds.clusters().await.unwrap();
+    let (one, other) = (World::invocation(), World::invocation());
+    let (a, b) = tokio::join!(
+        w.manager().sweep(&clusters, false, &one),
+        w.manager().sweep(&clusters, false, &other)
+    );
+    let removed = a
+        .iter()
+        .chain(&b)
+        .filter(|f| f.removed && f.cluster_id == gone.id);
+    assert_eq!(removed.count(), 1, "{a:?} {b:?}");
+    let events = w
+        .events
+        .sent()
+        .into_iter()
+        .filter(|(t, _)| t == ORPHAN_REMOVED);
+    assert_eq!(events.count(), 1);
+}

@@ -3,7 +3,7 @@
 //! one applier (`planner::sweep` decides). Run by every scheduled maintenance and by the CLI's
 //! `sweep`; a dry run asks and reports, and changes nothing.
 
-use super::{Applied, Invocation, Manager};
+use super::{Applied, Invocation, Lease, Manager};
 use crate::domain::{tags, Cluster};
 use crate::planner::action::Action;
 use crate::planner::sweep::{self, Standing};
@@ -13,6 +13,8 @@ use std::time::Duration;
 
 /// Time kept for one clone's look-up and removal.
 const CLONE_BUDGET: Duration = Duration::from_secs(5);
+/// The sweep's lease outlasts the invocation that takes it (at most two minutes).
+const SWEEP_LEASE_SECS: i64 = 150;
 
 /// A clone whose owner does not (provably) claim it, with the reason.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -32,7 +34,9 @@ pub struct Finding {
 }
 
 impl Manager {
-    /// Sweeps every clone of this stack in `clusters`; returns the clones not claimed.
+    /// Sweeps every clone of this stack in `clusters` under the `sweep` lease (a scheduled
+    /// event delivered twice must not sweep twice at once: one orphan, one removal, one event);
+    /// returns the clones not claimed. A busy lease sweeps nothing: the other run does.
     pub async fn sweep(
         &self,
         clusters: &[Cluster],
@@ -40,12 +44,39 @@ impl Manager {
         inv: &Invocation,
     ) -> Vec<Finding> {
         let manager = &self.settings.stack_name;
+        if !clusters.iter().any(|c| sweep::owner(c, manager).is_some()) {
+            return vec![];
+        }
+        let lease = match self.take_lease_for("sweep", SWEEP_LEASE_SECS, inv).await {
+            Ok(Some(lease)) => lease,
+            Ok(None) => {
+                tracing::info!("another invocation is sweeping");
+                return vec![];
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "sweep skipped: its lease could not be taken");
+                return vec![];
+            }
+        };
+        let findings = self.sweep_leased(clusters, dry_run, inv, &lease).await;
+        self.release(&lease, inv).await;
+        findings
+    }
+
+    async fn sweep_leased(
+        &self,
+        clusters: &[Cluster],
+        dry_run: bool,
+        inv: &Invocation,
+        lease: &Lease,
+    ) -> Vec<Finding> {
+        let manager = &self.settings.stack_name;
         let mut out = vec![];
         for c in clusters {
             let Some((stack_id, logical_id)) = sweep::owner(c, manager) else {
                 continue;
             };
-            if !inv.has_time_for(CLONE_BUDGET) {
+            if !inv.has_time_for(CLONE_BUDGET) || !self.lease_holds(lease) {
                 tracing::info!("sweep stopped: no time left (the next run goes on)");
                 break;
             }
