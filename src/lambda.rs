@@ -7,6 +7,7 @@ use crate::adapters::{self, http::HttpResponder};
 use crate::cfn::{CfnRequest, Outcome};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
+use crate::domain::ident;
 use crate::ports::Responder;
 use crate::service::{answer::failure_id, Invocation, Manager, Ports, Progress, Tracker};
 use crate::state::Phase;
@@ -66,7 +67,10 @@ impl Event {
         let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
         match (text("source"), text("action"), text("detail-type")) {
             ("aurora-clone-manager", "follow-up", _) => Event::FollowUp,
-            ("aurora-clone-manager", "expire", _) => Event::Expire(text("cluster").to_string()),
+            ("aurora-clone-manager", "expire", _) => match ident::check(text("cluster")) {
+                Ok(()) => Event::Expire(text("cluster").to_string()),
+                Err(why) => Event::Unknown(format!("an expiry about no valid cluster: {why}")),
+            },
             ("aws.rds", _, _) => Event::Rds(
                 v.pointer("/detail/SourceIdentifier")
                     .and_then(Value::as_str)
@@ -456,5 +460,23 @@ mod tests {
         let answerable = json!({"RequestType": "Destroy", "ResponseURL": "https://x", "StackId": "s",
             "RequestId": "r", "LogicalResourceId": "L"});
         assert!(matches!(Event::classify(&answerable), Event::Malformed(..)));
+    }
+
+    /// An expiry names one valid cluster identifier; anything else is ignored before any AWS
+    /// call (an empty one would list the account).
+    #[test]
+    fn expiry_events_name_a_valid_cluster() {
+        let expire =
+            |c: Value| json!({"source": "aurora-clone-manager", "action": "expire", "cluster": c});
+        assert_eq!(
+            Event::classify(&expire(json!("qa-clone"))),
+            Event::Expire("qa-clone".into())
+        );
+        for bad in [json!(""), json!(null), json!("a--b"), json!("x".repeat(64))] {
+            assert!(
+                matches!(Event::classify(&expire(bad.clone())), Event::Unknown(_)),
+                "{bad}"
+            );
+        }
     }
 }

@@ -229,4 +229,10 @@ async fn deleting_a_clone_stopped_at_expiry_starts_it_first() {
     }
     assert_eq!(w.rds.count_calls("StopDBCluster"), 1, "never stopped again");
     assert!(!w.rds.cluster_ids().contains(&id), "deleted once running");
+    let deleted = events(&w, "lifecycle-event/clone-deleted");
+    assert_eq!(
+        deleted.len(),
+        1,
+        "announced once, when the deletion began: {deleted:?}"
+    );
 }

@@ -502,3 +502,39 @@ fn the_example_consumer_uses_the_managers_exports() {
         json!(["arn:aws:iam::123456789012:role/developers"])
     );
 }
+
+/// An expiry schedule invokes the function the template names, as the role the template makes,
+/// in the group the template makes: the names the code derives are the template's.
+#[test]
+fn expiry_schedules_target_the_templates_function_role_and_group() {
+    use aurora_clone_manager::service::expiry::schedule_target;
+    let rendered = render(&[]);
+    let cluster_arn = arn("rds", "cluster:qa-clone");
+    let target = schedule_target(render::STACK, &cluster_arn).expect("an ARN");
+    let function = properties(&rendered, "Function")["FunctionName"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        target.function_arn,
+        arn("lambda", &format!("function:{function}"))
+    );
+    let role = properties(&rendered, "ExpiryRole")["RoleName"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        target.role_arn,
+        format!("arn:aws:iam::{}:role/{role}", render::ACCOUNT)
+    );
+    let invokes = serde_json::to_string(properties(&rendered, "ExpiryRole")).unwrap();
+    assert!(
+        invokes.contains(&target.function_arn),
+        "the role may invoke it: {invokes}"
+    );
+    let group = properties(&rendered, "ExpiryScheduleGroup")["Name"]
+        .as_str()
+        .unwrap();
+    let vars = [("STACK_NAME".to_string(), render::STACK.to_string())].into();
+    let settings = aurora_clone_manager::config::Settings::from_map(&vars).unwrap();
+    assert_eq!(group, settings.expiry_group());
+    assert_eq!(schedule_target(render::STACK, "no-arn"), None);
+}

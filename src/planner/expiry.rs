@@ -54,12 +54,14 @@ pub fn schedules(cluster: &Cluster, lead: Duration, now: OffsetDateTime) -> Vec<
     out
 }
 
-/// What is due now for `cluster`'s expiry (nothing for a clone without one, or one deleting).
+/// What is due now for `cluster`'s expiry (nothing for a clone without one, one still being
+/// made, or one deleting).
 pub fn due(cluster: &Cluster, lead: Duration, now: OffsetDateTime) -> Vec<Action> {
     let Some(e) = Expiry::from_tags(&cluster.tags) else {
         return vec![];
     };
-    if cluster.status == "deleting" {
+    // A clone still being made is acted on once it is ready (its schedules are made then).
+    if matches!(cluster.status.as_str(), "deleting" | "creating") {
         return vec![];
     }
     match e.handled {

@@ -146,16 +146,18 @@ impl Manager {
                 ),
             ));
         }
-        match r.status.as_str() {
-            // RDS deletes nothing in a stopped cluster (an expiry may have stopped it): start
-            // it; the reap work deletes it once it runs.
-            "stopped" => {
+        if matches!(r.status.as_str(), "stopped" | "stopping" | "starting") {
+            // RDS deletes nothing in a stopped cluster (an expiry may have stopped it): start it
+            // (a stopping one once it has stopped); the reap work deletes it once it runs. The
+            // deletion begins here, so it is announced here (reap work announces nothing).
+            if r.status == "stopped" {
                 tracing::info!(cluster = %r.cluster_id, "starting a stopped cluster to delete it");
                 self.ports.rds.start_cluster(&r.cluster_id).await?;
-                return Ok(Applied::Deferred);
             }
-            "stopping" | "starting" => return Ok(Applied::Deferred),
-            _ => {}
+            if let Some(event) = &r.event {
+                self.publish(event).await;
+            }
+            return Ok(Applied::Deferred);
         }
         self.remove_credentials(r).await?;
         for id in &r.instances {

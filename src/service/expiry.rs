@@ -13,6 +13,23 @@ use crate::ports::ScheduleTarget;
 use crate::state::Work;
 use time::OffsetDateTime;
 
+/// What an expiry schedule invokes, and as whom: this stack's function (the template names it
+/// `<stack>-clone-manager`, unqualified: the expiry role may invoke that ARN alone) as the
+/// stack's expiry role (`<stack>-expiry-<region>`), in the clone's partition, region and account.
+/// `tests/template.rs` holds these names to the template's.
+pub fn schedule_target(stack: &str, cluster_arn: &str) -> Option<ScheduleTarget> {
+    let parts: Vec<&str> = cluster_arn.split(':').collect();
+    let [_, partition, _, region, account, ..] = parts.as_slice() else {
+        return None;
+    };
+    Some(ScheduleTarget {
+        function_arn: format!(
+            "arn:{partition}:lambda:{region}:{account}:function:{stack}-clone-manager"
+        ),
+        role_arn: format!("arn:{partition}:iam::{account}:role/{stack}-expiry-{region}"),
+    })
+}
+
 impl Manager {
     /// A one-time schedule about `cluster_id`'s expiry. It invokes this stack's function (the
     /// template names it `<stack>-clone-manager`) as the stack's expiry role, both in the clone's
@@ -24,24 +41,9 @@ impl Manager {
         cluster_id: &str,
         cluster_arn: &str,
     ) -> Result<(), AwsError> {
-        let parts: Vec<&str> = cluster_arn.split(':').collect();
-        let (partition, region, account) = match parts.as_slice() {
-            [_, p, _, r, a, ..] => (*p, *r, *a),
-            _ => {
-                return Err(AwsError::permanent(
-                    "CreateSchedule",
-                    "NoArn",
-                    "the clone has no ARN",
-                ))
-            }
-        };
-        let stack = &self.settings.stack_name;
-        let target = ScheduleTarget {
-            function_arn: format!(
-                "arn:{partition}:lambda:{region}:{account}:function:{stack}-clone-manager"
-            ),
-            role_arn: format!("arn:{partition}:iam::{account}:role/{stack}-expiry-{region}"),
-        };
+        let target = schedule_target(&self.settings.stack_name, cluster_arn).ok_or_else(|| {
+            AwsError::permanent("CreateSchedule", "NoArn", "the clone has no ARN")
+        })?;
         let input = schedule_input(cluster_id).to_string();
         self.ports.schedules.once(name, at, &target, &input).await?;
         Ok(())
@@ -89,6 +91,12 @@ impl Manager {
     /// The maintenance backstop: every clone of this stack whose expiry asks for something now,
     /// except those being removed (a stopped clone is started to be deleted: not stopped again).
     pub(crate) async fn expire_due(&self, clusters: &[Cluster], inv: &Invocation) -> Vec<String> {
+        let expiring = |c: &&Cluster| {
+            self.may_remove(c) && c.tags.contains_key(crate::domain::expiry::EXPIRES_AT)
+        };
+        if !clusters.iter().any(|c| expiring(&c)) {
+            return vec![];
+        }
         let removing: Vec<String> = match self.ports.state.list().await {
             Ok(work) => work
                 .into_iter()
@@ -102,7 +110,7 @@ impl Manager {
         let mut errors = vec![];
         for c in clusters
             .iter()
-            .filter(|c| self.may_remove(c) && !removing.contains(&c.id))
+            .filter(|c| expiring(c) && !removing.contains(&c.id))
         {
             if let Err(e) = self.act_on_expiry(c, inv).await {
                 errors.push(format!("{}: {e}", c.id));

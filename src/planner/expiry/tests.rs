@@ -133,3 +133,14 @@ fn moving_the_expiry_later_restarts_what_it_stopped() {
     assert_eq!(k.iter().filter(|x| x.starts_with("unschedule")).count(), 2);
     assert_eq!(k.iter().filter(|x| x.starts_with("schedule")).count(), 2);
 }
+
+#[test]
+fn a_clone_still_being_made_or_deleted_waits() {
+    for status in ["creating", "deleting"] {
+        let c = clone_expiring(ExpiryAction::Delete, status);
+        assert!(
+            due(&c, LEAD, AT + time::Duration::hours(1)).is_empty(),
+            "{status}"
+        );
+    }
+}
