@@ -199,7 +199,8 @@ pub async fn handle(
     let manager = app.manager.as_ref();
     let event = Event::classify(&event);
     if let Event::CloudFormation(r) | Event::Malformed(r, _) = &event {
-        if let Err(why) = crate::cfn::response_url_allowed(&r.response_url, &app.response_hosts) {
+        let pin = crate::cfn::url::check(&r.response_url, &app.response_hosts, own_region());
+        if let Err(why) = pin {
             tracing::error!(%why, request_id = %r.request_id, "not serving a request whose answer would go elsewhere than CloudFormation");
             return Ok(json!({"ignored": why}));
         }
@@ -413,6 +414,21 @@ fn report_calls(counter: &adapters::counting::CallCounter, kind: &str) {
     tracing::info!(aws_calls = n, calls = ?calls, throttles = ?throttles, "invocation done");
     let stack = std::env::var("STACK_NAME").unwrap_or_default();
     crate::metrics::emit(&crate::metrics::Metrics::new(&stack).invocation(n, t, kind));
+}
+
+/// The function's own region (`AWS_REGION`, which Lambda sets), read once: a ResponseURL must
+/// lead to this region's CloudFormation response bucket. Unknown (a local run): any region's,
+/// on the S3 endpoints of its own partition.
+fn own_region() -> Option<&'static str> {
+    static REGION: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    REGION
+        .get_or_init(|| {
+            std::env::var("AWS_REGION")
+                .ok()
+                .map(|r| r.trim().to_ascii_lowercase())
+                .filter(|r| !r.is_empty())
+        })
+        .as_deref()
 }
 
 /// Converts the runtime's deadline (epoch milliseconds) into a tokio instant.
