@@ -48,8 +48,7 @@ pub fn check(url: &str, extra_hosts: &[String], region: Option<&str>) -> Result<
         };
     }
     let plain = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-';
-    if host.is_empty() || !host.chars().all(plain) || host.starts_with('.') || host.ends_with('.')
-    {
+    if host.is_empty() || !host.chars().all(plain) || host.starts_with('.') || host.ends_with('.') {
         return Err(format!(
             "the ResponseURL's host {host:?} is not a plain lowercase host name"
         ));
@@ -69,9 +68,10 @@ fn explicit_port(authority: &str, host: &str) -> Result<Option<u16>, String> {
     };
     match rest.strip_prefix(':') {
         None if rest.is_empty() => Ok(None),
-        Some(p) if !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()) => {
-            p.parse().map(Some).map_err(|_| "the ResponseURL's port is out of range".into())
-        }
+        Some(p) if !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()) => p
+            .parse()
+            .map(Some)
+            .map_err(|_| "the ResponseURL's port is out of range".into()),
         _ => Err("the ResponseURL's port is not a number".into()),
     }
 }
@@ -119,9 +119,7 @@ fn is_region(r: &str) -> bool {
         && parts[..parts.len() - 1]
             .iter()
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1]
-            .chars()
-            .all(|c| c.is_ascii_digit())
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
 }
 
@@ -139,10 +137,11 @@ fn response_bucket(host: &str, path_bucket: &str, own: Option<&str>) -> Result<(
         return refuse("is not an S3 endpoint (nor in ALLOWED_RESPONSE_HOSTS)");
     };
     let bucket = ep.bucket.unwrap_or(path_bucket);
-    let Some(bucket_region) = bucket
-        .strip_prefix(BUCKET_PREFIX)
-        .filter(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-    else {
+    let Some(bucket_region) = bucket.strip_prefix(BUCKET_PREFIX).filter(|r| {
+        !r.is_empty()
+            && r.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    }) else {
         return refuse("does not lead to CloudFormation's response bucket");
     };
     if ep.china != bucket_region.starts_with("cn") {
@@ -181,9 +180,7 @@ pub fn sent_at(url: &str) -> Option<i64> {
 
 /// `20261122T120000Z` as Unix seconds.
 fn amz_date(text: &str) -> Option<i64> {
-    let format = time::macros::format_description!(
-        "[year][month][day]T[hour][minute][second]Z"
-    );
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
     time::PrimitiveDateTime::parse(text, &format)
         .ok()
         .map(|t| t.assume_utc().unix_timestamp())

@@ -25,6 +25,22 @@ enum Stepped {
     Answer(Answer),
 }
 
+/// The reason a request whose time ran out is answered FAILED with.
+fn timed_out(record: &crate::state::RequestRecord) -> String {
+    let id = &record.cluster_id;
+    let what = if id.is_empty() {
+        "AWS kept refusing for now (throttling or a transient state)".to_string()
+    } else {
+        format!("clone {id} was still being made or changed (creating the cluster or its writer, or setting its password) or could not be looked at")
+    };
+    let removed = if record.makes_a_clone() && !id.is_empty() {
+        "; the clone this request made is removed"
+    } else {
+        ""
+    };
+    format!("timed out: {what} when CloudFormation's time for the request ran out (its ServiceTimeout, counted from when CloudFormation sent it){removed}; see the function's logs")
+}
+
 impl Manager {
     /// Advances a pending request of any kind.
     pub(super) async fn advance(
@@ -33,9 +49,11 @@ impl Manager {
         fresh: bool,
         inv: &Invocation,
     ) -> Progress {
-        let undecided = item.record.cluster_id.is_empty();
-        if undecided && self.now_secs() >= item.record.deadline {
-            let reason = "timed out: AWS kept refusing for now (throttling or a transient state) until the deadline; see the function's logs";
+        // Before anything is observed: an observation that keeps failing, or a clone that became
+        // usable after CloudFormation stopped waiting, must never delay the FAILED answer (and
+        // the clean-up of what the request made) past CloudFormation's deadline.
+        if self.now_secs() >= item.record.deadline {
+            let reason = timed_out(&item.record);
             return self
                 .conclude(&item.record, failed(&item.record.request, reason), inv)
                 .await;

@@ -140,9 +140,12 @@ impl Manager {
     }
 
     /// A record with no clone decided yet (a Delete, an Update, or a request that fails at once).
+    /// Its time starts when CloudFormation sent it (the ResponseURL's signing time), not when it
+    /// reached the function: CloudFormation's hour runs from then, however late Lambda delivers.
     pub fn bare_record(&self, request: &CfnRequest) -> RequestRecord {
         let timeout = i64::from(service_timeout(&request.resource_properties));
-        let received = self.now_secs();
+        let received =
+            crate::cfn::url::received_at(&request.response_url, self.now_secs(), timeout);
         RequestRecord {
             request: request.clone(),
             cluster_id: String::new(),

@@ -2,7 +2,8 @@ use super::*;
 
 const V4: &str = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261122T115900Z&X-Amz-SignedHeaders=host&X-Amz-Expires=7199&X-Amz-Credential=AKIAEXAMPLE%2F20261122%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=0123abcd";
 const V2: &str = "AWSAccessKeyId=AKIAEXAMPLE&Expires=1795356000&Signature=abc%2Bdef%3D";
-const KEY: &str = "arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/app/1111%7CDb%7Creq-1";
+const KEY: &str =
+    "arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/app/1111%7CDb%7Creq-1";
 
 /// Every form a genuine ResponseURL takes, in us-east-1, with both signature versions.
 fn genuine_us_east_1() -> Vec<String> {
@@ -11,7 +12,10 @@ fn genuine_us_east_1() -> Vec<String> {
         (format!("{b}.s3.amazonaws.com"), format!("/{KEY}")),
         (format!("{b}.s3.us-east-1.amazonaws.com"), format!("/{KEY}")),
         (format!("{b}.s3-us-east-1.amazonaws.com"), format!("/{KEY}")),
-        (format!("{b}.s3-external-1.amazonaws.com"), format!("/{KEY}")),
+        (
+            format!("{b}.s3-external-1.amazonaws.com"),
+            format!("/{KEY}"),
+        ),
         ("s3.amazonaws.com".into(), format!("/{b}/{KEY}")),
         ("s3.us-east-1.amazonaws.com".into(), format!("/{b}/{KEY}")),
         ("s3-us-east-1.amazonaws.com".into(), format!("/{b}/{KEY}")),
@@ -114,7 +118,8 @@ fn hostile_forms_are_refused() {
 fn knowing_its_region_the_function_takes_only_its_own_bucket() {
     let eu = "https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/k";
     assert!(check(eu, &[], Some("us-east-1")).is_err());
-    let cn = "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/k";
+    let cn =
+        "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/k";
     assert!(check(cn, &[], Some("us-east-1")).is_err());
     let us = "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k";
     assert!(check(us, &[], Some("cn-north-1")).is_err());
@@ -125,14 +130,20 @@ fn knowing_its_region_the_function_takes_only_its_own_bucket() {
 fn refusals_never_quote_the_url_path_or_signature() {
     let url = "https://attacker-bucket.s3.amazonaws.com/secret-key?X-Amz-Signature=s3cr3t";
     let why = check(url, &[], None).unwrap_err();
-    assert!(!why.contains("secret-key") && !why.contains("s3cr3t"), "{why}");
+    assert!(
+        !why.contains("secret-key") && !why.contains("s3cr3t"),
+        "{why}"
+    );
 }
 
 #[test]
 fn listed_hosts_may_be_http_with_a_port_but_nothing_else_is_loosened() {
     let local = vec!["127.0.0.1".to_string(), "cfn-responses.example".to_string()];
     assert_eq!(check("http://127.0.0.1:8080/r?sig", &local, None), Ok(()));
-    assert_eq!(check("https://cfn-responses.example/r", &local, None), Ok(()));
+    assert_eq!(
+        check("https://cfn-responses.example/r", &local, None),
+        Ok(())
+    );
     for bad in [
         "http://127.0.0.2:8080/r",
         "http://127.0.0.1:80x/r",
