@@ -132,6 +132,7 @@ class Renderer:
             "AWS::KMS::Alias": "AliasName",
             "AWS::SQS::Queue": "QueueName",
             "AWS::Scheduler::ScheduleGroup": "Name",
+            "AWS::Events::EventBus": "Name",
         }.get(kind)
         given = self.resolve(props.get(named)) if named and named in props else None
         if kind == "AWS::KMS::Key":
@@ -160,6 +161,7 @@ class Renderer:
                 "AWS::DynamoDB::Table": f"arn:{p}:dynamodb:{r}:{a}:table/{ref}",
                 "AWS::SQS::Queue": f"arn:{p}:sqs:{r}:{a}:{ref.rsplit('/', 1)[-1]}",
                 "AWS::Scheduler::ScheduleGroup": f"arn:{p}:scheduler:{r}:{a}:schedule-group/{ref}",
+                "AWS::Events::EventBus": f"arn:{p}:events:{r}:{a}:event-bus/{ref}",
             }
             if kind in arns:
                 return arns[kind]

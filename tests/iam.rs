@@ -329,7 +329,10 @@ fn every_flow(s: &Stack, prefix: &str) {
         (
             "lifecycle events on the bus",
             vec![s
-                .req("events:PutEvents", &arn("events", "event-bus/default"))
+                .req(
+                    "events:PutEvents",
+                    &arn("events", &format!("event-bus/{STACK}-lifecycle")),
+                )
                 .with("events:source", "aurora-clone-manager")
                 .with("events:detail-type", "lifecycle-event/instance-ready")],
         ),
@@ -995,4 +998,78 @@ fn the_role_policy_fits_iams_size_limit() {
         .unwrap()
         .len();
     assert_eq!(sources, 8 + 3, "eight source ids and the network resources");
+}
+
+/// Issue 16, item 13: lifecycle events go to the stack's own bus, whose policy lets only the
+/// function's role put events there, however broad another principal's own IAM is; a bus
+/// named by EventBusName is used as given.
+#[test]
+fn only_the_function_may_put_lifecycle_events_on_the_stacks_bus() {
+    let s = Stack::new(&[]);
+    let bus = format!("{STACK}-lifecycle");
+    let variables = &properties(&s.rendered, "Function")["Environment"]["Variables"];
+    assert_eq!(variables["EVENT_BUS_NAME"], bus.as_str());
+    let policy = &properties(&s.rendered, "LifecycleBus")["Policy"];
+    let bus_arn = arn("events", &format!("event-bus/{bus}"));
+    let put = |principal: &str| {
+        Request::new(principal, "events:PutEvents", &bus_arn)
+            .with("aws:PrincipalArn", principal)
+            .with("events:source", "aurora-clone-manager")
+            .with("events:detail-type", "lifecycle-event/instance-ready")
+    };
+    let everything = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    assert!(resource_allows(policy, Some(s.iam()), &put(&s.role)));
+    for forger in [DEVELOPERS, DEPLOYER, "arn:aws:iam::444455556666:role/x"] {
+        assert!(
+            !resource_allows(policy, Some(&everything), &put(forger)),
+            "{forger} may put events on the lifecycle bus"
+        );
+    }
+    let other = Stack::new(&[("EventBusName", "default")]);
+    let variables = &properties(&other.rendered, "Function")["Environment"]["Variables"];
+    assert_eq!(variables["EVENT_BUS_NAME"], "default");
+    assert!(allows(
+        other.iam(),
+        &other
+            .req("events:PutEvents", &arn("events", "event-bus/default"))
+            .with("events:source", "aurora-clone-manager")
+            .with("events:detail-type", "lifecycle-event/instance-ready")
+    ));
+    assert!(!allows(
+        other.iam(),
+        &other
+            .req("events:PutEvents", &bus_arn)
+            .with("events:source", "aurora-clone-manager")
+    ));
+}
+
+/// Issue 16, item 13: the invoke grant for consumer teams holds only when CloudFormation makes
+/// the call with the team's credentials, never when the team calls Lambda itself.
+#[test]
+fn consumers_may_invoke_the_function_only_through_cloudformation() {
+    let s = Stack::new(&[]);
+    let policy = &properties(&s.rendered, "ConsumerInvokePolicy")["PolicyDocument"];
+    let function = arn("lambda", &format!("function:{STACK}-clone-manager"));
+    let invoke = Request::new(DEPLOYER, "lambda:InvokeFunction", &function);
+    assert!(allows(
+        policy,
+        &invoke
+            .clone()
+            .with("aws:CalledViaFirst", "cloudformation.amazonaws.com")
+    ));
+    assert!(!allows(policy, &invoke), "a direct invoke");
+    assert!(!allows(
+        policy,
+        &invoke.with("aws:CalledViaFirst", "athena.amazonaws.com")
+    ));
+    assert!(!allows(
+        policy,
+        &Request::new(
+            DEPLOYER,
+            "lambda:InvokeFunction",
+            &arn("lambda", "function:other")
+        )
+        .with("aws:CalledViaFirst", "cloudformation.amazonaws.com")
+    ));
 }

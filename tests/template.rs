@@ -538,3 +538,45 @@ fn expiry_schedules_target_the_templates_function_role_and_group() {
     assert_eq!(group, settings.expiry_group());
     assert_eq!(schedule_target(render::STACK, "no-arn"), None);
 }
+
+/// Issue 16, item 13: by default the manager puts lifecycle events on a bus of its own, exports
+/// its name, and the example consumer's rule listens there (not on the default bus, where anyone
+/// may put events under any source).
+#[test]
+fn the_example_listens_on_the_managers_own_bus() {
+    let manager = render(&[]);
+    let variables = &manager["Resources"]["Function"]["Properties"]["Environment"]["Variables"];
+    let bus = manager["Resources"]["LifecycleBus"]["Properties"]["Name"]
+        .as_str()
+        .expect("the stack makes its own bus");
+    assert_eq!(variables["EVENT_BUS_NAME"], bus);
+    assert_eq!(manager["Outputs"]["LifecycleEventBusName"]["Value"], bus);
+    let export = manager["Outputs"]["LifecycleEventBusName"]["Export"]["Name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let example = render_file(
+        "example/template.yaml",
+        &[
+            ("SourceClusterId", "orders"),
+            (
+                "DeveloperRoleArn",
+                "arn:aws:iam::123456789012:role/developers",
+            ),
+        ],
+    );
+    let rule = &example["Resources"]["CloneReadyRule"]["Properties"];
+    assert_eq!(rule["EventBusName"], format!("import:{export}").as_str());
+    assert_eq!(
+        rule["EventPattern"]["source"],
+        json!(["aurora-clone-manager"])
+    );
+    // EventBusName still overrides; the outputs follow it.
+    let other = render(&[("EventBusName", "team-bus")]);
+    let variables = &other["Resources"]["Function"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(variables["EVENT_BUS_NAME"], "team-bus");
+    assert_eq!(
+        other["Outputs"]["LifecycleEventBusName"]["Value"],
+        "team-bus"
+    );
+}
