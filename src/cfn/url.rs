@@ -97,7 +97,9 @@ fn endpoint(host: &str) -> Option<Endpoint<'_>> {
     let region = match labels.as_slice() {
         ["s3"] => None,
         ["s3-external-1"] => Some("us-east-1"),
-        ["s3", region] => Some(*region),
+        // FIPS and dual-stack endpoints: not seen in CloudFormation's URLs, but AWS's own, and
+        // a GovCloud stack hung for an hour on a refused one would cost more than admitting them.
+        ["s3" | "s3-fips", region] | ["s3" | "s3-fips", "dualstack", region] => Some(*region),
         [dash] => Some(dash.strip_prefix("s3-")?),
         _ => return None,
     };

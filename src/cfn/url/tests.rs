@@ -51,6 +51,9 @@ fn genuine_forms_of_other_regions_and_partitions_are_accepted() {
         ("https://cloudformation-custom-resource-response-cnnorth1.s3.amazonaws.com.cn/k", "cn-north-1"),
         ("https://s3.cn-northwest-1.amazonaws.com.cn/cloudformation-custom-resource-response-cnnorthwest1/k", "cn-northwest-1"),
         ("https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/k", "eu-west-1"),
+        ("https://cloudformation-custom-resource-response-usgovwest1.s3-fips.us-gov-west-1.amazonaws.com/k", "us-gov-west-1"),
+        ("https://s3-fips.us-gov-west-1.amazonaws.com/cloudformation-custom-resource-response-usgovwest1/k", "us-gov-west-1"),
+        ("https://cloudformation-custom-resource-response-euwest1.s3.dualstack.eu-west-1.amazonaws.com/k", "eu-west-1"),
     ];
     for (url, region) in cases {
         for query in ["", V2, V4] {
@@ -88,6 +91,8 @@ fn hostile_forms_are_refused() {
         format!("https://{b}.sqs.us-east-1.amazonaws.com/x"),
         format!("https://{b}.s3.dualstack.evil.amazonaws.com/x"),
         format!("https://x.{b}.s3.amazonaws.com/x"),
+        format!("https://{b}.s3-fips.evil.amazonaws.com/x"),
+        format!("https://{b}.s3.us-east-1.evil.amazonaws.com/x"),
         // Another bucket, on S3 or in the path.
         "https://attacker-bucket.s3.amazonaws.com/x".into(),
         "https://s3.us-east-1.amazonaws.com/attacker-bucket/cloudformation-custom-resource-response-useast1/x".into(),
