@@ -74,18 +74,36 @@ impl Manager {
     }
 
     /// Disables the follow-up rule, then looks once more: work recorded meanwhile (a Create
-    /// racing this tick) re-arms it, so no pending work is ever left without follow-ups.
+    /// racing this tick) re-arms it, so no pending work is ever left without follow-ups. When
+    /// the second look fails, the rule is put back on (what it would have found is unknown).
     async fn stop_follow_ups(&self, inv: &Invocation) -> Result<(), Error> {
         let Some(arn) = &inv.function_arn else {
             return Ok(());
         };
+        // A failed disable leaves the rule on: the next tick simply looks again.
         self.ports.follow_ups.stop().await?;
-        let again = self.ports.state.list().await?;
+        let again = match self.ports.state.list().await {
+            Ok(again) => again,
+            Err(e) => {
+                tracing::warn!(error = %e, "second look failed: leaving the follow-up rule on");
+                self.rearm(inv).await;
+                return Err(e.into());
+            }
+        };
         crate::metrics::emit(&self.metrics().pending_work(&again, self.now_secs()));
         if again.iter().any(Work::needs_follow_up) {
-            self.ports.follow_ups.ensure(arn).await?;
+            tracing::info!(function = %arn, "work recorded meanwhile: the follow-up rule stays on");
+            self.arm_follow_ups(inv).await?;
         }
         Ok(())
+    }
+
+    /// Puts the follow-up rule back on after a failed second look (logged when even that fails:
+    /// the error already goes back to the caller).
+    async fn rearm(&self, inv: &Invocation) {
+        if let Err(e) = self.arm_follow_ups(inv).await {
+            tracing::error!(error = %e, "could not put the follow-up rule back on");
+        }
     }
 
     /// Takes up one item in a task of its own: a panic there answers that request FAILED
