@@ -169,7 +169,8 @@ impl MemoryState {
             (0, 0) => Ok(()),
             (0, n) => {
                 *f = (0, n - 1);
-                Err(AwsError::transient("Scan", "InternalServerError", "injected"))
+                let operation = "Scan";
+                Err(AwsError::transient(operation, "InternalServerError", "injected"))
             }
             (k, n) => {
                 *f = (k - 1, n);
