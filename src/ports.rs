@@ -63,8 +63,11 @@ pub trait StateStore: Send + Sync {
     /// Records a request refused before any work straight as `answering(answer)`, if absent: one
     /// conditional write, so that no follow-up ever finds it pending and carries it out. Returns
     /// the stored item either way (a duplicate delivery continues what the first one stored).
-    async fn refuse(&self, record: &RequestRecord, answer: &Answer)
-        -> Result<RequestItem, AwsError>;
+    async fn refuse(
+        &self,
+        record: &RequestRecord,
+        answer: &Answer,
+    ) -> Result<RequestItem, AwsError>;
     async fn request(&self, request_id: &str) -> Result<Option<RequestItem>, AwsError>;
     /// Replaces the record of a pending request if it is still at `item.version`; `None` when
     /// it changed meanwhile (read it again).

@@ -85,7 +85,10 @@ async fn a_throttled_stack_check_delays_a_delete_and_never_drops_it() {
     let answers = w.answer_for(&delete);
     assert_eq!(answers.len(), 1, "answered exactly once: {answers:?}");
     assert_eq!(answers[0]["Status"], "SUCCESS", "{answers:?}");
-    assert!(w.stacks.calls() >= 16, "the throttle ran out before it was served");
+    assert!(
+        w.stacks.calls() >= 16,
+        "the throttle ran out before it was served"
+    );
     assert!(deletions(&w) >= 1, "the clone is being deleted");
 }
 
@@ -98,20 +101,30 @@ async fn forged_deletes_of_another_teams_clone_delete_nothing() {
     let arn = created["PhysicalResourceId"].as_str().unwrap().to_string();
     let id = created["Data"]["ClusterId"].as_str().unwrap().to_string();
     w.cloudformation.phase(TEAM_B, "UPDATE_COMPLETE");
-    w.cloudformation.resource_phase(TEAM_B, "Db", "UPDATE_COMPLETE");
+    w.cloudformation
+        .resource_phase(TEAM_B, "Db", "UPDATE_COMPLETE");
     let spellings = [
         format!("arn:aws:rds:::cluster:{id}"),
         format!("arn:aws:rds:us-east-1:210987654321:cluster:{id}"),
         format!("arn:aws-cn:rds:us-east-1:123456789012:cluster:{id}"),
         format!("arn:aws:rds:eu-west-1:123456789012:cluster:{id}"),
-        format!("arn:aws:rds:us-east-1:123456789012:cluster:{}", id.to_uppercase()),
+        format!(
+            "arn:aws:rds:us-east-1:123456789012:cluster:{}",
+            id.to_uppercase()
+        ),
         format!("ARN:AWS:RDS:us-east-1:123456789012:cluster:{id}"),
         format!("arn:aws:rds:us-east-1:123456789012:cluster:{id}:"),
         format!("aurora-clone-manager:failed:{}", their_create.request_id),
         arn.clone(),
     ];
     // The current id also while their stack cleans up after an update (the clone is in use).
-    let phases = [("UPDATE_COMPLETE", &spellings[..]), ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", std::slice::from_ref(&arn))];
+    let phases = [
+        ("UPDATE_COMPLETE", &spellings[..]),
+        (
+            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+            std::slice::from_ref(&arn),
+        ),
+    ];
     for (phase, ids) in phases {
         w.cloudformation.phase(TEAM_B, phase);
         for physical in ids {
@@ -124,7 +137,10 @@ async fn forged_deletes_of_another_teams_clone_delete_nothing() {
             assert_eq!(deletions(&w), 0, "{physical} in {phase}: nothing deleted");
         }
     }
-    assert!(w.rds.cluster_ids().contains(&id), "their clone is still there");
+    assert!(
+        w.rds.cluster_ids().contains(&id),
+        "their clone is still there"
+    );
 }
 
 /// Item 2: the genuine clean-up Delete of a replaced clone, during
@@ -145,7 +161,11 @@ async fn the_clean_up_delete_of_a_replaced_clone_is_served() {
     w.ticks_until_answers(w.answers().len() + 1, 30).await;
     let replaced = w.answer_for(&update).pop().expect("answered");
     assert_eq!(replaced["Status"], "SUCCESS", "{replaced}");
-    assert_ne!(replaced["PhysicalResourceId"], old_arn.as_str(), "a replacement");
+    assert_ne!(
+        replaced["PhysicalResourceId"],
+        old_arn.as_str(),
+        "a replacement"
+    );
     w.cloudformation
         .phase(STACK_ID, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS");
     let cleanup = delete_of(&w, STACK_ID, &old_arn);
@@ -187,9 +207,16 @@ async fn a_refused_request_is_never_pending_work() {
         assert_eq!(w.state.first_phase(&r.request_id), Some("answering"));
         let answers = w.answer_for(&r);
         assert!(!answers.is_empty(), "answered");
-        assert!(answers.iter().all(|a| a["Status"] == "FAILED"), "{answers:?}");
+        assert!(
+            answers.iter().all(|a| a["Status"] == "FAILED"),
+            "{answers:?}"
+        );
     }
-    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 0, "nothing made");
+    assert_eq!(
+        w.rds.count_calls("RestoreDBClusterToPointInTime"),
+        0,
+        "nothing made"
+    );
 }
 
 /// Item 8: a refusal whose PUT fails is armed: the next follow-up resends it. When even its
@@ -211,7 +238,10 @@ async fn a_refusal_whose_put_fails_is_resent() {
     w.state.refuse_writes(&[next]);
     w.responder.fail_next(1);
     let out = w.deliver(&second).await;
-    assert!(out.get("redeliver").is_some(), "neither recorded nor sent: {out}");
+    assert!(
+        out.get("redeliver").is_some(),
+        "neither recorded nor sent: {out}"
+    );
     deliver_with_retries(&w, &second).await;
     assert_eq!(w.answer_for(&second).len(), 1, "answered on redelivery");
 }
@@ -233,7 +263,9 @@ impl FollowUps for RecordedOnStop {
 
     async fn stop(&self) -> Result<(), AwsError> {
         self.rule.ensure(FUNCTION_ARN).await?;
-        self.state.record(&self.manager.bare_record(&self.request)).await?;
+        self.state
+            .record(&self.manager.bare_record(&self.request))
+            .await?;
         self.rule.stop().await
     }
 }
@@ -259,7 +291,10 @@ async fn a_failed_second_look_leaves_the_rule_on() {
     w.state.fail_scans(1, 1);
     let out = ticking.follow_up(&World::invocation()).await;
     assert!(out.is_err(), "the second look failed: {out:?}");
-    assert!(w.follow_ups.enabled(), "the rule is on while the request is pending");
+    assert!(
+        w.follow_ups.enabled(),
+        "the rule is on while the request is pending"
+    );
     w.ticks_until_answers(1, 3).await;
     assert_eq!(w.answer_for(&raced).len(), 1, "followed up and answered");
 }

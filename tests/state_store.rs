@@ -240,18 +240,37 @@ async fn lost_replies_are_read_as_maybe_mine() {
 /// delivery finds the stored item (pending work stays pending, a decided answer stays).
 async fn refusal_contract(store: &dyn StateStore) {
     let id = unique("refused-");
-    let writes = store.refuse(&record(&id, ""), &answer(false)).await.unwrap();
+    let writes = store
+        .refuse(&record(&id, ""), &answer(false))
+        .await
+        .unwrap();
     assert_eq!(writes.version, 1);
-    assert!(matches!(&writes.phase, Phase::Answering(a) if a.outcome.status == aurora_clone_manager::cfn::Status::Failed));
+    assert!(
+        matches!(&writes.phase, Phase::Answering(a) if a.outcome.status == aurora_clone_manager::cfn::Status::Failed)
+    );
     let stored = store.request(&id).await.unwrap().expect("stored");
     assert_eq!(stored, writes, "answering from its first write");
-    let again = store.refuse(&record(&id, "x"), &answer(true)).await.unwrap();
+    let again = store
+        .refuse(&record(&id, "x"), &answer(true))
+        .await
+        .unwrap();
     assert_eq!(again, writes, "a duplicate continues the stored item");
-    assert_eq!(store.record(&record(&id, "y")).await.unwrap(), writes, "never pending");
+    assert_eq!(
+        store.record(&record(&id, "y")).await.unwrap(),
+        writes,
+        "never pending"
+    );
     let work = unique("work-");
     store.record(&record(&work, "c")).await.unwrap();
-    let found = store.refuse(&record(&work, ""), &answer(false)).await.unwrap();
-    assert_eq!(found.phase, Phase::Pending, "recorded work is left as it is");
+    let found = store
+        .refuse(&record(&work, ""), &answer(false))
+        .await
+        .unwrap();
+    assert_eq!(
+        found.phase,
+        Phase::Pending,
+        "recorded work is left as it is"
+    );
 }
 
 #[tokio::test]

@@ -170,7 +170,11 @@ impl MemoryState {
             (0, n) => {
                 *f = (0, n - 1);
                 let operation = "Scan";
-                Err(AwsError::transient(operation, "InternalServerError", "injected"))
+                Err(AwsError::transient(
+                    operation,
+                    "InternalServerError",
+                    "injected",
+                ))
             }
             (k, n) => {
                 *f = (k - 1, n);
@@ -206,7 +210,9 @@ impl StateStore for MemoryState {
                     version: 1,
                 })
                 .clone();
-            t.first.entry(record.request_id().to_string()).or_insert("pending");
+            t.first
+                .entry(record.request_id().to_string())
+                .or_insert("pending");
             item
         })
     }
@@ -226,7 +232,9 @@ impl StateStore for MemoryState {
                     version: 1,
                 })
                 .clone();
-            t.first.entry(record.request_id().to_string()).or_insert("answering");
+            t.first
+                .entry(record.request_id().to_string())
+                .or_insert("answering");
             item
         })
     }

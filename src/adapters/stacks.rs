@@ -52,7 +52,12 @@ impl Stacks for SdkStacks {
     }
 
     async fn stack_status(&self, stack_id: &str) -> Result<Option<String>, AwsError> {
-        let out = self.client.describe_stacks().stack_name(stack_id).send().await;
+        let out = self
+            .client
+            .describe_stacks()
+            .stack_name(stack_id)
+            .send()
+            .await;
         match out {
             Ok(o) => Ok(o
                 .stacks()

@@ -50,7 +50,9 @@ fn well_formed(parts: &[&str], region_needed: bool) -> bool {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     };
     let account = parts[3].len() == 12 && parts[3].chars().all(|c| c.is_ascii_digit());
-    word(parts[0]) && word(parts[1]) && (word(parts[2]) || !region_needed && parts[2].is_empty())
+    word(parts[0])
+        && word(parts[1])
+        && (word(parts[2]) || !region_needed && parts[2].is_empty())
         && account
 }
 
@@ -113,7 +115,10 @@ mod tests {
     #[test]
     fn home_comes_from_the_function_or_else_the_role() {
         let role = Home::of(None, Some("arn:aws-cn:iam::123456789012:role/acm")).expect("role");
-        assert_eq!((role.partition.as_str(), role.region.as_deref()), ("aws-cn", None));
+        assert_eq!(
+            (role.partition.as_str(), role.region.as_deref()),
+            ("aws-cn", None)
+        );
         let id = "arn:aws-cn:rds:cn-north-1:123456789012:cluster:c";
         assert_eq!(cluster_of(id, Some(&role)), Some("c"));
         assert_eq!(cluster_of(ID, Some(&role)), None, "another partition");

@@ -65,7 +65,11 @@ impl FakeStacks {
         let left = self.throttled.load(SeqCst);
         if left > 0 {
             self.throttled.store(left - 1, SeqCst);
-            return Err(AwsError::transient(operation, "Throttling", "Rate exceeded"));
+            return Err(AwsError::transient(
+                operation,
+                "Throttling",
+                "Rate exceeded",
+            ));
         }
         if lock(&self.denied).iter().any(|s| s == stack_id) {
             return Err(AwsError::permanent(

@@ -85,7 +85,8 @@ impl Manager {
             .resource(&request.stack_id, &request.logical_resource_id)
             .await
             .map_err(unchecked)?;
-        let current = judge(request, &self.settings.resource_type, &found).map_err(Refusal::Refused)?;
+        let current =
+            judge(request, &self.settings.resource_type, &found).map_err(Refusal::Refused)?;
         let Some(phases) = delete_needs_stack(request, current, &found) else {
             return Ok(());
         };
@@ -117,7 +118,8 @@ fn delete_needs_stack(
     current: bool,
     found: &StackResource,
 ) -> Option<&'static [&'static str]> {
-    let deleting = matches!(found, StackResource::Found { status, .. } if status == "DELETE_IN_PROGRESS");
+    let deleting =
+        matches!(found, StackResource::Found { status, .. } if status == "DELETE_IN_PROGRESS");
     match request.request_type {
         RequestType::Delete if current && deleting => None,
         RequestType::Delete if current => Some(DELETING_PHASES),
