@@ -253,6 +253,8 @@ struct RecordedOnStop {
     state: Arc<FakeState>,
     manager: Manager,
     request: CfnRequest,
+    /// The disable takes effect and its reply is lost.
+    lose_reply: bool,
 }
 
 #[async_trait]
@@ -266,37 +268,51 @@ impl FollowUps for RecordedOnStop {
         self.state
             .record(&self.manager.bare_record(&self.request))
             .await?;
-        self.rule.stop().await
+        self.rule.stop().await?;
+        if self.lose_reply {
+            return Err(AwsError::transient(
+                "DisableRule",
+                "InternalException",
+                "reply lost",
+            ));
+        }
+        Ok(())
     }
 }
 
-/// Item 8: the rule is disabled, a request is recorded meanwhile, and the second look fails:
-/// the rule is left on, and the request is answered by the next ticks.
+/// Item 8: the rule is disabled, a request is recorded meanwhile, and the second look fails (or
+/// the disable's own reply is lost): the rule is left on, and the request is answered by the
+/// next ticks.
 #[tokio::test(start_paused = true)]
 async fn a_failed_second_look_leaves_the_rule_on() {
-    let w = World::new();
-    let raced = w.request("Delete", json!({"SourceClusterId": "orders"}));
-    let m = w.manager();
-    let follow_ups = Arc::new(RecordedOnStop {
-        rule: w.follow_ups.clone(),
-        state: w.state.clone(),
-        manager: m.clone(),
-        request: raced.clone(),
-    });
-    let ports = Ports {
-        follow_ups,
-        ..m.ports.clone()
-    };
-    let ticking = Manager::new((*m.settings).clone(), ports, m.clock.clone());
-    w.state.fail_scans(1, 1);
-    let out = ticking.follow_up(&World::invocation()).await;
-    assert!(out.is_err(), "the second look failed: {out:?}");
-    assert!(
-        w.follow_ups.enabled(),
-        "the rule is on while the request is pending"
-    );
-    w.ticks_until_answers(1, 3).await;
-    assert_eq!(w.answer_for(&raced).len(), 1, "followed up and answered");
+    for lose_reply in [false, true] {
+        let w = World::new();
+        let raced = w.request("Delete", json!({"SourceClusterId": "orders"}));
+        let m = w.manager();
+        let follow_ups = Arc::new(RecordedOnStop {
+            rule: w.follow_ups.clone(),
+            state: w.state.clone(),
+            manager: m.clone(),
+            request: raced.clone(),
+            lose_reply,
+        });
+        let ports = Ports {
+            follow_ups,
+            ..m.ports.clone()
+        };
+        let ticking = Manager::new((*m.settings).clone(), ports, m.clock.clone());
+        if !lose_reply {
+            w.state.fail_scans(1, 1);
+        }
+        let out = ticking.follow_up(&World::invocation()).await;
+        assert!(out.is_err(), "lost reply {lose_reply}: {out:?}");
+        assert!(
+            w.follow_ups.enabled(),
+            "lost reply {lose_reply}: the rule is on"
+        );
+        w.ticks_until_answers(1, 3).await;
+        assert_eq!(w.answer_for(&raced).len(), 1, "followed up and answered");
+    }
 }
 
 /// Item 8: a request that does not parse is answered at once, through the same recorded and

@@ -4,8 +4,9 @@
 //! - `screen`, before anything is recorded and without asking AWS anything: the resource type
 //!   must be the one this manager serves, and an ARN given as PhysicalResourceId must name a
 //!   cluster of this function's own partition, region and account.
-//! - `vet_stack` (with `VERIFY_STACK_REQUESTS`), inside the request's work, at every step of a
-//!   pending Update or Delete: CloudFormation itself must be doing that to that resource now.
+//! - `vet_stack` (with `VERIFY_STACK_REQUESTS`), inside the request's work, whenever an
+//!   invocation takes up a pending Update or Delete, before it acts: CloudFormation itself must
+//!   be doing that to that resource now.
 //!   It runs after the request is recorded, so a throttled CloudFormation only delays the
 //!   request (its deadline still answers it in time), never drops it.
 
