@@ -209,7 +209,7 @@ pub async fn handle(
         (Event::CloudFormation(request), _) => handle_request(app, *request, inv).await,
         (Event::Malformed(request, why), _) => {
             tracing::warn!(%why, "answering a malformed request FAILED");
-            Ok(answer_unservable(app, &request, &why, &inv).await)
+            answer_unservable(app, &request, &why, &inv).await
         }
         (Event::FollowUp, Ok(m)) => Ok(follow_up(m, &inv, true).await),
         (Event::Rds(id), Ok(m)) => match id.filter(|id| !m.manages_identifier(id)) {
@@ -291,14 +291,22 @@ async fn fail_pending(app: &App, e: &ConfigError, inv: &Invocation) -> Value {
 }
 
 /// Answers FAILED a request that cannot be served at all (malformed, or the configuration is
-/// invalid), through the answer protocol when there is a manager to record it with.
-async fn answer_unservable(app: &App, request: &CfnRequest, why: &str, inv: &Invocation) -> Value {
+/// invalid), through the answer protocol when there is a manager to record it with. Neither
+/// recorded nor delivered: Lambda delivers it again.
+async fn answer_unservable(
+    app: &App,
+    request: &CfnRequest,
+    why: &str,
+    inv: &Invocation,
+) -> Result<Value, Redeliver> {
     let outcome = Outcome::failed(failure_id(request), why);
     match app.manager.as_ref().ok().or(app.answering.as_ref()) {
         Some(m) => {
             let record = m.bare_record(request);
             let answer = crate::service::answer::failed(request, why);
-            m.answer_now(record, answer, inv, &Tracker::default()).await;
+            m.answer_now(record, answer, inv, &Tracker::default())
+                .await
+                .map_err(|e| Redeliver(e.to_string()))?;
         }
         None => {
             let body = crate::cfn::ResponseBody::new(request, outcome);
@@ -308,10 +316,11 @@ async fn answer_unservable(app: &App, request: &CfnRequest, why: &str, inv: &Inv
                 .await
             {
                 tracing::error!(error = %e, "response could not be delivered");
+                return Err(Redeliver(e));
             }
         }
     }
-    json!({"answered": "FAILED", "reason": why})
+    Ok(json!({"answered": "FAILED", "reason": why}))
 }
 
 /// Serves a CloudFormation request so that it is answered exactly once on every path.
@@ -328,7 +337,7 @@ pub async fn handle_request(
             Ok(m) => m.clone(),
             Err(e) => {
                 let why = format!("the clone manager's configuration is invalid: {e}");
-                return Ok(answer_unservable(app, &request, &why, &inv).await);
+                return answer_unservable(app, &request, &why, &inv).await;
             }
         };
         let tracker = Arc::new(Tracker::default());
@@ -380,7 +389,9 @@ async fn answer_after_crash(
         Err(e) => return Err(Redeliver(e.to_string())),
     };
     let answer = crate::service::answer::failed(request, reason);
-    m.answer_now(record, answer, inv, tracker).await;
+    m.answer_now(record, answer, inv, tracker)
+        .await
+        .map_err(|e| Redeliver(e.to_string()))?;
     Ok(json!({"answered": "FAILED"}))
 }
 

@@ -5,7 +5,8 @@
 //! The code is laid out as observe → plan → act:
 //!
 //! - `config`: the stack-level settings, read once from the environment.
-//! - `cfn`: the custom-resource protocol: requests, physical ids, the response body.
+//! - `cfn`: the custom-resource protocol: requests, physical ids (a cluster ARN counts only in
+//!   this function's own partition, region and account: `home`), the response body.
 //! - `domain`: plain values: clusters and instances as observed, the resource's properties
 //!   (parsed strictly from CloudFormation's strings), identifier rules, the ownership and lineage
 //!   tags this tool writes, what it asks RDS to make, clone expiry and cost estimates.

@@ -60,6 +60,14 @@ pub trait StateStore: Send + Sync {
     /// Records a request if absent; returns the stored item either way, so that a duplicate
     /// delivery continues the first one's record.
     async fn record(&self, record: &RequestRecord) -> Result<RequestItem, AwsError>;
+    /// Records a request refused before any work straight as `answering(answer)`, if absent: one
+    /// conditional write, so that no follow-up ever finds it pending and carries it out. Returns
+    /// the stored item either way (a duplicate delivery continues what the first one stored).
+    async fn refuse(
+        &self,
+        record: &RequestRecord,
+        answer: &Answer,
+    ) -> Result<RequestItem, AwsError>;
     async fn request(&self, request_id: &str) -> Result<Option<RequestItem>, AwsError>;
     /// Replaces the record of a pending request if it is still at `item.version`; `None` when
     /// it changed meanwhile (read it again).
@@ -205,12 +213,16 @@ pub enum StackResource {
     },
 }
 
-/// CloudFormation, as far as this tool asks it anything: what a stack says of a resource (to
-/// check that a request is real, and whether a clone's owner still exists).
+/// CloudFormation, as far as this tool asks it anything: what a stack says of a resource and in
+/// which phase the stack is (to check that a request is real, and whether a clone's owner still
+/// exists).
 #[async_trait]
 pub trait Stacks: Send + Sync {
     /// Access denied is an error, never `Missing`: a stack this role cannot read may exist.
     async fn resource(&self, stack_id: &str, logical_id: &str) -> Result<StackResource, AwsError>;
+    /// The stack's own status (`UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`, `DELETE_IN_PROGRESS`, ...);
+    /// `None` when there is no such stack. Access denied is an error, as for `resource`.
+    async fn stack_status(&self, stack_id: &str) -> Result<Option<String>, AwsError>;
 }
 
 /// CloudWatch, as far as the cost estimates ask it: the newest `VolumeBytesUsed` of clusters.

@@ -358,13 +358,21 @@ fn every_flow(s: &Stack, prefix: &str) {
         ),
         (
             "verify a stack request",
-            vec![s.req(
+            [
                 "cloudformation:DescribeStackResource",
-                &arn(
-                    "cloudformation",
-                    "stack/orders-qa-db/7f1c0000-0000-4000-8000-000000000000",
-                ),
-            )],
+                "cloudformation:DescribeStacks",
+            ]
+            .iter()
+            .map(|a| {
+                s.req(
+                    a,
+                    &arn(
+                        "cloudformation",
+                        "stack/orders-qa-db/7f1c0000-0000-4000-8000-000000000000",
+                    ),
+                )
+            })
+            .collect(),
         ),
         (
             "schedule and unschedule a clone's expiry",
@@ -958,10 +966,13 @@ fn evaluate_trust(trust: &Value, req: &Request) -> bool {
 #[test]
 fn stack_verification_is_granted_only_when_enabled() {
     let describe = |s: &Stack| {
-        vec![s.req(
+        [
             "cloudformation:DescribeStackResource",
-            &arn("cloudformation", "stack/app/1"),
-        )]
+            "cloudformation:DescribeStacks",
+        ]
+        .iter()
+        .map(|a| s.req(a, &arn("cloudformation", "stack/app/1")))
+        .collect::<Vec<_>>()
     };
     let on = Stack::new(&[]);
     on.assert_allowed("verification on", &describe(&on));

@@ -289,6 +289,34 @@ async fn stacks_say_what_they_hold() {
     );
 }
 
+/// DescribeStacks as the Delete check reads it: a stack's own status, a deleted stack's (by its
+/// ARN) `DELETE_COMPLETE` or nothing, and nothing for a name that never was.
+#[tokio::test]
+async fn stacks_say_their_status() {
+    use aurora_clone_manager::adapters::stacks::SdkStacks;
+    let (cfn, stack_id) = stack_with_topic("Topic").await;
+    let stacks = SdkStacks::new(cfn.clone());
+    let status = stacks.stack_status(&stack_id).await.unwrap();
+    assert!(
+        status.as_deref().is_some_and(|s| s.starts_with("CREATE_")),
+        "{status:?}"
+    );
+    assert_eq!(
+        stacks.stack_status("never-was-a-stack").await.unwrap(),
+        None
+    );
+    cfn.delete_stack()
+        .stack_name(&stack_id)
+        .send()
+        .await
+        .expect("delete");
+    let gone = stacks.stack_status(&stack_id).await.unwrap();
+    assert!(
+        gone.is_none() || gone.as_deref().is_some_and(|s| s.starts_with("DELETE_")),
+        "{gone:?}"
+    );
+}
+
 /// The sweep's question against moto: once the clone's stack is deleted, what CloudFormation
 /// says of the resource (by stack ARN) reads as an orphan; while the stack holds another
 /// resource under that logical id, so does that.

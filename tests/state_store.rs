@@ -235,3 +235,56 @@ async fn lost_replies_are_read_as_maybe_mine() {
         "the lost decision stands"
     );
 }
+
+/// A refusal is stored straight as answering, by one create-if-absent write: a duplicate
+/// delivery finds the stored item (pending work stays pending, a decided answer stays).
+async fn refusal_contract(store: &dyn StateStore) {
+    let id = unique("refused-");
+    let writes = store
+        .refuse(&record(&id, ""), &answer(false))
+        .await
+        .unwrap();
+    assert_eq!(writes.version, 1);
+    assert!(
+        matches!(&writes.phase, Phase::Answering(a) if a.outcome.status == aurora_clone_manager::cfn::Status::Failed)
+    );
+    let stored = store.request(&id).await.unwrap().expect("stored");
+    assert_eq!(stored, writes, "answering from its first write");
+    let again = store
+        .refuse(&record(&id, "x"), &answer(true))
+        .await
+        .unwrap();
+    assert_eq!(again, writes, "a duplicate continues the stored item");
+    assert_eq!(
+        store.record(&record(&id, "y")).await.unwrap(),
+        writes,
+        "never pending"
+    );
+    let work = unique("work-");
+    store.record(&record(&work, "c")).await.unwrap();
+    let found = store
+        .refuse(&record(&work, ""), &answer(false))
+        .await
+        .unwrap();
+    assert_eq!(
+        found.phase,
+        Phase::Pending,
+        "recorded work is left as it is"
+    );
+}
+
+#[tokio::test]
+async fn refusals_are_recorded_answering_in_dynamodb() {
+    let conf = sdk_config();
+    let table = state_table(&conf).await;
+    refusal_contract(&DynamoState::new(
+        aws_sdk_dynamodb::Client::new(&conf),
+        table,
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn refusals_are_recorded_answering_in_memory() {
+    refusal_contract(&MemoryState::default()).await;
+}

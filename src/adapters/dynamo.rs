@@ -42,6 +42,18 @@ impl DynamoState {
         }
     }
 
+    /// The request item a create-if-absent found in its way.
+    async fn stored(&self, pk: &str) -> Result<RequestItem, AwsError> {
+        match self.get(pk).await? {
+            Some(item) => to_request(&item),
+            None => Err(AwsError::transient(
+                "PutItem",
+                "Vanished",
+                "the request item was there and is gone",
+            )),
+        }
+    }
+
     async fn get(&self, pk: &str) -> Result<Option<Item>, AwsError> {
         let out = self
             .client
@@ -169,14 +181,38 @@ impl StateStore for DynamoState {
                 phase: Phase::Pending,
                 version: 1,
             }),
-            Err(e) if condition_failed(&e) => match self.get(&pk).await? {
-                Some(item) => to_request(&item),
-                None => Err(AwsError::transient(
-                    "PutItem",
-                    "Vanished",
-                    "the request item was there and is gone",
-                )),
-            },
+            Err(e) if condition_failed(&e) => self.stored(&pk).await,
+            Err(e) => Err(aws_error("PutItem", e)),
+        }
+    }
+
+    async fn refuse(
+        &self,
+        record: &RequestRecord,
+        answer: &Answer,
+    ) -> Result<RequestItem, AwsError> {
+        let pk = request_pk(record.request_id());
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&pk))
+            .item("record", s(json(record)?))
+            .item("state", s("answering"))
+            .item("answer", s(json(answer)?))
+            .item("version", n(1))
+            .item("ttl", n(record.deadline + REQUEST_TTL_SECS))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(RequestItem {
+                record: record.clone(),
+                phase: Phase::Answering(answer.clone()),
+                version: 1,
+            }),
+            // Stored already: by a first delivery, or by this write whose reply was lost.
+            Err(e) if condition_failed(&e) => self.stored(&pk).await,
             Err(e) => Err(aws_error("PutItem", e)),
         }
     }

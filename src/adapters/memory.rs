@@ -27,6 +27,8 @@ struct Tables {
     maintain: Option<MaintainItem>,
     leases: BTreeMap<String, (String, i64)>,
     writes: u64,
+    /// The phase each request was first stored in (`pending` or `answering`).
+    first: BTreeMap<String, &'static str>,
 }
 
 /// The state table in memory.
@@ -35,6 +37,9 @@ pub struct MemoryState {
     tables: Mutex<Tables>,
     /// Writes (counted from 1) whose reply is lost: they take effect and return an error.
     lost_replies: Mutex<Vec<u64>>,
+    refused_writes: Mutex<Vec<u64>>,
+    /// Scans to let through, then scans to fail.
+    failing_scans: Mutex<(u32, u32)>,
     /// This share of calls (in percent) is refused as throttled, before it takes effect.
     throttle_percent: AtomicU32,
     calls: AtomicU32,
@@ -67,6 +72,21 @@ impl MemoryState {
     /// The holder of a lease, if any (expired or not).
     pub fn lease(&self, name: &str) -> Option<(String, i64)> {
         lock(&self.tables).leases.get(name).cloned()
+    }
+
+    /// The phase a request was first stored in: `pending` (work) or `answering` (a refusal).
+    pub fn first_phase(&self, request_id: &str) -> Option<&'static str> {
+        lock(&self.tables).first.get(request_id).copied()
+    }
+
+    /// Refuses the writes whose number (from 1, in order) is listed, before they take effect.
+    pub fn refuse_writes(&self, writes: &[u64]) {
+        lock(&self.refused_writes).extend_from_slice(writes);
+    }
+
+    /// Fails the `count` scans that follow the next `skip` (a second look that errs).
+    pub fn fail_scans(&self, skip: u32, count: u32) {
+        *lock(&self.failing_scans) = (skip, count);
     }
 
     /// Loses the reply of every write whose number (from 1, in order) is listed.
@@ -114,8 +134,19 @@ impl MemoryState {
     ) -> Result<T, AwsError> {
         self.check(operation)?;
         let mut t = lock(&self.tables);
-        t.writes += 1;
-        let n = t.writes;
+        let n = t.writes + 1;
+        let mut refused = lock(&self.refused_writes);
+        if let Some(i) = refused.iter().position(|w| *w == n) {
+            refused.remove(i);
+            t.writes = n;
+            return Err(AwsError::transient(
+                operation,
+                "InternalServerError",
+                "the write was refused",
+            ));
+        }
+        drop(refused);
+        t.writes = n;
         let out = f(&mut t);
         drop(t);
         let mut lost = lock(&self.lost_replies);
@@ -128,6 +159,28 @@ impl MemoryState {
             ));
         }
         Ok(out)
+    }
+}
+
+impl MemoryState {
+    fn scan_fault(&self) -> Result<(), AwsError> {
+        let mut f = lock(&self.failing_scans);
+        match *f {
+            (0, 0) => Ok(()),
+            (0, n) => {
+                *f = (0, n - 1);
+                let operation = "Scan";
+                Err(AwsError::transient(
+                    operation,
+                    "InternalServerError",
+                    "injected",
+                ))
+            }
+            (k, n) => {
+                *f = (k - 1, n);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -148,14 +201,41 @@ pub fn throttled(n: u32, percent: u32) -> bool {
 impl StateStore for MemoryState {
     async fn record(&self, record: &RequestRecord) -> Result<RequestItem, AwsError> {
         self.write("PutItem", |t| {
-            t.requests
+            let item = t
+                .requests
                 .entry(record.request_id().to_string())
                 .or_insert_with(|| RequestItem {
                     record: record.clone(),
                     phase: Phase::Pending,
                     version: 1,
                 })
-                .clone()
+                .clone();
+            t.first
+                .entry(record.request_id().to_string())
+                .or_insert("pending");
+            item
+        })
+    }
+
+    async fn refuse(
+        &self,
+        record: &RequestRecord,
+        answer: &Answer,
+    ) -> Result<RequestItem, AwsError> {
+        self.write("PutItem", |t| {
+            let item = t
+                .requests
+                .entry(record.request_id().to_string())
+                .or_insert_with(|| RequestItem {
+                    record: record.clone(),
+                    phase: Phase::Answering(answer.clone()),
+                    version: 1,
+                })
+                .clone();
+            t.first
+                .entry(record.request_id().to_string())
+                .or_insert("answering");
+            item
         })
     }
 
@@ -221,6 +301,7 @@ impl StateStore for MemoryState {
 
     async fn list(&self) -> Result<Vec<Work>, AwsError> {
         self.check("Scan")?;
+        self.scan_fault()?;
         let t = lock(&self.tables);
         let mut out: Vec<Work> = t
             .requests

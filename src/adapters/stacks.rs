@@ -1,4 +1,4 @@
-//! The `Stacks` port over aws-sdk-cloudformation: `DescribeStackResource`.
+//! The `Stacks` port over aws-sdk-cloudformation: `DescribeStackResource`, `DescribeStacks`.
 
 use super::aws_error;
 use crate::error::AwsError;
@@ -44,6 +44,32 @@ impl Stacks for SdkStacks {
                 // is gone and for a logical id it has no more.
                 if e.code == "ValidationError" && e.message.contains("does not exist") {
                     Ok(StackResource::Missing)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    async fn stack_status(&self, stack_id: &str) -> Result<Option<String>, AwsError> {
+        let out = self
+            .client
+            .describe_stacks()
+            .stack_name(stack_id)
+            .send()
+            .await;
+        match out {
+            Ok(o) => Ok(o
+                .stacks()
+                .first()
+                .and_then(|s| s.stack_status())
+                .map(|s| s.as_str().to_string())),
+            Err(e) => {
+                let e = aws_error("DescribeStacks", e);
+                // A stack name that names no stack (a deleted stack's id still answers, with
+                // DELETE_COMPLETE).
+                if e.code == "ValidationError" && e.message.contains("does not exist") {
+                    Ok(None)
                 } else {
                     Err(e)
                 }

@@ -2,12 +2,14 @@
 //! tool hands out, the response body with its size rules (`response`), and the ResponseURL:
 //! where an answer may go and when CloudFormation sent the request (`url`).
 
+pub mod home;
 pub mod response;
 pub mod url;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use home::Home;
 pub use response::{Outcome, ResponseBody, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,22 +98,30 @@ pub enum PhysicalId {
 }
 
 impl PhysicalId {
+    /// What `id` says, with an ARN counted as a cluster only when spelled as RDS spells it
+    /// (any partition, region and account: see `parse_in` for this function's own).
     pub fn parse(id: Option<&str>) -> PhysicalId {
+        PhysicalId::parse_in(id, None)
+    }
+
+    /// What `id` says, with an ARN counted as a cluster only when it lies in `home` (when given).
+    pub fn parse_in(id: Option<&str>, home: Option<&Home>) -> PhysicalId {
         let Some(id) = id else {
             return PhysicalId::Foreign;
         };
         if let Some(request) = id.strip_prefix(FAILED_ID_PREFIX) {
             return PhysicalId::Failed(request.to_string());
         }
-        match id
-            .strip_prefix("arn:")
-            .map(|rest| rest.split(':').collect::<Vec<_>>())
-        {
-            Some(parts) if parts.len() == 6 && parts[1] == "rds" && parts[4] == "cluster" => {
-                PhysicalId::Cluster(parts[5].to_string())
-            }
-            _ => PhysicalId::Foreign,
+        match home::cluster_of(id, home) {
+            Some(cluster) => PhysicalId::Cluster(cluster.to_string()),
+            None => PhysicalId::Foreign,
         }
+    }
+
+    /// True when `id` looks like an ARN at all, in any spelling: one that names no cluster of
+    /// this function is refused, never read as an id CloudFormation generated.
+    pub fn looks_like_arn(id: &str) -> bool {
+        id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("arn:"))
     }
 
     pub fn failed(request_id: &str) -> String {

@@ -5,6 +5,7 @@
 use super::answer::failed;
 use super::apply::Applied;
 use super::place::Sighting;
+use super::vet::Refusal;
 use super::{Invocation, Manager, Progress, STEP_BUDGET};
 use crate::cfn::{Outcome, RequestType};
 use crate::domain::properties::CloneProperties;
@@ -58,12 +59,35 @@ impl Manager {
                 .conclude(&item.record, failed(&item.record.request, reason), inv)
                 .await;
         }
+        if self.now_secs() < item.record.deadline {
+            if let Some(progress) = self.stack_check(&item, inv).await {
+                return progress;
+            }
+        }
         match item.record.request.request_type {
             RequestType::Delete => self.advance_delete(item, inv).await,
             RequestType::Update if item.record.cluster_id.is_empty() => {
                 self.advance_update(item, inv).await
             }
             _ => self.advance_clone(item, fresh, inv).await,
+        }
+    }
+
+    /// The stack check of a pending Update or Delete, made before each invocation acts on it
+    /// (past the deadline the flow only answers, so it is not asked). `None`: go on. A check
+    /// CloudFormation could not answer now leaves the request pending; a refusal answers FAILED.
+    async fn stack_check(&self, item: &RequestItem, inv: &Invocation) -> Option<Progress> {
+        match self.vet_stack(&item.record.request).await {
+            Ok(()) => None,
+            Err(Refusal::Unchecked(e)) => {
+                tracing::warn!(error = %e, "the stack check could not be made; the next follow-up checks again");
+                Some(Progress::Pending(format!("stack check: {e}")))
+            }
+            Err(Refusal::Refused(reason)) => {
+                tracing::warn!(%reason, "refusing a request");
+                let answer = failed(&item.record.request, reason);
+                Some(self.conclude(&item.record, answer, inv).await)
+            }
         }
     }
 

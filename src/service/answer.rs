@@ -7,6 +7,7 @@
 
 use super::{Invocation, Manager, Progress};
 use crate::cfn::{CfnRequest, Outcome, PhysicalId, RequestType, ResponseBody, Status};
+use crate::error::AwsError;
 use crate::planner::action::INSTANCE_READY;
 use crate::state::{Answer, Phase, ReapItem, RequestItem, RequestRecord};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -198,31 +199,67 @@ impl Manager {
         Ok(watched)
     }
 
-    /// Answers a request that could not get as far as being advanced (bad properties, a
-    /// configuration error): recorded and decided like any other, so that a lost PUT is resent;
-    /// sent directly when even the state table cannot be written.
+    /// Answers at once a request that could not get as far as being advanced (refused, bad
+    /// properties, a configuration error, a crash). The answer is recorded before it is sent, in
+    /// one write for a request not yet stored (never pending first), and the follow-up rule is
+    /// armed, so that a PUT that fails is resent. When nothing could be recorded the answer is
+    /// still sent directly; an error comes back only when it was neither recorded nor delivered,
+    /// so that the invocation fails and Lambda delivers the event again.
     pub async fn answer_now(
         &self,
         record: RequestRecord,
         answer: Answer,
         inv: &Invocation,
         tracker: &Tracker,
-    ) -> Progress {
-        tracker.answered();
-        match self.ports.state.record(&record).await {
-            Ok(_) => self.conclude(&record, answer, inv).await,
+    ) -> Result<Progress, AwsError> {
+        let stored = match self.ports.state.refuse(&record, &answer).await {
+            Ok(item) => item,
             Err(e) => {
-                tracing::warn!(error = %e, "state table unavailable: answering directly");
-                let body = ResponseBody::new(&record.request, answer.outcome);
-                if let Err(e) = self
-                    .ports
-                    .responder
-                    .send(&record.request.response_url, &body, inv.deadline)
-                    .await
-                {
-                    tracing::error!(error = %e, "response could not be delivered");
+                let sent = self.answer_unrecorded(&record, answer, e, inv).await;
+                if sent.is_ok() {
+                    tracker.answered();
                 }
-                Progress::Answered
+                return sent;
+            }
+        };
+        // Recorded: from here on the follow-ups deliver it, whatever becomes of this invocation.
+        tracker.answered();
+        let armed = self.arm_follow_ups(inv).await;
+        let progress = match stored.phase {
+            Phase::Pending => self.conclude(&stored.record, answer, inv).await,
+            Phase::Answering(_) => self.deliver(&stored, inv).await,
+            Phase::Done => Progress::Ignored("answered already".into()),
+        };
+        match (armed, &progress) {
+            (Err(e), Progress::Pending(_)) => {
+                tracing::warn!(error = %e, "answer not delivered and no follow-up armed");
+                Err(e)
+            }
+            _ => Ok(progress),
+        }
+    }
+
+    /// The state table refused: the answer goes directly, once. Delivered, it is final; not
+    /// delivered, the caller reports the error (nothing would ever resend it).
+    async fn answer_unrecorded(
+        &self,
+        record: &RequestRecord,
+        answer: Answer,
+        error: AwsError,
+        inv: &Invocation,
+    ) -> Result<Progress, AwsError> {
+        tracing::warn!(error = %error, "could not record the answer: sending it directly");
+        let body = ResponseBody::new(&record.request, answer.outcome);
+        match self
+            .ports
+            .responder
+            .send(&record.request.response_url, &body, inv.deadline)
+            .await
+        {
+            Ok(()) => Ok(Progress::Answered),
+            Err(why) => {
+                tracing::error!(error = %why, "response could not be delivered either");
+                Err(error)
             }
         }
     }

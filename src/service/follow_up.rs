@@ -5,7 +5,7 @@
 
 use super::answer::failed;
 use super::{Invocation, Manager, Progress, STEP_BUDGET};
-use crate::error::Error;
+use crate::error::{AwsError, Error};
 use crate::state::{Phase, Work};
 
 impl Manager {
@@ -74,18 +74,38 @@ impl Manager {
     }
 
     /// Disables the follow-up rule, then looks once more: work recorded meanwhile (a Create
-    /// racing this tick) re-arms it, so no pending work is ever left without follow-ups.
+    /// racing this tick) re-arms it, so no pending work is ever left without follow-ups. When
+    /// the disable or the second look fails, the rule is put back on (what is pending is then
+    /// unknown).
     async fn stop_follow_ups(&self, inv: &Invocation) -> Result<(), Error> {
         let Some(arn) = &inv.function_arn else {
             return Ok(());
         };
-        self.ports.follow_ups.stop().await?;
-        let again = self.ports.state.list().await?;
+        // A disable whose reply was lost may have taken effect: put the rule back on, and the
+        // next tick tries again.
+        if let Err(e) = self.ports.follow_ups.stop().await {
+            return Err(self.rearm(inv, e).await);
+        }
+        let again = match self.ports.state.list().await {
+            Ok(again) => again,
+            Err(e) => return Err(self.rearm(inv, e).await),
+        };
         crate::metrics::emit(&self.metrics().pending_work(&again, self.now_secs()));
         if again.iter().any(Work::needs_follow_up) {
-            self.ports.follow_ups.ensure(arn).await?;
+            tracing::info!(function = %arn, "work recorded meanwhile: the follow-up rule stays on");
+            self.arm_follow_ups(inv).await?;
         }
         Ok(())
+    }
+
+    /// Puts the follow-up rule back on after `cause` left it unknown whether work is pending
+    /// (logged when even that fails); returns `cause` for the caller to report.
+    async fn rearm(&self, inv: &Invocation, cause: AwsError) -> Error {
+        tracing::warn!(error = %cause, "stopping the follow-ups failed: leaving the rule on");
+        if let Err(e) = self.arm_follow_ups(inv).await {
+            tracing::error!(error = %e, "could not put the follow-up rule back on");
+        }
+        cause.into()
     }
 
     /// Takes up one item in a task of its own: a panic there answers that request FAILED

@@ -1,9 +1,9 @@
 //! A request as it arrives: parse strictly, record it first (create-if-absent, so a duplicate
 //! delivery continues the stored record, never its own), arm the follow-ups, take the first
-//! steps. Observing comes after recording: a throttle there only delays the request.
+//! steps. Observing comes after recording, the stack check included: a throttle there only
+//! delays the request. A request refused before any work is recorded straight as answering.
 
 use super::answer::{failed, Tracker};
-use super::vet::Refusal;
 use super::{Invocation, Manager, Progress, DEADLINE_MARGIN_SECS, STEP_BUDGET};
 use crate::cfn::{CfnRequest, RequestType};
 use crate::domain::properties::{service_timeout, CloneProperties};
@@ -26,30 +26,20 @@ impl Manager {
         inv: &Invocation,
         tracker: &Tracker,
     ) -> Result<Progress, Unrecorded> {
-        match self.vet(&request).await {
-            Ok(()) => {}
-            Err(Refusal::Unchecked(e)) => return Err(Unrecorded(e)),
-            Err(Refusal::Refused(reason)) => {
-                tracing::warn!(%reason, "refusing a request");
-                let bare = self.bare_record(&request);
-                let answer = failed(&request, reason);
-                return Ok(self.answer_now(bare, answer, inv, tracker).await);
-            }
-        }
-        let record = match self.new_record(&request) {
+        // Refused before any work: recorded straight as answering, never as pending work.
+        let admitted = self
+            .screen(&request, inv)
+            .and_then(|()| self.new_record(&request));
+        let record = match admitted {
             Ok(r) => r,
-            Err(reason) => {
-                let bare = self.bare_record(&request);
-                let answer = failed(&request, reason);
-                return Ok(self.answer_now(bare, answer, inv, tracker).await);
-            }
+            Err(reason) => return self.refuse(&request, reason, inv, tracker).await,
         };
         let item = match self.record_first(&record, inv).await {
             Ok(item) => item,
             Err(e) if e.retryable => return Err(Unrecorded(e)),
             Err(e) => {
-                let answer = failed(&request, format!("could not record the request: {e}"));
-                return Ok(self.answer_now(record, answer, inv, tracker).await);
+                let reason = format!("could not record the request: {e}");
+                return self.refuse(&request, reason, inv, tracker).await;
             }
         };
         tracker.recorded();
@@ -61,6 +51,22 @@ impl Manager {
         Ok(progress)
     }
 
+    /// Answers FAILED a request refused before any work (recorded and armed first: see
+    /// `answer_now`); one that could not even be recorded is delivered again by Lambda.
+    async fn refuse(
+        &self,
+        request: &CfnRequest,
+        reason: String,
+        inv: &Invocation,
+        tracker: &Tracker,
+    ) -> Result<Progress, Unrecorded> {
+        tracing::warn!(%reason, "refusing a request");
+        let answer = failed(request, reason);
+        self.answer_now(self.bare_record(request), answer, inv, tracker)
+            .await
+            .map_err(Unrecorded)
+    }
+
     /// Continues a recorded request from wherever it stands.
     pub(super) async fn continue_recorded(
         &self,
@@ -70,7 +76,16 @@ impl Manager {
     ) -> Progress {
         match item.phase {
             Phase::Done => Progress::Ignored("already answered".into()),
-            Phase::Answering(_) => self.deliver(&item, inv).await,
+            Phase::Answering(_) => {
+                let progress = self.deliver(&item, inv).await;
+                if matches!(progress, Progress::Pending(_)) {
+                    // Whoever decided armed the rule; a duplicate delivery makes sure of it.
+                    if let Err(e) = self.arm_follow_ups(inv).await {
+                        tracing::warn!(error = %e, "could not arm the follow-up rule");
+                    }
+                }
+                progress
+            }
             Phase::Pending => {
                 if let Err(e) = self.arm_follow_ups(inv).await {
                     let reason = format!(

@@ -1,57 +1,149 @@
 //! Is a request what it says? Anyone who may invoke the function can send a request with any
-//! StackId, LogicalResourceId and PhysicalResourceId. Before anything is recorded: the resource
-//! type must be the one this manager serves, and (with `VERIFY_STACK_REQUESTS`) CloudFormation
-//! itself must be updating or deleting that very resource now.
+//! StackId, LogicalResourceId and PhysicalResourceId. Two checks:
+//!
+//! - `screen`, before anything is recorded and without asking AWS anything: the resource type
+//!   must be the one this manager serves, and an ARN given as PhysicalResourceId must name a
+//!   cluster of this function's own partition, region and account.
+//! - `vet_stack` (with `VERIFY_STACK_REQUESTS`), inside the request's work, whenever an
+//!   invocation takes up a pending Update or Delete, before it acts: CloudFormation itself must
+//!   be doing that to that resource now.
+//!   It runs after the request is recorded, so a throttled CloudFormation only delays the
+//!   request (its deadline still answers it in time), never drops it.
 
-use super::Manager;
-use crate::cfn::{CfnRequest, RequestType};
+use super::{Invocation, Manager};
+use crate::cfn::{CfnRequest, Home, PhysicalId, RequestType};
 use crate::error::AwsError;
 use crate::ports::StackResource;
 
-/// Why a request is not served.
+/// Why a request is not served (yet).
 #[derive(Debug)]
 pub enum Refusal {
     /// Answered FAILED with this reason; nothing is changed.
     Refused(String),
-    /// The check itself could not be made now (throttled): delivered again later.
+    /// The check itself could not be made now (throttled): the next follow-up checks again.
     Unchecked(AwsError),
 }
 
+/// Stack phases in which CloudFormation deletes a resource's *other* physical ids: the old clone
+/// after a replacement (update clean-up, either way), everything when the stack is deleted, and a
+/// failed Create's id while a new stack rolls back.
+const CLEANUP_PHASES: &[&str] = &[
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+    "DELETE_IN_PROGRESS",
+    "ROLLBACK_IN_PROGRESS",
+];
+
+/// Stack phases in which CloudFormation deletes the resource's *current* physical id although
+/// the resource's own status may not say so yet.
+const DELETING_PHASES: &[&str] = &["DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"];
+
 impl Manager {
-    pub(super) async fn vet(&self, request: &CfnRequest) -> Result<(), Refusal> {
+    /// This function's partition, region and account, from its own ARN or its role's.
+    pub(super) fn home(&self, inv: &Invocation) -> Option<Home> {
+        Home::of(
+            inv.function_arn.as_deref(),
+            self.settings.guard.role_arn.as_deref(),
+        )
+    }
+
+    /// What is refused before anything is recorded: another resource type, and a physical id
+    /// spelled as an ARN that names no cluster of this function.
+    pub(super) fn screen(&self, request: &CfnRequest, inv: &Invocation) -> Result<(), String> {
         let ours = &self.settings.resource_type;
-        // A Delete is served whatever type it names: it can only remove clones whose ownership
-        // tags name its stack and logical id, and refusing it would block the stack's deletion.
+        // A Delete is served whatever type it names: it can only remove clones of its stack and
+        // logical id, and refusing it would block the stack's deletion.
         if request.request_type != RequestType::Delete
             && !request.resource_type.is_empty()
             && request.resource_type != *ours
         {
-            return Err(Refusal::Refused(format!(
+            return Err(format!(
                 "this clone manager serves {ours}, not {}",
                 request.resource_type
-            )));
+            ));
         }
+        let Some(id) = request.physical_resource_id.as_deref() else {
+            return Ok(());
+        };
+        let home = self.home(inv);
+        match PhysicalId::parse_in(Some(id), home.as_ref()) {
+            PhysicalId::Foreign if PhysicalId::looks_like_arn(id) => Err(format!(
+                "the PhysicalResourceId {id:?} names no cluster of this clone manager (not an RDS cluster ARN of its own partition, region and account); nothing was changed"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// CloudFormation's own record of the resource and the stack, against what a pending Update
+    /// or Delete claims. Creates, and every request without `VERIFY_STACK_REQUESTS`, pass.
+    pub(super) async fn vet_stack(&self, request: &CfnRequest) -> Result<(), Refusal> {
         if !self.settings.guard.verify_stack_requests || request.request_type == RequestType::Create
         {
             return Ok(());
         }
-        let found = self
-            .ports
-            .stacks
+        let stacks = &self.ports.stacks;
+        let found = stacks
             .resource(&request.stack_id, &request.logical_resource_id)
-            .await;
-        match found {
-            Ok(resource) => judge(request, ours, &resource).map_err(Refusal::Refused),
-            Err(e) if e.retryable => Err(Refusal::Unchecked(e)),
-            Err(e) => Err(Refusal::Refused(format!(
-                "the request could not be checked with CloudFormation, so nothing was changed: {e}"
-            ))),
+            .await
+            .map_err(unchecked)?;
+        let current =
+            judge(request, &self.settings.resource_type, &found).map_err(Refusal::Refused)?;
+        let Some(phases) = delete_needs_stack(request, current, &found) else {
+            return Ok(());
+        };
+        let status = stacks
+            .stack_status(&request.stack_id)
+            .await
+            .map_err(unchecked)?;
+        match status.filter(|s| phases.contains(&s.as_str())) {
+            Some(_) => Ok(()),
+            None => Err(Refusal::Refused(not_deleting(request, current))),
         }
     }
 }
 
-/// What the stack says of the resource, against what the request claims.
-fn judge(request: &CfnRequest, ours: &str, found: &StackResource) -> Result<(), String> {
+fn unchecked(e: AwsError) -> Refusal {
+    if e.retryable {
+        Refusal::Unchecked(e)
+    } else {
+        Refusal::Refused(format!(
+            "the request could not be checked with CloudFormation, so nothing was changed: {e}"
+        ))
+    }
+}
+
+/// The stack phases a Delete needs, or `None` when the resource's own status settles it (it is
+/// being deleted) or the request is an Update.
+fn delete_needs_stack(
+    request: &CfnRequest,
+    current: bool,
+    found: &StackResource,
+) -> Option<&'static [&'static str]> {
+    let deleting =
+        matches!(found, StackResource::Found { status, .. } if status == "DELETE_IN_PROGRESS");
+    match request.request_type {
+        RequestType::Delete if current && deleting => None,
+        RequestType::Delete if current => Some(DELETING_PHASES),
+        RequestType::Delete => Some(CLEANUP_PHASES),
+        _ => None,
+    }
+}
+
+fn not_deleting(request: &CfnRequest, current: bool) -> String {
+    let which = if current {
+        "its current physical id, which CloudFormation is not deleting"
+    } else {
+        "a physical id other than its current one, outside the stack's clean-up, deletion or rollback"
+    };
+    format!(
+        "the Delete of {} of stack {} names {which}: the request is not CloudFormation's; nothing was changed",
+        request.logical_resource_id, request.stack_id
+    )
+}
+
+/// What the stack says of the resource, against what the request claims. `Ok(current)`: the
+/// request names the resource's current physical id.
+fn judge(request: &CfnRequest, ours: &str, found: &StackResource) -> Result<bool, String> {
     let who = format!(
         "{} of stack {}",
         request.logical_resource_id, request.stack_id
@@ -70,19 +162,11 @@ fn judge(request: &CfnRequest, ours: &str, found: &StackResource) -> Result<(), 
         ));
     }
     let current = physical_id.as_deref() == request.physical_resource_id.as_deref();
-    let fits = match request.request_type {
-        RequestType::Update => status.starts_with("UPDATE") && status.ends_with("IN_PROGRESS"),
-        // The Delete of a replaced clone comes during the stack's clean-up, when the resource
-        // itself (now the new clone) is complete: only the current clone needs the resource in
-        // deletion.
-        RequestType::Delete => !current || status.ends_with("IN_PROGRESS"),
-        RequestType::Create => true,
-    };
-    if fits {
-        Ok(())
-    } else {
-        Err(format!(
+    let updating = status.starts_with("UPDATE") && status.ends_with("IN_PROGRESS");
+    if request.request_type == RequestType::Update && !updating {
+        return Err(format!(
             "CloudFormation is not working on {who} (it is {status}): the request is not CloudFormation's; nothing was changed"
-        ))
+        ));
     }
+    Ok(current)
 }

@@ -1,7 +1,11 @@
-//! CloudFormation as the World's stacks see it: each answer the function sends updates what
-//! DescribeStackResource says of the resource, as CloudFormation would (a SUCCESS Create or
-//! Update names the new physical id, a SUCCESS Delete of the current one removes it, a FAILED
-//! Create leaves CREATE_FAILED, a FAILED Delete DELETE_FAILED).
+//! CloudFormation as the World's stacks see it: a record of each stack (its status) and of its
+//! resources (type, status, physical id), from which DescribeStackResource and DescribeStacks
+//! answer (`FakeStacks`). Each answer the function sends updates the record as CloudFormation
+//! would: a SUCCESS Create or Update names the new physical id, a SUCCESS Delete of the current
+//! one removes it, a FAILED Create leaves CREATE_FAILED, a FAILED Delete DELETE_FAILED; a stack
+//! first heard of through a Create's answer is CREATE_COMPLETE (or ROLLBACK_IN_PROGRESS). The
+//! tests move stacks and resources through CloudFormation's other phases with `phase` and
+//! `resource_phase`.
 
 use async_trait::async_trait;
 use aurora_clone_manager::cfn::response::{ResponseBody, Status};
@@ -29,6 +33,13 @@ impl CloudFormation {
         };
         let current = self.stacks.get(stack, logical);
         let is_current = matches!(&current, Some(StackResource::Found { physical_id: Some(p), .. }) if *p == body.physical_resource_id);
+        if kind.as_deref() == Some("Create") && self.stacks.status_of(stack).is_none() {
+            let phase = match body.status {
+                Status::Success => "CREATE_COMPLETE",
+                Status::Failed => "ROLLBACK_IN_PROGRESS",
+            };
+            self.stacks.set_stack_status(stack, phase);
+        }
         match (kind.as_deref(), body.status) {
             (Some("Create"), Status::Success) => {
                 self.stacks.set(stack, logical, found("CREATE_COMPLETE"))
@@ -44,6 +55,30 @@ impl CloudFormation {
                 self.stacks.set(stack, logical, found("DELETE_FAILED"))
             }
             _ => {}
+        }
+    }
+}
+
+impl CloudFormation {
+    /// The stack enters `status` (e.g. `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`).
+    pub fn phase(&self, stack_id: &str, status: &str) {
+        self.stacks.set_stack_status(stack_id, status);
+    }
+
+    /// The resource enters `status`, keeping its type and physical id.
+    pub fn resource_phase(&self, stack_id: &str, logical_id: &str, status: &str) {
+        if let Some(StackResource::Found {
+            resource_type,
+            physical_id,
+            ..
+        }) = self.stacks.get(stack_id, logical_id)
+        {
+            let found = StackResource::Found {
+                resource_type,
+                status: status.into(),
+                physical_id,
+            };
+            self.stacks.set(stack_id, logical_id, found);
         }
     }
 }

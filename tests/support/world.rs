@@ -30,6 +30,8 @@ pub struct World {
     pub stacks: Arc<FakeStacks>,
     pub schedules: Arc<FakeSchedules>,
     pub app: App,
+    /// CloudFormation's record of the stacks, as the function's answers and the tests move it.
+    pub cloudformation: Arc<CloudFormation>,
     next_id: AtomicU32,
     kinds: Arc<Mutex<HashMap<String, String>>>,
 }
@@ -78,11 +80,12 @@ impl World {
         let stacks = Arc::new(FakeStacks::default());
         let kinds = Arc::default();
         // Answers reach CloudFormation, which updates what its stacks say of the resources.
-        let cloudformation: Arc<dyn Responder> = Arc::new(CloudFormation {
+        let stand_in = Arc::new(CloudFormation {
             answers: responder.clone(),
             stacks: stacks.clone(),
             kinds: Arc::clone(&kinds),
         });
+        let cloudformation: Arc<dyn Responder> = stand_in.clone();
         let schedules = Arc::new(FakeSchedules::default());
         let ports = Ports {
             rds: rds.clone(),
@@ -120,6 +123,7 @@ impl World {
             stacks,
             schedules,
             app,
+            cloudformation: stand_in,
             next_id: AtomicU32::new(1),
             kinds,
         }
