@@ -25,8 +25,17 @@ struct Tables {
     requests: BTreeMap<String, RequestItem>,
     reaps: BTreeMap<String, ReapItem>,
     maintain: Option<MaintainItem>,
-    leases: BTreeMap<String, (String, i64)>,
+    leases: BTreeMap<String, LeaseItem>,
     writes: u64,
+}
+
+/// A lease as the table keeps it: released leases stay, holderless, so that their fencing
+/// number is never handed out again.
+#[derive(Debug, Clone, Default)]
+struct LeaseItem {
+    holder: Option<String>,
+    expires: i64,
+    fence: u64,
 }
 
 /// The state table in memory.
@@ -64,9 +73,11 @@ impl MemoryState {
         lock(&self.tables).maintain.clone()
     }
 
-    /// The holder of a lease, if any (expired or not).
+    /// The holder of a lease, if any (expired or not), and when it expires.
     pub fn lease(&self, name: &str) -> Option<(String, i64)> {
-        lock(&self.tables).leases.get(name).cloned()
+        let t = lock(&self.tables);
+        let l = t.leases.get(name)?;
+        Some((l.holder.clone()?, l.expires))
     }
 
     /// Loses the reply of every write whose number (from 1, in order) is listed.
@@ -286,24 +297,42 @@ impl StateStore for MemoryState {
         holder: &str,
         now: i64,
         ttl: i64,
-    ) -> Result<bool, AwsError> {
-        self.write("PutItem", |t| {
-            let free = match t.leases.get(name) {
-                None => true,
-                Some((h, expires)) => *expires < now || h == holder,
-            };
-            if free {
-                t.leases
-                    .insert(name.to_string(), (holder.to_string(), now + ttl));
+    ) -> Result<Option<u64>, AwsError> {
+        self.write("UpdateItem", |t| {
+            let lease = t.leases.entry(name.to_string()).or_default();
+            let mine = lease.holder.as_deref() == Some(holder) && lease.expires >= now;
+            if !mine && lease.holder.is_some() && lease.expires >= now {
+                return None;
             }
-            free
+            if !mine {
+                lease.fence += 1;
+            }
+            lease.holder = Some(holder.to_string());
+            lease.expires = now + ttl;
+            Some(lease.fence)
         })
     }
 
+    async fn confirm_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        fence: u64,
+        now: i64,
+    ) -> Result<bool, AwsError> {
+        self.check("UpdateItem")?;
+        Ok(lock(&self.tables).leases.get(name).is_some_and(|l| {
+            l.holder.as_deref() == Some(holder) && l.fence == fence && l.expires >= now
+        }))
+    }
+
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), AwsError> {
-        self.write("DeleteItem", |t| {
-            if t.leases.get(name).is_some_and(|(h, _)| h == holder) {
-                t.leases.remove(name);
+        self.write("UpdateItem", |t| {
+            if let Some(l) = t.leases.get_mut(name) {
+                if l.holder.as_deref() == Some(holder) {
+                    l.holder = None;
+                    l.expires = 0;
+                }
             }
         })
     }
