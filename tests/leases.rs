@@ -93,3 +93,35 @@ async fn a_skewed_clock_takes_no_lease() {
         "the refused takes wrote nothing"
     );
 }
+
+/// Maintenance places copies under the same lease: taken over while the run lists the account,
+/// the source is deferred, and no copy is made by the old holder.
+#[tokio::test(start_paused = true)]
+async fn maintenance_whose_lease_was_taken_over_makes_no_copy() {
+    let w = World::with_rds(
+        FakeRds::with_delays(Duration::from_secs(900), Duration::from_secs(300))
+            .and_latency(Duration::from_millis(700)),
+    );
+    w.parameters.set(
+        "/acm/maintenance-config",
+        r#"{"clusters":[{"cluster-id":"orders","target-clone-slots":40}]}"#,
+    );
+    let run = async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
+        let event = json!({"source": "events", "action": "maintain!"});
+        aurora_clone_manager::lambda::handle(&w.app, event, World::invocation(), deadline).await
+    };
+    let takeover = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let later = w.manager().clock.now().unix_timestamp() + 3_600;
+        let fence = w
+            .state
+            .take_lease("place-orders", "usurper", later, 60)
+            .await;
+        assert!(fence.unwrap().is_some());
+    };
+    let (out, ()) = tokio::join!(run, takeover);
+    let out = out.expect("no redelivery");
+    assert_eq!(out["deferred"], json!(["orders"]), "{out}");
+    assert_eq!(w.rds.count_calls(RESTORE), 0, "{out}");
+}

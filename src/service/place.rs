@@ -233,6 +233,15 @@ impl Manager {
         Ok(held)
     }
 
+    /// `confirm`, for a holder that can simply leave the work for later: an error counts as
+    /// not confirmed.
+    pub(crate) async fn still_held(&self, lease: &Lease, inv: &Invocation) -> bool {
+        self.confirm(lease, inv).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, lease = %lease.name, "could not confirm the lease; leaving the work for later");
+            false
+        })
+    }
+
     /// True while the lease leaves room for one more call: a holder never acts past its lease.
     pub(crate) fn lease_holds(&self, lease: &Lease) -> bool {
         self.now_secs() + OPERATION_TIMEOUT.as_secs() as i64 <= lease.expires
