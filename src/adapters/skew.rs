@@ -83,7 +83,7 @@ pub fn judge(skew: f64) -> Result<(), AwsError> {
     }
     let way = if skew > 0.0 { "ahead of" } else { "behind" };
     Err(AwsError::permanent(
-        "TakeLease",
+        "take lease",
         "ClockSkew",
         format!(
             "this machine's clock is {:.0} s off AWS's ({way} it; at most {MAX_SKEW_SECS:.0} s is allowed): fix NTP; no lease was taken",
