@@ -4,10 +4,13 @@
 //! item, so that a number is never handed out twice. A write made under a lease first confirms,
 //! at the table, that the holder and its fence still stand.
 
-use super::{condition_failed, n, number, s, DynamoState};
+use super::{condition_failed, n, number, s, text, DynamoState, Item};
 use crate::adapters::{aws_error, skew};
 use crate::error::AwsError;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 /// How long a lease item outlives its expiry before DynamoDB's TTL may remove it (and with it
 /// its fencing number: by then no holder of an old number can still be acting).
@@ -15,6 +18,26 @@ const LEASE_TTL_SECS: i64 = 86_400;
 
 fn pk(name: &str) -> String {
     format!("lease#{name}")
+}
+
+/// What a conditional lease write did.
+enum Written {
+    Fence(u64),
+    /// The condition failed; the item as it was, when DynamoDB returned it.
+    Refused(Option<Item>),
+}
+
+/// True when `item` is `holder`'s lease, unexpired at `now`.
+fn held_by(item: &Item, holder: &str, now: i64) -> bool {
+    text(item, "holder") == Some(holder) && number(item, "expires").is_some_and(|e| e >= now)
+}
+
+/// The item a failed condition returned (`ReturnValuesOnConditionCheckFailure`).
+fn failed_item(e: &SdkError<UpdateItemError, HttpResponse>) -> Option<Item> {
+    match e.as_service_error()? {
+        UpdateItemError::ConditionalCheckFailedException(c) => c.item().cloned(),
+        _ => None,
+    }
 }
 
 impl DynamoState {
@@ -35,7 +58,8 @@ impl DynamoState {
     }
 
     /// Takes the lease (free, expired or released: a new fence) or renews it (already the
-    /// holder's: the same fence). `None` when someone else holds it.
+    /// holder's: the same fence). `None` when someone else holds it: one call, as the failed
+    /// condition returns the item that failed it.
     pub(super) async fn lease_take(
         &self,
         name: &str,
@@ -44,13 +68,18 @@ impl DynamoState {
         ttl: i64,
     ) -> Result<Option<u64>, AwsError> {
         match self.lease_write(name, holder, now, ttl, true).await? {
-            Some(fence) => Ok(Some(fence)),
-            // A lost reply retried lands here too, and renews its own take.
-            None => self.lease_write(name, holder, now, ttl, false).await,
+            Written::Fence(fence) => Ok(Some(fence)),
+            Written::Refused(Some(item)) if !held_by(&item, holder, now) => Ok(None),
+            // Ours already: a renewal, or our own take whose reply was lost and was retried.
+            Written::Refused(_) => match self.lease_write(name, holder, now, ttl, false).await? {
+                Written::Fence(fence) => Ok(Some(fence)),
+                Written::Refused(_) => Ok(None),
+            },
         }
     }
 
-    /// One conditional take (`new`) or renewal; the fence as stored afterwards.
+    /// One conditional take (`new`) or renewal: the fence as stored afterwards, or the item as
+    /// it was when the condition failed.
     async fn lease_write(
         &self,
         name: &str,
@@ -58,7 +87,7 @@ impl DynamoState {
         now: i64,
         ttl: i64,
         new: bool,
-    ) -> Result<Option<u64>, AwsError> {
+    ) -> Result<Written, AwsError> {
         let (set_fence, condition) = if new {
             (
                 "if_not_exists(fence, :zero) + :one",
@@ -70,7 +99,7 @@ impl DynamoState {
                 "holder = :me AND expires >= :now",
             )
         };
-        let out = self
+        let call = self
             .client
             .update_item()
             .table_name(&self.table)
@@ -84,21 +113,23 @@ impl DynamoState {
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":exp", n(now + ttl))
             .expression_attribute_values(":ttl", n(now + ttl + LEASE_TTL_SECS))
-            .expression_attribute_values(":zero", n(0));
+            .expression_attribute_values(":zero", n(0))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         // DynamoDB refuses a value the expressions do not use.
-        let out = if new {
-            out.expression_attribute_values(":one", n(1))
+        let call = if new {
+            call.expression_attribute_values(":one", n(1))
         } else {
-            out
+            call
         };
-        match out.return_values(ReturnValue::AllNew).send().await {
-            Ok(o) => Ok(Some(
+        match call.send().await {
+            Ok(o) => Ok(Written::Fence(
                 o.attributes
                     .as_ref()
                     .and_then(|i| number(i, "fence"))
                     .unwrap_or(0) as u64,
             )),
-            Err(e) if condition_failed(&e) => Ok(None),
+            Err(e) if condition_failed(&e) => Ok(Written::Refused(failed_item(&e))),
             Err(e) => Err(aws_error("UpdateItem", e)),
         }
     }
