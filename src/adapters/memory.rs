@@ -1,6 +1,7 @@
 //! In-process adapters: a state store and a responder that live as long as the process. The
-//! operator CLI serves its own requests with them (it has no ResponseURL and no follow-up rule),
-//! and the tests use them beside the DynamoDB adapter: the state store keeps exactly the
+//! operator CLI answers its own requests to the responder (they have no ResponseURL) and keeps
+//! the state of plans and dry runs in the store (everything else shares the stack's table), and
+//! the tests use them beside the DynamoDB adapter: the state store keeps exactly the
 //! conditions `adapters::dynamo` writes, so a test over it sees the same races settle the same
 //! way. `fail_writes` makes it harsh: a write takes effect and its caller still gets an error,
 //! as when a reply is lost and the SDK's retries run out.

@@ -1,5 +1,7 @@
 //! `provision` and `delete` from the terminal, through the same service as the Lambda: the
-//! request is served in process (no ResponseURL, no follow-up rule), and `--wait` polls.
+//! request is recorded in the stack's state table and served in process (no ResponseURL, no
+//! follow-up rule), under the same placement lease as the Lambda's; `--wait` serves it again
+//! until it is answered.
 
 use super::{Command, Outcome, FAILED, REFUSED, USAGE};
 use crate::adapters::memory::MemoryResponder;
