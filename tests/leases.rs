@@ -66,7 +66,8 @@ async fn a_placement_whose_lease_was_taken_over_does_not_restore() {
 async fn a_skewed_clock_takes_no_lease() {
     let conf = sdk_config();
     let table = state_table(&conf).await;
-    let client = aws_sdk_dynamodb::Client::new(&conf);
+    let clients = aurora_clone_manager::adapters::Clients::new(&conf);
+    let client = clients.dynamodb.clone();
     let lease = unique("place-");
     for shift in [60, -60] {
         let clock = Clock::Shifted(Arc::new(AtomicI64::new(shift)));
@@ -91,6 +92,11 @@ async fn a_skewed_clock_takes_no_lease() {
         honest.take_lease(&lease, "lambda", now, 60).await.unwrap(),
         Some(1),
         "the refused takes wrote nothing"
+    );
+    let calls = clients.calls.take();
+    assert!(
+        calls.contains_key("DynamoDB.UpdateItem"),
+        "the probe's client still counts calls: {calls:?}"
     );
 }
 
