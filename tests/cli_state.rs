@@ -200,3 +200,47 @@ async fn a_missing_state_table_is_a_clear_error() {
     assert_eq!(code, 0, "a dry run needs no table: {err}");
     assert!(out.contains(&format!("Pool of {source}")), "{out}");
 }
+
+/// A request made at the terminal and left pending (a `provision` without `--wait`) is in the
+/// shared table: the Lambda's follow-ups finish it, and its answer, which has no ResponseURL,
+/// goes to nobody instead of being resent for hours.
+#[tokio::test]
+async fn the_lambda_finishes_a_request_left_by_the_cli() {
+    use aurora_clone_manager::adapters::http::HttpResponder;
+    use aurora_clone_manager::state::Phase;
+    let conf = sdk_config();
+    let stack = unique("acm");
+    let table = deployed_stack(&conf, &stack).await;
+    let source = unique("orders");
+    realistic_source(&conf, &source).await;
+    let clients = Clients::new(&conf);
+    let (operator, _, _) = cli::manager(settings(&[("STACK_NAME", &stack)]), &clients, None, true)
+        .await
+        .expect("the CLI's manager");
+    let mut request = create(&source);
+    request.response_url = String::new();
+    request.stack_id = "cli:operator".into();
+    let progress = operator
+        .serve(request.clone(), &Invocation::default(), &Tracker::default())
+        .await
+        .expect("recorded");
+    assert!(matches!(progress, Progress::Pending(_)), "{progress:?}");
+
+    let function = lambda::manager_with(
+        settings(&[("STACK_NAME", &stack), ("STATE_TABLE", &table)]),
+        &clients,
+        Arc::new(HttpResponder::with_retries(1, std::time::Duration::ZERO)),
+    );
+    let inv = Invocation::default();
+    let mut phase = Phase::Pending;
+    for _ in 0..6 {
+        function.follow_up(&inv).await.expect("a follow-up");
+        let item = function.ports.state.request(&request.request_id).await;
+        phase = item.unwrap().expect("recorded").phase;
+        if phase == Phase::Done {
+            break;
+        }
+    }
+    assert_eq!(phase, Phase::Done, "answered to nobody, and done");
+    assert_eq!(clones_of(&function, &source).await.len(), 1);
+}
