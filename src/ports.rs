@@ -96,13 +96,26 @@ pub trait StateStore: Send + Sync {
     /// Takes the maintenance item if it is still at `version`; false when someone else did.
     async fn take_maintain(&self, version: u64) -> Result<bool, AwsError>;
     /// Takes the lease `name` for `holder` until `now + ttl` if it is free, expired or already
-    /// the holder's. True when `holder` now holds it.
+    /// the holder's. `Some(fence)` when `holder` now holds it: the lease's fencing number, one
+    /// more than the last holder's on every take by a new holder or after expiry (a renewal
+    /// keeps it), never reused (a release keeps the number). An adapter over AWS refuses, with
+    /// an error, when this machine's clock is too far off AWS's to judge expiry.
     async fn take_lease(
         &self,
         name: &str,
         holder: &str,
         now: i64,
         ttl: i64,
+    ) -> Result<Option<u64>, AwsError>;
+    /// True when `holder` still holds lease `name` with `fence`, unexpired at `now`: checked
+    /// at the table, right before a write made under the lease, so that a holder whose lease
+    /// was taken over (its clock or a pause misled it) does not act.
+    async fn confirm_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        fence: u64,
+        now: i64,
     ) -> Result<bool, AwsError>;
     /// Releases the lease if `holder` still holds it; anyone else's lease is left alone.
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), AwsError>;

@@ -50,8 +50,9 @@ async fn a_create_a_tick_and_an_idle_event_stay_within_budget() {
     w.deliver(&create).await;
     let cold = calls(&w) - before;
     assert_eq!(w.rds.listings(), 1, "one account listing");
+    // 11 since the placement lease is confirmed at the table before the restore (issue 16).
     assert!(
-        cold <= 10,
+        cold <= 11,
         "a cold process's first invocation: {cold} calls: {:?}",
         w.rds.calls()
     );

@@ -3,7 +3,7 @@
 mod support;
 
 use std::process::Command;
-use support::moto::{moto, realistic_source, sdk_config, unique};
+use support::moto::{deployed_stack, moto, realistic_source, sdk_config, unique};
 
 fn cli(stack: &str, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_aurora-clone-manager"))
@@ -29,6 +29,8 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     let source = unique("orders");
     realistic_source(&sdk_config(), &source).await;
     let stack = unique("cli");
+    // Commands that change something use the stack's state table.
+    deployed_stack(&sdk_config(), &stack).await;
 
     let (code, out, err) = cli(&stack, &["plan", "--source", &source]);
     assert_eq!(code, 0, "{err}");

@@ -323,7 +323,8 @@ async fn a_busy_source_is_maintained_again_within_minutes() {
         .state
         .take_lease("place-orders", "a-placement", now, 60)
         .await
-        .unwrap());
+        .unwrap()
+        .is_some());
     let out = maintain(&w).await;
     assert_eq!(out["deferred"], json!(["orders"]), "{out}");
     assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 0);

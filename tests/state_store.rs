@@ -98,30 +98,7 @@ async fn contract(store: &dyn StateStore) {
         "a late redelivery finds the request done"
     );
 
-    // Leases: one holder at a time; taken over only once expired; released by the holder only.
-    let lease = unique("place-");
-    assert!(store.take_lease(&lease, "a", 100, 60).await.unwrap());
-    assert!(
-        store.take_lease(&lease, "a", 110, 60).await.unwrap(),
-        "the holder renews"
-    );
-    assert!(!store.take_lease(&lease, "b", 120, 60).await.unwrap());
-    store.release_lease(&lease, "b").await.unwrap();
-    assert!(
-        !store.take_lease(&lease, "b", 121, 60).await.unwrap(),
-        "b cannot release a's lease"
-    );
-    assert!(
-        store.take_lease(&lease, "b", 171, 60).await.unwrap(),
-        "expired: taken over"
-    );
-    store.release_lease(&lease, "a").await.unwrap();
-    assert!(
-        !store.take_lease(&lease, "c", 172, 60).await.unwrap(),
-        "a's release does not free b's"
-    );
-    store.release_lease(&lease, "b").await.unwrap();
-    assert!(store.take_lease(&lease, "c", 173, 60).await.unwrap());
+    leases(store).await;
 
     // Reap work: created once, updated, removed.
     let cluster = unique("gone-");
@@ -194,6 +171,63 @@ async fn contract(store: &dyn StateStore) {
     assert_eq!(m.sources, vec!["o", "p"], "sources merged, never lost");
     assert!(store.take_maintain(m.version).await.unwrap());
     assert!(!store.take_maintain(m.version).await.unwrap());
+}
+
+/// Leases: one holder at a time; taken over only once expired; released by the holder only;
+/// every new take a higher fencing number, checked at the table.
+async fn leases(store: &dyn StateStore) {
+    let lease = unique("place-");
+    let a = store.take_lease(&lease, "a", 100, 60).await.unwrap();
+    assert_eq!(a, Some(1), "the first take is fence 1");
+    assert_eq!(
+        store.take_lease(&lease, "a", 110, 60).await.unwrap(),
+        a,
+        "the holder renews, with the same fence"
+    );
+    assert_eq!(store.take_lease(&lease, "b", 120, 60).await.unwrap(), None);
+    store.release_lease(&lease, "b").await.unwrap();
+    assert_eq!(
+        store.take_lease(&lease, "b", 121, 60).await.unwrap(),
+        None,
+        "b cannot release a's lease"
+    );
+    assert!(store.confirm_lease(&lease, "a", 1, 125).await.unwrap());
+    let b = store.take_lease(&lease, "b", 171, 60).await.unwrap();
+    assert_eq!(b, Some(2), "expired: taken over, with the next fence");
+    assert!(
+        !store.confirm_lease(&lease, "a", 1, 172).await.unwrap(),
+        "the old holder learns it lost the lease"
+    );
+    assert!(store.confirm_lease(&lease, "b", 2, 172).await.unwrap());
+    assert!(
+        !store.confirm_lease(&lease, "b", 1, 172).await.unwrap(),
+        "a stale fence"
+    );
+    store.release_lease(&lease, "a").await.unwrap();
+    assert_eq!(
+        store.take_lease(&lease, "c", 172, 60).await.unwrap(),
+        None,
+        "a's release does not free b's"
+    );
+    store.release_lease(&lease, "b").await.unwrap();
+    assert!(
+        !store.confirm_lease(&lease, "b", 2, 173).await.unwrap(),
+        "released: held no more"
+    );
+    assert_eq!(
+        store.take_lease(&lease, "c", 173, 60).await.unwrap(),
+        Some(3),
+        "a release keeps the number: never handed out twice"
+    );
+    assert_eq!(
+        store.take_lease(&lease, "c", 240, 60).await.unwrap(),
+        Some(4),
+        "the holder's own lease, once expired, is taken anew"
+    );
+    assert!(
+        !store.confirm_lease(&lease, "c", 4, 301).await.unwrap(),
+        "expired: held no more"
+    );
 }
 
 #[tokio::test]

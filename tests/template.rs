@@ -89,14 +89,30 @@ fn service_of(adapter: &str) -> Option<&'static str> {
     })
 }
 
+/// Each adapter file with the adapter it belongs to: `src/adapters/<stem>.rs`, and the files
+/// of its folder `src/adapters/<stem>/`.
+fn adapter_files() -> Vec<(String, std::path::PathBuf)> {
+    let dir = format!("{}/src/adapters", env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("src/adapters") {
+        let path = entry.expect("an adapter file").path();
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        if path.is_dir() {
+            for sub in std::fs::read_dir(&path).expect("an adapter's folder") {
+                files.push((stem.clone(), sub.expect("an adapter file").path()));
+            }
+        } else {
+            files.push((stem, path));
+        }
+    }
+    files
+}
+
 /// The AWS operations the adapters call: each names its operation in the `AwsError` it maps to.
 fn called_operations() -> BTreeSet<String> {
     let mut ops = BTreeSet::new();
-    let dir = format!("{}/src/adapters", env!("CARGO_MANIFEST_DIR"));
-    for entry in std::fs::read_dir(&dir).expect("src/adapters") {
-        let path = entry.expect("an adapter file").path();
+    for (stem, path) in adapter_files() {
         let src = std::fs::read_to_string(&path).expect("readable");
-        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         let markers = [
             "aws_error(\"",
             "AwsError::permanent(\"",

@@ -6,13 +6,16 @@
 //! | `request#<RequestId>` | `record` (JSON), `state` (`pending`/`answering`/`done`), `answer` (JSON), `version`, `ttl` |
 //! | `reap#<cluster id>` | `reap` (JSON), `ttl` |
 //! | `maintain` | `maintain` (JSON), `version`, `ttl` |
-//! | `lease#<name>` | `holder`, `expires`, `ttl` |
+//! | `lease#<name>` | `holder`, `expires`, `fence`, `ttl` (see `dynamo::lease`) |
 //!
 //! Every write is conditional. When a condition fails the item is read again (strongly
 //! consistent) and judged from what is there: a write whose reply was lost and that the SDK
 //! retried finds its own effect, never a false "someone else did it".
 
+mod lease;
+
 use super::aws_error;
+use super::skew::SkewProbe;
 use crate::error::AwsError;
 use crate::ports::StateStore;
 use crate::state::{Answer, MaintainItem, Phase, ReapItem, RequestItem, RequestRecord, Work};
@@ -32,13 +35,32 @@ const REAP_TTL_SECS: i64 = 14 * 86_400;
 pub struct DynamoState {
     client: Client,
     table: String,
+    /// AWS's clock as this client's responses show it: no lease is taken on a skewed clock.
+    skew: SkewProbe,
 }
 
 impl DynamoState {
     pub fn new(client: Client, table: impl Into<String>) -> DynamoState {
+        DynamoState::with_clock(client, table, crate::clock::Clock::System)
+    }
+
+    /// The adapter with `clock` as this machine's clock in the skew check (tests play a
+    /// machine whose clock is off with a shifted one).
+    pub fn with_clock(
+        client: Client,
+        table: impl Into<String>,
+        clock: crate::clock::Clock,
+    ) -> DynamoState {
+        let skew = SkewProbe::new(clock);
+        let conf = client
+            .config()
+            .to_builder()
+            .interceptor(skew.clone())
+            .build();
         DynamoState {
-            client,
+            client: Client::from_conf(conf),
             table: table.into(),
+            skew,
         }
     }
 
@@ -446,42 +468,22 @@ impl StateStore for DynamoState {
         holder: &str,
         now: i64,
         ttl: i64,
+    ) -> Result<Option<u64>, AwsError> {
+        self.check_clock(name).await?;
+        self.lease_take(name, holder, now, ttl).await
+    }
+
+    async fn confirm_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        fence: u64,
+        now: i64,
     ) -> Result<bool, AwsError> {
-        let pk = format!("lease#{name}");
-        let out = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(&pk))
-            .item("holder", s(holder))
-            .item("expires", n(now + ttl))
-            .item("ttl", n(now + ttl + 86_400))
-            .condition_expression("attribute_not_exists(pk) OR expires < :now OR holder = :me")
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":me", s(holder))
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(aws_error("PutItem", e)),
-        }
+        self.lease_confirm(name, holder, fence, now).await
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), AwsError> {
-        let out = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("lease#{name}")))
-            .condition_expression("holder = :me")
-            .expression_attribute_values(":me", s(holder))
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Ok(()),
-            Err(e) => Err(aws_error("DeleteItem", e)),
-        }
+        self.lease_release(name, holder).await
     }
 }

@@ -110,6 +110,13 @@ impl Responder for HttpResponder {
         body: &ResponseBody,
         until: Option<Instant>,
     ) -> Result<(), String> {
+        // A request made by the operator CLI has no ResponseURL: it is recorded in the shared
+        // state table, and whoever answers it (the CLI, or the Lambda's follow-ups) has no one
+        // to tell; the CLI reads the outcome from the clone. (CloudFormation's requests always
+        // carry one: the Lambda serves none without.)
+        if url.is_empty() {
+            return Ok(());
+        }
         let bytes = body.to_bytes();
         let mut backoff = self.first_backoff;
         let mut last = String::from("no attempt fitted in the time left");

@@ -1,6 +1,7 @@
 //! In-process adapters: a state store and a responder that live as long as the process. The
-//! operator CLI serves its own requests with them (it has no ResponseURL and no follow-up rule),
-//! and the tests use them beside the DynamoDB adapter: the state store keeps exactly the
+//! operator CLI answers its own requests to the responder (they have no ResponseURL) and keeps
+//! the state of plans and dry runs in the store (everything else shares the stack's table), and
+//! the tests use them beside the DynamoDB adapter: the state store keeps exactly the
 //! conditions `adapters::dynamo` writes, so a test over it sees the same races settle the same
 //! way. `fail_writes` makes it harsh: a write takes effect and its caller still gets an error,
 //! as when a reply is lost and the SDK's retries run out.
@@ -25,10 +26,19 @@ struct Tables {
     requests: BTreeMap<String, RequestItem>,
     reaps: BTreeMap<String, ReapItem>,
     maintain: Option<MaintainItem>,
-    leases: BTreeMap<String, (String, i64)>,
+    leases: BTreeMap<String, LeaseItem>,
     writes: u64,
     /// The phase each request was first stored in (`pending` or `answering`).
     first: BTreeMap<String, &'static str>,
+}
+
+/// A lease as the table keeps it: released leases stay, holderless, so that their fencing
+/// number is never handed out again.
+#[derive(Debug, Clone, Default)]
+struct LeaseItem {
+    holder: Option<String>,
+    expires: i64,
+    fence: u64,
 }
 
 /// The state table in memory.
@@ -69,9 +79,11 @@ impl MemoryState {
         lock(&self.tables).maintain.clone()
     }
 
-    /// The holder of a lease, if any (expired or not).
+    /// The holder of a lease, if any (expired or not), and when it expires.
     pub fn lease(&self, name: &str) -> Option<(String, i64)> {
-        lock(&self.tables).leases.get(name).cloned()
+        let t = lock(&self.tables);
+        let l = t.leases.get(name)?;
+        Some((l.holder.clone()?, l.expires))
     }
 
     /// The phase a request was first stored in: `pending` (work) or `answering` (a refusal).
@@ -367,24 +379,42 @@ impl StateStore for MemoryState {
         holder: &str,
         now: i64,
         ttl: i64,
-    ) -> Result<bool, AwsError> {
-        self.write("PutItem", |t| {
-            let free = match t.leases.get(name) {
-                None => true,
-                Some((h, expires)) => *expires < now || h == holder,
-            };
-            if free {
-                t.leases
-                    .insert(name.to_string(), (holder.to_string(), now + ttl));
+    ) -> Result<Option<u64>, AwsError> {
+        self.write("UpdateItem", |t| {
+            let lease = t.leases.entry(name.to_string()).or_default();
+            let mine = lease.holder.as_deref() == Some(holder) && lease.expires >= now;
+            if !mine && lease.holder.is_some() && lease.expires >= now {
+                return None;
             }
-            free
+            if !mine {
+                lease.fence += 1;
+            }
+            lease.holder = Some(holder.to_string());
+            lease.expires = now + ttl;
+            Some(lease.fence)
         })
     }
 
+    async fn confirm_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        fence: u64,
+        now: i64,
+    ) -> Result<bool, AwsError> {
+        self.check("UpdateItem")?;
+        Ok(lock(&self.tables).leases.get(name).is_some_and(|l| {
+            l.holder.as_deref() == Some(holder) && l.fence == fence && l.expires >= now
+        }))
+    }
+
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), AwsError> {
-        self.write("DeleteItem", |t| {
-            if t.leases.get(name).is_some_and(|(h, _)| h == holder) {
-                t.leases.remove(name);
+        self.write("UpdateItem", |t| {
+            if let Some(l) = t.leases.get_mut(name) {
+                if l.holder.as_deref() == Some(holder) {
+                    l.holder = None;
+                    l.expires = 0;
+                }
             }
         })
     }

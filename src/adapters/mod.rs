@@ -11,6 +11,7 @@ pub mod memory;
 pub mod rds;
 pub mod schedules;
 pub mod secrets;
+pub mod skew;
 pub mod ssm;
 pub mod stacks;
 pub mod volumes;

@@ -5,6 +5,7 @@
 mod cost;
 mod lifecycle;
 mod provision;
+pub mod state;
 mod status;
 mod term;
 mod view;
@@ -15,6 +16,7 @@ use crate::adapters::{
 };
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::ports::StateStore;
 use crate::service::{Invocation, Manager, Ports};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,12 +31,16 @@ use std::sync::Arc;
 Run as an AWS Lambda it serves Custom::AuroraClone resources; run here it lets you see the pools,\n\
 plan and make clones, run maintenance and delete what it made. It uses your AWS credentials, or\n\
 the local AWS when AWS_ENDPOINT_URL is set. STACK_NAME names the clone manager's stack: it is\n\
-the owner recorded on every cluster this tool makes."
+the owner recorded on every cluster this tool makes, and commands that change something keep\n\
+their requests and leases in its state table, shared with the Lambda."
 )]
 pub struct Cli {
     /// The clone manager's stack (the `managed-by` owner of clones and copies).
     #[arg(long, env = "STACK_NAME", global = true)]
     pub stack: Option<String>,
+    /// The stack's state table (default: read from the stack, its `StateTable`).
+    #[arg(long, env = "STATE_TABLE", global = true)]
+    pub state_table: Option<String>,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
@@ -124,7 +130,15 @@ pub const REFUSED: u8 = 3;
 pub async fn run() -> ExitCode {
     crate::logging::init_text();
     let cli = Cli::parse();
-    let (manager, answers, volumes) = match manager(cli.stack.as_deref()).await {
+    let shared = cli.command.changes_aws();
+    let built = match settings(cli.stack.as_deref()) {
+        Ok(settings) => {
+            let clients = adapters::Clients::from_env().await;
+            manager(settings, &clients, cli.state_table.as_deref(), shared).await
+        }
+        Err(e) => Err(e),
+    };
+    let (manager, answers, volumes) = match built {
         Ok(m) => m,
         Err(e) => {
             eprintln!("aurora-clone-manager: {e}");
@@ -140,19 +154,54 @@ pub async fn run() -> ExitCode {
     }
 }
 
-/// A manager over the real AWS adapters, serving its own requests in process.
-async fn manager(stack: Option<&str>) -> Result<(Manager, Arc<MemoryResponder>, Volumes), String> {
+impl Command {
+    /// True when the command may change something in AWS: it then works on the stack's state
+    /// table. Plans, listings and dry runs change nothing and keep what little state they
+    /// touch in memory, so that they run without a deployed stack.
+    pub fn changes_aws(&self) -> bool {
+        match self {
+            Command::Plan { .. } | Command::Status => false,
+            Command::Provision { dry_run, .. }
+            | Command::Maintain { dry_run }
+            | Command::Extend { dry_run, .. }
+            | Command::Sweep { dry_run }
+            | Command::Delete { dry_run, .. } => !dry_run,
+        }
+    }
+}
+
+/// The settings from the environment, `--stack` first.
+fn settings(stack: Option<&str>) -> Result<Settings, String> {
     let mut vars: std::collections::HashMap<String, String> = std::env::vars().collect();
     if let Some(s) = stack {
         vars.insert("STACK_NAME".into(), s.into());
     }
-    let settings = Settings::from_map(&vars).map_err(|e| format!("{e} (or pass --stack)"))?;
-    let clients = adapters::Clients::from_env().await;
+    Settings::from_map(&vars).map_err(|e| format!("{e} (or pass --stack)"))
+}
+
+/// A manager over the real AWS adapters, serving its own requests in process. With `shared`,
+/// its state is the stack's table (`state_table` names it, else the stack does); without, in
+/// memory.
+pub async fn manager(
+    mut settings: Settings,
+    clients: &adapters::Clients,
+    state_table: Option<&str>,
+    shared: bool,
+) -> Result<(Manager, Arc<MemoryResponder>, Volumes), String> {
+    let state: Arc<dyn StateStore> = if shared {
+        let stacks = adapters::stacks::SdkStacks::new(clients.cloudformation.clone());
+        let table = state::table_name(&settings.stack_name, state_table, &stacks).await?;
+        settings.state_table = table.clone();
+        Arc::new(state::shared_state(&table, clients).await?)
+    } else {
+        Arc::new(MemoryState::default())
+    };
     let answers = Arc::new(MemoryResponder::default());
-    let base = crate::lambda::manager_with(settings.clone(), &clients, answers.clone());
-    // Served in process: the CLI has no ResponseURL and no follow-up rule of its own.
+    let base = crate::lambda::manager_with(settings.clone(), clients, answers.clone());
+    // Served in process: the CLI has no ResponseURL and no follow-up rule of its own (a
+    // request it leaves pending in the table, the Lambda's follow-ups may finish).
     let ports = Ports {
-        state: Arc::new(MemoryState::default()),
+        state,
         follow_ups: Arc::new(NoFollowUps),
         ..base.ports
     };
@@ -169,7 +218,7 @@ async fn manager(stack: Option<&str>) -> Result<(Manager, Arc<MemoryResponder>, 
 pub type Outcome = Result<(), (u8, String)>;
 
 /// Where the cost estimates read volume sizes.
-type Volumes = Arc<dyn crate::ports::VolumeSizes>;
+pub type Volumes = Arc<dyn crate::ports::VolumeSizes>;
 
 async fn execute(
     m: &Manager,

@@ -1,5 +1,7 @@
 //! `provision` and `delete` from the terminal, through the same service as the Lambda: the
-//! request is served in process (no ResponseURL, no follow-up rule), and `--wait` polls.
+//! request is recorded in the stack's state table and served in process (no ResponseURL, no
+//! follow-up rule), under the same placement lease as the Lambda's; `--wait` serves it again
+//! until it is answered.
 
 use super::{Command, Outcome, FAILED, REFUSED, USAGE};
 use crate::adapters::memory::MemoryResponder;
@@ -82,19 +84,47 @@ pub async fn provision(
             b.set_message(what.clone());
         }
         tokio::time::sleep(POLL).await;
+        // Served again, as a redelivery is: it continues this request's record in the state
+        // table, and leaves every other item of the table to the Lambda.
         progress = m
-            .follow_up(&inv)
+            .serve(req.clone(), &inv, &tracker)
             .await
-            .map_err(|e| (FAILED, e.to_string()))?
-            .into_iter()
-            .map(|(_, p)| p)
-            .next()
-            .unwrap_or(Progress::Answered);
+            .map_err(|e| (FAILED, format!("could not read the request: {}", e.0)))?;
     }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    report(answers.sent().pop(), progress, as_json)
+    match (answers.sent().pop(), progress) {
+        (None, Progress::Ignored(_)) => finished_elsewhere(m, &req, as_json).await,
+        (answer, progress) => report(answer, progress, as_json),
+    }
+}
+
+/// The Lambda's follow-ups took the request up and answered it (the answer of a request made
+/// here goes to nobody): what became of it is the clone itself.
+async fn finished_elsewhere(m: &Manager, req: &CfnRequest, as_json: bool) -> Outcome {
+    let id = match m.ports.state.request(&req.request_id).await {
+        Ok(Some(item)) => item.record.cluster_id,
+        _ => String::new(),
+    };
+    let cluster = match id.is_empty() {
+        true => None,
+        false => m.ports.rds.cluster(&id).await.ok().flatten(),
+    };
+    match cluster {
+        Some(c) if as_json => {
+            println!("{}", json!({"ClusterId": c.id, "Status": c.status}));
+            Ok(())
+        }
+        Some(c) => {
+            println!("{}: {} (the stack's Lambda finished the request)", c.id, c.status);
+            Ok(())
+        }
+        None => Err((
+            FAILED,
+            format!("the stack's Lambda answered the request and its clone {id:?} is not there: it failed; see the function's logs"),
+        )),
+    }
 }
 
 fn report(answer: Option<Value>, progress: Progress, as_json: bool) -> Outcome {

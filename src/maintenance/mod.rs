@@ -228,7 +228,11 @@ impl Manager {
             ),
         };
         for (cfg, lease) in held {
-            if !inv.has_time_for(SOURCE_BUDGET) || !self.lease_holds(lease) {
+            // Confirmed at the table as well: copies are placements too.
+            if !inv.has_time_for(SOURCE_BUDGET)
+                || !self.lease_holds(lease)
+                || !self.still_held(lease, inv).await
+            {
                 report.deferred.push(cfg.cluster_id.clone());
                 continue;
             }

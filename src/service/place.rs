@@ -23,6 +23,8 @@ const LEASE_PAUSE: Duration = Duration::from_millis(750);
 pub struct Lease {
     pub name: String,
     pub expires: i64,
+    /// The lease's fencing number for this take: confirmed at the table before acting.
+    pub fence: u64,
 }
 
 /// What observing found, and the lease held while acting on it.
@@ -58,10 +60,7 @@ impl Manager {
             return Ok(None);
         };
         match self.observe_account(cluster_id, root).await {
-            Ok(observed @ Observed::Absent { .. }) => Ok(Some(Sighting {
-                observed,
-                lease: Some(lease),
-            })),
+            Ok(observed @ Observed::Absent { .. }) => self.confirmed(observed, lease, inv).await,
             other => {
                 self.release(&lease, inv).await;
                 other.map(|observed| {
@@ -70,6 +69,28 @@ impl Manager {
                         lease: None,
                     })
                 })
+            }
+        }
+    }
+
+    /// The sighting to place on, once the table confirms the lease: the last look before the
+    /// planner's restore (only the pure planner and the local lease-time check lie between this
+    /// confirmation and the restore call). `None` when the lease was taken over.
+    async fn confirmed(
+        &self,
+        observed: Observed,
+        lease: Lease,
+        inv: &Invocation,
+    ) -> Result<Option<Sighting>, AwsError> {
+        match self.confirm(&lease, inv).await {
+            Ok(true) => Ok(Some(Sighting {
+                observed,
+                lease: Some(lease),
+            })),
+            Ok(false) => Ok(None),
+            Err(e) => {
+                self.release(&lease, inv).await;
+                Err(e)
             }
         }
     }
@@ -189,10 +210,36 @@ impl Manager {
             .state
             .take_lease(name, &inv.holder, now, secs)
             .await?;
-        Ok(taken.then(|| Lease {
+        Ok(taken.map(|fence| Lease {
             name: name.to_string(),
             expires: now + secs,
+            fence,
         }))
+    }
+
+    /// True when this invocation still holds `lease` with its fence, as the table says: a
+    /// holder whose lease expired and was taken over (its clock was behind, or it paused) learns
+    /// it here, and leaves the placement to the new holder. Nothing to release then: the lease
+    /// is someone else's.
+    pub(crate) async fn confirm(&self, lease: &Lease, inv: &Invocation) -> Result<bool, AwsError> {
+        let held = self
+            .ports
+            .state
+            .confirm_lease(&lease.name, &inv.holder, lease.fence, self.now_secs())
+            .await?;
+        if !held {
+            tracing::warn!(lease = %lease.name, fence = lease.fence, "the lease was taken over: not acting under it");
+        }
+        Ok(held)
+    }
+
+    /// `confirm`, for a holder that can simply leave the work for later: an error counts as
+    /// not confirmed.
+    pub(crate) async fn still_held(&self, lease: &Lease, inv: &Invocation) -> bool {
+        self.confirm(lease, inv).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, lease = %lease.name, "could not confirm the lease; leaving the work for later");
+            false
+        })
     }
 
     /// True while the lease leaves room for one more call: a holder never acts past its lease.

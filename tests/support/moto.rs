@@ -351,3 +351,34 @@ pub async fn state_table(conf: &SdkConfig) -> String {
         .expect("enable TTL");
     name
 }
+
+/// A stack as the clone manager's looks to the CLI: a `StateTable` whose name CloudFormation
+/// chose (not `<stack>-state`, so a CLI that guesses the name finds nothing). Returns the
+/// table's name.
+pub async fn deployed_stack(conf: &SdkConfig, stack: &str) -> String {
+    let template = serde_json::json!({"Resources": {"StateTable": {"Type": "AWS::DynamoDB::Table",
+        "Properties": {"BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}}}});
+    let cfn = aws_sdk_cloudformation::Client::new(conf);
+    cfn.create_stack()
+        .stack_name(stack)
+        .template_body(template.to_string())
+        .send()
+        .await
+        .expect("stack");
+    let out = cfn
+        .describe_stack_resource()
+        .stack_name(stack)
+        .logical_resource_id("StateTable")
+        .send()
+        .await
+        .expect("the stack's table");
+    let table = out
+        .stack_resource_detail()
+        .and_then(|d| d.physical_resource_id())
+        .expect("a physical id")
+        .to_string();
+    assert_ne!(table, format!("{stack}-state"));
+    table
+}

@@ -1,0 +1,98 @@
+//! Where the CLI keeps request state: the deployed stack's state table, the one the Lambda uses,
+//! so that a `provision` or `maintain` from a terminal takes the same placement leases as the
+//! Lambda's placements (and its requests, reap work and leases are visible to both). The table
+//! is found from the stack (`DescribeStackResource` of `StateTable`); `--state-table` or
+//! `STATE_TABLE` names it instead. A command that would change something and finds no table
+//! fails: an in-memory state would serialise with nothing.
+
+use crate::adapters::{self, dynamo::DynamoState};
+use crate::ports::{StackResource, Stacks, StateStore};
+
+/// The state table's logical id in `template.yaml`.
+pub const STATE_TABLE_LOGICAL_ID: &str = "StateTable";
+
+/// The table's name: `explicit` when given, else the physical id of the stack's `StateTable`.
+pub async fn table_name(
+    stack: &str,
+    explicit: Option<&str>,
+    stacks: &dyn Stacks,
+) -> Result<String, String> {
+    if let Some(name) = explicit.map(str::trim).filter(|n| !n.is_empty()) {
+        return Ok(name.to_string());
+    }
+    let found = stacks
+        .resource(stack, STATE_TABLE_LOGICAL_ID)
+        .await
+        .map_err(|e| {
+            format!("could not read the state table of stack {stack} from CloudFormation: {e} (name it with --state-table or STATE_TABLE)")
+        })?;
+    match found {
+        StackResource::Found {
+            physical_id: Some(id),
+            ..
+        } if !id.is_empty() => Ok(id),
+        _ => Err(format!(
+            "stack {stack} has no state table ({STATE_TABLE_LOGICAL_ID}): is it the clone manager's stack, deployed in this account and region? \
+             Commands that change something share the Lambda's state table, and run without one only as --dry-run; \
+             name the table with --state-table or STATE_TABLE"
+        )),
+    }
+}
+
+/// The state store over `table`, once one read shows the table is there.
+pub async fn shared_state(table: &str, clients: &adapters::Clients) -> Result<DynamoState, String> {
+    let state = DynamoState::new(clients.dynamodb.clone(), table);
+    match state.request("cli-probe").await {
+        Ok(_) => Ok(state),
+        Err(e) if e.code == "ResourceNotFoundException" => Err(format!(
+            "the state table {table} does not exist in this account and region (name the stack's table with --state-table or STATE_TABLE)"
+        )),
+        Err(e) => Err(format!("the state table {table} cannot be read: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AwsError;
+    use async_trait::async_trait;
+
+    struct OneStack(StackResource);
+
+    #[async_trait]
+    impl Stacks for OneStack {
+        async fn resource(&self, stack: &str, logical: &str) -> Result<StackResource, AwsError> {
+            assert_eq!((stack, logical), ("acm", STATE_TABLE_LOGICAL_ID));
+            Ok(self.0.clone())
+        }
+    }
+
+    fn found(id: &str) -> StackResource {
+        StackResource::Found {
+            resource_type: "AWS::DynamoDB::Table".into(),
+            status: "CREATE_COMPLETE".into(),
+            physical_id: Some(id.into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_table_comes_from_the_stack_unless_named() {
+        let stacks = OneStack(found("acm-state-x"));
+        assert_eq!(
+            table_name("acm", None, &stacks).await.unwrap(),
+            "acm-state-x"
+        );
+        assert_eq!(
+            table_name("acm", Some("mine"), &stacks).await.unwrap(),
+            "mine"
+        );
+        assert_eq!(
+            table_name("acm", Some(" "), &stacks).await.unwrap(),
+            "acm-state-x"
+        );
+        let e = table_name("acm", None, &OneStack(StackResource::Missing))
+            .await
+            .unwrap_err();
+        assert!(e.contains("stack acm has no state table"), "{e}");
+    }
+}
