@@ -37,11 +37,7 @@ pub async fn extend(
 }
 
 pub async fn sweep(m: &Manager, dry_run: bool, as_json: bool) -> Outcome {
-    let clusters = m
-        .ports
-        .rds
-        .clusters()
-        .await
+    let clusters = m.observe_clusters().await
         .map_err(|e| (FAILED, e.to_string()))?;
     let findings = m.sweep(&clusters, dry_run, &Invocation::default()).await;
     if as_json {

@@ -156,7 +156,7 @@ impl Manager {
             let view = match seen {
                 Some(v) => v,
                 None => (
-                    self.ports.rds.clusters().await?,
+                    self.observe_clusters().await?,
                     self.ports.rds.all_instances().await?,
                 ),
             };
@@ -223,7 +223,7 @@ impl Manager {
         let (clusters, instances) = match view {
             Some(v) => v,
             None => (
-                self.ports.rds.clusters().await?,
+                self.observe_clusters().await?,
                 self.ports.rds.all_instances().await?,
             ),
         };

@@ -17,6 +17,7 @@ mod cache;
 mod credentials;
 pub mod expiry;
 mod follow_up;
+mod ledger;
 pub mod place;
 mod receive;
 mod revise;
@@ -33,7 +34,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::planner::Policy;
 use crate::ports::{
-    Events, FollowUps, Keys, Parameters, Rds, Responder, Schedules, Secrets, Stacks, StateStore,
+    Events, FollowUps, Keys, Ledger, Parameters, Rds, Responder, Schedules, Secrets, Stacks, StateStore,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,6 +111,8 @@ pub enum Progress {
 pub struct Ports {
     pub rds: Arc<dyn Rds>,
     pub state: Arc<dyn StateStore>,
+    /// The ownership ledger (in the same table as `state`).
+    pub ledger: Arc<dyn Ledger>,
     pub follow_ups: Arc<dyn FollowUps>,
     pub responder: Arc<dyn Responder>,
     pub secrets: Arc<dyn Secrets>,

@@ -21,6 +21,7 @@ pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/
 pub struct World {
     pub rds: Arc<FakeRds>,
     pub state: Arc<FakeState>,
+    pub ledger: Arc<FakeLedger>,
     pub follow_ups: Arc<FakeFollowUps>,
     pub responder: Arc<FakeResponder>,
     pub secrets: Arc<FakeSecrets>,
@@ -84,9 +85,11 @@ impl World {
             kinds: Arc::clone(&kinds),
         });
         let schedules = Arc::new(FakeSchedules::default());
+        let ledger = Arc::new(FakeLedger::default());
         let ports = Ports {
             rds: rds.clone(),
             state: state.clone(),
+            ledger: ledger.clone(),
             follow_ups: follow_ups.clone(),
             responder: cloudformation.clone(),
             secrets: secrets.clone(),
@@ -111,6 +114,7 @@ impl World {
         World {
             rds,
             state,
+            ledger,
             follow_ups,
             responder,
             secrets,
