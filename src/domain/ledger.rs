@@ -6,7 +6,8 @@
 //! Every destructive or permission-changing act (Delete, expiry, the sweep, pool retirement, a
 //! secret's or key's policy) acts only on a cluster whose deed names the owner it acts for.
 
-use super::tags::{Ownership, Role};
+use super::tags::{self, Lineage, Ownership, Role};
+use super::Cluster;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -106,6 +107,32 @@ impl Deed {
     pub fn key_id(&self) -> Option<&str> {
         self.key.as_ref().and_then(Made::made)
     }
+}
+
+/// The deed an operator's `adopt` records for a cluster this manager made before it kept a
+/// ledger: read from the cluster's ownership, lineage and credential tags, which the operator
+/// vouches for by running the command (the code never takes tags for ownership on its own).
+pub fn adopted(cluster: &Cluster, recorded: i64) -> Option<Deed> {
+    let owner = Ownership::from_tags(&cluster.tags)?;
+    let tag = |k: &str| cluster.tags.get(k).cloned();
+    Some(Deed {
+        cluster_id: cluster.id.clone(),
+        manager: owner.managed_by,
+        role: owner.role,
+        stack_id: owner.stack_id,
+        logical_id: owner.logical_id,
+        request_id: owner.request_id,
+        root: Lineage::from_tags(&cluster.tags).map(|l| l.root),
+        recorded,
+        properties: None,
+        secret: tag(tags::PASSWORD_SECRET).map(Made::Made),
+        key: tag(tags::CREATED_KEY)
+            .filter(|k| !k.starts_with("pending:"))
+            .map(Made::Made),
+        marked: 0,
+        deleting: false,
+        version: 0,
+    })
 }
 
 impl Serialize for Role {
