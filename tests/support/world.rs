@@ -129,6 +129,14 @@ impl World {
         }
     }
 
+    /// Puts a cluster this stack made before the test began: in RDS, and in the ledger with
+    /// the deed its ownership tags describe (as `adopt` would record it).
+    pub fn put_owned(&self, c: aurora_clone_manager::domain::Cluster) {
+        let deed = aurora_clone_manager::domain::ledger::adopted(&c, 0).expect("ownership tags");
+        self.ledger.insert(deed);
+        self.rds.put(c);
+    }
+
     pub fn manager(&self) -> &Manager {
         self.app.manager.as_ref().expect("manager")
     }
