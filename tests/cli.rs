@@ -3,10 +3,17 @@
 mod support;
 
 use std::process::Command;
-use support::moto::{moto, realistic_source, sdk_config, unique};
+use support::moto::{moto, realistic_source, sdk_config, state_table, unique};
+
+/// The stack's state table (the ownership ledger lives there), made once for this binary.
+static TABLE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 
 fn cli(stack: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_aurora-clone-manager"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_aurora-clone-manager"));
+    if let Some(table) = TABLE.get() {
+        command.env("STATE_TABLE", table);
+    }
+    let out = command
         .args(args)
         .env("STACK_NAME", stack)
         .env("AWS_ENDPOINT_URL", &moto().endpoint)
@@ -28,6 +35,9 @@ fn cli(stack: &str, args: &[&str]) -> (i32, String, String) {
 async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     let source = unique("orders");
     realistic_source(&sdk_config(), &source).await;
+    TABLE
+        .get_or_init(|| async { state_table(&sdk_config()).await })
+        .await;
     let stack = unique("cli");
 
     let (code, out, err) = cli(&stack, &["plan", "--source", &source]);

@@ -14,8 +14,10 @@ use crate::planner::credentials::{account_and_region, secret_name, KeyChoice, Pa
 use crate::ports::{Created, SecretRef};
 
 /// A key mark older than this, whose key cannot be found, was left by an attempt that died
-/// before it created the key: another attempt may take the mark over.
-const KEY_MARK_SECS: i64 = 300;
+/// before it created the key: another attempt may take the mark over. The holder marks and
+/// creates in one step, and a CreateKey call gives up after `adapters::OPERATION_TIMEOUT`
+/// (25 s), so by then no create of the holder's is still in flight.
+const KEY_MARK_SECS: i64 = 60;
 
 impl Manager {
     /// Gives the clone its own master password. The password set on RDS is always the one
