@@ -133,7 +133,9 @@ pub async fn delete(
     dry_run: bool,
     as_json: bool,
 ) -> Outcome {
-    let cluster = m.observe_cluster(cluster_id).await
+    let cluster = m
+        .observe_cluster(cluster_id)
+        .await
         .map_err(|e| (FAILED, e.to_string()))?;
     let Some(cluster) = cluster else {
         println!(

@@ -67,7 +67,8 @@ pub async fn plan(
         props["CopyCreatedSince"] = json!(s);
     }
     let props = CloneProperties::parse(&props).map_err(|e| (USAGE, e.to_string()))?;
-    let clusters = m.observe_clusters()
+    let clusters = m
+        .observe_clusters()
         .await
         .map_err(|e| (FAILED, e.to_string()))?;
     let now = m.clock.now();

@@ -172,10 +172,19 @@ mod tests {
         };
         let back: Deed = serde_json::from_str(&serde_json::to_string(&deed).unwrap()).unwrap();
         assert_eq!(back.version, 0, "the version lives beside the JSON");
-        assert_eq!(back, Deed { version: 0, ..deed.clone() });
+        assert_eq!(
+            back,
+            Deed {
+                version: 0,
+                ..deed.clone()
+            }
+        );
         assert_eq!(back.secret_arn(), None);
         assert_eq!(back.key_id(), Some("k"));
-        let other = Deed { request_id: Some("r2".into()), ..deed.clone() };
+        let other = Deed {
+            request_id: Some("r2".into()),
+            ..deed.clone()
+        };
         assert!(!deed.same_intent(&other));
         assert!(deed.is_clone_of("s", "L") && !deed.is_clone_of("s", "M"));
     }

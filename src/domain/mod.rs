@@ -16,10 +16,10 @@ pub mod upkeep;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
+pub use ledger::{Deed, Made};
 pub use requests::{
     ClusterSettings, InstanceRequest, InstanceSettings, RestoreRequest, RestoreType,
 };
-pub use ledger::{Deed, Made};
 pub use tags::{Lineage, Ownership, Role};
 
 pub type Tags = BTreeMap<String, String>;

@@ -274,16 +274,13 @@ impl Manager {
     }
 }
 
-/// Roots of which `manager` has pool copies.
+/// Roots of which `manager` has pool copies, by the copies' deeds.
 fn copied_roots(clusters: &[Cluster], manager: &str) -> Vec<String> {
     let mut roots: Vec<String> = clusters
         .iter()
-        .filter_map(|c| {
-            let o = c.ownership()?;
-            (o.managed_by == manager && o.role == crate::domain::Role::Copy)
-                .then(|| c.lineage().map(|l| l.root))
-                .flatten()
-        })
+        .filter_map(|c| c.deed.as_ref())
+        .filter(|d| d.manager == manager && d.role == crate::domain::Role::Copy)
+        .filter_map(|d| d.root.clone())
         .collect();
     roots.sort();
     roots.dedup();

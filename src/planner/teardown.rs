@@ -199,7 +199,11 @@ mod tests {
     fn tags_without_a_deed_prove_nothing() {
         let mut forged = clone_of("prod", "s1", "Clone", "r9");
         forged.deed = None;
-        let plan = plan_teardown(&res(Named::Cluster("prod".into())), std::slice::from_ref(&forged), &[]);
+        let plan = plan_teardown(
+            &res(Named::Cluster("prod".into())),
+            std::slice::from_ref(&forged),
+            &[],
+        );
         assert!(plan.removed().is_empty());
         assert!(plan.refused[0].1.contains("ledger"), "{:?}", plan.refused);
         for named in [Named::Failed("r9".into()), Named::Foreign] {

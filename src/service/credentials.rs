@@ -30,9 +30,14 @@ impl Manager {
         let deed = self.fresh_deed(&cluster.id).await?;
         let (key, deed) = self.secret_key(deed, cluster, plan).await?;
         let deed = self.announce_secret(deed, plan).await?;
-        let (secret, password) = self.store_password(cluster, &deed, plan, key.as_deref()).await?;
+        let (secret, password) = self
+            .store_password(cluster, &deed, plan, key.as_deref())
+            .await?;
         if deed.secret_arn() != Some(secret.arn.as_str()) {
-            let made = Deed { secret: Some(Made::Made(secret.arn.clone())), ..deed };
+            let made = Deed {
+                secret: Some(Made::Made(secret.arn.clone())),
+                ..deed
+            };
             self.amend_deed(&made).await?;
         }
         if let Some(policy) = self.secret_policy(&plan.readers) {
@@ -69,7 +74,11 @@ impl Manager {
             return Ok(deed);
         }
         let intent = Made::Intended(plan.secret_name.clone());
-        self.amend_deed(&Deed { secret: Some(intent), ..deed }).await
+        self.amend_deed(&Deed {
+            secret: Some(intent),
+            ..deed
+        })
+        .await
     }
 
     /// Stores a fresh password in a new secret, or adopts the secret an earlier attempt of this
@@ -112,7 +121,11 @@ impl Manager {
                 && tagged(tags::SECRET_REQUEST, &plan.request_id));
         if !ours {
             if deed.secret == Some(Made::Intended(name.clone())) {
-                self.amend_deed(&Deed { secret: None, ..deed.clone() }).await?;
+                self.amend_deed(&Deed {
+                    secret: None,
+                    ..deed.clone()
+                })
+                .await?;
             }
             return Err(AwsError::permanent("CreateSecret", "SecretNameTaken", format!(
                 "a secret named {name} exists and was not made for clone {} by this request: it is left alone; remove it or choose another SecretPrefix",
@@ -169,7 +182,10 @@ impl Manager {
             Some(Made::Intended(token)) => {
                 let found = self.ports.keys.find_tagged(tags::FOR_SECRET, token).await?;
                 if let Some(id) = found.into_iter().next() {
-                    let made = Deed { key: Some(Made::Made(id.clone())), ..deed };
+                    let made = Deed {
+                        key: Some(Made::Made(id.clone())),
+                        ..deed
+                    };
                     return Ok((id, self.amend_deed(&made).await?));
                 }
                 if now - deed.marked < KEY_MARK_SECS {
@@ -184,7 +200,11 @@ impl Manager {
             None => self.mark_key(deed, now).await?,
         };
         let Some(Made::Intended(token)) = deed.key.clone() else {
-            return Err(AwsError::transient("CreateKey", "DeedChanged", "the key mark changed"));
+            return Err(AwsError::transient(
+                "CreateKey",
+                "DeedChanged",
+                "the key mark changed",
+            ));
         };
         let (account, region) = account_and_region(&cluster.arn);
         let role = self.settings.guard.role_arn.as_deref();
@@ -192,8 +212,15 @@ impl Manager {
         let mut key_tags = plan.tags.clone();
         key_tags.insert(tags::FOR_SECRET.into(), token);
         let description = format!("password secret of Aurora clone {}", cluster.id);
-        let id = self.ports.keys.create(&description, &policy, &key_tags).await?;
-        let made = Deed { key: Some(Made::Made(id.clone())), ..deed };
+        let id = self
+            .ports
+            .keys
+            .create(&description, &policy, &key_tags)
+            .await?;
+        let made = Deed {
+            key: Some(Made::Made(id.clone())),
+            ..deed
+        };
         let deed = self.amend_deed(&made).await?;
         let mirror: Tags = [(tags::CREATED_KEY.to_string(), id.clone())].into();
         self.ports.rds.add_tags(&cluster.arn, &mirror).await?;
@@ -202,7 +229,11 @@ impl Manager {
 
     async fn mark_key(&self, deed: Deed, now: i64) -> Result<Deed, AwsError> {
         let token = format!("{:032x}", rand::random::<u128>());
-        let marked = Deed { key: Some(Made::Intended(token)), marked: now, ..deed };
+        let marked = Deed {
+            key: Some(Made::Intended(token)),
+            marked: now,
+            ..deed
+        };
         self.amend_deed(&marked).await
     }
 
@@ -242,9 +273,17 @@ impl Manager {
     /// clone keeps its last password: nobody but the removed readers ever knew it.
     pub(super) async fn drop_credentials(&self, cluster: &Cluster) -> Result<(), AwsError> {
         let deed = self.fresh_deed(&cluster.id).await?;
-        let current = Cluster { deed: Some(deed.clone()), ..cluster.clone() };
+        let current = Cluster {
+            deed: Some(deed.clone()),
+            ..cluster.clone()
+        };
         self.remove_credentials(&Removal::of(&current)).await?;
-        self.amend_deed(&Deed { secret: None, key: None, ..deed }).await?;
+        self.amend_deed(&Deed {
+            secret: None,
+            key: None,
+            ..deed
+        })
+        .await?;
         let keys: Vec<String> = [
             tags::PASSWORD_SECRET,
             tags::PASSWORD_KEY,

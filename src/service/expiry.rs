@@ -143,7 +143,9 @@ impl Manager {
         by: std::time::Duration,
         dry_run: bool,
     ) -> Result<OffsetDateTime, ExtendRefused> {
-        let cluster = self.observe_cluster(cluster_id).await?
+        let cluster = self
+            .observe_cluster(cluster_id)
+            .await?
             .ok_or_else(|| ExtendRefused::NoCluster(cluster_id.into()))?;
         let manager = &self.settings.stack_name;
         let ours = cluster

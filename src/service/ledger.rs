@@ -138,7 +138,9 @@ impl Manager {
             AwsError::permanent(
                 "GetItem",
                 "NotOurs",
-                format!("cluster {cluster_id} is not in this manager's ledger; nothing was changed"),
+                format!(
+                    "cluster {cluster_id} is not in this manager's ledger; nothing was changed"
+                ),
             )
         })
     }
@@ -149,23 +151,61 @@ impl Manager {
             AwsError::transient(
                 "UpdateItem",
                 "DeedChanged",
-                format!("the deed of {} changed meanwhile; reading it again next time", deed.cluster_id),
+                format!(
+                    "the deed of {} changed meanwhile; reading it again next time",
+                    deed.cluster_id
+                ),
             )
         })
     }
 
     /// After a deletion call: a cluster gone is struck from the ledger; one being deleted keeps
     /// its deed, marked, until a later look finds it gone.
-    pub(super) async fn settle_deed(&self, cluster_id: &str, outcome: Deletion) -> Result<(), AwsError> {
+    pub(super) async fn settle_deed(
+        &self,
+        cluster_id: &str,
+        outcome: Deletion,
+    ) -> Result<(), AwsError> {
         if outcome == Deletion::AlreadyGone {
             return self.ports.ledger.strike(cluster_id).await;
         }
         match self.ports.ledger.deed(cluster_id).await? {
             Some(d) if !d.deleting => {
-                self.amend_deed(&Deed { deleting: true, ..d }).await?;
+                self.amend_deed(&Deed {
+                    deleting: true,
+                    ..d
+                })
+                .await?;
                 Ok(())
             }
             _ => Ok(()),
         }
     }
+
+    /// The operator's `adopt`: clusters whose tags say this stack made them but which the ledger
+    /// does not hold (made before it kept one), each with the deed their tags describe;
+    /// recorded unless `dry_run` (each by a conditional write: a deed already there stays).
+    pub async fn adopt(&self, dry_run: bool) -> Result<Vec<Adoption>, AwsError> {
+        let manager = &self.settings.stack_name;
+        let mut out = vec![];
+        for c in self.observe_clusters().await? {
+            let Some(deed) = crate::domain::ledger::adopted(&c, self.now_secs()) else {
+                continue;
+            };
+            if c.deed.is_some() || deed.manager != *manager || !self.manages_identifier(&c.id) {
+                continue;
+            }
+            let recorded =
+                !dry_run && matches!(self.ports.ledger.enter(&deed).await?, Entered::New(_));
+            out.push(Adoption { deed, recorded });
+        }
+        Ok(out)
+    }
+}
+
+/// A cluster `adopt` found, with the deed its tags describe and whether it was recorded.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Adoption {
+    pub deed: Deed,
+    pub recorded: bool,
 }

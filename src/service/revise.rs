@@ -16,12 +16,12 @@ use super::{Invocation, Manager, Progress};
 use crate::cfn::{Outcome, PhysicalId};
 use crate::domain::properties::CloneProperties;
 use crate::domain::{Cluster, Deed};
-use serde_json::Value;
 use crate::error::AwsError;
 use crate::planner::expiry;
 use crate::planner::progress::data;
 use crate::planner::revision::{decide, in_place_actions, Credentials, Revision};
 use crate::state::{Answer, RequestItem};
+use serde_json::Value;
 
 impl Manager {
     pub(super) async fn advance_update(&self, item: RequestItem, inv: &Invocation) -> Progress {
@@ -187,7 +187,10 @@ impl Manager {
     async fn note_properties(&self, cluster_id: &str, props: &Value) -> Result<(), AwsError> {
         let deed = self.fresh_deed(cluster_id).await?;
         if deed.properties.as_ref() != Some(props) {
-            let noted = Deed { properties: Some(props.clone()), ..deed };
+            let noted = Deed {
+                properties: Some(props.clone()),
+                ..deed
+            };
             self.amend_deed(&noted).await?;
         }
         Ok(())
