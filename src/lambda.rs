@@ -145,6 +145,10 @@ pub fn manager_with(
             clients.dynamodb.clone(),
             &settings.state_table,
         )),
+        ledger: Arc::new(adapters::ledger::DynamoLedger::new(
+            clients.dynamodb.clone(),
+            &settings.state_table,
+        )),
         follow_ups: Arc::new(adapters::events::RuleFollowUps::new(
             clients.events.clone(),
             settings.follow_up_rule(),

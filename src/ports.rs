@@ -5,7 +5,7 @@
 //! the adapters.
 
 use crate::cfn::ResponseBody;
-use crate::domain::{Cluster, Instance, InstanceRequest, Quotas, RestoreRequest, Tags};
+use crate::domain::{Cluster, Deed, Instance, InstanceRequest, Quotas, RestoreRequest, Tags};
 use crate::error::AwsError;
 use crate::state::{Answer, MaintainItem, ReapItem, RequestItem, RequestRecord, Work};
 use async_trait::async_trait;
@@ -269,4 +269,30 @@ pub trait Schedules: Send + Sync {
 pub struct ScheduleTarget {
     pub function_arn: String,
     pub role_arn: String,
+}
+
+/// What writing a deed found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entered {
+    /// Written now: nothing held the identifier.
+    New(Deed),
+    /// The same intent was there already (a retry, or an earlier attempt of the same request).
+    Held(Deed),
+    /// Another owner's deed holds the identifier: nothing was written.
+    Other(Deed),
+}
+
+/// The ownership ledger, in the stack's state table. Only the function's role (and an operator
+/// with the stack's rights) can write it; every change is conditional.
+#[async_trait]
+pub trait Ledger: Send + Sync {
+    async fn deed(&self, cluster_id: &str) -> Result<Option<Deed>, AwsError>;
+    /// Every deed (one Scan of the ledger's items).
+    async fn deeds(&self) -> Result<Vec<Deed>, AwsError>;
+    /// Writes the deed if no deed holds its cluster id.
+    async fn enter(&self, deed: &Deed) -> Result<Entered, AwsError>;
+    /// Replaces the deed if it is still at `deed.version`; `None` when it changed meanwhile.
+    async fn amend(&self, deed: &Deed) -> Result<Option<Deed>, AwsError>;
+    /// Removes the deed (the cluster is gone); gone already is fine.
+    async fn strike(&self, cluster_id: &str) -> Result<(), AwsError>;
 }

@@ -281,7 +281,7 @@ fn put_copy(w: &World, id: &str, days_old: i64) {
         data_timestamp: data,
     }
     .write(&mut c.tags);
-    w.rds.put(c);
+    w.put_owned(c);
 }
 
 /// With no config at all, the scheduled run retires an unclaimed obsolete copy.

@@ -81,7 +81,7 @@ fn service_of(adapter: &str) -> Option<&'static str> {
         "events" => "events",
         "secrets" => "secretsmanager",
         "kms" => "kms",
-        "dynamo" => "dynamodb",
+        "dynamo" | "ledger" => "dynamodb",
         "cloudformation" | "stacks" | "cfn" => "cloudformation",
         "scheduler" | "expiry" | "schedules" => "scheduler",
         "volumes" => "cloudwatch",

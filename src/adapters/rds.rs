@@ -104,6 +104,7 @@ pub fn to_cluster(c: &DbCluster) -> Option<Cluster> {
             iam_auth: c.iam_database_authentication_enabled().unwrap_or(false),
             log_exports: c.enabled_cloudwatch_logs_exports().to_vec(),
         },
+        deed: None,
     })
 }
 

@@ -38,9 +38,7 @@ pub async fn extend(
 
 pub async fn sweep(m: &Manager, dry_run: bool, as_json: bool) -> Outcome {
     let clusters = m
-        .ports
-        .rds
-        .clusters()
+        .observe_clusters()
         .await
         .map_err(|e| (FAILED, e.to_string()))?;
     let findings = m.sweep(&clusters, dry_run, &Invocation::default()).await;
@@ -88,4 +86,46 @@ fn done(f: &Finding, dry_run: bool) -> String {
         (None, false, "orphan") => "marked; waiting for the grace".into(),
         _ => "left alone".into(),
     }
+}
+
+/// `adopt`: the clusters this stack made before it kept a ledger, and their deeds.
+pub async fn adopt(m: &Manager, dry_run: bool, as_json: bool) -> Outcome {
+    let found = m
+        .adopt(dry_run)
+        .await
+        .map_err(|e| (FAILED, e.to_string()))?;
+    if as_json {
+        println!("{}", serde_json::to_value(&found).unwrap_or_default());
+        return Ok(());
+    }
+    if found.is_empty() {
+        println!(
+            "nothing to adopt: every cluster tagged as stack {}'s is in its ledger",
+            m.settings.stack_name
+        );
+        return Ok(());
+    }
+    let mut t = super::view::table(&["CLUSTER", "ROLE", "OWNER", "RECORDED"]);
+    for a in &found {
+        let d = &a.deed;
+        let owner = match (&d.stack_id, &d.logical_id) {
+            (Some(s), Some(l)) => format!("{l} of {s}"),
+            _ => format!("pool of {}", d.root.clone().unwrap_or_default()),
+        };
+        let recorded = if dry_run {
+            "dry run"
+        } else if a.recorded {
+            "yes"
+        } else {
+            "already held"
+        };
+        t.add_row(vec![
+            d.cluster_id.clone(),
+            d.role.as_str().into(),
+            owner,
+            recorded.into(),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
 }

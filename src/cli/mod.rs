@@ -110,6 +110,14 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Record in the ownership ledger the clusters whose tags say this stack made them (clones
+    /// and copies made before the ledger existed). Only the ledger gives the manager authority
+    /// over a cluster: run this once after upgrading, after checking the list with --dry-run.
+    Adopt {
+        /// List what would be recorded; record nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Delete a clone this stack made (never anything else).
     Delete {
         #[arg(long)]
@@ -253,6 +261,7 @@ async fn execute(
             dry_run,
         } => lifecycle::extend(m, cluster_id, by, *dry_run, cli.json).await,
         Command::Sweep { dry_run } => lifecycle::sweep(m, *dry_run, cli.json).await,
+        Command::Adopt { dry_run } => lifecycle::adopt(m, *dry_run, cli.json).await,
         Command::Delete {
             cluster_id,
             force,

@@ -164,9 +164,7 @@ pub async fn delete(
     as_json: bool,
 ) -> Outcome {
     let cluster = m
-        .ports
-        .rds
-        .cluster(cluster_id)
+        .observe_cluster(cluster_id)
         .await
         .map_err(|e| (FAILED, e.to_string()))?;
     let Some(cluster) = cluster else {

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 pub async fn status(m: &Manager, volumes: &dyn VolumeSizes, as_json: bool) -> Outcome {
     let failed = |e: crate::error::AwsError| (FAILED, e.to_string());
-    let clusters = m.ports.rds.clusters().await.map_err(failed)?;
+    let clusters = m.observe_clusters().await.map_err(failed)?;
     let instances = m.ports.rds.all_instances().await.map_err(failed)?;
     let managed: Vec<&Cluster> = clusters
         .iter()

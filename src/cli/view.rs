@@ -68,9 +68,7 @@ pub async fn plan(
     }
     let props = CloneProperties::parse(&props).map_err(|e| (USAGE, e.to_string()))?;
     let clusters = m
-        .ports
-        .rds
-        .clusters()
+        .observe_clusters()
         .await
         .map_err(|e| (FAILED, e.to_string()))?;
     let now = m.clock.now();

@@ -7,6 +7,7 @@ pub mod cost;
 pub mod duration;
 pub mod expiry;
 pub mod ident;
+pub mod ledger;
 pub mod properties;
 pub mod requests;
 pub mod tags;
@@ -15,6 +16,7 @@ pub mod upkeep;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
+pub use ledger::{Deed, Made};
 pub use requests::{
     ClusterSettings, InstanceRequest, InstanceSettings, RestoreRequest, RestoreType,
 };
@@ -56,6 +58,9 @@ pub struct Cluster {
     /// RDS refuses to delete the cluster until this is turned off.
     pub deletion_protection: bool,
     pub settings: ClusterSettings,
+    /// This manager's ledger entry for the cluster, joined in when it was observed: the only
+    /// proof that the manager made it (tags prove nothing).
+    pub deed: Option<Deed>,
 }
 
 impl Cluster {
@@ -70,8 +75,14 @@ impl Cluster {
             .map(|m| m.instance_id.as_str())
     }
 
+    /// Who owns the cluster, by the ledger; `None` for anything the ledger does not hold.
     pub fn ownership(&self) -> Option<Ownership> {
-        Ownership::from_tags(&self.tags)
+        self.deed.as_ref().map(Deed::ownership)
+    }
+
+    /// The clone's password secret, as the ledger records it.
+    pub fn secret_arn(&self) -> Option<&str> {
+        self.deed.as_ref().and_then(Deed::secret_arn)
     }
 
     pub fn lineage(&self) -> Option<Lineage> {
@@ -101,6 +112,7 @@ impl Cluster {
             password_pending: false,
             deletion_protection: false,
             settings: ClusterSettings::default(),
+            deed: None,
         }
     }
 }

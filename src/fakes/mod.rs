@@ -4,6 +4,7 @@
 
 mod events;
 mod keys;
+mod ledger;
 mod parameters;
 mod rds;
 mod schedules;
@@ -13,6 +14,7 @@ mod stacks;
 pub use crate::adapters::memory::{MemoryResponder as FakeResponder, MemoryState as FakeState};
 pub use events::{FakeEvents, FakeFollowUps};
 pub use keys::FakeKeys;
+pub use ledger::FakeLedger;
 pub use parameters::FakeParameters;
 pub use rds::FakeRds;
 pub use schedules::{FakeSchedule, FakeSchedules};

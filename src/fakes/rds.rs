@@ -269,6 +269,15 @@ impl FakeRds {
             .collect()
     }
 
+    /// A cluster's tags as stored (empty when there is none).
+    pub fn tags_of(&self, id: &str) -> Tags {
+        let st = lock(&self.state);
+        st.clusters
+            .get(id)
+            .map(|c| c.cluster.tags.clone())
+            .unwrap_or_default()
+    }
+
     /// Instances not gone, with their tags.
     pub fn instance_tags(&self) -> BTreeMap<String, Tags> {
         let now = Instant::now();

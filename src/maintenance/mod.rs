@@ -156,7 +156,7 @@ impl Manager {
             let view = match seen {
                 Some(v) => v,
                 None => (
-                    self.ports.rds.clusters().await?,
+                    self.observe_clusters().await?,
                     self.ports.rds.all_instances().await?,
                 ),
             };
@@ -223,7 +223,7 @@ impl Manager {
         let (clusters, instances) = match view {
             Some(v) => v,
             None => (
-                self.ports.rds.clusters().await?,
+                self.observe_clusters().await?,
                 self.ports.rds.all_instances().await?,
             ),
         };
@@ -278,16 +278,13 @@ impl Manager {
     }
 }
 
-/// Roots of which `manager` has pool copies.
+/// Roots of which `manager` has pool copies, by the copies' deeds.
 fn copied_roots(clusters: &[Cluster], manager: &str) -> Vec<String> {
     let mut roots: Vec<String> = clusters
         .iter()
-        .filter_map(|c| {
-            let o = c.ownership()?;
-            (o.managed_by == manager && o.role == crate::domain::Role::Copy)
-                .then(|| c.lineage().map(|l| l.root))
-                .flatten()
-        })
+        .filter_map(|c| c.deed.as_ref())
+        .filter(|d| d.manager == manager && d.role == crate::domain::Role::Copy)
+        .filter_map(|d| d.root.clone())
         .collect();
     roots.sort();
     roots.dedup();

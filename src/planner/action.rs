@@ -3,7 +3,7 @@
 //! (`service::apply`) carries them out through the ports.
 
 use super::credentials::PasswordPlan;
-use crate::domain::{tags, Cluster, InstanceRequest, RestoreRequest, Tags};
+use crate::domain::{Cluster, InstanceRequest, Made, RestoreRequest, Tags};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +75,7 @@ pub enum Tagged {
 }
 
 /// What a removal deletes, read from the observed cluster (never computed): only its actual
-/// members, and only the secret and key its tags name.
+/// members, and only the secret and key its deed records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Removal {
     pub cluster_id: String,
@@ -83,10 +83,9 @@ pub struct Removal {
     /// Deletion protection is on: nothing is touched, and the reason is given.
     pub protected: bool,
     pub instances: Vec<String>,
-    pub secret: Option<String>,
-    pub created_key: Option<String>,
-    /// The request that made the cluster (how secrets and keys made before they carried the
-    /// `cluster` tag are recognised).
+    pub secret: Option<Made>,
+    pub created_key: Option<Made>,
+    /// The request that made the cluster.
     pub request_id: Option<String>,
     /// Sent once the deletion starts (instances or cluster); `None` when it was sent before
     /// (reap work finishing a deletion already announced).
@@ -106,9 +105,9 @@ impl Removal {
                 .iter()
                 .map(|m| m.instance_id.clone())
                 .collect(),
-            secret: cluster.tags.get(tags::PASSWORD_SECRET).cloned(),
-            created_key: cluster.tags.get(tags::CREATED_KEY).cloned(),
-            request_id: cluster.tags.get(tags::REQUEST_ID).cloned(),
+            secret: cluster.deed.as_ref().and_then(|d| d.secret.clone()),
+            created_key: cluster.deed.as_ref().and_then(|d| d.key.clone()),
+            request_id: cluster.deed.as_ref().and_then(|d| d.request_id.clone()),
             event: Some(Event::deleted(cluster)),
             schedules: match cluster.tags.contains_key(crate::domain::expiry::EXPIRES_AT) {
                 true => super::expiry::schedule_names(&cluster.id).to_vec(),
@@ -149,7 +148,7 @@ impl Event {
                 "logicalResourceId": o.as_ref().and_then(|o| o.logical_id.clone()),
                 "sourceClusterId": l.as_ref().map(|l| l.source.clone()),
                 "rootClusterId": l.as_ref().map(|l| l.root.clone()),
-                "passwordSecretArn": cluster.tags.get(tags::PASSWORD_SECRET),
+                "passwordSecretArn": cluster.secret_arn(),
             }),
         )
     }

@@ -109,7 +109,7 @@ fn mark(cluster: &Cluster, key: &str, value: &str) -> Action {
 fn event(detail_type: &str, cluster: &Cluster, e: &Expiry) -> Event {
     let o = cluster.ownership();
     let l = cluster.lineage();
-    let secret = cluster.tags.get(tags::PASSWORD_SECRET);
+    let secret = cluster.secret_arn();
     Event::new(
         detail_type,
         serde_json::json!({

@@ -97,13 +97,14 @@ pub fn observe_pool(
     })
 }
 
-/// A full copy of `root_id` that this manager made for its pool. (Tags are read directly:
-/// this runs over every cluster of the account.)
+/// A full copy of `root_id` that this manager made for its pool, by its deed: a cluster tagged
+/// as a copy by anyone else never hosts a clone (its data could be anything).
 pub fn is_pool_copy_of(c: &Cluster, root_id: &str, manager: &str) -> bool {
-    let tag = |k: &str| c.tags.get(k).map(String::as_str);
-    tag(tags::ROLE) == Some("copy")
-        && tag(tags::MANAGED_BY) == Some(manager)
-        && tag(tags::ROOT) == Some(root_id)
+    c.deed.as_ref().is_some_and(|d| {
+        d.role == crate::domain::Role::Copy
+            && d.manager == manager
+            && d.root.as_deref() == Some(root_id)
+    })
 }
 
 fn volume(c: &Cluster, role: VolumeRole, index: &VolumeIndex, slots: u32) -> Volume {

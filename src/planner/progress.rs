@@ -492,7 +492,7 @@ pub fn copy_capacity(policy: &Policy, root: Option<&Cluster>) -> capacity::Capac
 fn ready(req: &Request, cluster: &Cluster, instance_id: &str) -> Ready {
     let data = data(cluster, instance_id);
     let lineage = cluster.lineage();
-    let secret_arn = cluster.tags.get(tags::PASSWORD_SECRET);
+    let secret_arn = cluster.secret_arn();
     let event = serde_json::json!({
         "instanceId": instance_id,
         "clusterId": cluster.id,
@@ -515,11 +515,8 @@ fn ready(req: &Request, cluster: &Cluster, instance_id: &str) -> Ready {
 /// The `Data` CloudFormation exposes through `Fn::GetAtt`.
 pub fn data(cluster: &Cluster, instance_id: &str) -> BTreeMap<String, String> {
     let lineage = cluster.lineage();
-    let secret_arn = cluster
-        .tags
-        .get(tags::PASSWORD_SECRET)
-        .cloned()
-        .unwrap_or_default();
+    // The secret the clone's deed records (a tag could name anyone's).
+    let secret_arn = cluster.secret_arn().unwrap_or_default().to_string();
     let mut d = BTreeMap::new();
     d.insert("Arn".into(), cluster.arn.clone());
     d.insert("ClusterId".into(), cluster.id.clone());

@@ -120,7 +120,7 @@ fn in_place_against(cluster: &Cluster, new: &CloneProperties) -> Revision {
         .filter(|k| !wanted.contains_key(*k))
         .cloned()
         .collect();
-    let has_secret = cluster.tags.contains_key(tags::PASSWORD_SECRET);
+    let has_secret = cluster.deed.as_ref().is_some_and(|d| d.secret.is_some());
     let credentials = match (has_secret, new.set_password) {
         (false, true) => Credentials::Enable,
         (true, false) => Credentials::Disable,
@@ -177,12 +177,13 @@ fn tagged_with(cluster: &Cluster) -> Vec<Tagged> {
             .iter()
             .map(|m| Tagged::Rds(instance_arn(cluster, &m.instance_id))),
     );
-    if let Some(secret) = cluster.tags.get(tags::PASSWORD_SECRET) {
-        out.push(Tagged::Secret(secret.clone()));
+    // The secret and key the clone's deed records: a tag naming another team's would be theirs.
+    let deed = cluster.deed.as_ref();
+    if let Some(secret) = deed.and_then(|d| d.secret_arn()) {
+        out.push(Tagged::Secret(secret.to_string()));
     }
-    let key = cluster.tags.get(tags::CREATED_KEY);
-    if let Some(key) = key.filter(|k| !k.starts_with("pending:")) {
-        out.push(Tagged::Key(key.clone()));
+    if let Some(key) = deed.and_then(|d| d.key_id()) {
+        out.push(Tagged::Key(key.to_string()));
     }
     out
 }

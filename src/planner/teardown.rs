@@ -117,7 +117,10 @@ pub fn plan_teardown(res: &Resource, clusters: &[Cluster], pending: &[PendingClo
 
 fn refusal(c: &Cluster, res: &Resource) -> String {
     match c.ownership() {
-        None => format!("cluster {} carries no ownership tags of this tool", c.id),
+        None => format!(
+            "cluster {} is not in this manager's ownership ledger (tags prove nothing)",
+            c.id
+        ),
         Some(o) if o.managed_by != res.manager => format!(
             "cluster {} is managed by stack {}, not {}",
             c.id, o.managed_by, res.manager
@@ -147,7 +150,7 @@ mod tests {
         }
         .write(&mut tags);
         c.tags = tags;
-        c
+        crate::planner::test_support::with_deed(c)
     }
 
     fn res(physical: Named) -> Resource<'static> {
@@ -181,12 +184,32 @@ mod tests {
             assert!(plan.removed().is_empty(), "{id}");
             assert_eq!(plan.refused.len(), 1);
         }
-        other_stack.tags.insert(
-            crate::domain::tags::MANAGED_BY.into(),
-            "someone-else".into(),
+        other_stack = crate::planner::test_support::owned_as(
+            other_stack,
+            crate::domain::tags::MANAGED_BY,
+            "someone-else",
         );
         let plan = plan_teardown(&res(Named::Cluster("b".into())), &[other_stack], &[]);
         assert!(plan.refused[0].1.contains("someone-else"));
+    }
+
+    /// Anyone who may tag clusters can write this tool's tags: a cluster tagged as this very
+    /// resource's clone, without a deed, is refused whichever way the Delete names it.
+    #[test]
+    fn tags_without_a_deed_prove_nothing() {
+        let mut forged = clone_of("prod", "s1", "Clone", "r9");
+        forged.deed = None;
+        let plan = plan_teardown(
+            &res(Named::Cluster("prod".into())),
+            std::slice::from_ref(&forged),
+            &[],
+        );
+        assert!(plan.removed().is_empty());
+        assert!(plan.refused[0].1.contains("ledger"), "{:?}", plan.refused);
+        for named in [Named::Failed("r9".into()), Named::Foreign] {
+            let plan = plan_teardown(&res(named), std::slice::from_ref(&forged), &[]);
+            assert!(plan.removed().is_empty());
+        }
     }
 
     #[test]

@@ -48,6 +48,12 @@ pub fn copy(id: &str, root: &str, data: OffsetDateTime) -> Cluster {
         data_timestamp: data,
     }
     .write(&mut c.tags);
+    with_deed(c)
+}
+
+/// The cluster with the deed its ownership tags describe (as the ledger would hold it).
+pub fn with_deed(mut c: Cluster) -> Cluster {
+    c.deed = crate::domain::ledger::adopted(&c, 0);
     c
 }
 
@@ -67,7 +73,7 @@ pub fn clone_on(id: &str, source: &str, root: &str, status: &str) -> Cluster {
         data_timestamp: OffsetDateTime::UNIX_EPOCH,
     }
     .write(&mut c.tags);
-    c
+    with_deed(c)
 }
 
 /// `n` clones of `source` named `<source>-c<i>`.
@@ -75,4 +81,10 @@ pub fn clones(source: &str, root: &str, n: usize) -> Vec<Cluster> {
     (0..n)
         .map(|i| clone_on(&format!("{source}-c{i}"), source, root, "available"))
         .collect()
+}
+
+/// Sets a tag and records the deed it describes (a ledger entry for that owner).
+pub fn owned_as(mut c: Cluster, key: &str, value: &str) -> Cluster {
+    c.tags.insert(key.into(), value.into());
+    with_deed(c)
 }

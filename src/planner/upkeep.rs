@@ -3,7 +3,7 @@
 //! executor applies the plan (or, in a dry run, only reports it).
 
 use super::action::{Action, Event, Removal, Tagged, INSTANCE_READY};
-use super::pool::{observe_pool, Volume};
+use super::pool::{is_pool_copy_of, observe_pool, Volume, VolumeIndex};
 use super::progress::copy_restore;
 use super::Policy;
 use crate::domain::upkeep::ClusterConfig;
@@ -72,6 +72,9 @@ pub fn plan_upkeep(
     let Some(pool) = observe_pool(&cfg.cluster_id, clusters, &pol, pol.max_clones_per_source)
     else {
         plan.problem = Some(format!("source cluster {} not found", cfg.cluster_id));
+        retire_orphaned_copies(&mut plan, cfg, clusters, &pol);
+        let settings = InstanceSettings::default();
+        plan.actions = actions(&plan, clusters, &settings, &cfg.cluster_id);
         return plan;
     };
     if is_cloneable(&pool.root.status) && pool.root.has_writer {
@@ -181,6 +184,32 @@ fn actions(
         });
     }
     out
+}
+
+/// Copies of a root that is gone can host no new clone: each is retired once no clone stands
+/// on it (a copy the ledger holds; a cluster merely tagged as one is not a copy).
+fn retire_orphaned_copies(
+    plan: &mut UpkeepPlan,
+    cfg: &ClusterConfig,
+    clusters: &[Cluster],
+    policy: &Policy,
+) {
+    let index = VolumeIndex::new(clusters);
+    let copies = clusters
+        .iter()
+        .filter(|c| is_pool_copy_of(c, &cfg.cluster_id, &policy.manager) && c.status != "deleting");
+    for c in copies {
+        let hosted = index.clones_on(c).len();
+        if hosted == 0 && cfg.purge_obsolete_copies {
+            plan.retire.push(c.id.clone());
+        } else {
+            let why = format!(
+                "its root {} is gone; it hosts {hosted} clones",
+                cfg.cluster_id
+            );
+            plan.kept.push((c.id.clone(), why));
+        }
+    }
 }
 
 /// The ready event of a pool copy: the same keys as a clone's.

@@ -4,7 +4,7 @@
 
 use super::answer::failed;
 use super::{Invocation, Manager};
-use crate::domain::{tags, Cluster};
+use crate::domain::Cluster;
 use crate::error::AwsError;
 use crate::planner::action::{Action, Removal, Tagged};
 use crate::ports::{Created, Deletion};
@@ -33,10 +33,17 @@ impl Manager {
     ) -> Result<Applied, AwsError> {
         match action {
             Action::Restore(r) => {
+                let deed = self.enter_restore(r, item).await?;
                 tracing::info!(cluster = %r.cluster_id, source = %r.source_cluster_id, kind = ?r.restore_type, "restoring");
                 Ok(match self.ports.rds.restore(r).await? {
-                    Created::New(c) => Applied::Cluster(c),
-                    Created::Exists => Applied::Done,
+                    Created::New(c) => Applied::Cluster(Cluster {
+                        deed: Some(deed),
+                        ..c
+                    }),
+                    Created::Exists => {
+                        self.restore_found(r).await?;
+                        Applied::Done
+                    }
                 })
             }
             Action::CreateInstance(i) => {
@@ -165,6 +172,7 @@ impl Manager {
         }
         let outcome = self.ports.rds.delete_cluster(&r.cluster_id).await?;
         tracing::info!(cluster = %r.cluster_id, ?outcome, "cluster deletion");
+        self.settle_deed(&r.cluster_id, outcome).await?;
         let started = outcome != Deletion::AlreadyGone || !r.instances.is_empty();
         if let Some(event) = r.event.as_ref().filter(|_| started) {
             self.publish(event).await;
@@ -238,14 +246,16 @@ impl Manager {
         }
     }
 
-    /// True when this tool may remove the cluster: a clone or pool copy of this manager.
+    /// True when this tool may remove the cluster: its ledger holds it (a clone or pool copy).
     pub(super) fn may_remove(&self, c: &Cluster) -> bool {
         c.ownership()
             .is_some_and(|o| o.managed_by == self.settings.stack_name)
     }
 
-    /// The clone of the given request, if `c` carries its request-id tag.
+    /// The clone of the given request, by its deed.
     pub(super) fn made_by(c: &Cluster, request_id: &str) -> bool {
-        c.tags.get(tags::REQUEST_ID).map(String::as_str) == Some(request_id)
+        c.deed
+            .as_ref()
+            .is_some_and(|d| d.request_id.as_deref() == Some(request_id))
     }
 }

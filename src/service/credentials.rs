@@ -1,37 +1,45 @@
-//! Setting a clone's own master password, and removing its secret and key. The secret (and a
-//! key made for the clone) exist only once the clone does; each step is idempotent, so a retry
-//! after a failure between steps reuses what the earlier attempt made.
+//! Setting a clone's own master password, and removing its secret and key. The ledger is the
+//! record of what was made: the secret and a key made for the clone are announced in the
+//! clone's deed before they are made and recorded once made, so a retry after a failure between
+//! steps reuses what the earlier attempt made, and nothing is ever made twice or left behind.
+//! Tags on the cluster only mirror the deed for people: a tag naming someone else's secret or
+//! key (written by hand) is never read.
 
 use super::Manager;
-use crate::domain::{tags, Cluster, Tags};
+use crate::domain::{tags, Cluster, Deed, Made, Tags};
 use crate::error::AwsError;
 use crate::password::{generate, key_policy, secret_json, secret_policy};
 use crate::planner::action::Removal;
 use crate::planner::credentials::{account_and_region, secret_name, KeyChoice, PasswordPlan};
 use crate::ports::{Created, SecretRef};
 
-/// The `created-key` mark of a key about to be made, before its id is known.
-const PENDING_KEY: &str = "pending:";
+/// A key mark older than this, whose key cannot be found, was left by an attempt that died
+/// before it created the key: another attempt may take the mark over. The holder marks and
+/// creates in one step, and a CreateKey call gives up after `adapters::OPERATION_TIMEOUT`
+/// (25 s), so by then no create of the holder's is still in flight.
+const KEY_MARK_SECS: i64 = 60;
 
 impl Manager {
-    /// Gives the clone its own master password. The secret is named on the clone before it
-    /// exists (removing the clone removes it, whatever fails next); the password set on RDS is
-    /// always the one stored in the secret, read back when an earlier attempt made it.
+    /// Gives the clone its own master password. The password set on RDS is always the one
+    /// stored in the secret, read back when an earlier attempt made it.
     pub(super) async fn set_password(
         &self,
         cluster: &Cluster,
         plan: &PasswordPlan,
     ) -> Result<(), AwsError> {
-        let key = self.secret_key(cluster, plan).await?;
-        let recorded = cluster
-            .tags
-            .get(tags::PASSWORD_SECRET)
-            .map(|s| secret_name(s));
-        if recorded.as_deref() != Some(plan.secret_name.as_str()) {
-            let mark: Tags = [(tags::PASSWORD_SECRET.to_string(), plan.secret_name.clone())].into();
-            self.ports.rds.add_tags(&cluster.arn, &mark).await?;
+        let deed = self.fresh_deed(&cluster.id).await?;
+        let (key, deed) = self.secret_key(deed, cluster, plan).await?;
+        let deed = self.announce_secret(deed, plan).await?;
+        let (secret, password) = self
+            .store_password(cluster, &deed, plan, key.as_deref())
+            .await?;
+        if deed.secret_arn() != Some(secret.arn.as_str()) {
+            let made = Deed {
+                secret: Some(Made::Made(secret.arn.clone())),
+                ..deed
+            };
+            self.amend_deed(&made).await?;
         }
-        let (secret, password) = self.store_password(cluster, plan, key.as_deref()).await?;
         if let Some(policy) = self.secret_policy(&plan.readers) {
             self.ports
                 .secrets
@@ -54,12 +62,32 @@ impl Manager {
         self.ports.rds.add_tags(&cluster.arn, &done).await
     }
 
+    /// Names the secret in the deed before it is made (removing the clone removes it, whatever
+    /// fails next).
+    async fn announce_secret(&self, deed: Deed, plan: &PasswordPlan) -> Result<Deed, AwsError> {
+        let announced = match &deed.secret {
+            Some(Made::Intended(name)) => *name == plan.secret_name,
+            Some(Made::Made(arn)) => secret_name(arn) == plan.secret_name,
+            None => false,
+        };
+        if announced {
+            return Ok(deed);
+        }
+        let intent = Made::Intended(plan.secret_name.clone());
+        self.amend_deed(&Deed {
+            secret: Some(intent),
+            ..deed
+        })
+        .await
+    }
+
     /// Stores a fresh password in a new secret, or adopts the secret an earlier attempt of this
     /// very request made for this clone. A secret of that name made for anything else is never
     /// adopted (its password and reader policy are not ours to take over).
     async fn store_password(
         &self,
         cluster: &Cluster,
+        deed: &Deed,
         plan: &PasswordPlan,
         key: Option<&str>,
     ) -> Result<(SecretRef, String), AwsError> {
@@ -82,11 +110,23 @@ impl Manager {
                 format!("secret {name} existed and is gone"),
             )
         })?;
+        // Recorded in the deed, it is ours. Only announced, it may be an earlier attempt's (its
+        // reply lost) or a secret someone else made under that name meanwhile: the tags it was
+        // created with tell (the creation race is the one place a tag is read).
+        let recorded = deed.secret_arn() == Some(stored.secret.arn.as_str());
         let tagged = |k: &str, v: &str| stored.tags.get(k).map(String::as_str) == Some(v);
-        let ours = tagged(tags::MANAGED_BY, &self.settings.stack_name)
-            && tagged(tags::CLUSTER, &cluster.id)
-            && tagged(tags::SECRET_REQUEST, &plan.request_id);
+        let ours = recorded
+            || (tagged(tags::MANAGED_BY, &self.settings.stack_name)
+                && tagged(tags::CLUSTER, &cluster.id)
+                && tagged(tags::SECRET_REQUEST, &plan.request_id));
         if !ours {
+            if deed.secret == Some(Made::Intended(name.clone())) {
+                self.amend_deed(&Deed {
+                    secret: None,
+                    ..deed.clone()
+                })
+                .await?;
+            }
             return Err(AwsError::permanent("CreateSecret", "SecretNameTaken", format!(
                 "a secret named {name} exists and was not made for clone {} by this request: it is left alone; remove it or choose another SecretPrefix",
                 cluster.id
@@ -109,56 +149,92 @@ impl Manager {
         Ok((stored.secret, password))
     }
 
-    /// The key for the secret. A key made for the clone alone is announced on the cluster
-    /// before it is made (`created-key = pending:<secret name>`) and recorded once made: an
-    /// attempt that dies in between leaves the mark, and the next finds the key by the
-    /// `for-secret` tag it was made with, so no key is ever made twice or left behind.
+    /// The key for the secret, and the deed as it stands afterwards.
     async fn secret_key(
         &self,
+        deed: Deed,
         cluster: &Cluster,
         plan: &PasswordPlan,
-    ) -> Result<Option<String>, AwsError> {
+    ) -> Result<(Option<String>, Deed), AwsError> {
         Ok(match &plan.key {
-            KeyChoice::Given(k) | KeyChoice::StackDefault(k) => Some(k.clone()),
-            KeyChoice::AwsManaged => None,
-            KeyChoice::CreateForClone => Some(self.clone_key(cluster, plan).await?),
+            KeyChoice::Given(k) | KeyChoice::StackDefault(k) => (Some(k.clone()), deed),
+            KeyChoice::AwsManaged => (None, deed),
+            KeyChoice::CreateForClone => {
+                let (id, deed) = self.clone_key(deed, cluster, plan).await?;
+                (Some(id), deed)
+            }
         })
     }
 
-    async fn clone_key(&self, cluster: &Cluster, plan: &PasswordPlan) -> Result<String, AwsError> {
-        let pending = format!("{PENDING_KEY}{}", plan.secret_name);
-        match cluster.tags.get(tags::CREATED_KEY) {
-            Some(k) if *k == pending => {
-                let made = self
-                    .ports
-                    .keys
-                    .find_tagged(tags::FOR_SECRET, &plan.secret_name);
-                if let Some(id) = made.await?.into_iter().next() {
-                    self.mark_key(cluster, &id).await?;
-                    return Ok(id);
+    /// A key for the clone alone. It is made only by the holder of a mark written into the deed
+    /// by a conditional write (two invocations cannot both make one), and is tagged with the
+    /// mark's random token: an attempt that dies before recording the key leaves the mark, and
+    /// the next finds the key by that token, which nobody outside the ledger knows.
+    async fn clone_key(
+        &self,
+        deed: Deed,
+        cluster: &Cluster,
+        plan: &PasswordPlan,
+    ) -> Result<(String, Deed), AwsError> {
+        let now = self.now_secs();
+        let deed = match &deed.key {
+            Some(Made::Made(id)) => return Ok((id.clone(), deed.clone())),
+            Some(Made::Intended(token)) => {
+                let found = self.ports.keys.find_tagged(tags::FOR_SECRET, token).await?;
+                if let Some(id) = found.into_iter().next() {
+                    let made = Deed {
+                        key: Some(Made::Made(id.clone())),
+                        ..deed
+                    };
+                    return Ok((id, self.amend_deed(&made).await?));
                 }
+                if now - deed.marked < KEY_MARK_SECS {
+                    return Err(AwsError::transient(
+                        "CreateKey",
+                        "KeyBeingMade",
+                        format!("another attempt is making the key of {}", cluster.id),
+                    ));
+                }
+                self.mark_key(deed, now).await?
             }
-            Some(k) if !k.starts_with(PENDING_KEY) => return Ok(k.clone()),
-            _ => self.mark_key(cluster, &pending).await?,
-        }
+            None => self.mark_key(deed, now).await?,
+        };
+        let Some(Made::Intended(token)) = deed.key.clone() else {
+            return Err(AwsError::transient(
+                "CreateKey",
+                "DeedChanged",
+                "the key mark changed",
+            ));
+        };
         let (account, region) = account_and_region(&cluster.arn);
         let role = self.settings.guard.role_arn.as_deref();
         let policy = key_policy(&account, &plan.readers, &region, role).to_string();
         let mut key_tags = plan.tags.clone();
-        key_tags.insert(tags::FOR_SECRET.into(), plan.secret_name.clone());
+        key_tags.insert(tags::FOR_SECRET.into(), token);
         let description = format!("password secret of Aurora clone {}", cluster.id);
         let id = self
             .ports
             .keys
             .create(&description, &policy, &key_tags)
             .await?;
-        self.mark_key(cluster, &id).await?;
-        Ok(id)
+        let made = Deed {
+            key: Some(Made::Made(id.clone())),
+            ..deed
+        };
+        let deed = self.amend_deed(&made).await?;
+        let mirror: Tags = [(tags::CREATED_KEY.to_string(), id.clone())].into();
+        self.ports.rds.add_tags(&cluster.arn, &mirror).await?;
+        Ok((id, deed))
     }
 
-    async fn mark_key(&self, cluster: &Cluster, value: &str) -> Result<(), AwsError> {
-        let mark: Tags = [(tags::CREATED_KEY.to_string(), value.to_string())].into();
-        self.ports.rds.add_tags(&cluster.arn, &mark).await
+    async fn mark_key(&self, deed: Deed, now: i64) -> Result<Deed, AwsError> {
+        let token = format!("{:032x}", rand::random::<u128>());
+        let marked = Deed {
+            key: Some(Made::Intended(token)),
+            marked: now,
+            ..deed
+        };
+        self.amend_deed(&marked).await
     }
 
     /// The secret's resource policy: its readers, and this function's own rights on it (where
@@ -168,13 +244,15 @@ impl Manager {
         (!readers.is_empty() || role.is_some()).then(|| secret_policy(readers, role).to_string())
     }
 
-    /// Rewrites who may read the secret (and decrypt it, for a key made for the clone).
+    /// Rewrites who may read the secret (and decrypt it, for a key made for the clone): only
+    /// the secret and key the clone's deed records, whatever its tags say.
     pub(super) async fn set_readers(
         &self,
         cluster: &Cluster,
         readers: &[String],
     ) -> Result<(), AwsError> {
-        let Some(secret) = cluster.tags.get(tags::PASSWORD_SECRET) else {
+        let deed = self.fresh_deed(&cluster.id).await?;
+        let Some(secret) = deed.secret_arn() else {
             return Ok(());
         };
         let policy = self.secret_policy(readers);
@@ -182,8 +260,7 @@ impl Manager {
             .secrets
             .set_readers(secret, policy.as_deref())
             .await?;
-        let created = cluster.tags.get(tags::CREATED_KEY);
-        if let Some(key) = created.filter(|k| !k.starts_with(PENDING_KEY)) {
+        if let Some(key) = deed.key_id() {
             let (account, region) = account_and_region(&cluster.arn);
             let role = self.settings.guard.role_arn.as_deref();
             let policy = key_policy(&account, readers, &region, role).to_string();
@@ -195,7 +272,18 @@ impl Manager {
     /// Removes the clone's secret and a key made for it, and the tags that named them. The
     /// clone keeps its last password: nobody but the removed readers ever knew it.
     pub(super) async fn drop_credentials(&self, cluster: &Cluster) -> Result<(), AwsError> {
-        self.remove_credentials(&Removal::of(cluster)).await?;
+        let deed = self.fresh_deed(&cluster.id).await?;
+        let current = Cluster {
+            deed: Some(deed.clone()),
+            ..cluster.clone()
+        };
+        self.remove_credentials(&Removal::of(&current)).await?;
+        self.amend_deed(&Deed {
+            secret: None,
+            key: None,
+            ..deed
+        })
+        .await?;
         let keys: Vec<String> = [
             tags::PASSWORD_SECRET,
             tags::PASSWORD_KEY,
@@ -208,54 +296,39 @@ impl Manager {
         self.ports.rds.remove_tags(&cluster.arn, &keys).await
     }
 
-    /// Deletes a clone's secret (with a recovery window) and retires a key made for it: only a
-    /// secret or key whose own tags say this manager made it for this clone. A tag on the
-    /// cluster naming someone else's secret or key (written by hand, or a name that was taken)
-    /// proves nothing, and nothing of theirs is deleted.
+    /// Deletes a clone's secret (with a recovery window) and retires a key made for it: only
+    /// what the clone's deed records. A secret only announced (its creation's reply lost) is
+    /// deleted if its creation tags say it was made for this clone; a key only announced is
+    /// found by the deed's random token.
     pub(super) async fn remove_credentials(&self, r: &Removal) -> Result<(), AwsError> {
-        if let Some(secret) = &r.secret {
-            match self.ports.secrets.tags(secret).await? {
-                Some(t) if self.made_for(&t, r) => self.ports.secrets.delete(secret).await?,
-                Some(_) => {
-                    tracing::warn!(%secret, cluster = %r.cluster_id, "not deleting a secret this manager did not make for the clone")
+        match &r.secret {
+            Some(Made::Made(arn)) => self.ports.secrets.delete(arn).await?,
+            Some(Made::Intended(name)) => {
+                if let Some(t) = self.ports.secrets.tags(name).await? {
+                    if self.made_for(&t, r) {
+                        self.ports.secrets.delete(name).await?;
+                    }
                 }
-                None => {}
             }
+            None => {}
         }
-        let keys = match r
-            .created_key
-            .as_deref()
-            .map(|k| (k, k.strip_prefix(PENDING_KEY)))
-        {
-            Some((_, Some(secret_name))) => {
-                self.ports
-                    .keys
-                    .find_tagged(tags::FOR_SECRET, secret_name)
-                    .await?
+        let keys = match &r.created_key {
+            Some(Made::Made(id)) => vec![id.clone()],
+            Some(Made::Intended(token)) => {
+                self.ports.keys.find_tagged(tags::FOR_SECRET, token).await?
             }
-            Some((key, None)) => vec![key.to_string()],
             None => vec![],
         };
         for key in keys {
-            match self.ports.keys.tags(&key).await? {
-                Some(t) if self.made_for(&t, r) => self.ports.keys.retire(&key).await?,
-                Some(_) => {
-                    tracing::warn!(%key, cluster = %r.cluster_id, "not retiring a key this manager did not make for the clone")
-                }
-                None => {}
-            }
+            self.ports.keys.retire(&key).await?;
         }
         Ok(())
     }
 
-    /// A secret's or key's tags prove it was made by this manager for the clone `r` removes
-    /// (by the `cluster` tag, or for ones made before it existed, the clone's request id).
+    /// A secret's creation tags say this manager made it for the clone `r` removes.
     fn made_for(&self, t: &Tags, r: &Removal) -> bool {
         let tag = |k: &str| t.get(k).map(String::as_str);
         tag(tags::MANAGED_BY) == Some(self.settings.stack_name.as_str())
-            && match tag(tags::CLUSTER) {
-                Some(c) => c == r.cluster_id,
-                None => r.request_id.is_some() && tag(tags::REQUEST_ID) == r.request_id.as_deref(),
-            }
+            && tag(tags::CLUSTER) == Some(r.cluster_id.as_str())
     }
 }

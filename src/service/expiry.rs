@@ -61,7 +61,7 @@ impl Manager {
 
     /// An expiry schedule fired (or maintenance looks): act on what is due for the clone.
     pub async fn expire(&self, cluster_id: &str, inv: &Invocation) -> Result<usize, AwsError> {
-        let Some(cluster) = self.ports.rds.cluster(cluster_id).await? else {
+        let Some(cluster) = self.observe_cluster(cluster_id).await? else {
             return Ok(0);
         };
         if !self.may_remove(&cluster) {
@@ -144,9 +144,7 @@ impl Manager {
         dry_run: bool,
     ) -> Result<OffsetDateTime, ExtendRefused> {
         let cluster = self
-            .ports
-            .rds
-            .cluster(cluster_id)
+            .observe_cluster(cluster_id)
             .await?
             .ok_or_else(|| ExtendRefused::NoCluster(cluster_id.into()))?;
         let manager = &self.settings.stack_name;

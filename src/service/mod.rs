@@ -9,6 +9,9 @@
 //! - `apply`: the one applier of the planner's actions.
 //! - `answer`: the answer protocol (decide once, deliver, finish).
 //! - `follow_up`: the follow-up tick over all pending work.
+//! - `ledger`: the ownership ledger as flows use it: observing joins clusters with their deeds,
+//!   restores are entered before they are asked for, deeds struck once clusters are gone, and
+//!   the operator's `adopt`.
 
 mod advance;
 pub mod answer;
@@ -17,6 +20,7 @@ mod cache;
 mod credentials;
 pub mod expiry;
 mod follow_up;
+pub mod ledger;
 pub mod place;
 mod receive;
 mod revise;
@@ -33,7 +37,8 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::planner::Policy;
 use crate::ports::{
-    Events, FollowUps, Keys, Parameters, Rds, Responder, Schedules, Secrets, Stacks, StateStore,
+    Events, FollowUps, Keys, Ledger, Parameters, Rds, Responder, Schedules, Secrets, Stacks,
+    StateStore,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,6 +115,8 @@ pub enum Progress {
 pub struct Ports {
     pub rds: Arc<dyn Rds>,
     pub state: Arc<dyn StateStore>,
+    /// The ownership ledger (in the same table as `state`).
+    pub ledger: Arc<dyn Ledger>,
     pub follow_ups: Arc<dyn FollowUps>,
     pub responder: Arc<dyn Responder>,
     pub secrets: Arc<dyn Secrets>,

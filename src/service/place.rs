@@ -46,7 +46,7 @@ impl Manager {
         inv: &Invocation,
     ) -> Result<Option<Sighting>, AwsError> {
         if !known_absent {
-            if let Some(cluster) = self.ports.rds.cluster(cluster_id).await? {
+            if let Some(cluster) = self.observe_cluster(cluster_id).await? {
                 return Ok(Some(Sighting {
                     observed: self.observe_found(cluster).await?,
                     lease: None,
@@ -97,7 +97,7 @@ impl Manager {
 
     /// Every cluster and the quotas; the request's own clone, should it be there after all.
     async fn observe_account(&self, cluster_id: &str, root: &str) -> Result<Observed, AwsError> {
-        let clusters = self.ports.rds.clusters().await?;
+        let clusters = self.observe_clusters().await?;
         if let Some(cluster) = clusters.iter().find(|c| c.id == cluster_id).cloned() {
             return self.observe_found(cluster).await;
         }

@@ -4,19 +4,24 @@
 //! turned off) are applied to the current clone; turning the password on (or re-keying it)
 //! continues as a request that sets a password on the current clone.
 //!
-//! An Update acts only on a clone whose ownership tags name the request's stack and logical id:
-//! a forged request naming another team's clone changes nothing.
+//! An Update acts only on a clone whose deed in the ownership ledger names the request's stack
+//! and logical id: a forged request naming another team's clone changes nothing. What the Update
+//! changes is judged against the properties the clone's deed says it satisfies, never against
+//! OldResourceProperties: CloudFormation's rollback sends the same id with the properties swapped,
+//! and a clone that already satisfies them must be kept (a new id makes CloudFormation delete
+//! the clone in use).
 
 use super::answer::failed;
 use super::{Invocation, Manager, Progress};
 use crate::cfn::{Outcome, PhysicalId};
 use crate::domain::properties::CloneProperties;
-use crate::domain::Cluster;
+use crate::domain::{Cluster, Deed};
 use crate::error::AwsError;
 use crate::planner::expiry;
 use crate::planner::progress::data;
 use crate::planner::revision::{decide, in_place_actions, Credentials, Revision};
 use crate::state::{Answer, RequestItem};
+use serde_json::Value;
 
 impl Manager {
     pub(super) async fn advance_update(&self, item: RequestItem, inv: &Invocation) -> Progress {
@@ -46,12 +51,8 @@ impl Manager {
         if let Err(reason) = self.admissible(&props, &request.stack_id) {
             return Ok(self.fail(item, reason, inv).await);
         }
-        let old = request
-            .old_resource_properties
-            .as_ref()
-            .and_then(|o| CloneProperties::parse(o).ok());
         let current = match PhysicalId::parse(request.physical_resource_id.as_deref()) {
-            PhysicalId::Cluster(id) => self.ports.rds.cluster(&id).await?,
+            PhysicalId::Cluster(id) => self.observe_cluster(&id).await?,
             _ => None,
         };
         if let Some(c) = current
@@ -64,6 +65,9 @@ impl Manager {
             );
             return Ok(self.fail(item, reason, inv).await);
         }
+        // What the clone is (its deed), never what the request says it was: a rollback swaps
+        // OldResourceProperties, and a clone that already satisfies the properties is kept.
+        let old = current.as_ref().and_then(satisfied);
         let revision = decide(old.as_ref(), &props, current.as_ref());
         match (revision, current) {
             (Revision::Replace(why), current) => {
@@ -141,12 +145,7 @@ impl Manager {
         revision: Revision,
         inv: &Invocation,
     ) -> Result<Progress, AwsError> {
-        let old = item
-            .record
-            .request
-            .old_resource_properties
-            .as_ref()
-            .and_then(|o| CloneProperties::parse(o).ok());
+        let old = satisfied(&cluster);
         let mut actions = in_place_actions(&revision, &cluster, &props.access_principal_arns);
         if let Some(change) = expiry::change(old.as_ref(), props, &cluster) {
             let lead = self.settings.expiry_warning;
@@ -165,17 +164,16 @@ impl Manager {
             ..
         } = revision
         {
+            self.note_properties(&cluster.id, &item.record.request.resource_properties)
+                .await?;
             let mut record = item.record.clone();
             record.cluster_id = cluster.id.clone();
             record.adopted = true;
             return self.continue_as(item, record, inv).await;
         }
-        let cluster = self
-            .ports
-            .rds
-            .cluster(&cluster.id)
-            .await?
-            .unwrap_or(cluster);
+        self.note_properties(&cluster.id, &item.record.request.resource_properties)
+            .await?;
+        let cluster = self.observe_cluster(&cluster.id).await?.unwrap_or(cluster);
         let writer = cluster.writer().unwrap_or_default().to_string();
         let answer = Answer {
             outcome: Outcome::success(cluster.arn.clone(), data(&cluster, &writer)),
@@ -184,4 +182,24 @@ impl Manager {
         };
         Ok(self.conclude(&item.record, answer, inv).await)
     }
+
+    /// Records in the clone's deed the properties it now satisfies.
+    async fn note_properties(&self, cluster_id: &str, props: &Value) -> Result<(), AwsError> {
+        let deed = self.fresh_deed(cluster_id).await?;
+        if deed.properties.as_ref() != Some(props) {
+            let noted = Deed {
+                properties: Some(props.clone()),
+                ..deed
+            };
+            self.amend_deed(&noted).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The properties the clone satisfies, by its deed (`None` for a clone adopted without them:
+/// then the clone itself is compared, and nothing is replaced).
+fn satisfied(cluster: &Cluster) -> Option<CloneProperties> {
+    let props = cluster.deed.as_ref()?.properties.as_ref()?;
+    CloneProperties::parse(props).ok()
 }

@@ -112,7 +112,7 @@ impl Manager {
     /// A clone whose Create answered FAILED: an orphan unless its request is still pending.
     async fn failed_create(&self, c: &Cluster) -> Standing {
         let failed = || Standing::Orphan("the Create that made it failed".into());
-        let Some(request_id) = c.tags.get(tags::REQUEST_ID) else {
+        let Some(request_id) = c.deed.as_ref().and_then(|d| d.request_id.as_ref()) else {
             return failed();
         };
         match self.ports.state.request(request_id).await {

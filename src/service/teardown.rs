@@ -53,9 +53,9 @@ impl Manager {
         let physical = PhysicalId::parse(request.physical_resource_id.as_deref()).named();
         let clusters = match &physical {
             // The named clone is all a Delete of a reported clone needs to see.
-            Named::Cluster(id) => self.ports.rds.cluster(id).await?.into_iter().collect(),
+            Named::Cluster(id) => self.observe_cluster(id).await?.into_iter().collect(),
             // Otherwise what the request made is found by its tags.
-            Named::Failed(_) | Named::Foreign => self.ports.rds.clusters().await?,
+            Named::Failed(_) | Named::Foreign => self.observe_clusters().await?,
         };
         let pending = self.pending_clones(request.request_id.as_str()).await?;
         let resource = Resource {
@@ -151,7 +151,7 @@ impl Manager {
     /// the limit.
     pub(super) async fn reap(&self, mut reap: ReapItem, inv: &Invocation) -> Progress {
         let now = self.now_secs();
-        let cluster = match self.ports.rds.cluster(&reap.cluster_id).await {
+        let cluster = match self.observe_cluster(&reap.cluster_id).await {
             Ok(c) => c,
             Err(e) => return Progress::Pending(e.to_string()),
         };

@@ -21,6 +21,7 @@ pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/
 pub struct World {
     pub rds: Arc<FakeRds>,
     pub state: Arc<FakeState>,
+    pub ledger: Arc<FakeLedger>,
     pub follow_ups: Arc<FakeFollowUps>,
     pub responder: Arc<FakeResponder>,
     pub secrets: Arc<FakeSecrets>,
@@ -87,9 +88,11 @@ impl World {
         });
         let cloudformation: Arc<dyn Responder> = stand_in.clone();
         let schedules = Arc::new(FakeSchedules::default());
+        let ledger = Arc::new(FakeLedger::default());
         let ports = Ports {
             rds: rds.clone(),
             state: state.clone(),
+            ledger: ledger.clone(),
             follow_ups: follow_ups.clone(),
             responder: cloudformation.clone(),
             secrets: secrets.clone(),
@@ -114,6 +117,7 @@ impl World {
         World {
             rds,
             state,
+            ledger,
             follow_ups,
             responder,
             secrets,
@@ -127,6 +131,14 @@ impl World {
             next_id: AtomicU32::new(1),
             kinds,
         }
+    }
+
+    /// Puts a cluster this stack made before the test began: in RDS, and in the ledger with
+    /// the deed its ownership tags describe (as `adopt` would record it).
+    pub fn put_owned(&self, c: aurora_clone_manager::domain::Cluster) {
+        let deed = aurora_clone_manager::domain::ledger::adopted(&c, 0).expect("ownership tags");
+        self.ledger.insert(deed);
+        self.rds.put(c);
     }
 
     pub fn manager(&self) -> &Manager {

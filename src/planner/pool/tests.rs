@@ -124,13 +124,18 @@ fn copies_not_ready_are_not_eligible_but_are_in_progress() {
 
 #[test]
 fn copies_of_other_managers_or_roots_are_not_in_the_pool() {
-    let mut foreign = copy("orders-foreign", "orders", NOW);
-    foreign
-        .tags
-        .insert(crate::domain::tags::MANAGED_BY.into(), "other".into());
+    let foreign = crate::planner::test_support::owned_as(
+        copy("orders-foreign", "orders", NOW),
+        crate::domain::tags::MANAGED_BY,
+        "other",
+    );
+    // Tagged as this stack's copy by someone who may tag clusters: no deed, not a copy.
+    let mut forged = root("orders-forged");
+    forged.tags = copy("x", "orders", NOW).tags;
     let all = vec![
         root("orders"),
         foreign,
+        forged,
         copy("billing-copy", "billing", NOW),
     ];
     assert!(pool_of(&all).copies.is_empty());

@@ -192,7 +192,7 @@ fn made(status: &str) -> Cluster {
     c.tags = r.tags;
     c.endpoint = Some("orders-clone.cluster.local".into());
     c.port = Some(5432);
-    c
+    crate::planner::test_support::with_deed(c)
 }
 
 fn instance(status: &str) -> Instance {

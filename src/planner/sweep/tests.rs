@@ -19,22 +19,30 @@ fn arn(id: &str) -> String {
 
 #[test]
 fn only_clones_of_this_manager_with_a_stack_have_an_owner_to_ask() {
-    let mut clone = clone_on("qa", "prod", "prod", "available");
     let stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1";
-    clone.tags.insert(tags::STACK_ID.into(), stack.into());
+    let clone = crate::planner::test_support::owned_as(
+        clone_on("qa", "prod", "prod", "available"),
+        tags::STACK_ID,
+        stack,
+    );
     assert_eq!(owner(&clone, "acm"), Some((stack.into(), "L".into())));
     assert_eq!(owner(&clone, "other-manager"), None);
     let pool_copy = copy("prod-copy", "prod", NOW);
     assert_eq!(owner(&pool_copy, "acm"), None);
-    let mut cli_clone = clone.clone();
-    cli_clone.tags.insert(tags::STACK_ID.into(), "cli".into());
+    let cli_clone = crate::planner::test_support::owned_as(clone.clone(), tags::STACK_ID, "cli");
     assert_eq!(
         owner(&cli_clone, "acm"),
         None,
         "the CLI's clones have no stack to ask"
     );
-    cli_clone.tags.remove(tags::STACK_ID);
-    assert_eq!(owner(&cli_clone, "acm"), None);
+    let mut no_stack = cli_clone;
+    no_stack.tags.remove(tags::STACK_ID);
+    let no_stack = crate::planner::test_support::with_deed(no_stack);
+    assert_eq!(owner(&no_stack, "acm"), None);
+    // Tagged with a real stack by anyone who may tag: without a deed it is nobody's to sweep.
+    let mut forged = clone.clone();
+    forged.deed = None;
+    assert_eq!(owner(&forged, "acm"), None);
 }
 
 #[test]

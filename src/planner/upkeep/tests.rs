@@ -102,12 +102,16 @@ fn obsolete_copies_are_retired_only_when_empty() {
 
 #[test]
 fn never_retires_what_is_not_a_pool_copy_of_this_stack() {
-    let mut foreign = copy("orders-foreign", "orders", NOW - TimeDuration::days(9));
-    foreign
-        .tags
-        .insert(tags::MANAGED_BY.into(), "other-stack".into());
+    let foreign = crate::planner::test_support::owned_as(
+        copy("orders-foreign", "orders", NOW - TimeDuration::days(9)),
+        tags::MANAGED_BY,
+        "other-stack",
+    );
+    // A cluster tagged as this stack's copy by someone else: no deed, never retired.
+    let mut forged = root("orders-forged");
+    forged.tags = copy("x", "orders", NOW - TimeDuration::days(9)).tags;
     let clone = clone_on("orders-clone", "orders", "orders", "available");
-    let all = vec![root("orders"), foreign, clone, root("unrelated")];
+    let all = vec![root("orders"), foreign, forged, clone, root("unrelated")];
     let plan = plan_upkeep(&cfg(0), &all, &instances(&all), &policy(), NOW);
     assert!(plan.retire.is_empty());
 }

@@ -1,0 +1,118 @@
+//! The ownership ledger in memory, with the conditions `adapters::ledger` writes. Harsh like
+//! DynamoDB: a write can take effect and still lose its reply (`lose_replies`).
+
+use super::lock;
+use crate::domain::Deed;
+use crate::error::AwsError;
+use crate::ports::{Entered, Ledger};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
+#[derive(Debug, Default)]
+pub struct FakeLedger {
+    deeds: Mutex<BTreeMap<String, Deed>>,
+    /// Writes whose reply is lost from now on (they take effect, then err).
+    lost_replies: AtomicU32,
+    writes: AtomicU32,
+}
+
+impl FakeLedger {
+    /// Every deed, as stored.
+    pub fn all(&self) -> Vec<Deed> {
+        lock(&self.deeds).values().cloned().collect()
+    }
+
+    pub fn get(&self, cluster_id: &str) -> Option<Deed> {
+        lock(&self.deeds).get(cluster_id).cloned()
+    }
+
+    /// Puts a deed as an operator's `adopt` (or a test's setup) would.
+    pub fn insert(&self, deed: Deed) {
+        let version = deed.version.max(1);
+        lock(&self.deeds).insert(deed.cluster_id.clone(), Deed { version, ..deed });
+    }
+
+    /// The next `n` writes take effect and lose their reply.
+    pub fn lose_replies(&self, n: u32) {
+        self.lost_replies.store(n, Ordering::SeqCst);
+    }
+
+    pub fn writes(&self) -> u32 {
+        self.writes.load(Ordering::SeqCst)
+    }
+
+    fn written<T>(&self, operation: &'static str, out: T) -> Result<T, AwsError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        let lost = self
+            .lost_replies
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        match lost {
+            Ok(_) => Err(AwsError::transient(
+                operation,
+                "InternalServerError",
+                "reply lost after the write took effect",
+            )),
+            Err(_) => Ok(out),
+        }
+    }
+}
+
+#[async_trait]
+impl Ledger for FakeLedger {
+    async fn deed(&self, cluster_id: &str) -> Result<Option<Deed>, AwsError> {
+        Ok(self.get(cluster_id))
+    }
+
+    async fn deeds(&self) -> Result<Vec<Deed>, AwsError> {
+        Ok(self.all())
+    }
+
+    async fn enter(&self, deed: &Deed) -> Result<Entered, AwsError> {
+        let found = {
+            let mut deeds = lock(&self.deeds);
+            match deeds.get(&deed.cluster_id) {
+                Some(held) if held.same_intent(deed) => Entered::Held(held.clone()),
+                Some(other) => Entered::Other(other.clone()),
+                None => {
+                    let new = Deed {
+                        version: 1,
+                        ..deed.clone()
+                    };
+                    deeds.insert(deed.cluster_id.clone(), new.clone());
+                    Entered::New(new)
+                }
+            }
+        };
+        match found {
+            Entered::New(_) => self.written("PutItem", found),
+            other => Ok(other),
+        }
+    }
+
+    async fn amend(&self, deed: &Deed) -> Result<Option<Deed>, AwsError> {
+        let amended = {
+            let mut deeds = lock(&self.deeds);
+            match deeds.get_mut(&deed.cluster_id) {
+                Some(held) if held.version == deed.version => {
+                    *held = Deed {
+                        version: deed.version + 1,
+                        ..deed.clone()
+                    };
+                    Some(held.clone())
+                }
+                _ => None,
+            }
+        };
+        match amended {
+            Some(_) => self.written("UpdateItem", amended),
+            None => Ok(None),
+        }
+    }
+
+    async fn strike(&self, cluster_id: &str) -> Result<(), AwsError> {
+        lock(&self.deeds).remove(cluster_id);
+        self.written("DeleteItem", ())
+    }
+}

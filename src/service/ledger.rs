@@ -1,0 +1,211 @@
+//! The ownership ledger as the flows use it: observing joins each cluster with its deed (the
+//! only proof that this manager made it), a restore is entered in the ledger before it is asked
+//! for, and a deed is struck once its cluster is gone.
+
+use super::Manager;
+use crate::domain::{Cluster, Deed, Lineage, Ownership, RestoreRequest};
+use crate::error::AwsError;
+use crate::ports::{Deletion, Entered};
+use crate::state::RequestItem;
+use std::collections::BTreeMap;
+
+/// How long a deed whose cluster RDS does not list is kept: a restore just asked for may not be
+/// listed at once, and one that never appears was never made.
+pub const UNSEEN_DEED_SECS: i64 = 3600;
+
+/// RDS's creation time and this function's clock may differ by this much.
+const CREATE_TIME_SLACK_SECS: i64 = 300;
+
+impl Manager {
+    /// One cluster, with its deed.
+    pub async fn observe_cluster(&self, id: &str) -> Result<Option<Cluster>, AwsError> {
+        let Some(mut cluster) = self.ports.rds.cluster(id).await? else {
+            return Ok(None);
+        };
+        cluster.deed = self.ports.ledger.deed(&cluster.id).await?;
+        Ok(Some(cluster))
+    }
+
+    /// Every cluster, each with its deed. Deeds of clusters that are gone are struck.
+    pub async fn observe_clusters(&self) -> Result<Vec<Cluster>, AwsError> {
+        let mut clusters = self.ports.rds.clusters().await?;
+        let mut deeds: BTreeMap<String, Deed> = self
+            .ports
+            .ledger
+            .deeds()
+            .await?
+            .into_iter()
+            .map(|d| (d.cluster_id.clone(), d))
+            .collect();
+        for c in &mut clusters {
+            c.deed = deeds.remove(&c.id);
+        }
+        let now = self.now_secs();
+        for gone in deeds.values() {
+            if gone.deleting || now - gone.recorded > UNSEEN_DEED_SECS {
+                tracing::info!(cluster = %gone.cluster_id, "striking the deed of a cluster that is gone");
+                if let Err(e) = self.ports.ledger.strike(&gone.cluster_id).await {
+                    tracing::warn!(error = %e, "could not strike a deed; the next look does");
+                }
+            }
+        }
+        Ok(clusters)
+    }
+
+    /// Enters the restore's cluster in the ledger before RDS is asked for it: the same intent
+    /// found there (a retry) is fine; another owner's deed stops the restore.
+    pub(super) async fn enter_restore(
+        &self,
+        r: &RestoreRequest,
+        item: Option<&RequestItem>,
+    ) -> Result<Deed, AwsError> {
+        let deed = self.deed_for(r, item)?;
+        match self.ports.ledger.enter(&deed).await? {
+            Entered::New(d) | Entered::Held(d) => Ok(d),
+            Entered::Other(other) if other.deleting && self.is_gone(&other.cluster_id).await? => {
+                self.ports.ledger.strike(&other.cluster_id).await?;
+                Err(AwsError::transient(
+                    "PutItem",
+                    "DeedStruck",
+                    format!("the deed of an earlier cluster {} was struck; entering again", r.cluster_id),
+                ))
+            }
+            Entered::Other(_) => Err(AwsError::permanent(
+                "PutItem",
+                "ClusterIdHeld",
+                format!(
+                    "cluster id {} is held in this manager's ledger by another resource or request; nothing was made",
+                    r.cluster_id
+                ),
+            )),
+        }
+    }
+
+    async fn is_gone(&self, id: &str) -> Result<bool, AwsError> {
+        Ok(self.ports.rds.cluster(id).await?.is_none())
+    }
+
+    /// The deed of a planned restore: its owner comes from the plan (the tags this manager
+    /// means to write), never from anything observed.
+    fn deed_for(&self, r: &RestoreRequest, item: Option<&RequestItem>) -> Result<Deed, AwsError> {
+        let owner = Ownership::from_tags(&r.tags).ok_or_else(|| {
+            AwsError::permanent("Restore", "NoOwner", "a restore planned without an owner")
+        })?;
+        Ok(Deed {
+            cluster_id: r.cluster_id.clone(),
+            manager: owner.managed_by,
+            role: owner.role,
+            stack_id: owner.stack_id,
+            logical_id: owner.logical_id,
+            request_id: owner.request_id,
+            root: Lineage::from_tags(&r.tags).map(|l| l.root),
+            recorded: self.now_secs(),
+            properties: item.map(|i| i.record.request.resource_properties.clone()),
+            secret: None,
+            key: None,
+            marked: 0,
+            deleting: false,
+            version: 0,
+        })
+    }
+
+    /// A restore that found its cluster already there: an earlier attempt's (a lost reply, a
+    /// frozen process) or someone else's. RDS's creation time tells: a cluster made before this
+    /// deed was entered cannot be this manager's, and the deed entered for it is struck again.
+    pub(super) async fn restore_found(&self, r: &RestoreRequest) -> Result<(), AwsError> {
+        let found = self.ports.rds.cluster(&r.cluster_id).await?;
+        let deed = self.ports.ledger.deed(&r.cluster_id).await?;
+        let (Some(found), Some(deed)) = (found, deed) else {
+            return Ok(());
+        };
+        let before = found
+            .created
+            .is_some_and(|t| t.unix_timestamp() < deed.recorded - CREATE_TIME_SLACK_SECS);
+        if !before {
+            return Ok(());
+        }
+        self.ports.ledger.strike(&r.cluster_id).await?;
+        Err(AwsError::permanent(
+            "RestoreDBClusterToPointInTime",
+            "ClusterIdTaken",
+            format!("cluster id {} is taken by a cluster this manager did not make; nothing was changed", r.cluster_id),
+        ))
+    }
+
+    /// The ledger's answer to "is the deed of `cluster_id` still what it was?": the fresh deed.
+    pub(super) async fn fresh_deed(&self, cluster_id: &str) -> Result<Deed, AwsError> {
+        self.ports.ledger.deed(cluster_id).await?.ok_or_else(|| {
+            AwsError::permanent(
+                "GetItem",
+                "NotOurs",
+                format!(
+                    "cluster {cluster_id} is not in this manager's ledger; nothing was changed"
+                ),
+            )
+        })
+    }
+
+    /// Amends a deed; a deed changed meanwhile is read again at the next step.
+    pub(super) async fn amend_deed(&self, deed: &Deed) -> Result<Deed, AwsError> {
+        self.ports.ledger.amend(deed).await?.ok_or_else(|| {
+            AwsError::transient(
+                "UpdateItem",
+                "DeedChanged",
+                format!(
+                    "the deed of {} changed meanwhile; reading it again next time",
+                    deed.cluster_id
+                ),
+            )
+        })
+    }
+
+    /// After a deletion call: a cluster gone is struck from the ledger; one being deleted keeps
+    /// its deed, marked, until a later look finds it gone.
+    pub(super) async fn settle_deed(
+        &self,
+        cluster_id: &str,
+        outcome: Deletion,
+    ) -> Result<(), AwsError> {
+        if outcome == Deletion::AlreadyGone {
+            return self.ports.ledger.strike(cluster_id).await;
+        }
+        match self.ports.ledger.deed(cluster_id).await? {
+            Some(d) if !d.deleting => {
+                self.amend_deed(&Deed {
+                    deleting: true,
+                    ..d
+                })
+                .await?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The operator's `adopt`: clusters whose tags say this stack made them but which the ledger
+    /// does not hold (made before it kept one), each with the deed their tags describe;
+    /// recorded unless `dry_run` (each by a conditional write: a deed already there stays).
+    pub async fn adopt(&self, dry_run: bool) -> Result<Vec<Adoption>, AwsError> {
+        let manager = &self.settings.stack_name;
+        let mut out = vec![];
+        for c in self.observe_clusters().await? {
+            let Some(deed) = crate::domain::ledger::adopted(&c, self.now_secs()) else {
+                continue;
+            };
+            if c.deed.is_some() || deed.manager != *manager || !self.manages_identifier(&c.id) {
+                continue;
+            }
+            let recorded =
+                !dry_run && matches!(self.ports.ledger.enter(&deed).await?, Entered::New(_));
+            out.push(Adoption { deed, recorded });
+        }
+        Ok(out)
+    }
+}
+
+/// A cluster `adopt` found, with the deed its tags describe and whether it was recorded.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Adoption {
+    pub deed: Deed,
+    pub recorded: bool,
+}

@@ -1,0 +1,322 @@
+//! Authority over fakes: what the manager knows (its ownership ledger), not what it is told.
+//! CloudFormation's rollback Update (properties swapped, same id) keeps the clone in use; a
+//! cluster tagged as this manager's by someone who may tag clusters is never stopped, deleted,
+//! swept or retired; a clone's tags rewritten to name another team's secret or key never reach
+//! them; a pool copy whose root was deleted is retired.
+
+mod support;
+
+use aurora_clone_manager::domain::{tags, Cluster, Lineage, Ownership, Role};
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::world::*;
+
+async fn invoke(w: &World, event: Value) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
+    let _ =
+        aurora_clone_manager::lambda::handle(&w.app, event, World::invocation(), deadline).await;
+}
+
+async fn created(w: &World, logical_id: &str, props: Value) -> Value {
+    let mut create = w.request("Create", props);
+    create.logical_resource_id = logical_id.into();
+    w.deliver(&create).await;
+    w.ticks_until_answers(w.answers().len() + 1, 30).await;
+    let a = w.answer_for(&create).pop().expect("answered");
+    assert_eq!(a["Status"], "SUCCESS", "{a}");
+    a
+}
+
+fn update(
+    w: &World,
+    logical_id: &str,
+    current: &Value,
+    old: Value,
+    new: Value,
+) -> aurora_clone_manager::cfn::CfnRequest {
+    let mut u = w.request("Update", new);
+    u.logical_resource_id = logical_id.into();
+    u.physical_resource_id = current["PhysicalResourceId"].as_str().map(str::to_string);
+    u.old_resource_properties = Some(old);
+    u
+}
+
+/// Issue 16.1: a stack update changes the clone's source to one that does not exist and fails;
+/// CloudFormation rolls back with an Update of the same id, the properties swapped. The clone
+/// in use already satisfies them: nothing is made, and the same id is answered (a new id would
+/// make CloudFormation delete the clone the team is using).
+#[tokio::test(start_paused = true)]
+async fn a_rollback_after_a_failed_replacement_keeps_the_clone_in_use() {
+    let w = World::new();
+    let good = json!({"SourceClusterId": "orders", "Tags": {"team": "qa"}});
+    let first = created(&w, "Db", good.clone()).await;
+    let bad = json!({"SourceClusterId": "missing", "Tags": {"team": "qa"}});
+    let forward = update(&w, "Db", &first, good.clone(), bad.clone());
+    w.deliver(&forward).await;
+    w.ticks_until_answers(2, 30).await;
+    assert_eq!(w.answer_for(&forward)[0]["Status"], "FAILED");
+    let rollback = update(&w, "Db", &first, bad, good);
+    w.deliver(&rollback).await;
+    w.ticks_until_answers(3, 30).await;
+    let a = &w.answer_for(&rollback)[0];
+    assert_eq!(a["Status"], "SUCCESS", "{a}");
+    assert_eq!(
+        a["PhysicalResourceId"], first["PhysicalResourceId"],
+        "the same clone"
+    );
+    assert_eq!(a["Data"], first["Data"]);
+    assert_eq!(
+        w.rds.count_calls("RestoreDBClusterToPointInTime"),
+        1,
+        "nothing new made"
+    );
+}
+
+/// After an in-place change the deed records the new properties: the rollback of a tag change
+/// puts the old tags back in place, and replaces nothing.
+#[tokio::test(start_paused = true)]
+async fn a_rollback_of_an_in_place_change_changes_it_back_in_place() {
+    let w = World::new();
+    let before = json!({"SourceClusterId": "orders", "Tags": {"team": "qa"}});
+    let first = created(&w, "Db", before.clone()).await;
+    let after = json!({"SourceClusterId": "orders", "Tags": {"team": "payments"}});
+    let forward = update(&w, "Db", &first, before.clone(), after.clone());
+    w.deliver(&forward).await;
+    let rollback = update(&w, "Db", &first, after, before);
+    w.deliver(&rollback).await;
+    let a = &w.answer_for(&rollback)[0];
+    assert_eq!(a["PhysicalResourceId"], first["PhysicalResourceId"]);
+    let id = first["Data"]["ClusterId"].as_str().unwrap();
+    let tags = w.rds.tags_of(id);
+    assert_eq!(tags.get("team").map(String::as_str), Some("qa"));
+    assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 1);
+}
+
+/// A production cluster tagged with every tag a clone of this manager carries, by someone who
+/// may tag clusters but not delete them: expired, its action `delete`, its stack gone.
+fn forged_clone(w: &World, id: &str) {
+    let mut c = Cluster::new(id, "available");
+    Ownership {
+        managed_by: "acm".into(),
+        role: Role::Clone,
+        stack_id: Some("arn:aws:cloudformation:us-east-1:123456789012:stack/never/1".into()),
+        logical_id: Some("Db".into()),
+        request_id: Some("forged".into()),
+    }
+    .write(&mut c.tags);
+    Lineage {
+        root: "orders".into(),
+        source: "orders".into(),
+        data_timestamp: time::macros::datetime!(2026-11-01 00:00 UTC),
+    }
+    .write(&mut c.tags);
+    c.tags.insert(
+        aurora_clone_manager::domain::expiry::EXPIRES_AT.into(),
+        "2026-11-02T00:00:00Z".into(),
+    );
+    c.tags.insert(
+        aurora_clone_manager::domain::expiry::EXPIRY_ACTION.into(),
+        "delete".into(),
+    );
+    w.rds.put(c);
+}
+
+/// Issue 16.3: an expiry event naming it (anyone who may invoke the function can send one),
+/// the scheduled maintenance run and the sweep all leave it alone.
+#[tokio::test(start_paused = true)]
+async fn our_tags_on_a_foreign_cluster_are_never_taken_for_ownership() {
+    let w = World::new();
+    forged_clone(&w, "prod-payments");
+    let mut copy = Cluster::new("prod-ledger", "available");
+    Ownership {
+        managed_by: "acm".into(),
+        role: Role::Copy,
+        stack_id: None,
+        logical_id: None,
+        request_id: None,
+    }
+    .write(&mut copy.tags);
+    Lineage {
+        root: "gone-root".into(),
+        source: "gone-root".into(),
+        data_timestamp: time::macros::datetime!(2026-01-01 00:00 UTC),
+    }
+    .write(&mut copy.tags);
+    w.rds.put(copy);
+    invoke(
+        &w,
+        json!({"source": "aurora-clone-manager", "action": "expire", "cluster": "prod-payments"}),
+    )
+    .await;
+    invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
+    let findings = w
+        .manager()
+        .sweep(
+            &w.manager().observe_clusters().await.unwrap(),
+            false,
+            &World::invocation(),
+        )
+        .await;
+    assert!(findings.is_empty(), "{findings:?}");
+    for _ in 0..3 {
+        w.tick().await;
+    }
+    for op in [
+        "DeleteDBCluster",
+        "StopDBCluster",
+        "DeleteDBInstance",
+        "AddTagsToResource",
+    ] {
+        assert_eq!(w.rds.count_calls(op), 0, "{op}");
+    }
+    let ids = w.rds.cluster_ids();
+    assert!(ids.contains(&"prod-payments".to_string()) && ids.contains(&"prod-ledger".to_string()));
+}
+
+/// Issue 16.4: a team rewrites its own clone's `password-secret` and `created-key` tags to name
+/// another team's secret and key, then changes its readers through a genuine Update. Only the
+/// secret and key its own deed records are rewritten.
+#[tokio::test(start_paused = true)]
+async fn a_retagged_clone_cannot_point_the_manager_at_another_teams_secret() {
+    let w = World::new();
+    let props = |role: &str| {
+        json!({"SourceClusterId": "orders", "SetPassword": "true", "ForceCreateKmsKey": "true",
+        "AccessPrincipalArns": format!("arn:aws:iam::123456789012:role/{role}")})
+    };
+    let a = created(&w, "TeamA", props("team-a")).await;
+    let b = created(&w, "TeamB", props("team-b")).await;
+    let (a_id, b_id) = (
+        a["Data"]["ClusterId"].as_str().unwrap(),
+        b["Data"]["ClusterId"].as_str().unwrap(),
+    );
+    let b_secret = b["Data"]["PasswordSecretArn"].as_str().unwrap().to_string();
+    let b_key = w.rds.tags_of(b_id)[tags::CREATED_KEY].clone();
+    let b_policy = |w: &World| {
+        w.secrets
+            .all()
+            .values()
+            .find(|s| s.arn == b_secret)
+            .and_then(|s| s.policy.clone())
+    };
+    let (b_secret_policy, b_key_policy) = (b_policy(&w), w.keys.all()[&b_key].0.clone());
+    let a_arn = a["PhysicalResourceId"].as_str().unwrap();
+    let forged = [
+        (tags::PASSWORD_SECRET.to_string(), b_secret.clone()),
+        (tags::CREATED_KEY.to_string(), b_key.clone()),
+    ];
+    w.manager()
+        .ports
+        .rds
+        .add_tags(a_arn, &forged.into())
+        .await
+        .unwrap();
+    let u = update(&w, "TeamA", &a, props("team-a"), props("team-a-intruder"));
+    w.deliver(&u).await;
+    w.ticks_until_answers(3, 30).await;
+    assert_eq!(
+        w.answer_for(&u)[0]["Status"],
+        "SUCCESS",
+        "{:?}",
+        w.answer_for(&u)
+    );
+    assert_eq!(
+        b_policy(&w),
+        b_secret_policy,
+        "team B's secret policy untouched"
+    );
+    assert_eq!(
+        w.keys.all()[&b_key].0,
+        b_key_policy,
+        "team B's key policy untouched"
+    );
+    let a_secret = a["Data"]["PasswordSecretArn"].as_str().unwrap();
+    let a_policy = w
+        .secrets
+        .all()
+        .values()
+        .find(|s| s.arn == a_secret)
+        .and_then(|s| s.policy.clone());
+    assert!(
+        a_policy.unwrap_or_default().contains("team-a-intruder"),
+        "team A's own secret changed"
+    );
+}
+
+/// Issue 16.10: a pool copy of a root that was deleted is retired by maintenance (no clone
+/// can ever be placed on it again), and only a copy the ledger holds.
+#[tokio::test(start_paused = true)]
+async fn copies_of_a_deleted_root_are_retired() {
+    let w = World::new();
+    let mut c = Cluster::new("retired-root-copy", "available");
+    Ownership {
+        managed_by: "acm".into(),
+        role: Role::Copy,
+        stack_id: None,
+        logical_id: None,
+        request_id: None,
+    }
+    .write(&mut c.tags);
+    Lineage {
+        root: "retired-root".into(),
+        source: "retired-root".into(),
+        data_timestamp: time::macros::datetime!(2026-11-20 00:00 UTC),
+    }
+    .write(&mut c.tags);
+    w.put_owned(c);
+    invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
+    for _ in 0..3 {
+        w.tick().await;
+    }
+    assert!(
+        !w.rds
+            .cluster_ids()
+            .contains(&"retired-root-copy".to_string()),
+        "{:?}",
+        w.rds.cluster_ids()
+    );
+}
+
+/// Clones made before the ledger have no deed: nothing acts on them until an operator adopts
+/// them, and `adopt --dry-run` records nothing.
+#[tokio::test(start_paused = true)]
+async fn clusters_made_before_the_ledger_are_adopted_only_by_the_operator() {
+    let w = World::new();
+    forged_clone(&w, "old-clone");
+    let seen = w.manager().adopt(true).await.unwrap();
+    assert_eq!(seen.len(), 1);
+    assert!(
+        !seen[0].recorded && w.ledger.all().is_empty(),
+        "a dry run records nothing"
+    );
+    invoke(
+        &w,
+        json!({"source": "aurora-clone-manager", "action": "expire", "cluster": "old-clone"}),
+    )
+    .await;
+    assert_eq!(
+        w.rds.count_calls("DeleteDBCluster"),
+        0,
+        "no deed, no authority"
+    );
+    let done = w.manager().adopt(false).await.unwrap();
+    assert!(done[0].recorded);
+    let deed = w.ledger.get("old-clone").expect("recorded");
+    assert_eq!(
+        (deed.logical_id.as_deref(), deed.request_id.as_deref()),
+        (Some("Db"), Some("forged"))
+    );
+    assert!(
+        w.manager().adopt(false).await.unwrap().is_empty(),
+        "adopted once"
+    );
+    invoke(
+        &w,
+        json!({"source": "aurora-clone-manager", "action": "expire", "cluster": "old-clone"}),
+    )
+    .await;
+    assert_eq!(
+        w.rds.count_calls("DeleteDBCluster"),
+        1,
+        "adopted: its expiry is acted on"
+    );
+}
