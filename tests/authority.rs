@@ -11,10 +11,11 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use support::world::*;
 
-async fn invoke(w: &World, event: Value) {
+async fn invoke(w: &World, event: Value) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-    let _ =
-        aurora_clone_manager::lambda::handle(&w.app, event, World::invocation(), deadline).await;
+    aurora_clone_manager::lambda::handle(&w.app, event, World::invocation(), deadline)
+        .await
+        .unwrap_or_else(|e| json!({"error": e.to_string()}))
 }
 
 async fn created(w: &World, logical_id: &str, props: Value) -> Value {
@@ -185,7 +186,7 @@ async fn a_retagged_clone_cannot_point_the_manager_at_another_teams_secret() {
     };
     let a = created(&w, "TeamA", props("team-a")).await;
     let b = created(&w, "TeamB", props("team-b")).await;
-    let (a_id, b_id) = (
+    let (_, b_id) = (
         a["Data"]["ClusterId"].as_str().unwrap(),
         b["Data"]["ClusterId"].as_str().unwrap(),
     );
@@ -263,17 +264,24 @@ async fn copies_of_a_deleted_root_are_retired() {
     }
     .write(&mut c.tags);
     w.put_owned(c);
-    invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
-    for _ in 0..3 {
-        w.tick().await;
-    }
-    assert!(
-        !w.rds
-            .cluster_ids()
-            .contains(&"retired-root-copy".to_string()),
-        "{:?}",
-        w.rds.cluster_ids()
+    let out = invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
+    assert_eq!(
+        out["clusters"][0]["retire"],
+        json!(["retired-root-copy"]),
+        "{out}"
     );
+    assert_eq!(w.rds.count_calls("DeleteDBCluster"), 1);
+    assert!(w
+        .ledger
+        .get("retired-root-copy")
+        .is_some_and(|d| d.deleting));
+    // The same cluster, tagged alike but without a deed, is left alone.
+    let w = World::new();
+    let mut forged = Cluster::new("forged-copy", "available");
+    forged.tags = copy_tags("retired-root");
+    w.rds.put(forged);
+    let out = invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
+    assert_eq!(w.rds.count_calls("DeleteDBCluster"), 0, "{out}");
 }
 
 /// Clones made before the ledger have no deed: nothing acts on them until an operator adopts
@@ -319,4 +327,23 @@ async fn clusters_made_before_the_ledger_are_adopted_only_by_the_operator() {
         1,
         "adopted: its expiry is acted on"
     );
+}
+
+fn copy_tags(root: &str) -> aurora_clone_manager::domain::Tags {
+    let mut t = aurora_clone_manager::domain::Tags::new();
+    Ownership {
+        managed_by: "acm".into(),
+        role: Role::Copy,
+        stack_id: None,
+        logical_id: None,
+        request_id: None,
+    }
+    .write(&mut t);
+    Lineage {
+        root: root.into(),
+        source: root.into(),
+        data_timestamp: time::macros::datetime!(2026-11-20 00:00 UTC),
+    }
+    .write(&mut t);
+    t
 }

@@ -168,3 +168,38 @@ impl Ledger for DynamoLedger {
         Ok(())
     }
 }
+
+/// The ledger of a stack whose state table cannot be found (the CLI's plans and listings without
+/// a deployed stack): it holds nothing, so nothing is this stack's, and it takes no writes.
+pub struct NoLedger;
+
+#[async_trait]
+impl Ledger for NoLedger {
+    async fn deed(&self, _: &str) -> Result<Option<Deed>, AwsError> {
+        Ok(None)
+    }
+
+    async fn deeds(&self) -> Result<Vec<Deed>, AwsError> {
+        Ok(vec![])
+    }
+
+    async fn enter(&self, _: &Deed) -> Result<Entered, AwsError> {
+        Err(no_table())
+    }
+
+    async fn amend(&self, _: &Deed) -> Result<Option<Deed>, AwsError> {
+        Err(no_table())
+    }
+
+    async fn strike(&self, _: &str) -> Result<(), AwsError> {
+        Err(no_table())
+    }
+}
+
+fn no_table() -> AwsError {
+    AwsError::permanent(
+        "ledger",
+        "NoStateTable",
+        "no state table: the ownership ledger cannot be written",
+    )
+}

@@ -173,6 +173,7 @@ impl Command {
             | Command::Maintain { dry_run }
             | Command::Extend { dry_run, .. }
             | Command::Sweep { dry_run }
+            | Command::Adopt { dry_run }
             | Command::Delete { dry_run, .. } => !dry_run,
         }
     }
@@ -196,13 +197,26 @@ pub async fn manager(
     state_table: Option<&str>,
     shared: bool,
 ) -> Result<(Manager, Arc<MemoryResponder>, Volumes), String> {
+    let stacks = adapters::stacks::SdkStacks::new(clients.cloudformation.clone());
+    let table = state::table_name(&settings.stack_name, state_table, &stacks).await;
     let state: Arc<dyn StateStore> = if shared {
-        let stacks = adapters::stacks::SdkStacks::new(clients.cloudformation.clone());
-        let table = state::table_name(&settings.stack_name, state_table, &stacks).await?;
+        let table = table.clone()?;
         settings.state_table = table.clone();
         Arc::new(state::shared_state(&table, clients).await?)
     } else {
         Arc::new(MemoryState::default())
+    };
+    // Ownership is the stack's ledger's alone, for every command: without a table nothing is
+    // this stack's (plans and listings still run; nothing can be changed).
+    let ledger: Arc<dyn crate::ports::Ledger> = match &table {
+        Ok(t) => Arc::new(adapters::ledger::DynamoLedger::new(
+            clients.dynamodb.clone(),
+            t,
+        )),
+        Err(why) => {
+            eprintln!("note: {why}; without its ownership ledger no cluster shows as this stack's");
+            Arc::new(adapters::ledger::NoLedger)
+        }
     };
     let answers = Arc::new(MemoryResponder::default());
     let base = crate::lambda::manager_with(settings.clone(), clients, answers.clone());
@@ -210,6 +224,7 @@ pub async fn manager(
     // request it leaves pending in the table, the Lambda's follow-ups may finish).
     let ports = Ports {
         state,
+        ledger,
         follow_ups: Arc::new(NoFollowUps),
         ..base.ports
     };

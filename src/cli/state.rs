@@ -65,6 +65,10 @@ mod tests {
             assert_eq!((stack, logical), ("acm", STATE_TABLE_LOGICAL_ID));
             Ok(self.0.clone())
         }
+
+        async fn stack_status(&self, _: &str) -> Result<Option<String>, AwsError> {
+            Ok(None)
+        }
     }
 
     fn found(id: &str) -> StackResource {
