@@ -347,3 +347,97 @@ fn copy_tags(root: &str) -> aurora_clone_manager::domain::Tags {
     .write(&mut t);
     t
 }
+
+/// A replacement that succeeded before another resource failed gets no Update on rollback:
+/// CloudFormation restores the old id and deletes the new clone during
+/// `UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS`. The new clone goes; the one in use stays.
+#[tokio::test(start_paused = true)]
+async fn a_rollback_after_a_successful_replacement_deletes_only_the_new_clone() {
+    let w = World::with(
+        aurora_clone_manager::fakes::FakeRds::default(),
+        settings_with(&[("VERIFY_STACK_REQUESTS", "true")]),
+    );
+    w.rds.add_source("billing", Default::default());
+    let first = created(&w, "Db", json!({"SourceClusterId": "orders"})).await;
+    w.cloudformation.phase(STACK_ID, "UPDATE_IN_PROGRESS");
+    w.cloudformation
+        .resource_phase(STACK_ID, "Db", "UPDATE_IN_PROGRESS");
+    let forward = update(
+        &w,
+        "Db",
+        &first,
+        json!({"SourceClusterId": "orders"}),
+        json!({"SourceClusterId": "billing"}),
+    );
+    w.deliver(&forward).await;
+    w.ticks_until_answers(w.answers().len() + 1, 30).await;
+    let new = w.answer_for(&forward).pop().expect("answered");
+    assert_eq!(new["Status"], "SUCCESS", "{new}");
+    // Another resource fails; CloudFormation rolls back to the old id and cleans up the new.
+    w.stacks.set(
+        STACK_ID,
+        "Db",
+        aurora_clone_manager::ports::StackResource::Found {
+            resource_type: "Custom::AuroraClone".into(),
+            status: "UPDATE_COMPLETE".into(),
+            physical_id: first["PhysicalResourceId"].as_str().map(str::to_string),
+        },
+    );
+    w.cloudformation
+        .phase(STACK_ID, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
+    let mut cleanup = w.request("Delete", json!({"SourceClusterId": "billing"}));
+    cleanup.physical_resource_id = new["PhysicalResourceId"].as_str().map(str::to_string);
+    w.deliver(&cleanup).await;
+    w.ticks_until_answers(w.answers().len() + 1, 10).await;
+    assert_eq!(w.answer_for(&cleanup)[0]["Status"], "SUCCESS");
+    let new_id = new["Data"]["ClusterId"].as_str().unwrap();
+    let old_id = first["Data"]["ClusterId"].as_str().unwrap();
+    assert!(
+        w.ledger.get(new_id).is_some_and(|d| d.deleting),
+        "the new clone is going"
+    );
+    assert!(
+        w.rds.cluster_ids().contains(&old_id.to_string()),
+        "the old clone stays"
+    );
+    assert!(w.ledger.get(old_id).is_some_and(|d| !d.deleting));
+}
+
+/// Issue 16.10: two invocations working one clone at once make one key for it (the key is
+/// made only by the holder of the deed's conditional mark), and it is the one that encrypts
+/// the secret and is retired with the clone.
+#[tokio::test(start_paused = true)]
+async fn two_invocations_at_once_make_one_key() {
+    let w = World::with_rds(aurora_clone_manager::fakes::FakeRds::with_latency(
+        Duration::from_millis(300),
+    ));
+    let props =
+        json!({"SourceClusterId": "orders", "SetPassword": "true", "ForceCreateKmsKey": "true"});
+    let create = w.request("Create", props);
+    w.deliver(&create).await;
+    let follow_up = json!({"source": "aurora-clone-manager", "action": "follow-up"});
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        let _ = tokio::join!(invoke(&w, follow_up.clone()), invoke(&w, follow_up.clone()));
+    }
+    let a = w.answer_for(&create).pop().unwrap_or_else(|| {
+        panic!("unanswered: {:?} {:?}", w.ledger.all(), w.state.open_requests())
+    });
+    assert_eq!(a["Status"], "SUCCESS", "{a}");
+    assert_eq!(w.keys.all().len(), 1, "{:?}", w.keys.all());
+    let id = a["Data"]["ClusterId"].as_str().unwrap();
+    let key = w
+        .ledger
+        .get(id)
+        .and_then(|d| d.key_id().map(str::to_string));
+    let secret = w
+        .secrets
+        .all()
+        .into_values()
+        .find(|s| !s.deleted)
+        .expect("a secret");
+    assert_eq!(
+        secret.kms_key_id, key,
+        "the recorded key encrypts the secret"
+    );
+}
