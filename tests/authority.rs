@@ -421,7 +421,11 @@ async fn two_invocations_at_once_make_one_key() {
         let _ = tokio::join!(invoke(&w, follow_up.clone()), invoke(&w, follow_up.clone()));
     }
     let a = w.answer_for(&create).pop().unwrap_or_else(|| {
-        panic!("unanswered: {:?} {:?}", w.ledger.all(), w.state.open_requests())
+        panic!(
+            "unanswered: {:?} {:?}",
+            w.ledger.all(),
+            w.state.open_requests()
+        )
     });
     assert_eq!(a["Status"], "SUCCESS", "{a}");
     assert_eq!(w.keys.all().len(), 1, "{:?}", w.keys.all());

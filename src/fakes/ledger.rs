@@ -59,17 +59,25 @@ impl FakeLedger {
     }
 }
 
+/// A DynamoDB round trip: other invocations run meanwhile (never instant, as no AWS call is).
+async fn round_trip() {
+    tokio::time::sleep(std::time::Duration::from_millis(8)).await;
+}
+
 #[async_trait]
 impl Ledger for FakeLedger {
     async fn deed(&self, cluster_id: &str) -> Result<Option<Deed>, AwsError> {
+        round_trip().await;
         Ok(self.get(cluster_id))
     }
 
     async fn deeds(&self) -> Result<Vec<Deed>, AwsError> {
+        round_trip().await;
         Ok(self.all())
     }
 
     async fn enter(&self, deed: &Deed) -> Result<Entered, AwsError> {
+        round_trip().await;
         let found = {
             let mut deeds = lock(&self.deeds);
             match deeds.get(&deed.cluster_id) {
@@ -92,6 +100,7 @@ impl Ledger for FakeLedger {
     }
 
     async fn amend(&self, deed: &Deed) -> Result<Option<Deed>, AwsError> {
+        round_trip().await;
         let amended = {
             let mut deeds = lock(&self.deeds);
             match deeds.get_mut(&deed.cluster_id) {
@@ -112,6 +121,7 @@ impl Ledger for FakeLedger {
     }
 
     async fn strike(&self, cluster_id: &str) -> Result<(), AwsError> {
+        round_trip().await;
         lock(&self.deeds).remove(cluster_id);
         self.written("DeleteItem", ())
     }

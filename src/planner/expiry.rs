@@ -115,7 +115,7 @@ fn event(detail_type: &str, cluster: &Cluster, e: &Expiry) -> Event {
         serde_json::json!({
             "instanceId": cluster.writer(), "clusterId": cluster.id, "host": cluster.endpoint,
             "port": cluster.port, "user": cluster.master_username,
-            "passwordSecret": secret.map(|s| super::credentials::secret_name(s)),
+            "passwordSecret": secret.map(super::credentials::secret_name),
             "database": cluster.database_name, "role": o.as_ref().map(|o| o.role.as_str()),
             "passwordSecretArn": secret, "sourceClusterId": l.as_ref().map(|l| l.source.clone()),
             "rootClusterId": l.as_ref().map(|l| l.root.clone()),

@@ -499,7 +499,7 @@ fn ready(req: &Request, cluster: &Cluster, instance_id: &str) -> Ready {
         "host": cluster.endpoint,
         "port": cluster.port,
         "user": cluster.master_username,
-        "passwordSecret": secret_arn.map(|a| secret_name(a)),
+        "passwordSecret": secret_arn.map(secret_name),
         "database": cluster.database_name,
         "role": "clone",
         "passwordSecretArn": secret_arn,

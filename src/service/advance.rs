@@ -265,13 +265,13 @@ impl Manager {
             Step::Act(action) => match self.apply(&action, Some(item), inv).await? {
                 Applied::Cluster(c) if c.id == item.record.cluster_id => Ok(Stepped::Next(
                     Some(Observed::Clone {
-                        cluster: Box::new(c),
+                        cluster: c,
                         instances: vec![],
                         source_writer: root_writer,
                     }),
                     None,
                 )),
-                Applied::Retargeted(revised) => Ok(Stepped::Next(None, Some(Box::new(revised)))),
+                Applied::Retargeted(revised) => Ok(Stepped::Next(None, Some(revised))),
                 // A writer or a new password takes RDS minutes: looking again at once would
                 // only cost calls.
                 _ if matches!(

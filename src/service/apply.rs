@@ -14,12 +14,12 @@ use crate::state::{Phase, RequestItem};
 #[derive(Debug)]
 pub enum Applied {
     Done,
-    /// A restore made this cluster (as RDS reported it at once).
-    Cluster(Cluster),
+    /// A restore made this cluster (as RDS reported it at once, with its deed).
+    Cluster(Box<Cluster>),
     /// RDS refused a deletion for now: reap work continues it.
     Deferred,
     /// The request's record after a `Retarget`.
-    Retargeted(RequestItem),
+    Retargeted(Box<RequestItem>),
 }
 
 impl Manager {
@@ -36,10 +36,10 @@ impl Manager {
                 let deed = self.enter_restore(r, item).await?;
                 tracing::info!(cluster = %r.cluster_id, source = %r.source_cluster_id, kind = ?r.restore_type, "restoring");
                 Ok(match self.ports.rds.restore(r).await? {
-                    Created::New(c) => Applied::Cluster(Cluster {
+                    Created::New(c) => Applied::Cluster(Box::new(Cluster {
                         deed: Some(deed),
                         ..c
-                    }),
+                    })),
                     Created::Exists => {
                         self.restore_found(r).await?;
                         Applied::Done
@@ -237,7 +237,7 @@ impl Manager {
         record.cluster_id = cluster_id.to_string();
         record.fallback_id = None;
         match self.ports.state.revise(item, &record).await? {
-            Some(revised) => Ok(Applied::Retargeted(revised)),
+            Some(revised) => Ok(Applied::Retargeted(Box::new(revised))),
             None => Err(AwsError::transient(
                 "UpdateItem",
                 "RecordChanged",
