@@ -145,7 +145,7 @@ pub fn manager_with(
             clients.dynamodb.clone(),
             &settings.state_table,
         )),
-        ledger: Arc::new(adapters::ledger::DynamoLedger::new(
+        ledger: Arc::new(adapters::dynamo::DynamoLedger::new(
             clients.dynamodb.clone(),
             &settings.state_table,
         )),

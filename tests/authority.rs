@@ -129,20 +129,7 @@ async fn our_tags_on_a_foreign_cluster_are_never_taken_for_ownership() {
     let w = World::new();
     forged_clone(&w, "prod-payments");
     let mut copy = Cluster::new("prod-ledger", "available");
-    Ownership {
-        managed_by: "acm".into(),
-        role: Role::Copy,
-        stack_id: None,
-        logical_id: None,
-        request_id: None,
-    }
-    .write(&mut copy.tags);
-    Lineage {
-        root: "gone-root".into(),
-        source: "gone-root".into(),
-        data_timestamp: time::macros::datetime!(2026-01-01 00:00 UTC),
-    }
-    .write(&mut copy.tags);
+    copy.tags = copy_tags("gone-root");
     w.rds.put(copy);
     invoke(
         &w,
@@ -249,20 +236,7 @@ async fn a_retagged_clone_cannot_point_the_manager_at_another_teams_secret() {
 async fn copies_of_a_deleted_root_are_retired() {
     let w = World::new();
     let mut c = Cluster::new("retired-root-copy", "available");
-    Ownership {
-        managed_by: "acm".into(),
-        role: Role::Copy,
-        stack_id: None,
-        logical_id: None,
-        request_id: None,
-    }
-    .write(&mut c.tags);
-    Lineage {
-        root: "retired-root".into(),
-        source: "retired-root".into(),
-        data_timestamp: time::macros::datetime!(2026-11-20 00:00 UTC),
-    }
-    .write(&mut c.tags);
+    c.tags = copy_tags("retired-root");
     w.put_owned(c);
     let out = invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
     assert_eq!(

@@ -81,7 +81,7 @@ fn service_of(adapter: &str) -> Option<&'static str> {
         "events" => "events",
         "secrets" => "secretsmanager",
         "kms" => "kms",
-        "dynamo" | "ledger" => "dynamodb",
+        "dynamo" => "dynamodb",
         "cloudformation" | "stacks" | "cfn" => "cloudformation",
         "scheduler" | "expiry" | "schedules" => "scheduler",
         "volumes" => "cloudwatch",

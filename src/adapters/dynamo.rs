@@ -13,6 +13,9 @@
 //! retried finds its own effect, never a false "someone else did it".
 
 mod lease;
+mod ledger;
+
+pub use ledger::DynamoLedger;
 
 use super::aws_error;
 use super::skew::SkewProbe;
@@ -77,17 +80,21 @@ impl DynamoState {
     }
 
     async fn get(&self, pk: &str) -> Result<Option<Item>, AwsError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| aws_error("GetItem", e))?;
-        Ok(out.item)
+        get_item(&self.client, &self.table, s(pk)).await
     }
+}
+
+/// One item, read strongly consistent (the judge of every failed condition).
+async fn get_item(client: &Client, table: &str, pk: Av) -> Result<Option<Item>, AwsError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key("pk", pk)
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| aws_error("GetItem", e))?;
+    Ok(out.item)
 }
 
 fn s(v: impl Into<String>) -> Av {

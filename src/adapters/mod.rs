@@ -7,7 +7,6 @@ pub mod dynamo;
 pub mod events;
 pub mod http;
 pub mod kms;
-pub mod ledger;
 pub mod memory;
 pub mod rds;
 pub mod schedules;

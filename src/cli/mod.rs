@@ -209,13 +209,13 @@ pub async fn manager(
     // Ownership is the stack's ledger's alone, for every command: without a table nothing is
     // this stack's (plans and listings still run; nothing can be changed).
     let ledger: Arc<dyn crate::ports::Ledger> = match &table {
-        Ok(t) => Arc::new(adapters::ledger::DynamoLedger::new(
+        Ok(t) => Arc::new(adapters::dynamo::DynamoLedger::new(
             clients.dynamodb.clone(),
             t,
         )),
         Err(why) => {
             eprintln!("note: {why}; without its ownership ledger no cluster shows as this stack's");
-            Arc::new(adapters::ledger::NoLedger)
+            Arc::new(state::NoLedger)
         }
     };
     let answers = Arc::new(MemoryResponder::default());

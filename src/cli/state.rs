@@ -6,7 +6,9 @@
 //! fails: an in-memory state would serialise with nothing.
 
 use crate::adapters::{self, dynamo::DynamoState};
-use crate::ports::{StackResource, Stacks, StateStore};
+use crate::domain::Deed;
+use crate::error::AwsError;
+use crate::ports::{Entered, Ledger, StackResource, Stacks, StateStore};
 
 /// The state table's logical id in `template.yaml`.
 pub const STATE_TABLE_LOGICAL_ID: &str = "StateTable";
@@ -49,6 +51,41 @@ pub async fn shared_state(table: &str, clients: &adapters::Clients) -> Result<Dy
         )),
         Err(e) => Err(format!("the state table {table} cannot be read: {e}")),
     }
+}
+
+/// The ledger of a stack whose state table cannot be found (the CLI's plans and listings without
+/// a deployed stack): it holds nothing, so nothing is this stack's, and it takes no writes.
+pub struct NoLedger;
+
+#[async_trait::async_trait]
+impl Ledger for NoLedger {
+    async fn deed(&self, _: &str) -> Result<Option<Deed>, AwsError> {
+        Ok(None)
+    }
+
+    async fn deeds(&self) -> Result<Vec<Deed>, AwsError> {
+        Ok(vec![])
+    }
+
+    async fn enter(&self, _: &Deed) -> Result<Entered, AwsError> {
+        Err(no_table())
+    }
+
+    async fn amend(&self, _: &Deed) -> Result<Option<Deed>, AwsError> {
+        Err(no_table())
+    }
+
+    async fn strike(&self, _: &str) -> Result<(), AwsError> {
+        Err(no_table())
+    }
+}
+
+fn no_table() -> AwsError {
+    AwsError::permanent(
+        "ledger",
+        "NoStateTable",
+        "no state table: the ownership ledger cannot be written",
+    )
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The ownership ledger in memory, with the conditions `adapters::ledger` writes. Harsh like
+//! The ownership ledger in memory, with the conditions `adapters::dynamo::DynamoLedger` writes. Harsh like
 //! DynamoDB: a write can take effect and still lose its reply (`lose_replies`).
 
 use super::lock;

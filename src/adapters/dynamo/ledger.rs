@@ -4,17 +4,14 @@
 //! Every write is conditional; a condition that fails is judged from the item read again
 //! (strongly consistent), so a retried write whose first reply was lost finds its own effect.
 
-use super::aws_error;
+use super::{condition_failed, get_item, number, Item};
+use crate::adapters::aws_error;
 use crate::domain::Deed;
 use crate::error::AwsError;
 use crate::ports::{Entered, Ledger};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue as Av;
 use aws_sdk_dynamodb::Client;
-use std::collections::HashMap;
-
-type Item = HashMap<String, Av>;
 
 const PREFIX: &str = "deed#";
 
@@ -46,33 +43,18 @@ fn decode(item: &Item) -> Result<Deed, AwsError> {
     let text = item.get("deed").and_then(|v| v.as_s().ok());
     let mut deed: Deed = serde_json::from_str(text.map(String::as_str).unwrap_or_default())
         .map_err(|e| AwsError::permanent("decode", "Unreadable", format!("deed: {e}")))?;
-    deed.version = item
-        .get("version")
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    deed.version = number(item, "version").unwrap_or(0) as u64;
     Ok(deed)
-}
-
-fn condition_failed<E: ProvideErrorMetadata>(
-    e: &SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
-) -> bool {
-    matches!(e, SdkError::ServiceError(s) if s.err().code() == Some("ConditionalCheckFailedException"))
 }
 
 #[async_trait]
 impl Ledger for DynamoLedger {
     async fn deed(&self, cluster_id: &str) -> Result<Option<Deed>, AwsError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", pk(cluster_id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| aws_error("GetItem", e))?;
-        out.item.as_ref().map(decode).transpose()
+        get_item(&self.client, &self.table, pk(cluster_id))
+            .await?
+            .as_ref()
+            .map(decode)
+            .transpose()
     }
 
     async fn deeds(&self) -> Result<Vec<Deed>, AwsError> {
@@ -167,39 +149,4 @@ impl Ledger for DynamoLedger {
             .map_err(|e| aws_error("DeleteItem", e))?;
         Ok(())
     }
-}
-
-/// The ledger of a stack whose state table cannot be found (the CLI's plans and listings without
-/// a deployed stack): it holds nothing, so nothing is this stack's, and it takes no writes.
-pub struct NoLedger;
-
-#[async_trait]
-impl Ledger for NoLedger {
-    async fn deed(&self, _: &str) -> Result<Option<Deed>, AwsError> {
-        Ok(None)
-    }
-
-    async fn deeds(&self) -> Result<Vec<Deed>, AwsError> {
-        Ok(vec![])
-    }
-
-    async fn enter(&self, _: &Deed) -> Result<Entered, AwsError> {
-        Err(no_table())
-    }
-
-    async fn amend(&self, _: &Deed) -> Result<Option<Deed>, AwsError> {
-        Err(no_table())
-    }
-
-    async fn strike(&self, _: &str) -> Result<(), AwsError> {
-        Err(no_table())
-    }
-}
-
-fn no_table() -> AwsError {
-    AwsError::permanent(
-        "ledger",
-        "NoStateTable",
-        "no state table: the ownership ledger cannot be written",
-    )
 }
