@@ -16,6 +16,7 @@ pub struct FakeLedger {
     /// Writes whose reply is lost from now on (they take effect, then err).
     lost_replies: AtomicU32,
     writes: AtomicU32,
+    calls: AtomicU32,
 }
 
 impl FakeLedger {
@@ -43,6 +44,11 @@ impl FakeLedger {
         self.writes.load(Ordering::SeqCst)
     }
 
+    /// Calls made, reads included (each one DynamoDB call).
+    pub fn calls(&self) -> u32 {
+        self.calls.load(Ordering::SeqCst)
+    }
+
     fn written<T>(&self, operation: &'static str, out: T) -> Result<T, AwsError> {
         self.writes.fetch_add(1, Ordering::SeqCst);
         let lost = self
@@ -59,25 +65,29 @@ impl FakeLedger {
     }
 }
 
-/// A DynamoDB round trip: other invocations run meanwhile (never instant, as no AWS call is).
-async fn round_trip() {
-    tokio::time::sleep(std::time::Duration::from_millis(8)).await;
+impl FakeLedger {
+    /// A DynamoDB round trip: counted, and other invocations run meanwhile (never instant, as
+    /// no AWS call is).
+    async fn round_trip(&self) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(8)).await;
+    }
 }
 
 #[async_trait]
 impl Ledger for FakeLedger {
     async fn deed(&self, cluster_id: &str) -> Result<Option<Deed>, AwsError> {
-        round_trip().await;
+        self.round_trip().await;
         Ok(self.get(cluster_id))
     }
 
     async fn deeds(&self) -> Result<Vec<Deed>, AwsError> {
-        round_trip().await;
+        self.round_trip().await;
         Ok(self.all())
     }
 
     async fn enter(&self, deed: &Deed) -> Result<Entered, AwsError> {
-        round_trip().await;
+        self.round_trip().await;
         let found = {
             let mut deeds = lock(&self.deeds);
             match deeds.get(&deed.cluster_id) {
@@ -100,7 +110,7 @@ impl Ledger for FakeLedger {
     }
 
     async fn amend(&self, deed: &Deed) -> Result<Option<Deed>, AwsError> {
-        round_trip().await;
+        self.round_trip().await;
         let amended = {
             let mut deeds = lock(&self.deeds);
             match deeds.get_mut(&deed.cluster_id) {
@@ -121,7 +131,7 @@ impl Ledger for FakeLedger {
     }
 
     async fn strike(&self, cluster_id: &str) -> Result<(), AwsError> {
-        round_trip().await;
+        self.round_trip().await;
         lock(&self.deeds).remove(cluster_id);
         self.written("DeleteItem", ())
     }
