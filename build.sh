@@ -119,8 +119,11 @@ cmd_deploy() {
   [ -f target/packaged.yaml ] || die "no packaged template: run ./build.sh package first"
   local overrides=()
   [ $# -gt 0 ] && overrides=(--parameter-overrides "$@")
+  # An unchanged redeploy succeeds; `${a[@]+...}` keeps bash 3.2 (macOS) quiet about an empty
+  # array under `set -u`.
   aws cloudformation deploy --template-file target/packaged.yaml --stack-name "$STACK_NAME" \
-    --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM "${overrides[@]}"
+    --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset \
+    ${overrides[@]+"${overrides[@]}"}
 }
 
 case "${1:-}" in

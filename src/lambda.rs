@@ -3,6 +3,8 @@
 //! panic or the Lambda's own deadline. Every task an invocation spawns is aborted at the
 //! hand-off margin: nothing of it runs on when Lambda freezes the process.
 
+pub mod deadline;
+
 use crate::adapters::{self, http::HttpResponder};
 use crate::cfn::{CfnRequest, Outcome};
 use crate::clock::Clock;
@@ -446,13 +448,24 @@ fn own_region() -> Option<&'static str> {
         .as_deref()
 }
 
-/// Converts the runtime's deadline (epoch milliseconds) into a tokio instant.
+/// Converts the runtime's deadline header into a tokio instant (`deadline` says how local
+/// emulators' odd values are read).
 fn instant_of(deadline_ms: u64) -> Instant {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    let budget = deadline::read(deadline_ms, now_ms, deadline::CONFIGURED_TIMEOUT);
+    match &budget {
+        deadline::Budget::Deadline(_) => {}
+        deadline::Budget::Duration(d) => {
+            tracing::info!(secs = d.as_secs(), "the runtime's deadline is a duration (a local emulator): taken as one")
+        }
+        deadline::Budget::Implausible(d) => {
+            tracing::warn!(header_ms = deadline_ms, secs = d.as_secs(), "the runtime's deadline is in the past or implausibly far ahead: using the configured timeout")
+        }
+    }
+    Instant::now() + budget.remaining()
 }
 
 #[cfg(test)]

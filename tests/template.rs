@@ -596,3 +596,15 @@ fn the_example_listens_on_the_managers_own_bus() {
         "team-bus"
     );
 }
+
+/// A local emulator's implausible deadline falls back to the function's configured timeout,
+/// which the code knows as a constant: it must be the template's.
+#[test]
+fn the_fallback_timeout_is_the_templates() {
+    let t = read("template.yaml");
+    let secs = aurora_clone_manager::lambda::deadline::CONFIGURED_TIMEOUT.as_secs();
+    assert!(
+        t.lines().any(|l| l.trim() == format!("Timeout: {secs}")),
+        "template.yaml's Function Timeout is not {secs}"
+    );
+}
