@@ -83,13 +83,19 @@ impl Manager {
             let standing = self.standing_of(c, &stack_id, &logical_id).await;
             let actions =
                 sweep::actions(c, &standing, self.settings.orphan_grace, self.clock.now());
+            let removes = actions
+                .iter()
+                .any(|a| matches!(a, Action::RemoveCluster(_)));
+            // A removal only under a lease still held (its fencing number confirmed at the
+            // table): a sweep whose lease was taken over meanwhile removes nothing.
+            if removes && !dry_run && !self.still_held(lease, inv).await {
+                tracing::info!("sweep stopped: its lease was taken over");
+                break;
+            }
             let error = match dry_run {
                 true => None,
                 false => self.apply_sweep(&actions, inv).await.err(),
             };
-            let removes = actions
-                .iter()
-                .any(|a| matches!(a, Action::RemoveCluster(_)));
             let removed = removes && !dry_run && error.is_none();
             if let Some(f) = self.finding(c, (stack_id, logical_id), &standing, removed, error) {
                 tracing::info!(cluster = %f.cluster_id, standing = f.standing, reason = %f.reason, removed = f.removed, "sweep");
