@@ -459,7 +459,10 @@ fn instant_of(deadline_ms: u64) -> Instant {
     match &budget {
         deadline::Budget::Deadline(_) => {}
         deadline::Budget::Duration(d) => {
-            tracing::info!(secs = d.as_secs(), "the runtime's deadline is a duration (a local emulator): taken as one")
+            tracing::info!(
+                secs = d.as_secs(),
+                "the runtime's deadline is a duration (a local emulator): taken as one"
+            )
         }
         deadline::Budget::Implausible(d) => {
             tracing::warn!(header_ms = deadline_ms, secs = d.as_secs(), "the runtime's deadline is in the past or implausibly far ahead: using the configured timeout")

@@ -74,7 +74,10 @@ async fn a_create_a_tick_and_an_idle_event_stay_within_budget() {
         ]
     );
     let warm = calls(&w) - before;
-    assert!(warm <= 10, "a warm process's first invocation: {warm} calls");
+    assert!(
+        warm <= 10,
+        "a warm process's first invocation: {warm} calls"
+    );
 
     let before = calls(&w);
     w.tick().await;
