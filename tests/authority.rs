@@ -419,3 +419,47 @@ async fn two_invocations_at_once_make_one_key() {
         "the recorded key encrypts the secret"
     );
 }
+
+/// Someone who may tag another team's clone (but not delete it) writes its expiry tags: past,
+/// action `delete`, already `expired`. The clone's deed records its properties (expiry in three
+/// days, action `stop`): nothing happens before then, and then it is stopped, never deleted.
+#[tokio::test(start_paused = true)]
+async fn forged_expiry_tags_can_neither_hasten_nor_harden_an_expiry() {
+    use aurora_clone_manager::domain::expiry::{EXPIRED, EXPIRES_AT, EXPIRY_ACTION};
+    let w = World::new();
+    let a = created(
+        &w,
+        "Db",
+        json!({"SourceClusterId": "orders", "ExpiresAfter": "P3D", "ExpiryAction": "stop"}),
+    )
+    .await;
+    let arn = a["PhysicalResourceId"].as_str().unwrap();
+    let forged = [
+        (EXPIRES_AT.to_string(), "2026-11-01T00:00:00Z".to_string()),
+        (EXPIRY_ACTION.to_string(), "delete".to_string()),
+        (EXPIRED.to_string(), "stop".to_string()),
+    ];
+    w.manager()
+        .ports
+        .rds
+        .add_tags(arn, &forged.into())
+        .await
+        .unwrap();
+    let id = a["Data"]["ClusterId"].as_str().unwrap();
+    invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
+    invoke(
+        &w,
+        json!({"source": "aurora-clone-manager", "action": "expire", "cluster": id}),
+    )
+    .await;
+    assert_eq!(w.rds.count_calls("StopDBCluster"), 0, "not before its time");
+    assert_eq!(w.rds.count_calls("DeleteDBCluster"), 0);
+    tokio::time::sleep(Duration::from_secs(3 * 86_400 + 120)).await;
+    invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
+    assert_eq!(w.rds.count_calls("DeleteDBCluster"), 0, "never deleted");
+    assert_eq!(
+        w.rds.count_calls("StopDBCluster"),
+        1,
+        "stopped at its own expiry"
+    );
+}

@@ -57,7 +57,7 @@ pub fn schedules(cluster: &Cluster, lead: Duration, now: OffsetDateTime) -> Vec<
 /// What is due now for `cluster`'s expiry (nothing for a clone without one, one still being
 /// made, or one deleting).
 pub fn due(cluster: &Cluster, lead: Duration, now: OffsetDateTime) -> Vec<Action> {
-    let Some(e) = Expiry::from_tags(&cluster.tags) else {
+    let Some(e) = Expiry::from_tags(&cluster.tags).and_then(|e| vouched(cluster, e)) else {
         return vec![];
     };
     // A clone still being made is acted on once it is ready (its schedules are made then).
@@ -65,7 +65,9 @@ pub fn due(cluster: &Cluster, lead: Duration, now: OffsetDateTime) -> Vec<Action
         return vec![];
     }
     match e.handled {
-        Some(ExpiryAction::Stop) if cluster.status == "available" => {
+        // Stopped again once RDS restarted it: only after the (vouched) expiry, whatever an
+        // `expired` tag says.
+        Some(ExpiryAction::Stop) if cluster.status == "available" && now >= e.at => {
             return vec![Action::StopCluster(cluster.id.clone())];
         }
         Some(_) => return vec![],
@@ -191,6 +193,30 @@ pub fn change(
         (Some(spec), Some(e)) if e.at == spec.at(created) && e.action == spec.action => None,
         (Some(spec), _) => Some(ExpiryChange::Move(spec.at(created), spec.action)),
     }
+}
+
+/// The expiry as far as the clone's deed vouches for it. Anyone who may tag the clone can write
+/// the expiry tags; a tag may postpone the expiry (an operator's `extend` does) but never bring
+/// it earlier than the properties the deed records, turn a stop into a delete, or give an expiry
+/// to a clone whose properties have none. A clone adopted without properties keeps its tags'
+/// (the operator vouched for them).
+fn vouched(cluster: &Cluster, mut e: Expiry) -> Option<Expiry> {
+    let deed = cluster.deed.as_ref()?;
+    let Some(props) = deed.properties.as_ref() else {
+        return Some(e);
+    };
+    let spec = crate::domain::properties::CloneProperties::parse(props)
+        .ok()?
+        .expiry?;
+    let created = cluster
+        .created
+        .or_else(|| OffsetDateTime::from_unix_timestamp(deed.recorded).ok())
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    e.at = e.at.max(spec.at(created) - time::Duration::minutes(1));
+    if e.action == ExpiryAction::Delete && spec.action != ExpiryAction::Delete {
+        e.action = spec.action;
+    }
+    Some(e)
 }
 
 /// The actions of a change (`moved` for a new moment; a dropped expiry loses its tags and

@@ -5,10 +5,38 @@ use time::macros::datetime;
 const LEAD: Duration = Duration::from_secs(24 * 3600);
 const AT: OffsetDateTime = datetime!(2026-12-10 12:00 UTC);
 
+/// A clone of this manager (its deed holds no properties, as for an adopted clone: its expiry
+/// tags are taken as they are) with an expiry.
 fn clone_expiring(action: ExpiryAction, status: &str) -> Cluster {
-    let mut c = Cluster::new("qa-db", status);
+    let mut c = crate::planner::test_support::clone_on("qa-db", "prod", "prod", status);
     c.tags.extend(Expiry::tags(AT, action));
     c
+}
+
+/// A clone whose deed records its properties: the tags can postpone its expiry, never hasten it
+/// or turn a stop into a delete; a clone without a deed has no expiry at all.
+#[test]
+fn expiry_tags_are_bounded_by_the_deed() {
+    let mut c = clone_expiring(ExpiryAction::Delete, "available");
+    if let Some(d) = c.deed.as_mut() {
+        d.properties = Some(serde_json::json!({"SourceClusterId": "prod",
+            "ExpiresAt": "2026-12-20T12:00:00Z", "ExpiryAction": "stop"}));
+    }
+    let at_tags = AT + time::Duration::minutes(1);
+    assert!(due(&c, LEAD, at_tags)
+        .iter()
+        .all(|a| !matches!(a, Action::RemoveCluster(_) | Action::StopCluster(_))));
+    let at_deed = datetime!(2026-12-20 12:01 UTC);
+    let actions = due(&c, LEAD, at_deed);
+    assert!(
+        actions.iter().any(|a| matches!(a, Action::StopCluster(_))),
+        "{actions:?}"
+    );
+    assert!(!actions
+        .iter()
+        .any(|a| matches!(a, Action::RemoveCluster(_))));
+    c.deed = None;
+    assert!(due(&c, LEAD, at_deed).is_empty());
 }
 
 fn kinds(actions: &[Action]) -> Vec<String> {
