@@ -240,11 +240,16 @@ fn the_function_is_not_serialised_into_a_bottleneck() {
         .and_then(|v| v.parse().ok())
         .expect("a Timeout");
     assert!(timeout <= 300);
-    // Issue 10 item 8: reserved, and sized to RDS's API rate (12 requests/s sustained per
-    // account): more invocations at once would only queue throttled calls.
+    // Issue 10 item 8: when reserved, sized to RDS's API rate (12 requests/s sustained per
+    // account): more invocations at once would only queue throttled calls. Issue 18: unreserved
+    // by default, which new and sandbox accounts need.
     let f = properties(&render(&[]), "Function").clone();
+    assert!(f.get("ReservedConcurrentExecutions").is_none(), "{f}");
+    let f = properties(&render(&[("ReservedConcurrency", "10")]), "Function").clone();
     let reserved = f["ReservedConcurrentExecutions"]
-        .as_u64()
+        .as_str()
+        .and_then(|v| v.parse::<u64>().ok())
+        .or_else(|| f["ReservedConcurrentExecutions"].as_u64())
         .expect("reserved concurrency");
     assert!(
         (2..=12).contains(&reserved),
@@ -517,6 +522,12 @@ fn the_example_consumer_uses_the_managers_exports() {
         clone["AccessPrincipalArns"],
         json!(["arn:aws:iam::123456789012:role/developers"])
     );
+    // Issue 18: the example is cheap and ends by itself, and its properties parse as the
+    // function parses them.
+    let props = aurora_clone_manager::domain::properties::CloneProperties::parse(clone)
+        .expect("the example's properties parse");
+    assert_eq!(props.instance_class.as_deref(), Some("db.serverless"));
+    assert!(props.capacity.is_some() && props.expiry.is_some(), "{props:?}");
 }
 
 /// An expiry schedule invokes the function the template names, as the role the template makes,
