@@ -527,7 +527,10 @@ fn the_example_consumer_uses_the_managers_exports() {
     let props = aurora_clone_manager::domain::properties::CloneProperties::parse(clone)
         .expect("the example's properties parse");
     assert_eq!(props.instance_class.as_deref(), Some("db.serverless"));
-    assert!(props.capacity.is_some() && props.expiry.is_some(), "{props:?}");
+    assert!(
+        props.capacity.is_some() && props.expiry.is_some(),
+        "{props:?}"
+    );
 }
 
 /// An expiry schedule invokes the function the template names, as the role the template makes,
