@@ -463,3 +463,30 @@ async fn forged_expiry_tags_can_neither_hasten_nor_harden_an_expiry() {
         "stopped at its own expiry"
     );
 }
+
+/// A deed outlives its cluster only until the next scheduled maintenance run, which strikes it;
+/// a dry run strikes nothing, and a deed entered moments ago (its restore not listed yet) stays.
+#[tokio::test(start_paused = true)]
+async fn deeds_of_clusters_gone_are_struck_by_maintenance_only() {
+    let w = World::new();
+    let mut c = Cluster::new("gone-copy", "available");
+    c.tags = copy_tags("orders");
+    let mut deleting = aurora_clone_manager::domain::ledger::adopted(&c, 0).unwrap();
+    deleting.deleting = true;
+    w.ledger.insert(deleting);
+    let now = w.manager().clock.now().unix_timestamp();
+    let mut fresh = aurora_clone_manager::domain::ledger::adopted(&c, now).unwrap();
+    fresh.cluster_id = "being-restored".into();
+    w.ledger.insert(fresh);
+    w.manager().observe_clusters().await.unwrap();
+    let dry = w.manager().maintain(true, &World::invocation()).await;
+    assert!(dry.is_ok(), "{dry:?}");
+    assert_eq!(
+        w.ledger.all().len(),
+        2,
+        "looking and dry runs strike nothing"
+    );
+    invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
+    let left: Vec<String> = w.ledger.all().into_iter().map(|d| d.cluster_id).collect();
+    assert_eq!(left, vec!["being-restored".to_string()]);
+}

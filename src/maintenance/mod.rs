@@ -167,6 +167,9 @@ impl Manager {
                 .collect();
             if !dry_run {
                 report.expiry_errors = self.expire_due(&view.0, inv).await;
+                if let Err(e) = self.strike_unseen(&view.0).await {
+                    tracing::warn!(error = %e, "could not strike deeds of clusters that are gone; the next run does");
+                }
             }
             report.sweep = self.sweep(&view.0, dry_run, inv).await;
             // The view is reused: a copy too old to host new clones gains none meanwhile.

@@ -26,7 +26,8 @@ impl Manager {
         Ok(Some(cluster))
     }
 
-    /// Every cluster, each with its deed. Deeds of clusters that are gone are struck.
+    /// Every cluster, each with its deed. Only reads: a dry run and the CLI's listings change
+    /// nothing.
     pub async fn observe_clusters(&self) -> Result<Vec<Cluster>, AwsError> {
         let mut clusters = self.ports.rds.clusters().await?;
         let mut deeds: BTreeMap<String, Deed> = self
@@ -40,16 +41,25 @@ impl Manager {
         for c in &mut clusters {
             c.deed = deeds.remove(&c.id);
         }
+        Ok(clusters)
+    }
+
+    /// Strikes the deeds of clusters `seen` (every cluster of the account, as listed) no longer
+    /// holds: one being deleted, or one entered over an hour ago that RDS never listed (its
+    /// restore never happened). The scheduled maintenance run does this once a day.
+    pub async fn strike_unseen(&self, seen: &[Cluster]) -> Result<usize, AwsError> {
+        let listed: std::collections::BTreeSet<&str> = seen.iter().map(|c| c.id.as_str()).collect();
         let now = self.now_secs();
-        for gone in deeds.values() {
-            if gone.deleting || now - gone.recorded > UNSEEN_DEED_SECS {
+        let mut struck = 0;
+        for gone in self.ports.ledger.deeds().await? {
+            let unseen = !listed.contains(gone.cluster_id.as_str());
+            if unseen && (gone.deleting || now - gone.recorded > UNSEEN_DEED_SECS) {
                 tracing::info!(cluster = %gone.cluster_id, "striking the deed of a cluster that is gone");
-                if let Err(e) = self.ports.ledger.strike(&gone.cluster_id).await {
-                    tracing::warn!(error = %e, "could not strike a deed; the next look does");
-                }
+                self.ports.ledger.strike(&gone.cluster_id).await?;
+                struck += 1;
             }
         }
-        Ok(clusters)
+        Ok(struck)
     }
 
     /// Enters the restore's cluster in the ledger before RDS is asked for it: the same intent
