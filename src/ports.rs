@@ -5,6 +5,7 @@
 //! the adapters.
 
 use crate::cfn::ResponseBody;
+use crate::domain::capacity::Capacity;
 use crate::domain::{Cluster, Deed, Instance, InstanceRequest, Quotas, RestoreRequest, Tags};
 use crate::error::AwsError;
 use crate::state::{Answer, MaintainItem, ReapItem, RequestItem, RequestRecord, Work};
@@ -53,6 +54,8 @@ pub trait Rds: Send + Sync {
     async fn set_master_password(&self, cluster_id: &str, password: &str) -> Result<(), AwsError>;
     /// Stops (starts) a cluster; one already stopped (started) is fine.
     async fn stop_cluster(&self, id: &str) -> Result<(), AwsError>;
+    /// Sets a cluster's Serverless v2 range, applied at once (its writer rescales in place).
+    async fn set_capacity(&self, cluster_id: &str, capacity: Capacity) -> Result<(), AwsError>;
     async fn start_cluster(&self, id: &str) -> Result<(), AwsError>;
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError>;
     async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError>;

@@ -1,6 +1,7 @@
 //! The `Rds` port over aws-sdk-rds.
 
 use super::{is_not_found, sdk_error};
+use crate::domain::capacity::Capacity;
 use crate::domain::{
     Cluster, Instance, InstanceRequest, Member, RestoreRequest, RestoreType, Tags,
 };
@@ -324,6 +325,22 @@ impl Rds for SdkRds {
                 e => Err(e),
             },
         }
+    }
+
+    async fn set_capacity(&self, cluster_id: &str, capacity: Capacity) -> Result<(), AwsError> {
+        let range = aws_sdk_rds::types::ServerlessV2ScalingConfiguration::builder()
+            .min_capacity(capacity.min)
+            .max_capacity(capacity.max)
+            .build();
+        self.client
+            .modify_db_cluster()
+            .db_cluster_identifier(cluster_id)
+            .serverless_v2_scaling_configuration(range)
+            .apply_immediately(true)
+            .send()
+            .await
+            .map_err(|e| aws_error("ModifyDBCluster", e))?;
+        Ok(())
     }
 
     async fn start_cluster(&self, id: &str) -> Result<(), AwsError> {

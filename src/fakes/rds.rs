@@ -8,6 +8,7 @@ use super::lock;
 use crate::adapters::is_transient;
 use crate::adapters::memory::{throttled, SDK_ATTEMPTS};
 use crate::adapters::rds::{refusal_is_permanent, RDS_NOT_NOW};
+use crate::domain::capacity::Capacity;
 use crate::domain::{
     Cluster, ClusterSettings, Instance, InstanceRequest, InstanceSettings, Member, Quotas,
     RestoreRequest, RestoreType, Tags,
@@ -688,6 +689,26 @@ impl Rds for FakeRds {
             Some(_) => {
                 if let Some(c) = st.clusters.get_mut(id) {
                     c.stopped_at = Some(now);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// RDS modifies only an available cluster; the range shows at once (the writer rescales
+    /// in place, with no state of its own worth modelling).
+    async fn set_capacity(&self, id: &str, capacity: Capacity) -> Result<(), AwsError> {
+        let mut st = self.begin("ModifyDBCluster").await?;
+        match st.view(id, Instant::now()).map(|c| c.status) {
+            None => Err(not_found("ModifyDBCluster", id)),
+            Some(s) if s != "available" => Err(rds_error(
+                "ModifyDBCluster",
+                "InvalidDBClusterStateFault",
+                &format!("cluster is {s}"),
+            )),
+            Some(_) => {
+                if let Some(c) = st.clusters.get_mut(id) {
+                    c.cluster.capacity = Some(capacity);
                 }
                 Ok(())
             }

@@ -16,6 +16,11 @@ pub enum Action {
         cluster: Box<Cluster>,
         plan: PasswordPlan,
     },
+    /// Change the Serverless v2 range of a clone in place (its writer scales within it).
+    SetCapacity {
+        cluster_id: String,
+        capacity: crate::domain::capacity::Capacity,
+    },
     /// Rewrite who may read the clone's secret (and decrypt it, for a key made for the clone).
     SetReaders {
         cluster: Box<Cluster>,

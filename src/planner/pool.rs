@@ -155,7 +155,6 @@ impl<'a> VolumeIndex<'a> {
     /// The clusters that share `volume`'s storage: members of its clone group where AWS reports
     /// one (clones made by hand or other tools count too), and clones whose lineage tags name it
     /// as their source. Every state counts: a clone holds its slot until it is gone.
-    /// (Defect 7: the original counted only its own tags, in two states.)
     pub fn clones_on(&self, volume: &Cluster) -> BTreeSet<String> {
         let by_group = volume
             .clone_group_id
@@ -216,8 +215,8 @@ pub fn copy_in_progress<'a>(
     })
 }
 
-/// Free slots on the volumes eligible now: the root and fresh copies, each counted on its own.
-/// (Defect 6: the original subtracted all the root's clones from the copies' slots.)
+/// Free slots on the volumes eligible now: the root and fresh copies, each counted on its own
+/// (a root's clones take no slot of its copies).
 pub fn free_slots(pool: &Pool, policy: &Policy, now: OffsetDateTime) -> u32 {
     std::iter::once(&pool.root)
         .chain(pool.copies.iter())

@@ -89,6 +89,14 @@ impl Applier {
                 self.credentials.set_password(cluster, plan).await?;
                 Ok(Applied::Done)
             }
+            Action::SetCapacity {
+                cluster_id,
+                capacity,
+            } => {
+                tracing::info!(cluster = %cluster_id, min = capacity.min, max = capacity.max, "changing the clone's capacity range");
+                self.rds.set_capacity(cluster_id, *capacity).await?;
+                Ok(Applied::Done)
+            }
             Action::SetReaders { cluster, readers } => {
                 self.credentials.set_readers(cluster, readers).await?;
                 Ok(Applied::Done)
