@@ -113,7 +113,7 @@ async fn finished_elsewhere(m: &Manager, req: &CfnRequest, as_json: bool) -> Out
     };
     match cluster {
         Some(c) if as_json => {
-            println!("{}", json!({"ClusterId": c.id, "Status": c.status}));
+            println!("{}", json!({"ClusterId": c.id, "Status": c.status.as_str()}));
             Ok(())
         }
         Some(c) => {

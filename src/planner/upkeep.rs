@@ -3,13 +3,11 @@
 //! executor applies the plan (or, in a dry run, only reports it).
 
 use super::action::{Action, Event, Removal, Tagged, INSTANCE_READY};
+use super::copy::{copy_restore, copy_writer_class};
 use super::pool::{is_pool_copy_of, observe_pool, Volume, VolumeIndex};
-use super::progress::copy_restore;
 use super::Policy;
 use crate::domain::upkeep::ClusterConfig;
-use crate::domain::{
-    ident, is_cloneable, is_terminal, tags, Cluster, Instance, InstanceSettings, Tags,
-};
+use crate::domain::{ident, tags, Cluster, Instance, InstanceSettings, Tags};
 use crate::domain::{InstanceRequest, RestoreRequest};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -77,7 +75,7 @@ pub fn plan_upkeep(
         plan.actions = actions(&plan, clusters, &settings, &cfg.cluster_id);
         return plan;
     };
-    if is_cloneable(&pool.root.status) && pool.root.has_writer {
+    if pool.root.status.is_cloneable() && pool.root.has_writer {
         plan.slots_free += pool.root.free();
     }
     for copy in &pool.copies {
@@ -120,10 +118,10 @@ pub fn obsolete_copies(
     };
     pool.copies
         .iter()
-        .filter(|c| c.status != "deleting" && c.clones.is_empty())
+        .filter(|c| !c.status.is_deleting() && c.clones.is_empty())
         .filter(|c| {
             let age = c.data_timestamp.map(|d| now - d).unwrap_or_default();
-            age >= policy.max_copy_age || is_terminal(&c.status)
+            age >= policy.max_copy_age || c.status.is_terminal()
         })
         .map(|c| c.cluster_id.clone())
         .collect()
@@ -195,9 +193,9 @@ fn retire_orphaned_copies(
     policy: &Policy,
 ) {
     let index = VolumeIndex::new(clusters);
-    let copies = clusters
-        .iter()
-        .filter(|c| is_pool_copy_of(c, &cfg.cluster_id, &policy.manager) && c.status != "deleting");
+    let copies = clusters.iter().filter(|c| {
+        is_pool_copy_of(c, &cfg.cluster_id, &policy.manager) && !c.status.is_deleting()
+    });
     for c in copies {
         let hosted = index.clones_on(c).len();
         if hosted == 0 && cfg.purge_obsolete_copies {
@@ -235,11 +233,11 @@ fn consider_copy(
     now: OffsetDateTime,
 ) {
     let id = copy.cluster_id.clone();
-    if copy.status == "deleting" {
+    if copy.status.is_deleting() {
         return;
     }
     let age = copy.data_timestamp.map(|d| now - d).unwrap_or_default();
-    let obsolete = age >= pol.max_copy_age || is_terminal(&copy.status);
+    let obsolete = age >= pol.max_copy_age || copy.status.is_terminal();
     if obsolete {
         match (copy.clones.len(), cfg.purge_obsolete_copies) {
             (0, true) => plan.retire.push(id),
@@ -259,12 +257,12 @@ fn consider_copy(
         .iter()
         .find(|i| i.cluster_id.as_deref() == Some(id.as_str()));
     match writer {
-        None if matches!(copy.status.as_str(), "creating" | "available") => {
+        None if copy.status.accepts_writer() => {
             plan.writers.push(InstanceRequest {
                 instance_id: ident::writer_instance_id(&id),
                 cluster_id: id.clone(),
                 engine: cluster.engine.clone(),
-                class: super::progress::copy_writer_class(pol, cluster),
+                class: copy_writer_class(pol, cluster),
                 tags: cluster
                     .tags
                     .iter()
@@ -277,7 +275,7 @@ fn consider_copy(
             plan.copies_coming += 1;
             plan.kept.push((id, "being made: adding its writer".into()));
         }
-        Some(w) if copy.status == "available" && w.status == "available" => {
+        Some(w) if copy.status.is_available() && w.status.is_available() => {
             plan.slots_free += copy.free();
             plan.copies += 1;
             if !cluster.tags.contains_key(tags::READY_EVENT) {
