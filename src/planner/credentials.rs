@@ -4,7 +4,7 @@
 pub use super::action::{KeyChoice, PasswordPlan};
 use super::Policy;
 use crate::domain::properties::CloneProperties;
-use crate::domain::{ident, tags, Cluster};
+use crate::domain::{ident, tags, Cluster, Tags};
 
 /// `None` when no password is asked for or it is in force; otherwise the plan to set it, for
 /// request `request_id` with properties `props`.
@@ -19,7 +19,22 @@ pub fn password_plan(
     {
         return None;
     }
-    let key = match (
+    let prefix = props
+        .secret_prefix
+        .clone()
+        .unwrap_or_else(|| policy.default_secret_prefix.clone());
+    Some(PasswordPlan {
+        request_id: request_id.to_string(),
+        secret_name: format!("{prefix}{}-{}", cluster.id, ident::short_hash(request_id)),
+        key: key_choice(props, policy),
+        readers: props.access_principal_arns.clone(),
+        tags: secret_tags(props, request_id, cluster),
+    })
+}
+
+/// The user's choice of key wins, then a key made for the clone, then the stack's default.
+fn key_choice(props: &CloneProperties, policy: &Policy) -> KeyChoice {
+    match (
         &props.kms_key_id,
         props.force_create_kms_key,
         &policy.default_secret_key,
@@ -28,11 +43,12 @@ pub fn password_plan(
         (None, true, _) => KeyChoice::CreateForClone,
         (None, false, Some(k)) => KeyChoice::StackDefault(k.clone()),
         (None, false, None) => KeyChoice::AwsManaged,
-    };
-    let prefix = props
-        .secret_prefix
-        .clone()
-        .unwrap_or_else(|| policy.default_secret_prefix.clone());
+    }
+}
+
+/// The secret's tags: the user's, the clone's own tags of this tool (but not those about its
+/// password), the clone it opens and the request that made it.
+fn secret_tags(props: &CloneProperties, request_id: &str, cluster: &Cluster) -> Tags {
     let mut secret_tags = tags::user_tags(&props.tags);
     secret_tags.extend(
         cluster
@@ -45,13 +61,7 @@ pub fn password_plan(
     );
     secret_tags.insert(tags::CLUSTER.into(), cluster.id.clone());
     secret_tags.insert(tags::SECRET_REQUEST.into(), request_id.to_string());
-    Some(PasswordPlan {
-        request_id: request_id.to_string(),
-        secret_name: format!("{prefix}{}-{}", cluster.id, ident::short_hash(request_id)),
-        key,
-        readers: props.access_principal_arns.clone(),
-        tags: secret_tags,
-    })
+    secret_tags
 }
 
 /// The secret's name from its ARN (`...:secret:<name>-<6 random characters>`).

@@ -2,13 +2,15 @@
 //! No I/O and no SDK types, so every rule is tested with plain values. It imports only `domain`.
 //!
 //! Its modules depend on each other one way: `action` at the bottom (imported by all, importing
-//! none), then `pool`, `credentials` and `copy`, then the flows' planners above them.
+//! none), then `pool`, `writer`, `credentials` and `copy`, then the flows' planners above them.
 //!
 //! - `action`: the one vocabulary of what the planner asks the executor to do, and what each
 //!   action carries (a removal, a password plan, an event).
 //! - `pool`: the volumes of a root (the root and its pool copies), their free slots, and where a
 //!   new clone goes.
 //! - `copy`: what a new pool copy is: its restore, its writer's class and Serverless v2 range.
+//! - `writer`: the writer instance of a clone or pool copy: whether RDS takes it now, and how it
+//!   is set up.
 //! - `credentials`: whether a clone's own master password still has to be set, and how.
 //! - `progress`: the next step of a pending Create or replacing Update.
 //! - `revision`: what an Update means: in place, a replacement, or refused.
@@ -30,6 +32,7 @@ pub mod teardown;
 #[cfg(test)]
 pub mod test_support;
 pub mod upkeep;
+pub mod writer;
 
 use std::time::Duration;
 

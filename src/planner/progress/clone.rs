@@ -3,9 +3,10 @@
 
 use super::ready::ready;
 use super::{Pending, Request, Step};
-use crate::domain::{ident, tags, Cluster, Instance, InstanceRequest, InstanceSettings, Tags};
+use crate::domain::{Cluster, Instance, InstanceSettings};
 use crate::planner::action::Action;
 use crate::planner::credentials::password_plan;
+use crate::planner::writer::writer_request;
 use crate::planner::Policy;
 
 pub(super) fn step_for_clone(
@@ -103,37 +104,4 @@ fn usable_clone(req: &Request, cluster: &Cluster, writer: &str, policy: &Policy)
         )));
     }
     Step::Ready(ready(req, cluster, writer))
-}
-
-/// The writer of `cluster` (a clone or a pool copy), where RDS accepts it now (`None`
-/// otherwise): set up as its source's writer is (parameter group, CA), never publicly
-/// accessible, tagged with the user's tags and the cluster's own tags of this tool.
-pub(super) fn writer_request(
-    cluster: &Cluster,
-    class: &str,
-    user_tags: &Tags,
-    source_writer: Option<&InstanceSettings>,
-) -> Option<InstanceRequest> {
-    if !cluster.status.accepts_writer() {
-        return None;
-    }
-    let mut tags = tags::user_tags(user_tags);
-    tags.extend(
-        cluster
-            .tags
-            .iter()
-            .filter(|(k, _)| k.starts_with(tags::PREFIX))
-            .map(|(k, v)| (k.clone(), v.clone())),
-    );
-    Some(InstanceRequest {
-        instance_id: ident::writer_instance_id(&cluster.id),
-        cluster_id: cluster.id.clone(),
-        engine: cluster.engine.clone(),
-        class: class.to_string(),
-        tags,
-        settings: InstanceSettings {
-            publicly_accessible: false,
-            ..source_writer.cloned().unwrap_or_default()
-        },
-    })
 }

@@ -3,7 +3,6 @@
 //! it), place the clone on a volume with a free slot, or, where none has one and the request
 //! allows it, make a pool copy and wait for it.
 
-use super::clone::writer_request;
 use super::{Pending, Request, Step};
 use crate::domain::expiry::Expiry;
 use crate::domain::{
@@ -13,6 +12,7 @@ use crate::domain::{
 use crate::planner::action::Action;
 use crate::planner::copy::{copy_restore, copy_writer_class};
 use crate::planner::pool::{copy_in_progress, observe_pool, place, Pool, VolumeRole};
+use crate::planner::writer::writer_request;
 use crate::planner::Policy;
 use time::OffsetDateTime;
 
