@@ -53,7 +53,7 @@ pub fn to_cluster(c: &DbCluster) -> Option<Cluster> {
     Some(Cluster {
         id: c.db_cluster_identifier()?.to_string(),
         arn: c.db_cluster_arn().unwrap_or_default().to_string(),
-        status: c.status().unwrap_or("unknown").to_string(),
+        status: c.status().unwrap_or("unknown").into(),
         engine: c.engine().unwrap_or_default().to_string(),
         endpoint: c.endpoint().map(str::to_string),
         reader_endpoint: c.reader_endpoint().map(str::to_string),
@@ -113,7 +113,7 @@ fn to_instance(i: &DbInstance) -> Option<Instance> {
     Some(Instance {
         id: i.db_instance_identifier()?.to_string(),
         cluster_id: i.db_cluster_identifier().map(str::to_string),
-        status: i.db_instance_status().unwrap_or("unknown").to_string(),
+        status: i.db_instance_status().unwrap_or("unknown").into(),
         class: i.db_instance_class().unwrap_or_default().to_string(),
         settings: crate::domain::InstanceSettings {
             parameter_group: i

@@ -3,7 +3,7 @@
 //! new clone goes (the root first, then fresh copies newest first).
 
 use super::Policy;
-use crate::domain::{is_cloneable, tags, Cluster};
+use crate::domain::{tags, Cluster, ClusterStatus};
 use std::collections::BTreeSet;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 pub struct Volume {
     pub cluster_id: String,
     pub role: VolumeRole,
-    pub status: String,
+    pub status: ClusterStatus,
     /// When its data was taken from the root (`None` for the root: its data is live).
     pub data_timestamp: Option<OffsetDateTime>,
     /// Clusters occupying one of its slots, in any state until gone.
@@ -57,8 +57,8 @@ impl Volume {
             }
         };
         let usable = match self.role {
-            VolumeRole::Root => is_cloneable(&self.status),
-            VolumeRole::Copy => self.status == "available" && self.has_writer,
+            VolumeRole::Root => self.status.is_cloneable(),
+            VolumeRole::Copy => self.status.is_available() && self.has_writer,
         };
         fresh && usable && self.free() > 0
     }
@@ -203,11 +203,11 @@ pub fn copy_in_progress<'a>(
     since: Option<OffsetDateTime>,
 ) -> Option<&'a Volume> {
     pool.copies.iter().find(|v| {
-        let ready = v.status == "available" && v.has_writer;
-        let doomed = crate::domain::is_terminal(&v.status) || v.status == "deleting";
+        let ready = v.status.is_available() && v.has_writer;
+        let doomed = v.status.is_terminal() || v.status.is_deleting();
         let becoming = !ready && !doomed;
         let ready_twin = Volume {
-            status: "available".into(),
+            status: ClusterStatus::Available,
             has_writer: true,
             ..(*v).clone()
         };

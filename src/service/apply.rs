@@ -174,7 +174,7 @@ impl Applier {
     /// Starts deleting a cluster this tool made: its secret and key (named by its tags), its
     /// actual members, then the cluster, without a final snapshot and without waiting.
     async fn remove(&self, r: &Removal) -> Result<Applied, AwsError> {
-        if r.status == "deleting" {
+        if r.status.is_deleting() {
             return Ok(Applied::Done);
         }
         if r.protected {
@@ -187,11 +187,11 @@ impl Applier {
                 ),
             ));
         }
-        if matches!(r.status.as_str(), "stopped" | "stopping" | "starting") {
+        if !r.status.is_deletable() {
             // RDS deletes nothing in a stopped cluster (an expiry may have stopped it): start it
             // (a stopping one once it has stopped); the reap work deletes it once it runs. The
             // deletion begins here, so it is announced here (reap work announces nothing).
-            if r.status == "stopped" {
+            if r.status.is_stopped() {
                 tracing::info!(cluster = %r.cluster_id, "starting a stopped cluster to delete it");
                 self.rds.start_cluster(&r.cluster_id).await?;
             }
