@@ -22,10 +22,12 @@
 //! - `ports`: the narrow traits the flows act through, in domain values; `adapters` implements
 //!   them over the AWS SDK (`adapters::sdk_ports` wires them all) and in memory, for the CLI;
 //!   `fakes` (tests only) lag and fail as AWS does.
-//! - `planner`: pure decisions in one vocabulary of actions (`action`): where a clone goes
-//!   (`pool`), the next step of a request (`progress`), what an Update means (`revision`), what a
-//!   Delete may remove (`teardown`), what maintenance does to a pool (`upkeep`), what a clone's
-//!   expiry asks for now (`expiry`), whether a clone's stack still claims it (`sweep`).
+//! - `planner`: pure decisions, importing only `domain`, in one vocabulary of actions (`action`,
+//!   at the bottom): where a clone goes (`pool`), how a pool copy and a writer are made (`copy`,
+//!   `writer`), the next step of a request (`progress`), a clone's password and key
+//!   (`credentials`), what an Update means (`revision`), what a Delete may remove (`teardown`),
+//!   what maintenance does to a pool (`upkeep`), what a clone's expiry asks for now (`expiry`),
+//!   whether a clone's stack still claims it (`sweep`).
 //! - `service`: the flows, each a type holding only the ports and flows it uses, wired once
 //!   (`service::Flows`) for both front doors:
 //!   - entry points: `Receive` (a CloudFormation request), `FollowUp` (the tick over pending

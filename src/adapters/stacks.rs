@@ -15,6 +15,35 @@ impl SdkStacks {
     pub fn new(client: Client) -> SdkStacks {
         SdkStacks { client }
     }
+
+    /// The parameters a deployed stack runs with (defaults included), or `None` when there is
+    /// no such stack in this account and region.
+    pub async fn parameters(
+        &self,
+        stack: &str,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, AwsError> {
+        let out = match self.client.describe_stacks().stack_name(stack).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = aws_error("DescribeStacks", e);
+                if e.code == "ValidationError" && e.message.contains("does not exist") {
+                    return Ok(None);
+                }
+                return Err(e);
+            }
+        };
+        Ok(out.stacks().first().map(|s| {
+            s.parameters()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.parameter_key()?.to_string(),
+                        p.parameter_value()?.to_string(),
+                    ))
+                })
+                .collect()
+        }))
+    }
 }
 
 #[async_trait]

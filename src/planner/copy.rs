@@ -9,9 +9,8 @@ use crate::domain::{
 };
 use time::OffsetDateTime;
 
-/// A pool copy of the root. It belongs to the manager's pool, never to the requesting resource
-/// (defect 4: the original tagged the CloudFormation-owned clone as a copy, and maintenance
-/// deleted it under the stack).
+/// A pool copy of the root. It belongs to the manager's pool, never to the requesting resource:
+/// the resource's clone is placed on it, and maintenance may retire the copy, never the clone.
 pub fn copy_restore(
     pool: &Pool,
     all: &[Cluster],
