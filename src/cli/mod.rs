@@ -2,6 +2,7 @@
 //! credentials (or `AWS_ENDPOINT_URL` for the local AWS). Tables by default, `--json` for
 //! scripts. Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 refused.
 
+mod confirm;
 mod cost;
 pub mod deployed;
 mod lifecycle;
@@ -57,6 +58,10 @@ pub struct Cli {
     /// The same as --output json.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Go ahead without asking (delete, sweep, maintain and adopt ask first; without a terminal
+    /// they need --yes).
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -181,6 +186,10 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
+    if let Err((code, message)) = confirm::confirm(&cli) {
+        eprintln!("aurora-clone-manager: {message}");
+        return ExitCode::from(code);
+    }
     match execute(&manager, &answers, volumes.as_ref(), &cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err((code, message)) => {
