@@ -111,6 +111,17 @@ pub enum Command {
         /// Give the clone its own master password in Secrets Manager (needs --wait).
         #[arg(long)]
         set_password: bool,
+        /// When the clone expires, as an ISO-8601 duration from now (P7D, PT12H): stopped then
+        /// (or deleted, with --expiry-action delete). A clone made here has no stack to delete
+        /// it: give it an expiry.
+        #[arg(long)]
+        expires_after: Option<String>,
+        /// What its expiry does: stop (default) or delete.
+        #[arg(long)]
+        expiry_action: Option<String>,
+        /// A tag for the clone, KEY=VALUE (repeatable).
+        #[arg(long = "tag", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
         /// Show the plan only.
         #[arg(long)]
         dry_run: bool,
