@@ -319,13 +319,11 @@ async fn a_failed_second_look_leaves_the_rule_on() {
 /// armed answer: its failed PUT is resent by a follow-up, once delivered never again.
 #[tokio::test(start_paused = true)]
 async fn a_malformed_requests_answer_is_armed() {
-    use aurora_clone_manager::lambda;
     let w = World::new();
     let event = json!({"RequestType": "Destroy", "ResponseURL": "https://cfn-responses.example/signed-m?X-Amz-Signature=abc",
         "StackId": STACK_ID, "RequestId": "req-malformed", "LogicalResourceId": "Db"});
     w.responder.fail_next(1);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-    let out = lambda::handle(&w.app, event, World::invocation(), deadline).await;
+    let out = w.handle(event).await;
     assert!(out.is_ok(), "recorded: {out:?}");
     assert!(w.answers().is_empty(), "the PUT failed");
     for _ in 0..5 {

@@ -12,8 +12,7 @@ use std::time::Duration;
 use support::world::*;
 
 async fn invoke(w: &World, event: Value) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-    aurora_clone_manager::lambda::handle(&w.app, event, World::invocation(), deadline)
+    w.handle(event)
         .await
         .unwrap_or_else(|e| json!({"error": e.to_string()}))
 }

@@ -20,15 +20,9 @@ fn world(config: &str) -> World {
 }
 
 async fn maintain(w: &World) -> serde_json::Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-    aurora_clone_manager::lambda::handle(
-        &w.app,
-        json!({"source": "events", "action": "maintain!"}),
-        World::invocation(),
-        deadline,
-    )
-    .await
-    .expect("maintenance never asks for redelivery")
+    w.handle(json!({"source": "events", "action": "maintain!"}))
+        .await
+        .expect("maintenance never asks for redelivery")
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,11 +1,12 @@
 //! A world of in-memory fakes around the real handler, with paused tokio time.
 
 use super::cloudformation::CloudFormation;
+use super::values::cfn_request;
 use aurora_clone_manager::cfn::CfnRequest;
 use aurora_clone_manager::clock::Clock;
 use aurora_clone_manager::config::Settings;
 use aurora_clone_manager::fakes::*;
-use aurora_clone_manager::lambda::{self, App};
+use aurora_clone_manager::lambda::{self, App, Redeliver};
 use aurora_clone_manager::ports::Responder;
 use aurora_clone_manager::service::{Invocation, Manager, Ports};
 use serde_json::{json, Value};
@@ -153,12 +154,8 @@ impl World {
             .insert(format!("req-{n}"), kind.to_string());
         let mut props = props;
         props["ServiceToken"] = json!(FUNCTION_ARN);
-        serde_json::from_value(json!({
-            "RequestType": kind, "ResponseURL": format!("https://cfn-responses.example/signed-{n}?X-Amz-Signature=abc"),
-            "StackId": STACK_ID, "RequestId": format!("req-{n}"), "ResourceType": "Custom::AuroraClone",
-            "LogicalResourceId": "Db", "ResourceProperties": props
-        }))
-        .expect("request")
+        let url = format!("https://cfn-responses.example/signed-{n}?X-Amz-Signature=abc");
+        cfn_request(kind, STACK_ID, &format!("req-{n}"), &url, props)
     }
 
     pub fn invocation() -> Invocation {
@@ -172,12 +169,21 @@ impl World {
     }
 
     pub async fn deliver_with_deadline(&self, request: &CfnRequest, within: Duration) -> Value {
-        let deadline = tokio::time::Instant::now() + within;
         let event = serde_json::to_value(request).expect("request JSON");
-        match lambda::handle(&self.app, event, World::invocation(), deadline).await {
+        match self.handle_within(event, within).await {
             Ok(v) => v,
             Err(e) => json!({"redeliver": e.to_string()}),
         }
+    }
+
+    /// Invokes the function with `event` as Lambda would, with a 15-minute deadline.
+    pub async fn handle(&self, event: Value) -> Result<Value, Redeliver> {
+        self.handle_within(event, Duration::from_secs(900)).await
+    }
+
+    async fn handle_within(&self, event: Value, within: Duration) -> Result<Value, Redeliver> {
+        let deadline = tokio::time::Instant::now() + within;
+        lambda::handle(&self.app, event, World::invocation(), deadline).await
     }
 
     /// One minute passes and the follow-up rule fires (if it is enabled).
@@ -185,8 +191,7 @@ impl World {
         tokio::time::sleep(Duration::from_secs(60)).await;
         if self.follow_ups.enabled() {
             let event = json!({"source": "aurora-clone-manager", "action": "follow-up"});
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-            let _ = lambda::handle(&self.app, event, World::invocation(), deadline).await;
+            let _ = self.handle(event).await;
         }
     }
 
@@ -206,8 +211,7 @@ impl World {
         let now = self.manager().clock.now();
         for input in self.schedules.fire_due(now) {
             let event: Value = serde_json::from_str(&input).expect("schedule input");
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-            let _ = lambda::handle(&self.app, event, World::invocation(), deadline).await;
+            let _ = self.handle(event).await;
         }
     }
 
