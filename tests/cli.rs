@@ -2,27 +2,7 @@
 
 mod support;
 
-use std::process::Command;
-use support::moto::{deployed_stack, moto, realistic_source, sdk_config, unique};
-
-fn cli(stack: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_aurora-clone-manager"))
-        .args(args)
-        .env("STACK_NAME", stack)
-        .env("AWS_ENDPOINT_URL", &moto().endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env_remove("AWS_LAMBDA_RUNTIME_API")
-        .output()
-        .expect("run the binary");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+use support::moto::{deployed_stack, realistic_source, run_cli, sdk_config, unique};
 
 #[tokio::test]
 async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
@@ -32,7 +12,7 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     // Commands that change something use the stack's state table.
     deployed_stack(&sdk_config(), &stack).await;
 
-    let (code, out, err) = cli(&stack, &["plan", "--source", &source]);
+    let (code, out, err) = run_cli(&stack, &[], &["plan", "--source", &source]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains(&format!("Pool of {source}"))
@@ -41,8 +21,9 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
         "{out}"
     );
 
-    let (code, out, err) = cli(
+    let (code, out, err) = run_cli(
         &stack,
+        &[],
         &[
             "--json",
             "provision",
@@ -57,13 +38,13 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     let data: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON");
     assert_eq!(data["ClusterId"], format!("{source}-dev"));
 
-    let (code, out, _) = cli(&stack, &["status"]);
+    let (code, out, _) = run_cli(&stack, &[], &["status"]);
     assert_eq!(code, 0);
     assert!(
         out.contains(&format!("{source}-dev")) && out.contains("clone"),
         "{out}"
     );
-    let (code, out, _) = cli(&stack, &["--json", "status"]);
+    let (code, out, _) = run_cli(&stack, &[], &["--json", "status"]);
     assert_eq!(code, 0);
     let status: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     let clone = &status["clusters"][0];
@@ -75,8 +56,9 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     assert_eq!(status["pools"][0]["root"], source.as_str());
     assert_eq!(status["pools"][0]["clones"], 1);
 
-    let (code, _, err) = cli(
+    let (code, _, err) = run_cli(
         &stack,
+        &[],
         &[
             "extend",
             "--cluster-id",
@@ -87,23 +69,25 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     );
     assert_eq!(code, 3, "no expiry to extend: {err}");
     assert!(err.contains("has no expiry"), "{err}");
-    let (code, out, err) = cli(&stack, &["sweep", "--dry-run"]);
+    let (code, out, err) = run_cli(&stack, &[], &["sweep", "--dry-run"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("no orphans"),
         "a CLI clone has no stack to lose: {out}"
     );
 
-    let (code, _, err) = cli(&stack, &["delete", "--cluster-id", &source]);
+    let (code, _, err) = run_cli(&stack, &[], &["delete", "--cluster-id", &source]);
     assert_eq!(code, 3, "refuses the source: {err}");
     assert!(err.contains("not a clone made by stack"));
-    let (code, out, _) = cli(
+    let (code, out, _) = run_cli(
         &stack,
+        &[],
         &["delete", "--cluster-id", &format!("{source}-dev")],
     );
     assert_eq!(code, 0, "{out}");
-    let (code, out, _) = cli(
+    let (code, out, _) = run_cli(
         &stack,
+        &[],
         &["delete", "--cluster-id", &format!("{source}-dev")],
     );
     assert_eq!(code, 0);
@@ -112,13 +96,13 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
 
 #[test]
 fn usage_errors_exit_2_with_help() {
-    let (code, _, err) = cli("ok", &["plan"]);
+    let (code, _, err) = run_cli("ok", &[], &["plan"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--source"));
-    let (code, _, err) = cli("bad stack name", &["status"]);
+    let (code, _, err) = run_cli("bad stack name", &[], &["status"]);
     assert_eq!(code, 2);
     assert!(err.contains("STACK_NAME"));
-    let (code, out, _) = cli("ok", &["--help"]);
+    let (code, out, _) = run_cli("ok", &[], &["--help"]);
     assert_eq!(code, 0);
     for command in [
         "plan",

@@ -258,23 +258,9 @@ async fn obsolete_copies_of_unconfigured_sources_are_retired() {
 
 /// A pool copy of `orders` made by this stack, its data `days_old`.
 fn put_copy(w: &World, id: &str, days_old: i64) {
-    use aurora_clone_manager::domain::{Cluster, Lineage, Ownership, Role};
-    let mut c = Cluster::new(id, "available");
-    let owner = Ownership {
-        managed_by: "acm".into(),
-        role: Role::Copy,
-        stack_id: None,
-        logical_id: None,
-        request_id: None,
-    };
-    owner.write(&mut c.tags);
+    let mut c = aurora_clone_manager::domain::Cluster::new(id, "available");
     let data = time::macros::datetime!(2026-11-22 12:00 UTC) - time::Duration::days(days_old);
-    Lineage {
-        root: "orders".into(),
-        source: "orders".into(),
-        data_timestamp: data,
-    }
-    .write(&mut c.tags);
+    c.tags = copy_tags("orders", data);
     w.put_owned(c);
 }
 

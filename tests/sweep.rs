@@ -25,9 +25,7 @@ async fn clone_for(w: &World, stack_id: &str, logical_id: &str) -> Cluster {
     );
     r.stack_id = stack_id.into();
     r.logical_resource_id = logical_id.into();
-    w.deliver(&r).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    let a = w.answer_for(&r).pop().expect("an answer");
+    let a = w.answered(&r, 30).await;
     assert_eq!(a["Status"], "SUCCESS", "{a}");
     cluster(w, a["Data"]["ClusterId"].as_str().unwrap())
         .await

@@ -382,3 +382,32 @@ pub async fn deployed_stack(conf: &SdkConfig, stack: &str) -> String {
     assert_ne!(table, format!("{stack}-state"));
     table
 }
+
+/// The binary; `ACM_BIN` names another build of it (a target directory shared between
+/// worktrees holds whichever worktree built last).
+fn binary() -> String {
+    std::env::var("ACM_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_aurora-clone-manager").into())
+}
+
+/// The operator CLI as a user runs it against moto, with `env` besides the stack's name and
+/// moto's endpoint: its exit code, stdout and stderr.
+pub fn run_cli(stack: &str, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(binary())
+        .args(args)
+        .env("STACK_NAME", stack)
+        .env("AWS_ENDPOINT_URL", &moto().endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .env_remove("STATE_TABLE")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run the binary");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}

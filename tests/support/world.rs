@@ -5,6 +5,7 @@ use super::values::cfn_request;
 use aurora_clone_manager::cfn::CfnRequest;
 use aurora_clone_manager::clock::Clock;
 use aurora_clone_manager::config::Settings;
+use aurora_clone_manager::domain::{Lineage, Ownership, Role, Tags};
 use aurora_clone_manager::fakes::*;
 use aurora_clone_manager::lambda::{self, App, Redeliver};
 use aurora_clone_manager::ports::Responder;
@@ -15,6 +16,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::macros::datetime;
+use time::OffsetDateTime;
 
 pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:acm";
 pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1111";
@@ -158,6 +160,27 @@ impl World {
         cfn_request(kind, STACK_ID, &format!("req-{n}"), &url, props)
     }
 
+    /// An Update of the resource whose answer was `before` (same logical id and physical id),
+    /// from `old` to `new`.
+    pub fn update_of(&self, before: &Value, old: Value, new: Value) -> CfnRequest {
+        let mut u = self.request("Update", new);
+        if let Some(logical_id) = before["LogicalResourceId"].as_str() {
+            u.logical_resource_id = logical_id.into();
+        }
+        u.physical_resource_id = before["PhysicalResourceId"].as_str().map(str::to_string);
+        u.old_resource_properties = Some(old);
+        u
+    }
+
+    /// Delivers `request` and follows up until one more answer is sent (`max_ticks` at most):
+    /// the request's answer.
+    pub async fn answered(&self, request: &CfnRequest, max_ticks: usize) -> Value {
+        self.deliver(request).await;
+        self.ticks_until_answers(self.answers().len() + 1, max_ticks)
+            .await;
+        self.answer_for(request).pop().expect("answered")
+    }
+
     pub fn invocation() -> Invocation {
         Invocation::new(Some(FUNCTION_ARN.into()), None)
     }
@@ -225,4 +248,24 @@ impl World {
             .filter(|a| a["RequestId"] == request.request_id.as_str())
             .collect()
     }
+}
+
+/// The tags of a pool copy of `root` made by the test stack, its data from `data`.
+pub fn copy_tags(root: &str, data: OffsetDateTime) -> Tags {
+    let mut t = Tags::new();
+    let owner = Ownership {
+        managed_by: "acm".into(),
+        role: Role::Copy,
+        stack_id: None,
+        logical_id: None,
+        request_id: None,
+    };
+    owner.write(&mut t);
+    let lineage = Lineage {
+        root: root.into(),
+        source: root.into(),
+        data_timestamp: data,
+    };
+    lineage.write(&mut t);
+    t
 }
