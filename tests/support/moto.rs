@@ -98,6 +98,14 @@ pub fn check_config() -> SdkConfig {
         .build()
 }
 
+/// True when the cluster carries the tag `key = value`.
+pub fn has_tag(cluster: &aws_sdk_rds::types::DbCluster, key: &str, value: &str) -> bool {
+    cluster
+        .tag_list()
+        .iter()
+        .any(|t| t.key() == Some(key) && t.value() == Some(value))
+}
+
 /// A unique name for this test run, so that tests sharing the server never collide.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};

@@ -4,7 +4,9 @@
 
 use super::fault::Faults;
 use super::flow::Flow;
+use super::moto::has_tag;
 use aurora_clone_manager::cfn::CfnRequest;
+use aurora_clone_manager::domain::tags::MANAGED_BY;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -71,12 +73,7 @@ pub async fn managed_clusters(f: &Flow) -> Vec<String> {
     let out = rds.describe_db_clusters().send().await.expect("describe");
     out.db_clusters()
         .iter()
-        .filter(|c| {
-            c.tag_list().iter().any(|t| {
-                t.key() == Some("aurora-clone-manager:managed-by")
-                    && t.value() == Some(f.stack.as_str())
-            })
-        })
+        .filter(|c| has_tag(c, MANAGED_BY, &f.stack))
         .filter_map(|c| c.db_cluster_identifier().map(str::to_string))
         .collect()
 }
@@ -114,10 +111,9 @@ pub async fn managed_secrets(f: &Flow) -> Vec<(String, bool)> {
     }
     all.iter()
         .filter(|s| {
-            s.tags().iter().any(|t| {
-                t.key() == Some("aurora-clone-manager:managed-by")
-                    && t.value() == Some(f.stack.as_str())
-            })
+            s.tags()
+                .iter()
+                .any(|t| t.key() == Some(MANAGED_BY) && t.value() == Some(f.stack.as_str()))
         })
         .map(|s| {
             (
@@ -175,7 +171,7 @@ pub async fn managed_keys(f: &Flow) -> Vec<(String, bool)> {
         let ours = tags
             .tags()
             .iter()
-            .any(|t| t.tag_key() == "aurora-clone-manager:managed-by" && t.tag_value() == f.stack);
+            .any(|t| t.tag_key() == MANAGED_BY && t.tag_value() == f.stack);
         if ours {
             let meta = kms
                 .describe_key()
