@@ -117,11 +117,26 @@ fn take_request(buf: &mut Vec<u8>) -> Option<Captured> {
 pub struct Capture {
     pub requests: Arc<Mutex<Vec<Captured>>>,
     statuses: Arc<Mutex<Vec<u16>>>,
+    /// The status each request was answered with (0: none), in order.
+    answered: Arc<Mutex<Vec<u16>>>,
 }
 
 impl Capture {
     pub fn requests(&self) -> Vec<Captured> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// The requests answered with success.
+    pub fn delivered(&self) -> Vec<Captured> {
+        let answered = self.answered.lock().unwrap().clone();
+        let requests = self.requests();
+        let ok = answered.iter().map(|s| (200..400).contains(s));
+        requests
+            .into_iter()
+            .zip(ok)
+            .filter(|(_, ok)| *ok)
+            .map(|(r, _)| r)
+            .collect()
     }
 
     pub fn fail_next(&self, statuses: &[u16]) {
@@ -132,11 +147,9 @@ impl Capture {
     fn take(&self, request: &Captured) -> u16 {
         self.requests.lock().unwrap().push(request.clone());
         let mut s = self.statuses.lock().unwrap();
-        if s.is_empty() {
-            200
-        } else {
-            s.remove(0)
-        }
+        let status = if s.is_empty() { 200 } else { s.remove(0) };
+        self.answered.lock().unwrap().push(status);
+        status
     }
 }
 
