@@ -16,6 +16,20 @@ use std::time::Duration;
 use support::moto::{realistic_source, sdk_config, unique};
 use support::values::tags;
 
+/// A copy-on-write restore of `src` into `id`, in its network, tagged as a clone.
+fn restore_of(src: &Cluster, id: &str) -> RestoreRequest {
+    RestoreRequest {
+        cluster_id: id.into(),
+        source_cluster_id: src.id.clone(),
+        restore_type: RestoreType::CopyOnWrite,
+        subnet_group: src.subnet_group.clone(),
+        security_groups: src.security_groups.clone(),
+        tags: tags(&[(ROLE, "clone")]),
+        capacity: None,
+        settings: Default::default(),
+    }
+}
+
 fn instance(id: &str, cluster: &str, engine: &str) -> InstanceRequest {
     InstanceRequest {
         instance_id: id.into(),
@@ -34,14 +48,8 @@ async fn contract(rds: &dyn Rds, source: &str) {
 
     let id = unique("Clone");
     let restore = RestoreRequest {
-        cluster_id: id.clone(),
-        source_cluster_id: source.into(),
-        restore_type: RestoreType::CopyOnWrite,
-        subnet_group: src.subnet_group.clone(),
-        security_groups: src.security_groups.clone(),
         tags: tags(&[(ROLE, "clone"), ("mine", "yes")]),
-        capacity: None,
-        settings: Default::default(),
+        ..restore_of(&src, &id)
     };
     let Created::New(made) = rds.restore(&restore).await.unwrap() else {
         panic!("restored anew")
@@ -179,14 +187,8 @@ async fn rds_observes_restores_tags_and_deletes() {
 
     let clone_id = unique("clone");
     let request = RestoreRequest {
-        cluster_id: clone_id.clone(),
-        source_cluster_id: source.clone(),
-        restore_type: RestoreType::CopyOnWrite,
-        subnet_group: src.subnet_group.clone(),
-        security_groups: src.security_groups.clone(),
         tags: tags(&[(ROLE, "clone"), ("mine", "yes")]),
-        capacity: None,
-        settings: Default::default(),
+        ..restore_of(src, &clone_id)
     };
     let Created::New(made) = rds.restore(&request).await.unwrap() else {
         panic!("restored anew")
@@ -268,14 +270,8 @@ async fn a_serverless_restore_carries_its_scaling_range() {
     let id = unique("sv2");
     let range = Capacity { min: 1.0, max: 4.0 };
     rds.restore(&RestoreRequest {
-        cluster_id: id.clone(),
-        source_cluster_id: source,
-        restore_type: RestoreType::CopyOnWrite,
-        subnet_group: src.subnet_group,
-        security_groups: src.security_groups,
-        tags: tags(&[(ROLE, "clone")]),
         capacity: Some(range),
-        settings: Default::default(),
+        ..restore_of(&src, &id)
     })
     .await
     .unwrap();
@@ -319,14 +315,8 @@ async fn restores_and_writers_carry_the_sources_security_settings() {
         log_exports: vec!["postgresql".into()],
     };
     rds.restore(&RestoreRequest {
-        cluster_id: id.clone(),
-        source_cluster_id: source,
-        restore_type: RestoreType::CopyOnWrite,
-        subnet_group: src.subnet_group,
-        security_groups: src.security_groups,
-        tags: tags(&[(ROLE, "clone")]),
-        capacity: None,
         settings: cluster.clone(),
+        ..restore_of(&src, &id)
     })
     .await
     .unwrap();
