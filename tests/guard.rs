@@ -1,5 +1,5 @@
 //! The stack's security settings as the code enforces them (the template's IAM side is in
-//! `tests/iam.rs`): the cluster identifier prefix, allowed sources, reader accounts, secret
+//! `tests/iam*.rs`): the cluster identifier prefix, allowed sources, reader accounts, secret
 //! prefixes, ResponseURL hosts, and forged Updates.
 
 mod support;
