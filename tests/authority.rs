@@ -7,6 +7,7 @@
 mod support;
 
 use aurora_clone_manager::domain::{tags, Cluster, Lineage, Ownership, Role};
+use aurora_clone_manager::ports::Rds;
 use serde_json::{json, Value};
 use std::time::Duration;
 use support::world::*;
@@ -179,12 +180,7 @@ async fn a_retagged_clone_cannot_point_the_manager_at_another_teams_secret() {
         (tags::PASSWORD_SECRET.to_string(), b_secret.clone()),
         (tags::CREATED_KEY.to_string(), b_key.clone()),
     ];
-    w.manager()
-        .ports
-        .rds
-        .add_tags(a_arn, &forged.into())
-        .await
-        .unwrap();
+    w.rds.add_tags(a_arn, &forged.into()).await.unwrap();
     let u = w.update_of(&a, props("team-a"), props("team-a-intruder"));
     w.deliver(&u).await;
     w.ticks_until_answers(3, 30).await;
@@ -401,12 +397,7 @@ async fn forged_expiry_tags_can_neither_hasten_nor_harden_an_expiry() {
         (EXPIRY_ACTION.to_string(), "delete".to_string()),
         (EXPIRED.to_string(), "stop".to_string()),
     ];
-    w.manager()
-        .ports
-        .rds
-        .add_tags(arn, &forged.into())
-        .await
-        .unwrap();
+    w.rds.add_tags(arn, &forged.into()).await.unwrap();
     let id = a["Data"]["ClusterId"].as_str().unwrap();
     invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
     invoke(
