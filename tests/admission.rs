@@ -8,7 +8,7 @@ mod support;
 use async_trait::async_trait;
 use aurora_clone_manager::cfn::CfnRequest;
 use aurora_clone_manager::error::AwsError;
-use aurora_clone_manager::fakes::{FakeFollowUps, FakeRds, FakeState};
+use aurora_clone_manager::fakes::{FakeFollowUps, FakeState};
 use aurora_clone_manager::ports::{FollowUps, StateStore};
 use aurora_clone_manager::service::{Manager, Ports};
 use serde_json::{json, Value};
@@ -18,12 +18,11 @@ use support::world::*;
 
 const TEAM_B: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/team-b/2222";
 
-fn fast() -> FakeRds {
-    FakeRds::with_delays(Duration::from_secs(60), Duration::from_secs(60))
-}
-
 fn verifying() -> World {
-    World::with(fast(), settings_with(&[("VERIFY_STACK_REQUESTS", "true")]))
+    World::with(
+        quick_rds(),
+        settings_with(&[("VERIFY_STACK_REQUESTS", "true")]),
+    )
 }
 
 /// Delivers as Lambda does an asynchronous event: an invocation that errs is retried twice,
@@ -41,9 +40,7 @@ async fn deliver_with_retries(w: &World, r: &CfnRequest) {
 async fn clone_for(w: &World, stack: &str, source: &str) -> (CfnRequest, Value) {
     let mut create = w.request("Create", json!({"SourceClusterId": source}));
     create.stack_id = stack.into();
-    w.deliver(&create).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    let a = w.answer_for(&create).pop().expect("answered");
+    let a = w.answered(&create, 30).await;
     assert_eq!(a["Status"], "SUCCESS", "{a}");
     (create, a)
 }
@@ -157,9 +154,7 @@ async fn the_clean_up_delete_of_a_replaced_clone_is_served() {
     let mut update = w.request("Update", json!({"SourceClusterId": "billing"}));
     update.physical_resource_id = Some(old_arn.clone());
     update.old_resource_properties = Some(json!({"SourceClusterId": "orders"}));
-    w.deliver(&update).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    let replaced = w.answer_for(&update).pop().expect("answered");
+    let replaced = w.answered(&update, 30).await;
     assert_eq!(replaced["Status"], "SUCCESS", "{replaced}");
     assert_ne!(
         replaced["PhysicalResourceId"],
@@ -194,7 +189,10 @@ fn refused_requests(w: &World) -> Vec<CfnRequest> {
 /// meanwhile (here: after the write that would decide it was lost) never takes it up as work.
 #[tokio::test(start_paused = true)]
 async fn a_refused_request_is_never_pending_work() {
-    let w = World::with(fast(), settings_with(&[("CLUSTER_ID_PREFIX", "clone-")]));
+    let w = World::with(
+        quick_rds(),
+        settings_with(&[("CLUSTER_ID_PREFIX", "clone-")]),
+    );
     for r in refused_requests(&w) {
         let next = w.state.writes() + 2;
         w.state.refuse_writes(&[next]);
@@ -223,7 +221,10 @@ async fn a_refused_request_is_never_pending_work() {
 /// record fails, the invocation errs and Lambda's redelivery answers it.
 #[tokio::test(start_paused = true)]
 async fn a_refusal_whose_put_fails_is_resent() {
-    let w = World::with(fast(), settings_with(&[("CLUSTER_ID_PREFIX", "clone-")]));
+    let w = World::with(
+        quick_rds(),
+        settings_with(&[("CLUSTER_ID_PREFIX", "clone-")]),
+    );
     let [first, second] = <[CfnRequest; 2]>::try_from(refused_requests(&w)).expect("two");
     w.responder.fail_next(1);
     let out = w.deliver(&first).await;

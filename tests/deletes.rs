@@ -13,9 +13,7 @@ async fn ready_clone(w: &World) -> (String, serde_json::Value) {
         "Create",
         json!({"SourceClusterId": "orders", "Tags": {"team": "qa"}}),
     );
-    w.deliver(&create).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    let a = w.answer_for(&create).pop().expect("answered");
+    let a = w.answered(&create, 30).await;
     assert_eq!(a["Status"], "SUCCESS");
     (a["PhysicalResourceId"].as_str().unwrap().to_string(), a)
 }

@@ -23,9 +23,7 @@ fn events(w: &World, detail_type: &str) -> Vec<Value> {
 
 async fn ready(w: &World, props: Value) -> Value {
     let r = w.request("Create", props);
-    w.deliver(&r).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    let a = w.answer_for(&r).pop().unwrap();
+    let a = w.answered(&r, 30).await;
     assert_eq!(a["Status"], "SUCCESS", "{a}");
     a
 }

@@ -83,9 +83,7 @@ async fn the_sixteenth_clone_lands_on_a_copy_maintenance_made() {
             "Create",
             json!({"SourceClusterId": "orders", "CopyOk": "false"}),
         );
-        w.deliver(&r).await;
-        w.ticks_until_answers(w.answers().len() + 1, 60).await;
-        let a = w.answer_for(&r).pop().unwrap();
+        let a = w.answered(&r, 60).await;
         assert_eq!(a["Status"], "SUCCESS", "{a}");
         sources.push(a["Data"]["SourceClusterId"].as_str().unwrap().to_string());
     }

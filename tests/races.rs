@@ -7,8 +7,8 @@ mod support;
 
 use aurora_clone_manager::fakes::FakeRds;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
 use std::time::Duration;
+use support::values::distinct;
 use support::world::*;
 
 fn lagging() -> FakeRds {
@@ -18,10 +18,7 @@ fn lagging() -> FakeRds {
 
 /// The distinct bodies sent for `r` (a resend of the same body counts once).
 fn outcomes(w: &World, r: &aurora_clone_manager::cfn::CfnRequest) -> Vec<Value> {
-    let set: BTreeSet<String> = w.answer_for(r).iter().map(Value::to_string).collect();
-    set.iter()
-        .map(|s| serde_json::from_str(s).unwrap())
-        .collect()
+    distinct(w.answer_for(r))
 }
 
 fn clones(w: &World) -> Vec<String> {

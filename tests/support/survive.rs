@@ -8,7 +8,6 @@ use super::moto::has_tag;
 use aurora_clone_manager::cfn::CfnRequest;
 use aurora_clone_manager::domain::tags::MANAGED_BY;
 use serde_json::Value;
-use std::collections::BTreeSet;
 
 /// Seconds a restarted process's clock moves on: past any lease the dead one held.
 pub const RESTART_SECS: i64 = 61;
@@ -56,15 +55,7 @@ pub async fn follow_ups(f: &mut Flow, faults: &Faults, max: usize) -> usize {
 
 /// The distinct bodies CloudFormation received for `r` (a resend of the same body is one).
 pub fn outcomes(f: &Flow, r: &CfnRequest) -> Vec<Value> {
-    let bodies: BTreeSet<String> = f
-        .answers_for(r)
-        .into_iter()
-        .map(|v| v.to_string())
-        .collect();
-    bodies
-        .into_iter()
-        .map(|b| serde_json::from_str(&b).expect("JSON"))
-        .collect()
+    super::values::distinct(f.answers_for(r))
 }
 
 /// Clusters whose tags say this flow's manager made them.

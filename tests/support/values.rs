@@ -29,3 +29,11 @@ pub fn cfn_request(kind: &str, stack_id: &str, id: &str, url: &str, props: Value
     )
     .expect("a request")
 }
+
+/// The distinct bodies among `bodies` (a resend of the same body counts once), in order.
+pub fn distinct(bodies: Vec<Value>) -> Vec<Value> {
+    let set: std::collections::BTreeSet<String> = bodies.iter().map(Value::to_string).collect();
+    set.iter()
+        .map(|s| serde_json::from_str(s).expect("JSON"))
+        .collect()
+}

@@ -40,6 +40,11 @@ pub struct World {
     kinds: Arc<Mutex<HashMap<String, String>>>,
 }
 
+/// A fake RDS that makes a cluster, and an instance, in a minute.
+pub fn quick_rds() -> FakeRds {
+    FakeRds::with_delays(Duration::from_secs(60), Duration::from_secs(60))
+}
+
 pub fn settings() -> Settings {
     settings_with(&[])
 }
