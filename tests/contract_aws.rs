@@ -123,10 +123,8 @@ async fn keys_contract(keys: &dyn Keys) {
         .await
         .unwrap();
     assert_eq!(keys.tags(&id).await.unwrap(), Some(made));
-    assert_eq!(
-        keys.find_tagged(FOR_SECRET, &token).await.unwrap(),
-        [id.clone()]
-    );
+    let found = keys.find_tagged(FOR_SECRET, &token).await.unwrap();
+    assert_eq!(found, std::slice::from_ref(&id), "found by its tag");
     let nothing = keys.find_tagged(FOR_SECRET, &unique("/none-")).await;
     assert!(nothing.unwrap().is_empty());
     let team = tags(&[("team", "qa")]);

@@ -348,7 +348,7 @@ async fn responder_contract(responder: &dyn Responder, receiver: &dyn Receiver, 
     let body = ResponseBody::new(&request, Outcome::success("p", Default::default()));
     let sent: Value = serde_json::from_slice(&body.to_bytes()).unwrap();
     responder.send(url, &body, None).await.unwrap();
-    assert_eq!(receiver.delivered(), [sent.clone()]);
+    assert_eq!(receiver.delivered(), std::slice::from_ref(&sent));
     let late = responder.send(url, &body, Some(Instant::now())).await;
     assert!(late.is_err(), "no time left: not sent");
     receiver.refuse_next(ATTEMPTS);

@@ -199,7 +199,7 @@ async fn set_password_and_readers_change_in_place() {
     assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 1);
 
     let with_reader = json!({"SourceClusterId": "orders", "SetPassword": "true", "AccessPrincipalArns": [READER]});
-    let u2 = w.update_of(&a, with_password, with_reader.clone());
+    let u2 = w.update_of(a, with_password, with_reader.clone());
     w.deliver(&u2).await;
     assert_eq!(w.answer_for(&u2)[0]["Status"], "SUCCESS");
     assert!(w
@@ -213,7 +213,7 @@ async fn set_password_and_readers_change_in_place() {
         .unwrap()
         .contains(READER));
 
-    let u3 = w.update_of(&a, with_reader, plain);
+    let u3 = w.update_of(a, with_reader, plain);
     w.deliver(&u3).await;
     let off = &w.answer_for(&u3)[0];
     assert_eq!(off["Status"], "SUCCESS");
