@@ -32,8 +32,8 @@ pub async fn requests(m: &Flows, as_json: bool) -> Outcome {
             cell("work"),
             cell("resource"),
             cell("state"),
-            cell("clusterId"),
-            r["secondsLeft"]
+            cell("cluster_id"),
+            r["seconds_left"]
                 .as_i64()
                 .map_or("-".into(), |s| format!("{}m", s.max(0) / 60)),
         ]);
@@ -42,7 +42,7 @@ pub async fn requests(m: &Flows, as_json: bool) -> Outcome {
     Ok(())
 }
 
-/// One item as the operator reads it (keys in the JSON style of the other commands).
+/// One item as the operator reads it (snake_case keys, as `status` and `plan` print).
 fn row(work: &Work, now: i64) -> Value {
     match work {
         Work::Request(item) => {
@@ -56,15 +56,15 @@ fn row(work: &Work, now: i64) -> Value {
                 "work": format!("{:?} {}", r.request.request_type, r.request_id()),
                 "resource": format!("{} / {}", r.request.stack_id, r.request.logical_resource_id),
                 "state": state,
-                "clusterId": (!r.cluster_id.is_empty()).then_some(&r.cluster_id),
-                "secondsLeft": (item.phase != Phase::Done).then_some(r.deadline - now),
+                "cluster_id": (!r.cluster_id.is_empty()).then_some(&r.cluster_id),
+                "seconds_left": (item.phase != Phase::Done).then_some(r.deadline - now),
             })
         }
         Work::Reap(reap) => json!({
             "work": format!("clean-up {}", reap.cluster_id),
             "state": if reap.given_up { "given up" } else { "retrying" },
-            "clusterId": reap.cluster_id,
-            "lastError": reap.last_error,
+            "cluster_id": reap.cluster_id,
+            "last_error": reap.last_error,
         }),
         Work::Maintain(item) => json!({
             "work": "maintenance",
