@@ -13,7 +13,7 @@ use aurora_clone_manager::password::key_policy;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use support::policy;
-use support::render::{self, arn, properties, read, render, role_policy};
+use support::render::{self, arn, properties, read, render, render_file, role_policy};
 
 /// The keys of the Lambda's `Environment: Variables:` block.
 fn template_variables(template: &str) -> BTreeSet<String> {
@@ -343,5 +343,35 @@ fn the_fallback_timeout_is_the_templates() {
     assert!(
         t.lines().any(|l| l.trim() == format!("Timeout: {secs}")),
         "template.yaml's Function Timeout is not {secs}"
+    );
+}
+
+/// Safe by default: the deployer must name the sources that may be cloned (no default; `*` is an
+/// explicit choice, and the role's restore is then unscoped), and clones carry a prefix that
+/// scopes the role's RDS writes unless the deployer empties it.
+#[test]
+fn the_defaults_are_safe() {
+    let rendered = render_file("template.yaml", &[("AllowedSources", "orders")]);
+    let params = &rendered["Parameters"];
+    assert_eq!(params["ClusterIdPrefix"], "clone-", "a prefix by default");
+    let t = read("template.yaml");
+    let block = t
+        .split("\n  AllowedSources:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n  AllowedReaderAccounts:").next())
+        .expect("the AllowedSources parameter");
+    assert!(!block.contains("Default:"), "no default: {block}");
+    assert!(
+        block.contains("\"*\""),
+        "the explicit any is described: {block}"
+    );
+    let scoped = role_policy(&rendered).to_string();
+    assert!(
+        scoped.contains(":cluster:clone-*"),
+        "RDS writes scoped by the prefix"
+    );
+    assert!(
+        scoped.contains(":cluster:orders"),
+        "restores scoped to the sources"
     );
 }
