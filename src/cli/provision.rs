@@ -45,15 +45,11 @@ pub async fn provision(
 ) -> Outcome {
     let Command::Provision {
         source,
-        cluster_id,
-        instance_class,
         copy_ok,
         set_password,
-        expires_after,
-        expiry_action,
-        tags,
         dry_run,
         wait,
+        ..
     } = command
     else {
         return Err((USAGE, "not provision".into()));
@@ -67,25 +63,7 @@ pub async fn provision(
     if *dry_run {
         return super::view::plan(m, volumes, source, *copy_ok, None, as_json).await;
     }
-    let mut props = json!({"SourceClusterId": source, "CopyOk": copy_ok.to_string(), "SetPassword": set_password.to_string()});
-    if let Some(id) = cluster_id {
-        props["ClusterId"] = json!(id);
-    }
-    if let Some(class) = instance_class {
-        props["InstanceClass"] = json!(class);
-    }
-    if let Some(after) = expires_after {
-        props["ExpiresAfter"] = json!(after);
-    }
-    if let Some(action) = expiry_action {
-        props["ExpiryAction"] = json!(action);
-    }
-    if !tags.is_empty() {
-        props["Tags"] = tag_map(tags)?;
-    }
-    // The properties are checked as CloudFormation's would be, before anything is recorded.
-    crate::domain::properties::CloneProperties::parse(&props)
-        .map_err(|e| (USAGE, format!("invalid option: {e}")))?;
+    let props = properties(command)?;
     let req = request(props);
     let tracker = Tracker::default();
     let inv = Invocation::default();
@@ -115,6 +93,43 @@ pub async fn provision(
         (None, Progress::Ignored(_)) => finished_elsewhere(m, &req, as_json).await,
         (answer, progress) => report(answer, progress, as_json),
     }
+}
+
+/// The resource properties `provision`'s options ask for, checked as CloudFormation's would be
+/// before anything is recorded.
+fn properties(command: &Command) -> Result<Value, (u8, String)> {
+    let Command::Provision {
+        source,
+        cluster_id,
+        instance_class,
+        copy_ok,
+        set_password,
+        expires_after,
+        expiry_action,
+        tags,
+        ..
+    } = command
+    else {
+        return Err((USAGE, "not provision".into()));
+    };
+    let mut props = json!({"SourceClusterId": source, "CopyOk": copy_ok.to_string(), "SetPassword": set_password.to_string()});
+    let optional = [
+        ("ClusterId", cluster_id),
+        ("InstanceClass", instance_class),
+        ("ExpiresAfter", expires_after),
+        ("ExpiryAction", expiry_action),
+    ];
+    for (key, value) in optional {
+        if let Some(v) = value {
+            props[key] = json!(v);
+        }
+    }
+    if !tags.is_empty() {
+        props["Tags"] = tag_map(tags)?;
+    }
+    crate::domain::properties::CloneProperties::parse(&props)
+        .map_err(|e| (USAGE, format!("invalid option: {e}")))?;
+    Ok(props)
 }
 
 /// `--tag KEY=VALUE` options as the resource's `Tags` map.
