@@ -92,8 +92,31 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     );
     let (_, out, _) = run_cli(&stack, &[], &["status"]);
     assert!(out.contains(&dev), "still there: {out}");
-    let (code, out, _) = run_cli(&stack, &[], &["delete", "-y", "--cluster-id", &dev]);
+    let dry = [
+        "delete",
+        "--dry-run",
+        "--output",
+        "json",
+        "--cluster-id",
+        &dev,
+    ];
+    let (code, out, _) = run_cli(&stack, &[], &dry);
     assert_eq!(code, 0, "{out}");
+    let plan: Value = serde_json::from_str(out.trim()).expect("one JSON document");
+    assert_eq!(plan["would_delete"], true, "{plan}");
+    let args = [
+        "delete",
+        "-y",
+        "--wait",
+        "--output",
+        "json",
+        "--cluster-id",
+        &dev,
+    ];
+    let (code, out, _) = run_cli(&stack, &[], &args);
+    assert_eq!(code, 0, "{out}");
+    let done: Value = serde_json::from_str(out.trim()).expect("one JSON document");
+    assert_eq!(done["outcome"], "gone", "{done}");
     let (code, out, _) = run_cli(&stack, &[], &["delete", "--yes", "--cluster-id", &dev]);
     assert_eq!(code, 0);
     assert!(out.contains("already gone"));

@@ -13,6 +13,7 @@ pub fn question(command: &Command) -> Option<String> {
             cluster_id,
             force,
             dry_run: false,
+            ..
         } => Some(format!(
             "Delete clone {cluster_id}{}, with its secret and key?",
             if *force { " (even if a stack still claims it)" } else { "" }
@@ -95,6 +96,7 @@ mod tests {
                 cluster_id: "c".into(),
                 force: true,
                 dry_run: true,
+                wait: false,
             },
             Command::Sweep { dry_run: true },
             Command::Maintain { dry_run: true },
@@ -107,6 +109,7 @@ mod tests {
                 cluster_id: "c".into(),
                 force: false,
                 dry_run: false,
+                wait: true,
             },
             Command::Sweep { dry_run: false },
             Command::Maintain { dry_run: false },

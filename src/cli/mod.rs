@@ -174,8 +174,12 @@ pub enum Command {
         /// Also delete a clone that belongs to a CloudFormation stack.
         #[arg(long)]
         force: bool,
+        /// Show what would be deleted; delete nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Wait until the clone is gone.
+        #[arg(long)]
+        wait: bool,
     },
 }
 
@@ -344,6 +348,14 @@ async fn execute(
             cluster_id,
             force,
             dry_run,
-        } => provision::delete(m, cluster_id, *force, *dry_run, cli.as_json()).await,
+            wait,
+        } => {
+            let options = provision::Deleting {
+                force: *force,
+                dry_run: *dry_run,
+                wait: *wait,
+            };
+            provision::delete(m, cluster_id, options, cli.as_json()).await
+        }
     }
 }

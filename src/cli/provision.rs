@@ -200,77 +200,96 @@ fn report(answer: Option<Value>, progress: Progress, as_json: bool) -> Outcome {
     }
 }
 
-pub async fn delete(
-    m: &Flows,
-    cluster_id: &str,
-    force: bool,
-    dry_run: bool,
-    as_json: bool,
-) -> Outcome {
-    let cluster = m
-        .deeds
-        .observe_cluster(cluster_id)
-        .await
-        .map_err(|e| (FAILED, e.to_string()))?;
-    let Some(cluster) = cluster else {
-        println!(
-            "{}",
-            if as_json {
-                json!({"deleted": false, "reason": "no such cluster"}).to_string()
-            } else {
-                format!("{cluster_id}: already gone")
-            }
-        );
+pub async fn delete(m: &Flows, cluster_id: &str, options: Deleting, as_json: bool) -> Outcome {
+    let failed = |e: crate::error::AwsError| (FAILED, e.to_string());
+    let Some(cluster) = m.deeds.observe_cluster(cluster_id).await.map_err(failed)? else {
+        let gone = json!({"cluster_id": cluster_id, "deleted": false, "reason": "no such cluster"});
+        print(as_json, gone, format!("{cluster_id}: already gone"));
         return Ok(());
     };
-    let owner = cluster
-        .ownership()
-        .filter(|o| o.managed_by == m.core.settings.stack_name && o.role == Role::Clone);
-    let Some(owner) = owner else {
-        return Err((
-            REFUSED,
-            format!(
-                "{cluster_id} is not a clone made by stack {}: not deleting it",
-                m.core.settings.stack_name
-            ),
-        ));
-    };
-    let cfn_owned = owner
-        .stack_id
-        .as_deref()
-        .is_some_and(|s| s.starts_with("arn:"));
-    if cfn_owned && !force {
-        return Err((
-            REFUSED,
-            format!(
-                "{cluster_id} belongs to CloudFormation stack {}: delete it there, or pass --force",
-                owner.stack_id.unwrap_or_default()
-            ),
-        ));
-    }
-    if dry_run {
-        println!(
-            "would delete {cluster_id} and its instances{}",
-            if cluster.members.is_empty() {
-                ""
-            } else {
-                " (no final snapshot)"
-            }
-        );
+    deletable(m, &cluster, options.force)?;
+    if options.dry_run {
+        let plan = json!({"cluster_id": cluster_id, "dry_run": true, "would_delete": true,
+            "instances": cluster.members.iter().map(|i| &i.instance_id).collect::<Vec<_>>()});
+        let text = format!("would delete {cluster_id} and its instances (no final snapshot)");
+        print(as_json, plan, text);
         return Ok(());
     }
     let outcome = m
         .reaper
         .remove_cluster(&cluster, &Invocation::default())
         .await
-        .map_err(|e| (FAILED, e.to_string()))?;
-    println!(
-        "{}",
-        if as_json {
-            json!({"deleted": true, "outcome": format!("{outcome:?}")}).to_string()
-        } else {
-            format!("{cluster_id}: deletion {outcome:?}")
-        }
-    );
+        .map_err(failed)?;
+    if options.wait {
+        wait_until_gone(m, cluster_id, as_json).await?;
+    }
+    let outcome = match (options.wait, outcome) {
+        (true, _) => "gone",
+        (false, crate::ports::Deletion::NotYet) => "deferred",
+        (false, _) => "started",
+    };
+    let done = json!({"cluster_id": cluster_id, "deleted": true, "outcome": outcome});
+    print(as_json, done, format!("{cluster_id}: deletion {outcome}"));
     Ok(())
+}
+
+/// `delete`'s options.
+#[derive(Debug, Clone, Copy)]
+pub struct Deleting {
+    pub force: bool,
+    pub dry_run: bool,
+    pub wait: bool,
+}
+
+/// Refuses a cluster that is not a clone this stack made, or that a CloudFormation stack owns
+/// (without `--force`).
+fn deletable(m: &Flows, cluster: &crate::domain::Cluster, force: bool) -> Outcome {
+    let stack = &m.core.settings.stack_name;
+    let owner = cluster
+        .ownership()
+        .filter(|o| &o.managed_by == stack && o.role == Role::Clone);
+    let Some(owner) = owner else {
+        let why = format!(
+            "{} is not a clone made by stack {stack}: not deleting it",
+            cluster.id
+        );
+        return Err((REFUSED, why));
+    };
+    match owner.stack_id.as_deref().filter(|s| s.starts_with("arn:")) {
+        Some(owning) if !force => Err((
+            REFUSED,
+            format!(
+                "{} belongs to CloudFormation stack {owning}: delete it there, or pass --force",
+                cluster.id
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Looks again every `POLL` until the cluster is gone (the reap work in the state table goes on
+/// if RDS refuses for now, with the Lambda's follow-ups).
+async fn wait_until_gone(m: &Flows, cluster_id: &str, as_json: bool) -> Outcome {
+    let bar = (!as_json).then(super::term::Spinner::new);
+    loop {
+        let found = m.deeds.observe_cluster(cluster_id).await;
+        match found.map_err(|e| (FAILED, e.to_string()))? {
+            None => break,
+            Some(c) => {
+                if let Some(b) = &bar {
+                    b.set_message(format!("{cluster_id} is {}", c.status.as_str()));
+                }
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(())
+}
+
+/// One line: JSON for scripts, the sentence for people.
+fn print(as_json: bool, doc: Value, text: String) {
+    println!("{}", if as_json { doc.to_string() } else { text });
 }
