@@ -5,6 +5,7 @@
 //! the adapters.
 
 use crate::cfn::ResponseBody;
+use crate::domain::events::LifecycleEvent;
 use crate::domain::{Cluster, Deed, Instance, InstanceRequest, Quotas, RestoreRequest, Tags};
 use crate::error::AwsError;
 use crate::state::{Answer, MaintainItem, ReapItem, RequestItem, RequestRecord, Work};
@@ -204,7 +205,7 @@ pub trait Keys: Send + Sync {
 /// Lifecycle events for the users' automation.
 #[async_trait]
 pub trait Events: Send + Sync {
-    async fn put(&self, detail_type: &str, detail: &serde_json::Value) -> Result<(), AwsError>;
+    async fn put(&self, event: &LifecycleEvent) -> Result<(), AwsError>;
 }
 
 /// Parameters this tool reads (the maintenance config).

@@ -6,6 +6,7 @@ mod support;
 
 use aurora_clone_manager::adapters::{dynamo::DynamoState, memory::MemoryState};
 use aurora_clone_manager::cfn::{CfnRequest, Outcome};
+use aurora_clone_manager::domain::{events::InstanceReady, Cluster};
 use aurora_clone_manager::ports::StateStore;
 use aurora_clone_manager::state::{Answer, MaintainItem, Phase, ReapItem, RequestRecord, Work};
 use serde_json::json;
@@ -33,7 +34,7 @@ fn answer(status_ok: bool) -> Answer {
         } else {
             Outcome::failed("f", "no")
         },
-        event: status_ok.then(|| json!({"clusterId": "c"})),
+        event: status_ok.then(|| InstanceReady::of(&Cluster::new("c", "available"))),
         event_sent: false,
     }
 }

@@ -3,6 +3,7 @@
 
 use super::progress::Request;
 use super::Policy;
+pub use crate::domain::access::secret_name;
 use crate::domain::{ident, tags, Cluster, Tags};
 
 /// Which KMS key encrypts the secret, in the order the user's choices win.
@@ -74,15 +75,6 @@ pub fn password_plan(req: &Request, cluster: &Cluster, policy: &Policy) -> Optio
         readers: req.props.access_principal_arns.clone(),
         tags: secret_tags,
     })
-}
-
-/// The secret's name from its ARN (`...:secret:<name>-<6 random characters>`).
-pub fn secret_name(arn: &str) -> String {
-    let tail = arn.split_once(":secret:").map(|(_, t)| t).unwrap_or(arn);
-    match tail.rsplit_once('-') {
-        Some((name, suffix)) if suffix.len() == 6 => name.to_string(),
-        _ => tail.to_string(),
-    }
 }
 
 /// Account and region from an RDS ARN (for the policies of keys this tool creates).

@@ -7,6 +7,7 @@ use super::credentials::{password_plan, secret_name};
 use super::pool::{copy_in_progress, observe_pool, place, Pool, VolumeRole};
 use super::Policy;
 use crate::domain::capacity;
+use crate::domain::events::InstanceReady;
 use crate::domain::expiry::Expiry;
 use crate::domain::properties::CloneProperties;
 use crate::domain::upkeep::ClusterConfig;
@@ -69,7 +70,7 @@ pub enum Step {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ready {
     pub data: BTreeMap<String, String>,
-    pub event: serde_json::Value,
+    pub event: InstanceReady,
 }
 
 pub fn next_step(req: &Request, seen: &Observed, policy: &Policy, now: OffsetDateTime) -> Step {
@@ -490,26 +491,10 @@ pub fn copy_capacity(policy: &Policy, root: Option<&Cluster>) -> capacity::Capac
 }
 
 fn ready(req: &Request, cluster: &Cluster, instance_id: &str) -> Ready {
-    let data = data(cluster, instance_id);
-    let lineage = cluster.lineage();
-    let secret_arn = cluster.secret_arn();
-    let event = serde_json::json!({
-        "instanceId": instance_id,
-        "clusterId": cluster.id,
-        "host": cluster.endpoint,
-        "port": cluster.port,
-        "user": cluster.master_username,
-        "passwordSecret": secret_arn.map(secret_name),
-        "database": cluster.database_name,
-        "role": "clone",
-        "passwordSecretArn": secret_arn,
-        "sourceClusterId": lineage.as_ref().map(|l| l.source.clone()),
-        "rootClusterId": lineage.as_ref().map(|l| l.root.clone()),
-        "dataTimestamp": data.get("DataTimestamp"),
-        "stackId": req.stack_id,
-        "logicalResourceId": req.logical_id,
-    });
-    Ready { data, event }
+    Ready {
+        data: data(cluster, instance_id),
+        event: InstanceReady::of_clone(cluster, instance_id, req.stack_id, req.logical_id),
+    }
 }
 
 /// The `Data` CloudFormation exposes through `Fn::GetAtt`.

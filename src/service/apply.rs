@@ -79,13 +79,8 @@ impl Manager {
                 Ok(Applied::Done)
             }
             Action::Publish(event) => {
-                if let Err(e) = self
-                    .ports
-                    .events
-                    .put(&event.detail_type, &event.detail)
-                    .await
-                {
-                    tracing::error!(error = %e, detail_type = %event.detail_type, "could not put a lifecycle event");
+                if let Err(e) = self.ports.events.put(event).await {
+                    tracing::error!(error = %e, detail_type = event.detail_type(), "could not put a lifecycle event");
                 }
                 Ok(Applied::Done)
             }
@@ -189,14 +184,9 @@ impl Manager {
     }
 
     /// Puts a lifecycle event; a failure is logged, never fails the work it reports.
-    async fn publish(&self, event: &crate::planner::action::Event) {
-        if let Err(e) = self
-            .ports
-            .events
-            .put(&event.detail_type, &event.detail)
-            .await
-        {
-            tracing::error!(error = %e, detail_type = %event.detail_type, "could not put a lifecycle event");
+    async fn publish(&self, event: &crate::domain::events::LifecycleEvent) {
+        if let Err(e) = self.ports.events.put(event).await {
+            tracing::error!(error = %e, detail_type = event.detail_type(), "could not put a lifecycle event");
         }
     }
 

@@ -9,9 +9,10 @@ use super::answer::failed;
 use super::apply::Applied;
 use super::{Invocation, Manager, Progress};
 use crate::cfn::{Outcome, PhysicalId};
+use crate::domain::events::LifecycleEvent;
 use crate::domain::Cluster;
 use crate::error::AwsError;
-use crate::planner::action::{Action, Removal, CLEANUP_FAILED};
+use crate::planner::action::{Action, Removal};
 use crate::planner::teardown::{plan_teardown, Named, PendingClone, Resource};
 use crate::ports::Deletion;
 use crate::state::{Answer, Phase, ReapItem, RequestItem, Work};
@@ -220,9 +221,9 @@ impl Manager {
             reap.given_up = true;
             tracing::error!(cluster = %reap.cluster_id, attempts = reap.attempts, reason = %why,
                 "giving up deleting a cluster RDS keeps refusing; delete it by hand");
-            let detail = serde_json::json!({"clusterId": reap.cluster_id, "reason": why,
-                "since": reap.since, "attempts": reap.attempts});
-            if let Err(e) = self.ports.events.put(CLEANUP_FAILED, &detail).await {
+            let event =
+                LifecycleEvent::cleanup_failed(&reap.cluster_id, &why, reap.since, reap.attempts);
+            if let Err(e) = self.ports.events.put(&event).await {
                 tracing::error!(error = %e, "could not put the cleanup-failed event");
             }
         }
