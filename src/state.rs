@@ -52,7 +52,7 @@ impl RequestRecord {
 pub struct Answer {
     pub outcome: Outcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<InstanceReady>,
+    pub event: Option<Box<InstanceReady>>,
     #[serde(default)]
     pub event_sent: bool,
 }

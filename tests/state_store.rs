@@ -34,7 +34,7 @@ fn answer(status_ok: bool) -> Answer {
         } else {
             Outcome::failed("f", "no")
         },
-        event: status_ok.then(|| InstanceReady::of(&Cluster::new("c", "available"))),
+        event: status_ok.then(|| Box::new(InstanceReady::of(&Cluster::new("c", "available")))),
         event_sent: false,
     }
 }

@@ -20,21 +20,22 @@ pub const ORPHAN_REMOVED: &str = "lifecycle-event/orphan-removed";
 pub const CLEANUP_FAILED: &str = "lifecycle-event/cleanup-failed";
 
 /// One lifecycle event. Untagged: the variant travels as the detail-type, beside the detail.
+/// The shapes are boxed: every planned action would otherwise be hundreds of bytes larger.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum LifecycleEvent {
     /// A clone (or pool copy) is usable.
-    InstanceReady(InstanceReady),
+    InstanceReady(Box<InstanceReady>),
     /// A clone's or pool copy's deletion has started.
-    CloneDeleted(CloneDeleted),
+    CloneDeleted(Box<CloneDeleted>),
     /// The warning a lead time before a clone's expiry.
-    CloneExpiring(CloneExpiry),
+    CloneExpiring(Box<CloneExpiry>),
     /// The clone's expiry, with the action taken.
-    CloneExpired(CloneExpiry),
+    CloneExpired(Box<CloneExpiry>),
     /// The sweep removes a clone its owner no longer claims.
-    OrphanRemoved(OrphanRemoved),
+    OrphanRemoved(Box<OrphanRemoved>),
     /// Removal work that RDS kept refusing was given up.
-    CleanupFailed(CleanupFailed),
+    CleanupFailed(Box<CleanupFailed>),
 }
 
 /// How to reach a usable cluster and where it came from. Also kept in the request's decided
@@ -125,17 +126,22 @@ impl LifecycleEvent {
 
     /// `clone-deleted` for a clone or pool copy whose deletion starts.
     pub fn deleted(cluster: &Cluster) -> LifecycleEvent {
-        LifecycleEvent::CloneDeleted(CloneDeleted::of(cluster))
+        LifecycleEvent::CloneDeleted(Box::new(CloneDeleted::of(cluster)))
+    }
+
+    /// `instance-ready` for a pool copy newly usable.
+    pub fn copy_ready(cluster: &Cluster) -> LifecycleEvent {
+        LifecycleEvent::InstanceReady(Box::new(InstanceReady::of_copy(cluster)))
     }
 
     /// `clone-expiring`: the warning before `expiry`.
     pub fn expiring(cluster: &Cluster, expiry: &Expiry) -> LifecycleEvent {
-        LifecycleEvent::CloneExpiring(CloneExpiry::of(cluster, expiry))
+        LifecycleEvent::CloneExpiring(Box::new(CloneExpiry::of(cluster, expiry)))
     }
 
     /// `clone-expired`: the expiry, and the action it takes.
     pub fn expired(cluster: &Cluster, expiry: &Expiry) -> LifecycleEvent {
-        LifecycleEvent::CloneExpired(CloneExpiry::of(cluster, expiry))
+        LifecycleEvent::CloneExpired(Box::new(CloneExpiry::of(cluster, expiry)))
     }
 
     /// `orphan-removed`: an orphan the sweep removes, and why.
@@ -144,21 +150,21 @@ impl LifecycleEvent {
         reason: &str,
         since: Option<OffsetDateTime>,
     ) -> LifecycleEvent {
-        LifecycleEvent::OrphanRemoved(OrphanRemoved {
+        LifecycleEvent::OrphanRemoved(Box::new(OrphanRemoved {
             deleted: CloneDeleted::of(cluster),
             reason: reason.to_string(),
             orphan_since: since,
-        })
+        }))
     }
 
     /// `cleanup-failed`: removal work for `cluster_id` given up after `attempts`.
     pub fn cleanup_failed(cluster_id: &str, reason: &str, since: i64, attempts: u32) -> Self {
-        LifecycleEvent::CleanupFailed(CleanupFailed {
+        LifecycleEvent::CleanupFailed(Box::new(CleanupFailed {
             cluster_id: cluster_id.to_string(),
             reason: reason.to_string(),
             since,
             attempts,
-        })
+        }))
     }
 }
 

@@ -70,7 +70,8 @@ pub enum Step {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ready {
     pub data: BTreeMap<String, String>,
-    pub event: InstanceReady,
+    /// Boxed: it waits in the decided answer, beside much smaller states.
+    pub event: Box<InstanceReady>,
 }
 
 pub fn next_step(req: &Request, seen: &Observed, policy: &Policy, now: OffsetDateTime) -> Step {
@@ -493,7 +494,12 @@ pub fn copy_capacity(policy: &Policy, root: Option<&Cluster>) -> capacity::Capac
 fn ready(req: &Request, cluster: &Cluster, instance_id: &str) -> Ready {
     Ready {
         data: data(cluster, instance_id),
-        event: InstanceReady::of_clone(cluster, instance_id, req.stack_id, req.logical_id),
+        event: Box::new(InstanceReady::of_clone(
+            cluster,
+            instance_id,
+            req.stack_id,
+            req.logical_id,
+        )),
     }
 }
 

@@ -6,7 +6,7 @@ use super::action::{Action, Removal, Tagged};
 use super::pool::{is_pool_copy_of, observe_pool, Volume, VolumeIndex};
 use super::progress::copy_restore;
 use super::Policy;
-use crate::domain::events::{InstanceReady, LifecycleEvent};
+use crate::domain::events::LifecycleEvent;
 use crate::domain::upkeep::ClusterConfig;
 use crate::domain::{
     ident, is_cloneable, is_terminal, tags, Cluster, Instance, InstanceSettings, Tags,
@@ -177,9 +177,7 @@ fn actions(
         out.push(Action::RemoveCluster(Removal::of(c)));
     }
     for c in plan.ready.iter().filter_map(|id| find(id)) {
-        out.push(Action::Publish(LifecycleEvent::InstanceReady(
-            InstanceReady::of_copy(c),
-        )));
+        out.push(Action::Publish(LifecycleEvent::copy_ready(c)));
         out.push(Action::Retag {
             targets: vec![Tagged::Rds(c.arn.clone())],
             add: [(tags::READY_EVENT.to_string(), "sent".to_string())].into(),

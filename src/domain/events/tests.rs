@@ -53,7 +53,7 @@ fn expiry() -> Expiry {
 fn examples() -> Vec<LifecycleEvent> {
     let c = clone();
     vec![
-        LifecycleEvent::InstanceReady(InstanceReady::of(&c)),
+        LifecycleEvent::InstanceReady(Box::new(InstanceReady::of(&c))),
         LifecycleEvent::deleted(&c),
         LifecycleEvent::expiring(&c, &expiry()),
         LifecycleEvent::expired(&c, &expiry()),
@@ -164,13 +164,14 @@ fn details_keep_their_bytes() {
     ];
     let emitted: Vec<String> = examples().iter().map(|e| e.detail().to_string()).collect();
     assert_eq!(emitted, expect);
-    let made = LifecycleEvent::InstanceReady(InstanceReady::of_clone(&c, "w", "st", "Db"));
+    let made =
+        LifecycleEvent::InstanceReady(Box::new(InstanceReady::of_clone(&c, "w", "st", "Db")));
     let made_ready = ready.replace("\"qa-db-writer\"", "\"w\"").replace(
         "\"stackId\":\"s\",\"logicalResourceId\":\"L\"",
         "\"stackId\":\"st\",\"logicalResourceId\":\"Db\"",
     );
     assert_eq!(made.detail().to_string(), format!("{made_ready}}}"));
-    let copy = LifecycleEvent::InstanceReady(InstanceReady::of_copy(&c));
+    let copy = LifecycleEvent::copy_ready(&c);
     assert_eq!(
         copy.detail().to_string(),
         r#"{"instanceId":"qa-db-writer","clusterId":"qa-db","host":"qa-db.cluster-x.rds","port":5432,"user":"admin","passwordSecret":null,"database":"orders","role":"copy","passwordSecretArn":null,"sourceClusterId":"prod-copy","rootClusterId":"prod","dataTimestamp":"1970-01-01T00:00:00Z","stackId":null,"logicalResourceId":null}"#
