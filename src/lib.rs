@@ -11,8 +11,8 @@
 //! - `domain`: plain values: clusters and instances as observed, each joined with its deed in
 //!   the ownership ledger (`ledger`: the only proof of what this manager made), the resource's
 //!   properties (parsed strictly from CloudFormation's strings), identifier rules, the tags this
-//!   tool writes (a mirror of the ledger, and lineage), what it asks RDS to make, clone expiry
-//!   and cost estimates.
+//!   tool writes (a mirror of the ledger, and lineage), what it asks RDS to make, clone expiry,
+//!   cost estimates and the lifecycle events (`events`: one shape per detail-type).
 //! - `planner`: pure decisions in one vocabulary of actions (`action`): where a clone goes
 //!   (`pool`), the next step of a request (`progress`), what an Update means (`revision`), what a
 //!   Delete may remove (`teardown`), what maintenance does to a pool (`upkeep`), what a clone's

@@ -202,7 +202,8 @@ pub trait Keys: Send + Sync {
     async fn retag(&self, key_id: &str, add: &Tags, remove: &[String]) -> Result<(), AwsError>;
 }
 
-/// Lifecycle events for the users' automation.
+/// Lifecycle events for the users' automation. The port takes the enum, not a detail-type and
+/// JSON, so that nothing but a documented shape can be put; the adapter asks the event for both.
 #[async_trait]
 pub trait Events: Send + Sync {
     async fn put(&self, event: &LifecycleEvent) -> Result<(), AwsError>;
