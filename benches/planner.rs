@@ -2,8 +2,8 @@
 //! volume full of clones, the rest unrelated). Times placement of a new clone and a maintenance
 //! plan, median and slowest of 30 runs. `cargo bench --bench planner`.
 
+use aurora_clone_manager::config::maintenance::ClusterConfig;
 use aurora_clone_manager::domain::{Cluster, Instance, Lineage, Member, Ownership, Role};
-use aurora_clone_manager::maintenance::config::ClusterConfig;
 use aurora_clone_manager::planner::pool::{observe_pool, place};
 use aurora_clone_manager::planner::upkeep::plan_upkeep;
 use aurora_clone_manager::planner::Policy;
@@ -102,9 +102,8 @@ fn main() {
         })
         .collect();
     let vars = [("STACK_NAME".to_string(), "acm".to_string())].into();
-    let policy: Policy = aurora_clone_manager::config::Settings::from_map(&vars)
-        .expect("settings")
-        .policy();
+    let settings = aurora_clone_manager::config::Settings::from_map(&vars).expect("settings");
+    let policy: Policy = aurora_clone_manager::service::policy_of(&settings);
     println!(
         "account: {} clusters, {} instances",
         all.len(),

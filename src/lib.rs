@@ -43,7 +43,6 @@ pub mod error;
 pub mod fakes;
 pub mod lambda;
 pub mod logging;
-pub mod maintenance;
 pub mod metrics;
 pub mod password;
 pub mod planner;

@@ -10,7 +10,12 @@ use crate::domain::{Cluster, Deed, Instance, InstanceRequest, Quotas, RestoreReq
 use crate::error::AwsError;
 use crate::state::{Answer, MaintainItem, ReapItem, RequestItem, RequestRecord, Work};
 use async_trait::async_trait;
+use std::time::Duration;
 use tokio::time::Instant;
+
+/// The longest one port call may take, retries included: an invocation never outlives its
+/// hand-off margin waiting on one call, and a lease holder never outlives its lease.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(25);
 
 /// What a create call found.
 #[derive(Debug, Clone, PartialEq)]
@@ -297,4 +302,21 @@ pub trait Ledger: Send + Sync {
     async fn amend(&self, deed: &Deed) -> Result<Option<Deed>, AwsError>;
     /// Removes the deed (the cluster is gone); gone already is fine.
     async fn strike(&self, cluster_id: &str) -> Result<(), AwsError>;
+}
+
+/// Every port, as the wiring hands them to the flows (each flow keeps only those it uses).
+#[derive(Clone)]
+pub struct Ports {
+    pub rds: std::sync::Arc<dyn Rds>,
+    pub state: std::sync::Arc<dyn StateStore>,
+    /// The ownership ledger (in the same table as `state`).
+    pub ledger: std::sync::Arc<dyn Ledger>,
+    pub follow_ups: std::sync::Arc<dyn FollowUps>,
+    pub responder: std::sync::Arc<dyn Responder>,
+    pub secrets: std::sync::Arc<dyn Secrets>,
+    pub keys: std::sync::Arc<dyn Keys>,
+    pub events: std::sync::Arc<dyn Events>,
+    pub parameters: std::sync::Arc<dyn Parameters>,
+    pub stacks: std::sync::Arc<dyn Stacks>,
+    pub schedules: std::sync::Arc<dyn Schedules>,
 }

@@ -10,7 +10,7 @@
 //! The outcome is decided once, by the one conditional update that wins; everyone who finds an
 //! `answering` item only resends that same outcome (a second PUT of the same body is harmless).
 
-use crate::cfn::{CfnRequest, Outcome, RequestType};
+use crate::cfn::{CfnRequest, Outcome, PhysicalId, RequestType};
 use crate::domain::events::InstanceReady;
 use serde::{Deserialize, Serialize};
 
@@ -147,5 +147,23 @@ impl Work {
             Work::Reap(r) => format!("reap {}", r.cluster_id),
             Work::Maintain(_) => "maintenance".into(),
         }
+    }
+}
+
+/// The physical id a FAILED answer carries: the old one for an Update or Delete (the resource
+/// stays what it was), and one that names no cluster for a Create.
+pub fn failure_id(request: &CfnRequest) -> String {
+    match (request.request_type, &request.physical_resource_id) {
+        (RequestType::Create, _) | (_, None) => PhysicalId::failed(&request.request_id),
+        (_, Some(id)) => id.clone(),
+    }
+}
+
+/// A FAILED answer for `request`.
+pub fn failed(request: &CfnRequest, reason: impl Into<String>) -> Answer {
+    Answer {
+        outcome: Outcome::failed(failure_id(request), reason),
+        event: None,
+        event_sent: false,
     }
 }

@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use aurora_clone_manager::cfn::CfnRequest;
 use aurora_clone_manager::error::AwsError;
 use aurora_clone_manager::fakes::{FakeFollowUps, FakeRds, FakeState};
+use aurora_clone_manager::ports::Ports;
 use aurora_clone_manager::ports::{FollowUps, StateStore};
-use aurora_clone_manager::service::{Manager, Ports};
+use aurora_clone_manager::service::Flows;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -200,7 +201,8 @@ async fn a_refused_request_is_never_pending_work() {
         w.state.refuse_writes(&[next]);
         w.deliver(&r).await;
         // A follow-up running now, whatever the rule says.
-        w.manager()
+        w.flows()
+            .follow_up
             .follow_up(&World::invocation())
             .await
             .expect("follow-up");
@@ -251,7 +253,7 @@ async fn a_refusal_whose_put_fails_is_resent() {
 struct RecordedOnStop {
     rule: Arc<FakeFollowUps>,
     state: Arc<FakeState>,
-    manager: Manager,
+    flows: Flows,
     request: CfnRequest,
     /// The disable takes effect and its reply is lost.
     lose_reply: bool,
@@ -266,7 +268,7 @@ impl FollowUps for RecordedOnStop {
     async fn stop(&self) -> Result<(), AwsError> {
         self.rule.ensure(FUNCTION_ARN).await?;
         self.state
-            .record(&self.manager.bare_record(&self.request))
+            .record(&self.flows.receive.bare_record(&self.request))
             .await?;
         self.rule.stop().await?;
         if self.lose_reply {
@@ -288,23 +290,22 @@ async fn a_failed_second_look_leaves_the_rule_on() {
     for lose_reply in [false, true] {
         let w = World::new();
         let raced = w.request("Delete", json!({"SourceClusterId": "orders"}));
-        let m = w.manager();
         let follow_ups = Arc::new(RecordedOnStop {
             rule: w.follow_ups.clone(),
             state: w.state.clone(),
-            manager: m.clone(),
+            flows: w.flows().clone(),
             request: raced.clone(),
             lose_reply,
         });
         let ports = Ports {
             follow_ups,
-            ..m.ports.clone()
+            ..w.ports.clone()
         };
-        let ticking = Manager::new((*m.settings).clone(), ports, m.clock.clone());
+        let ticking = w.flows_with(ports);
         if !lose_reply {
             w.state.fail_scans(1, 1);
         }
-        let out = ticking.follow_up(&World::invocation()).await;
+        let out = ticking.follow_up.follow_up(&World::invocation()).await;
         assert!(out.is_err(), "lost reply {lose_reply}: {out:?}");
         assert!(
             w.follow_ups.enabled(),

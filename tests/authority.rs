@@ -138,9 +138,10 @@ async fn our_tags_on_a_foreign_cluster_are_never_taken_for_ownership() {
     .await;
     invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
     let findings = w
-        .manager()
+        .flows()
+        .sweep
         .sweep(
-            &w.manager().observe_clusters().await.unwrap(),
+            &w.flows().deeds.observe_clusters().await.unwrap(),
             false,
             &World::invocation(),
         )
@@ -192,12 +193,7 @@ async fn a_retagged_clone_cannot_point_the_manager_at_another_teams_secret() {
         (tags::PASSWORD_SECRET.to_string(), b_secret.clone()),
         (tags::CREATED_KEY.to_string(), b_key.clone()),
     ];
-    w.manager()
-        .ports
-        .rds
-        .add_tags(a_arn, &forged.into())
-        .await
-        .unwrap();
+    w.ports.rds.add_tags(a_arn, &forged.into()).await.unwrap();
     let u = update(&w, "TeamA", &a, props("team-a"), props("team-a-intruder"));
     w.deliver(&u).await;
     w.ticks_until_answers(3, 30).await;
@@ -264,7 +260,7 @@ async fn copies_of_a_deleted_root_are_retired() {
 async fn clusters_made_before_the_ledger_are_adopted_only_by_the_operator() {
     let w = World::new();
     forged_clone(&w, "old-clone");
-    let seen = w.manager().adopt(true).await.unwrap();
+    let seen = w.flows().deeds.adopt(true).await.unwrap();
     assert_eq!(seen.len(), 1);
     assert!(
         !seen[0].recorded && w.ledger.all().is_empty(),
@@ -280,7 +276,7 @@ async fn clusters_made_before_the_ledger_are_adopted_only_by_the_operator() {
         0,
         "no deed, no authority"
     );
-    let done = w.manager().adopt(false).await.unwrap();
+    let done = w.flows().deeds.adopt(false).await.unwrap();
     assert!(done[0].recorded);
     let deed = w.ledger.get("old-clone").expect("recorded");
     assert_eq!(
@@ -288,7 +284,7 @@ async fn clusters_made_before_the_ledger_are_adopted_only_by_the_operator() {
         (Some("Db"), Some("forged"))
     );
     assert!(
-        w.manager().adopt(false).await.unwrap().is_empty(),
+        w.flows().deeds.adopt(false).await.unwrap().is_empty(),
         "adopted once"
     );
     invoke(
@@ -439,12 +435,7 @@ async fn forged_expiry_tags_can_neither_hasten_nor_harden_an_expiry() {
         (EXPIRY_ACTION.to_string(), "delete".to_string()),
         (EXPIRED.to_string(), "stop".to_string()),
     ];
-    w.manager()
-        .ports
-        .rds
-        .add_tags(arn, &forged.into())
-        .await
-        .unwrap();
+    w.ports.rds.add_tags(arn, &forged.into()).await.unwrap();
     let id = a["Data"]["ClusterId"].as_str().unwrap();
     invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
     invoke(
@@ -474,12 +465,16 @@ async fn deeds_of_clusters_gone_are_struck_by_maintenance_only() {
     let mut deleting = aurora_clone_manager::domain::ledger::adopted(&c, 0).unwrap();
     deleting.deleting = true;
     w.ledger.insert(deleting);
-    let now = w.manager().clock.now().unix_timestamp();
+    let now = w.flows().core.clock.now().unix_timestamp();
     let mut fresh = aurora_clone_manager::domain::ledger::adopted(&c, now).unwrap();
     fresh.cluster_id = "being-restored".into();
     w.ledger.insert(fresh);
-    w.manager().observe_clusters().await.unwrap();
-    let dry = w.manager().maintain(true, &World::invocation()).await;
+    w.flows().deeds.observe_clusters().await.unwrap();
+    let dry = w
+        .flows()
+        .maintain
+        .maintain(true, &World::invocation())
+        .await;
     assert!(dry.is_ok(), "{dry:?}");
     assert_eq!(
         w.ledger.all().len(),

@@ -4,11 +4,14 @@
 
 mod support;
 
+use aurora_clone_manager::adapters::dynamo::DynamoState;
 use aurora_clone_manager::adapters::{memory::MemoryResponder, Clients};
 use aurora_clone_manager::cfn::CfnRequest;
+use aurora_clone_manager::clock::Clock;
 use aurora_clone_manager::config::Settings;
-use aurora_clone_manager::service::{Invocation, Manager, Progress, Tracker};
-use aurora_clone_manager::{cli, lambda};
+use aurora_clone_manager::ports::{Responder, StateStore};
+use aurora_clone_manager::service::{Flows, Invocation, Progress, Tracker};
+use aurora_clone_manager::{adapters, cli};
 use serde_json::json;
 use std::process::Command;
 use std::sync::Arc;
@@ -58,8 +61,14 @@ fn create(source: &str) -> CfnRequest {
     .expect("request")
 }
 
-async fn clones_of(m: &Manager, source: &str) -> Vec<String> {
-    let clusters = m.ports.rds.clusters().await.expect("clusters");
+/// The function's flows over the stack's table, as the Lambda wires them.
+fn function(settings: Settings, clients: &Clients, responder: Arc<dyn Responder>) -> Flows {
+    let ports = adapters::sdk_ports(&settings, clients, responder);
+    Flows::new(settings, ports, Clock::System)
+}
+
+async fn clones_of(m: &Flows, source: &str) -> Vec<String> {
+    let clusters = m.deeds.observe_clusters().await.expect("clusters");
     clusters
         .into_iter()
         .map(|c| c.id)
@@ -81,8 +90,12 @@ async fn a_cli_placement_and_a_lambda_placement_share_the_lease() {
     let (operator, _, _) = cli::manager(settings(&[("STACK_NAME", &stack)]), &clients, None, true)
         .await
         .expect("the CLI's manager");
-    assert_eq!(operator.settings.state_table, table, "found from the stack");
-    let function = lambda::manager_with(
+    assert_eq!(
+        operator.core.settings.state_table, table,
+        "found from the stack"
+    );
+    let table_state = DynamoState::new(clients.dynamodb.clone(), &table);
+    let function = function(
         settings(&[("STACK_NAME", &stack), ("STATE_TABLE", &table)]),
         &clients,
         Arc::new(MemoryResponder::default()),
@@ -90,10 +103,11 @@ async fn a_cli_placement_and_a_lambda_placement_share_the_lease() {
 
     let lease = format!("place-{source}");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let held = operator.ports.state.take_lease(&lease, "operator", now, 60);
+    let held = table_state.take_lease(&lease, "operator", now, 60);
     assert_eq!(held.await.unwrap(), Some(1));
     let inv = Invocation::default();
     let progress = function
+        .receive
         .serve(create(&source), &inv, &Tracker::default())
         .await
         .expect("recorded");
@@ -103,13 +117,8 @@ async fn a_cli_placement_and_a_lambda_placement_share_the_lease() {
     );
     assert!(clones_of(&function, &source).await.is_empty());
 
-    operator
-        .ports
-        .state
-        .release_lease(&lease, "operator")
-        .await
-        .unwrap();
-    let taken = function.ports.state.take_lease(&lease, "lambda", now, 60);
+    table_state.release_lease(&lease, "operator").await.unwrap();
+    let taken = table_state.take_lease(&lease, "lambda", now, 60);
     assert_eq!(taken.await.unwrap(), Some(2), "the same lease item");
     let (code, out, err) = run(&stack, &[], &["provision", "--source", &source]);
     assert_eq!(code, 0, "{out}{err}");
@@ -221,12 +230,13 @@ async fn the_lambda_finishes_a_request_left_by_the_cli() {
     request.response_url = String::new();
     request.stack_id = "cli:operator".into();
     let progress = operator
+        .receive
         .serve(request.clone(), &Invocation::default(), &Tracker::default())
         .await
         .expect("recorded");
     assert!(matches!(progress, Progress::Pending(_)), "{progress:?}");
 
-    let function = lambda::manager_with(
+    let function = function(
         settings(&[("STACK_NAME", &stack), ("STATE_TABLE", &table)]),
         &clients,
         Arc::new(HttpResponder::with_retries(1, std::time::Duration::ZERO)),
@@ -234,8 +244,12 @@ async fn the_lambda_finishes_a_request_left_by_the_cli() {
     let inv = Invocation::default();
     let mut phase = Phase::Pending;
     for _ in 0..6 {
-        function.follow_up(&inv).await.expect("a follow-up");
-        let item = function.ports.state.request(&request.request_id).await;
+        function
+            .follow_up
+            .follow_up(&inv)
+            .await
+            .expect("a follow-up");
+        let item = function.answers.recorded(&request.request_id).await;
         phase = item.unwrap().expect("recorded").phase;
         if phase == Phase::Done {
             break;

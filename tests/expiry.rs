@@ -148,15 +148,7 @@ async fn an_update_that_extends_restarts_a_stopped_clone() {
         "in place"
     );
     let id = a["Data"]["ClusterId"].as_str().unwrap();
-    let status = w
-        .manager()
-        .ports
-        .rds
-        .cluster(id)
-        .await
-        .unwrap()
-        .unwrap()
-        .status;
+    let status = w.ports.rds.cluster(id).await.unwrap().unwrap().status;
     assert!(
         status == "starting" || status == "available",
         "started again (refused while stopping, then done): {status}"

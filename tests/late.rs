@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 /// The request as CloudFormation would have signed it `ago` before now (SigV4 query parameters).
 fn sent_ago(w: &World, mut request: CfnRequest, ago: Duration) -> (CfnRequest, OffsetDateTime) {
-    let sent = w.manager().clock.now() - ago;
+    let sent = w.flows().core.clock.now() - ago;
     let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
     let date = sent.format(&format).expect("X-Amz-Date");
     request.response_url = format!(
@@ -42,7 +42,7 @@ async fn a_create_delivered_59m40s_after_cloudformation_sent_it_fails_in_time() 
         "answered FAILED at once: CloudFormation's hour ends 20 s after delivery"
     );
     assert!(
-        w.manager().clock.now() < hour_ends,
+        w.flows().core.clock.now() < hour_ends,
         "answered within CloudFormation's hour"
     );
     let reason = w.answer_for(&create)[0]["Reason"]
@@ -80,7 +80,7 @@ async fn a_late_create_that_cannot_be_looked_at_fails_at_cloudformations_deadlin
     let hour_ends = sent + time::Duration::hours(1);
     assert_eq!(statuses(&w, &create), ["FAILED"], "after {ticks} ticks");
     assert!(
-        w.manager().clock.now() < hour_ends,
+        w.flows().core.clock.now() < hour_ends,
         "answered FAILED before CloudFormation's hour ended, whatever RDS said"
     );
     // RDS answers again: the clone the request made is removed, and no SUCCESS follows.

@@ -30,7 +30,7 @@ async fn a_placement_whose_lease_was_taken_over_does_not_restore() {
     let create = w.request("Create", json!({"SourceClusterId": "orders"}));
     let takeover = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let later = w.manager().clock.now().unix_timestamp() + 61;
+        let later = w.flows().core.clock.now().unix_timestamp() + 61;
         let fence = w
             .state
             .take_lease("place-orders", "usurper", later, 60)
@@ -119,7 +119,7 @@ async fn maintenance_whose_lease_was_taken_over_makes_no_copy() {
     };
     let takeover = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let later = w.manager().clock.now().unix_timestamp() + 3_600;
+        let later = w.flows().core.clock.now().unix_timestamp() + 3_600;
         let fence = w
             .state
             .take_lease("place-orders", "usurper", later, 60)

@@ -239,9 +239,11 @@ async fn a_bad_configuration_still_answers_every_request() {
     let app = aurora_clone_manager::lambda::App {
         answering: None,
         response_hosts: vec!["cfn-responses.example".into()],
-        manager: Err(bad.unwrap_err()),
+        flows: Err(bad.unwrap_err()),
         responder: w.responder.clone(),
         calls: None,
+        region: None,
+        stack_name: "acm".into(),
     };
     for kind in ["Create", "Update", "Delete"] {
         let r = w.request(kind, json!({"SourceClusterId": "orders"}));
@@ -424,11 +426,13 @@ async fn a_bad_configuration_answers_the_requests_already_pending() {
         .collect(),
     );
     let app = aurora_clone_manager::lambda::App {
-        manager: Err(bad.unwrap_err()),
-        answering: Some(w.manager().clone()),
+        flows: Err(bad.unwrap_err()),
+        answering: Some(w.flows().clone()),
         responder: w.responder.clone(),
         calls: None,
         response_hosts: vec!["cfn-responses.example".into()],
+        region: None,
+        stack_name: "acm".into(),
     };
     let tick = json!({"source": "aurora-clone-manager", "action": "follow-up"});
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

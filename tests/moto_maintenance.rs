@@ -127,8 +127,8 @@ async fn an_obsolete_empty_copy_is_retired_and_a_bad_config_changes_nothing() {
         .await
         .unwrap();
     // Made before the ledger: the operator adopts it (recorded in the stack's table).
-    let manager = f.app.manager.as_ref().expect("manager");
-    let adopted = manager.adopt(false).await.unwrap();
+    let flows = f.app.flows.as_ref().expect("flows");
+    let adopted = flows.deeds.adopt(false).await.unwrap();
     assert_eq!(adopted.len(), 1, "{adopted:?}");
     set_config(
         &f,

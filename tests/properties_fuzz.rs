@@ -4,8 +4,8 @@
 
 use aurora_clone_manager::cfn::response::MAX_BODY_BYTES;
 use aurora_clone_manager::cfn::{CfnRequest, Outcome, ResponseBody};
+use aurora_clone_manager::config::maintenance::MaintenanceConfig;
 use aurora_clone_manager::lambda::Event;
-use aurora_clone_manager::maintenance::config::MaintenanceConfig;
 use aurora_clone_manager::properties::CloneProperties;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};

@@ -35,7 +35,7 @@ async fn clone_for(w: &World, stack_id: &str, logical_id: &str) -> Cluster {
 }
 
 async fn cluster(w: &World, id: &str) -> Option<Cluster> {
-    w.manager().observe_cluster(id).await.unwrap()
+    w.flows().deeds.observe_cluster(id).await.unwrap()
 }
 
 fn found(status: &str, physical: &str) -> StackResource {
@@ -47,8 +47,9 @@ fn found(status: &str, physical: &str) -> StackResource {
 }
 
 async fn sweep(w: &World, dry_run: bool) -> Vec<Finding> {
-    let clusters = w.manager().observe_clusters().await.unwrap();
-    w.manager()
+    let clusters = w.flows().deeds.observe_clusters().await.unwrap();
+    w.flows()
+        .sweep
         .sweep(&clusters, dry_run, &World::invocation())
         .await
 }
@@ -247,11 +248,11 @@ async fn two_sweeps_at_once_remove_and_announce_an_orphan_once() {
     w.stacks.forget(STACK_ID, "Gone");
     sweep(&w, false).await;
     tokio::time::sleep(25 * HOUR).await;
-    let clusters = w.manager().observe_clusters().await.unwrap();
+    let clusters = w.flows().deeds.observe_clusters().await.unwrap();
     let (one, other) = (World::invocation(), World::invocation());
     let (a, b) = tokio::join!(
-        w.manager().sweep(&clusters, false, &one),
-        w.manager().sweep(&clusters, false, &other)
+        w.flows().sweep.sweep(&clusters, false, &one),
+        w.flows().sweep.sweep(&clusters, false, &other)
     );
     let removed = a
         .iter()

@@ -15,6 +15,9 @@ pub mod skew;
 pub mod ssm;
 pub mod stacks;
 pub mod volumes;
+mod wire;
+
+pub use wire::sdk_ports;
 
 use crate::error::AwsError;
 use aws_config::retry::RetryConfig;
@@ -110,7 +113,7 @@ pub fn is_not_found(e: &AwsError) -> bool {
 /// Each attempt of a call, and each call with its retries, is bounded: an invocation can never
 /// outlive its hand-off margin waiting on one call, and a lease holder never outlives its lease.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(25);
+pub use crate::ports::OPERATION_TIMEOUT;
 
 /// Retries with the SDK's standard mode: exponential backoff with full jitter, and a client-side
 /// retry budget so that a throttled account is not hammered.

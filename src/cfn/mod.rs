@@ -127,16 +127,6 @@ impl PhysicalId {
     pub fn failed(request_id: &str) -> String {
         format!("{FAILED_ID_PREFIX}{request_id}")
     }
-
-    /// The same, in the teardown planner's terms.
-    pub fn named(&self) -> crate::planner::teardown::Named {
-        use crate::planner::teardown::Named;
-        match self {
-            PhysicalId::Cluster(id) => Named::Cluster(id.clone()),
-            PhysicalId::Failed(r) => Named::Failed(r.clone()),
-            PhysicalId::Foreign => Named::Foreign,
-        }
-    }
 }
 
 #[cfg(test)]

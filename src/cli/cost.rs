@@ -4,7 +4,7 @@
 use crate::domain::cost::{estimate, Compute, Cost};
 use crate::domain::{Cluster, Instance};
 use crate::ports::VolumeSizes;
-use crate::service::Manager;
+use crate::service::Flows;
 use std::collections::BTreeMap;
 
 /// Each cluster's estimate, and why storage is unknown, when CloudWatch could not be read.
@@ -20,12 +20,12 @@ impl Costs {
 }
 
 pub async fn costs(
-    m: &Manager,
+    m: &Flows,
     volumes: &dyn VolumeSizes,
     clusters: &[&Cluster],
     instances: &[Instance],
 ) -> Costs {
-    let prices = m.prices().await;
+    let prices = m.sources.prices().await;
     let ids: Vec<String> = clusters.iter().map(|c| c.id.clone()).collect();
     let (sizes, note) = match volumes.volume_bytes(&ids).await {
         Ok(s) => (s, None),

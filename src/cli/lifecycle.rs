@@ -4,11 +4,11 @@ use super::{Outcome, FAILED, REFUSED, USAGE};
 use crate::domain::tags;
 use crate::service::expiry::ExtendRefused;
 use crate::service::sweep::Finding;
-use crate::service::{Invocation, Manager};
+use crate::service::{Flows, Invocation};
 use serde_json::json;
 
 pub async fn extend(
-    m: &Manager,
+    m: &Flows,
     cluster_id: &str,
     by: &str,
     dry_run: bool,
@@ -17,6 +17,7 @@ pub async fn extend(
     let by = crate::domain::duration::parse_iso_duration(by)
         .map_err(|e| (USAGE, format!("--by {by}: {e}")))?;
     let at = m
+        .expiry
         .extend(cluster_id, by, dry_run)
         .await
         .map_err(|e| match e {
@@ -36,12 +37,16 @@ pub async fn extend(
     Ok(())
 }
 
-pub async fn sweep(m: &Manager, dry_run: bool, as_json: bool) -> Outcome {
+pub async fn sweep(m: &Flows, dry_run: bool, as_json: bool) -> Outcome {
     let clusters = m
+        .deeds
         .observe_clusters()
         .await
         .map_err(|e| (FAILED, e.to_string()))?;
-    let findings = m.sweep(&clusters, dry_run, &Invocation::default()).await;
+    let findings = m
+        .sweep
+        .sweep(&clusters, dry_run, &Invocation::default())
+        .await;
     if as_json {
         println!("{}", serde_json::to_value(&findings).unwrap_or_default());
         return Ok(());
@@ -49,7 +54,7 @@ pub async fn sweep(m: &Manager, dry_run: bool, as_json: bool) -> Outcome {
     if findings.is_empty() {
         println!(
             "no orphans: every clone of stack {} is claimed by its stack",
-            m.settings.stack_name
+            m.core.settings.stack_name
         );
         return Ok(());
     }
@@ -89,8 +94,9 @@ fn done(f: &Finding, dry_run: bool) -> String {
 }
 
 /// `adopt`: the clusters this stack made before it kept a ledger, and their deeds.
-pub async fn adopt(m: &Manager, dry_run: bool, as_json: bool) -> Outcome {
+pub async fn adopt(m: &Flows, dry_run: bool, as_json: bool) -> Outcome {
     let found = m
+        .deeds
         .adopt(dry_run)
         .await
         .map_err(|e| (FAILED, e.to_string()))?;
@@ -101,7 +107,7 @@ pub async fn adopt(m: &Manager, dry_run: bool, as_json: bool) -> Outcome {
     if found.is_empty() {
         println!(
             "nothing to adopt: every cluster tagged as stack {}'s is in its ledger",
-            m.settings.stack_name
+            m.core.settings.stack_name
         );
         return Ok(());
     }

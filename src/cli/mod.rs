@@ -16,8 +16,9 @@ use crate::adapters::{
 };
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::ports::Ports;
 use crate::ports::StateStore;
-use crate::service::{Invocation, Manager, Ports};
+use crate::service::{Flows, Invocation};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -188,7 +189,7 @@ fn settings(stack: Option<&str>) -> Result<Settings, String> {
     Settings::from_map(&vars).map_err(|e| format!("{e} (or pass --stack)"))
 }
 
-/// A manager over the real AWS adapters, serving its own requests in process. With `shared`,
+/// The flows over the real AWS adapters, serving their own requests in process. With `shared`,
 /// its state is the stack's table (`state_table` names it, else the stack does); without, in
 /// memory.
 pub async fn manager(
@@ -196,7 +197,7 @@ pub async fn manager(
     clients: &adapters::Clients,
     state_table: Option<&str>,
     shared: bool,
-) -> Result<(Manager, Arc<MemoryResponder>, Volumes), String> {
+) -> Result<(Flows, Arc<MemoryResponder>, Volumes), String> {
     let stacks = adapters::stacks::SdkStacks::new(clients.cloudformation.clone());
     let table = state::table_name(&settings.stack_name, state_table, &stacks).await;
     let state: Arc<dyn StateStore> = if shared {
@@ -219,23 +220,19 @@ pub async fn manager(
         }
     };
     let answers = Arc::new(MemoryResponder::default());
-    let base = crate::lambda::manager_with(settings.clone(), clients, answers.clone());
+    let base = adapters::sdk_ports(&settings, clients, answers.clone());
     // Served in process: the CLI has no ResponseURL and no follow-up rule of its own (a
     // request it leaves pending in the table, the Lambda's follow-ups may finish).
     let ports = Ports {
         state,
         ledger,
         follow_ups: Arc::new(NoFollowUps),
-        ..base.ports
+        ..base
     };
     let volumes = Arc::new(adapters::volumes::CloudWatchVolumes::new(
         clients.cloudwatch.clone(),
     ));
-    Ok((
-        Manager::new(settings, ports, Clock::System),
-        answers,
-        volumes,
-    ))
+    Ok((Flows::new(settings, ports, Clock::System), answers, volumes))
 }
 
 pub type Outcome = Result<(), (u8, String)>;
@@ -244,7 +241,7 @@ pub type Outcome = Result<(), (u8, String)>;
 pub type Volumes = Arc<dyn crate::ports::VolumeSizes>;
 
 async fn execute(
-    m: &Manager,
+    m: &Flows,
     answers: &MemoryResponder,
     volumes: &dyn crate::ports::VolumeSizes,
     cli: &Cli,
@@ -263,6 +260,7 @@ async fn execute(
         }
         Command::Maintain { dry_run } => {
             let report = m
+                .maintain
                 .maintain(*dry_run, &Invocation::default())
                 .await
                 .map_err(|e| (FAILED, e.to_string()))?;

@@ -7,7 +7,7 @@ use super::{Command, Outcome, FAILED, REFUSED, USAGE};
 use crate::adapters::memory::MemoryResponder;
 use crate::cfn::{CfnRequest, RequestType};
 use crate::domain::Role;
-use crate::service::{Invocation, Manager, Progress, Tracker};
+use crate::service::{Flows, Invocation, Progress, Tracker};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -37,7 +37,7 @@ fn request(props: Value) -> CfnRequest {
 }
 
 pub async fn provision(
-    m: &Manager,
+    m: &Flows,
     answers: &MemoryResponder,
     volumes: &dyn crate::ports::VolumeSizes,
     command: &Command,
@@ -75,6 +75,7 @@ pub async fn provision(
     let tracker = Tracker::default();
     let inv = Invocation::default();
     let mut progress = m
+        .receive
         .serve(req.clone(), &inv, &tracker)
         .await
         .map_err(|e| (FAILED, format!("could not record the request: {}", e.0)))?;
@@ -87,6 +88,7 @@ pub async fn provision(
         // Served again, as a redelivery is: it continues this request's record in the state
         // table, and leaves every other item of the table to the Lambda.
         progress = m
+            .receive
             .serve(req.clone(), &inv, &tracker)
             .await
             .map_err(|e| (FAILED, format!("could not read the request: {}", e.0)))?;
@@ -102,14 +104,14 @@ pub async fn provision(
 
 /// The Lambda's follow-ups took the request up and answered it (the answer of a request made
 /// here goes to nobody): what became of it is the clone itself.
-async fn finished_elsewhere(m: &Manager, req: &CfnRequest, as_json: bool) -> Outcome {
-    let id = match m.ports.state.request(&req.request_id).await {
+async fn finished_elsewhere(m: &Flows, req: &CfnRequest, as_json: bool) -> Outcome {
+    let id = match m.answers.recorded(&req.request_id).await {
         Ok(Some(item)) => item.record.cluster_id,
         _ => String::new(),
     };
     let cluster = match id.is_empty() {
         true => None,
-        false => m.ports.rds.cluster(&id).await.ok().flatten(),
+        false => m.deeds.observe_cluster(&id).await.ok().flatten(),
     };
     match cluster {
         Some(c) if as_json => {
@@ -157,13 +159,14 @@ fn report(answer: Option<Value>, progress: Progress, as_json: bool) -> Outcome {
 }
 
 pub async fn delete(
-    m: &Manager,
+    m: &Flows,
     cluster_id: &str,
     force: bool,
     dry_run: bool,
     as_json: bool,
 ) -> Outcome {
     let cluster = m
+        .deeds
         .observe_cluster(cluster_id)
         .await
         .map_err(|e| (FAILED, e.to_string()))?;
@@ -180,13 +183,13 @@ pub async fn delete(
     };
     let owner = cluster
         .ownership()
-        .filter(|o| o.managed_by == m.settings.stack_name && o.role == Role::Clone);
+        .filter(|o| o.managed_by == m.core.settings.stack_name && o.role == Role::Clone);
     let Some(owner) = owner else {
         return Err((
             REFUSED,
             format!(
                 "{cluster_id} is not a clone made by stack {}: not deleting it",
-                m.settings.stack_name
+                m.core.settings.stack_name
             ),
         ));
     };
@@ -215,6 +218,7 @@ pub async fn delete(
         return Ok(());
     }
     let outcome = m
+        .reaper
         .remove_cluster(&cluster, &Invocation::default())
         .await
         .map_err(|e| (FAILED, e.to_string()))?;

@@ -8,19 +8,19 @@ use crate::domain::cost::Cost;
 use crate::domain::expiry::{Expiry, EXTENDED};
 use crate::domain::{tags, Cluster, Role};
 use crate::ports::VolumeSizes;
-use crate::service::Manager;
+use crate::service::Flows;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-pub async fn status(m: &Manager, volumes: &dyn VolumeSizes, as_json: bool) -> Outcome {
+pub async fn status(m: &Flows, volumes: &dyn VolumeSizes, as_json: bool) -> Outcome {
     let failed = |e: crate::error::AwsError| (FAILED, e.to_string());
-    let clusters = m.observe_clusters().await.map_err(failed)?;
-    let instances = m.ports.rds.all_instances().await.map_err(failed)?;
+    let clusters = m.deeds.observe_clusters().await.map_err(failed)?;
+    let instances = m.deeds.observe_instances().await.map_err(failed)?;
     let managed: Vec<&Cluster> = clusters
         .iter()
         .filter(|c| {
             c.ownership()
-                .is_some_and(|o| o.managed_by == m.settings.stack_name)
+                .is_some_and(|o| o.managed_by == m.core.settings.stack_name)
         })
         .collect();
     let costs = costs(m, volumes, &managed, &instances).await;
@@ -39,7 +39,7 @@ pub async fn status(m: &Manager, volumes: &dyn VolumeSizes, as_json: bool) -> Ou
     }
     println!(
         "Clusters managed by stack {} ({} of {} in the account)",
-        m.settings.stack_name,
+        m.core.settings.stack_name,
         managed.len(),
         clusters.len()
     );
@@ -48,8 +48,8 @@ pub async fn status(m: &Manager, volumes: &dyn VolumeSizes, as_json: bool) -> Ou
     Ok(())
 }
 
-fn status_table(m: &Manager, managed: &[&Cluster], rows: &[Value], costs: &Costs) -> String {
-    let now = m.clock.now();
+fn status_table(m: &Flows, managed: &[&Cluster], rows: &[Value], costs: &Costs) -> String {
+    let now = m.core.clock.now();
     let mut t = table(&[
         "CLUSTER",
         "ROLE",

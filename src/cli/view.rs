@@ -6,13 +6,13 @@ use super::{Outcome, FAILED, USAGE};
 use crate::domain::tags;
 use crate::domain::Cluster;
 use crate::domain::RestoreType;
-use crate::maintenance::Report;
 use crate::planner::action::Action;
 use crate::planner::pool::{observe_pool, Pool, Volume, VolumeRole};
 use crate::planner::progress::{next_step, Observed, Request, Step};
 use crate::ports::VolumeSizes;
 use crate::properties::CloneProperties;
-use crate::service::Manager;
+use crate::service::maintain::Report;
+use crate::service::Flows;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -55,7 +55,7 @@ fn volume_json(v: &Volume, costs: &Costs) -> Value {
 }
 
 pub async fn plan(
-    m: &Manager,
+    m: &Flows,
     volumes: &dyn VolumeSizes,
     source: &str,
     copy_ok: bool,
@@ -68,12 +68,13 @@ pub async fn plan(
     }
     let props = CloneProperties::parse(&props).map_err(|e| (USAGE, e.to_string()))?;
     let clusters = m
+        .deeds
         .observe_clusters()
         .await
         .map_err(|e| (FAILED, e.to_string()))?;
-    let now = m.clock.now();
-    let source_config = m.source_config(&props.source_cluster_id).await;
-    let policy = m.policy.for_source(source_config.as_ref());
+    let now = m.core.clock.now();
+    let source_config = m.sources.source_config(&props.source_cluster_id).await;
+    let policy = m.core.policy.for_source(source_config.as_ref());
     let pool = observe_pool(
         &props.source_cluster_id,
         &clusters,
@@ -101,7 +102,7 @@ pub async fn plan(
         source_config,
         root_writer: None,
     };
-    let decision = describe(&next_step(&req, &seen, &m.policy, now));
+    let decision = describe(&next_step(&req, &seen, &m.core.policy, now));
     if as_json {
         let volumes: Vec<Value> = std::iter::once(&pool.root)
             .chain(pool.copies.iter())
@@ -120,7 +121,7 @@ pub async fn plan(
 
 /// The month of each of the pool's volumes (the root included: its own writers).
 async fn pool_costs(
-    m: &Manager,
+    m: &Flows,
     volumes: &dyn VolumeSizes,
     pool: &Pool,
     clusters: &[Cluster],
@@ -133,7 +134,7 @@ async fn pool_costs(
         .iter()
         .filter(|c| ids.contains(&c.id.as_str()))
         .collect();
-    let instances = m.ports.rds.all_instances().await.unwrap_or_default();
+    let instances = m.deeds.observe_instances().await.unwrap_or_default();
     costs(m, volumes, &members, &instances).await
 }
 

@@ -1,7 +1,9 @@
 //! The Lambda's configuration, read once from the environment. Every error names the variable and
 //! the rule, so that a bad stack parameter shows up in the FAILED reason CloudFormation displays.
 
+mod edn;
 pub mod guard;
+pub mod maintenance;
 
 pub use guard::{Guard, SourceRule};
 use std::collections::HashMap;
@@ -66,6 +68,44 @@ pub const VARIABLES: &[&str] = &[
     "ORPHAN_GRACE",
     "LOG_LEVEL",
 ];
+
+/// What the Lambda reads of its environment, once per process: the settings (or why they are
+/// invalid), settings good enough to answer FAILED when they are, and what is known either way.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub settings: Result<Settings, ConfigError>,
+    /// With invalid settings: those that can still reach the state table and answer.
+    pub answering: Option<Settings>,
+    /// Hosts a ResponseURL may name besides S3's (`ALLOWED_RESPONSE_HOSTS`).
+    pub response_hosts: Vec<String>,
+    /// The stack's name as given (metrics are kept under it), even when the rest is invalid.
+    pub stack_name: String,
+    /// The function's own region (`AWS_REGION`): a ResponseURL must lead to this region's
+    /// CloudFormation response bucket. `None` (a local run): any region's.
+    pub region: Option<String>,
+}
+
+impl Environment {
+    pub fn read() -> Environment {
+        Environment::from_map(&std::env::vars().collect())
+    }
+
+    pub fn from_map(vars: &HashMap<String, String>) -> Environment {
+        let settings = Settings::from_map(vars);
+        let text = |k: &str| {
+            vars.get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        Environment {
+            answering: settings.is_err().then(|| Settings::for_answering(vars)),
+            settings,
+            response_hosts: guard::response_hosts(text("ALLOWED_RESPONSE_HOSTS")),
+            stack_name: text("STACK_NAME").unwrap_or_default(),
+            region: text("AWS_REGION").map(|r| r.to_ascii_lowercase()),
+        }
+    }
+}
 
 impl Settings {
     pub fn from_env() -> Result<Settings, ConfigError> {
@@ -141,24 +181,6 @@ impl Settings {
             max_copy_age,
             max_clones_per_source,
         })
-    }
-
-    /// The stack-wide rules the planner applies.
-    pub fn policy(&self) -> crate::planner::Policy {
-        crate::planner::Policy {
-            manager: self.stack_name.clone(),
-            max_clones_per_source: self.max_clones_per_source,
-            max_copy_age: self.max_copy_age,
-            default_instance_class: DEFAULT_INSTANCE_CLASS.into(),
-            // Pool copies idle between clones: Serverless v2, paused at zero where it can.
-            copy_instance_class: crate::domain::capacity::SERVERLESS.into(),
-            copy_min_capacity: None,
-            copy_max_capacity: None,
-            default_secret_prefix: self.default_secret_prefix.clone(),
-            default_secret_key: self.default_secret_key.clone(),
-            id_prefix: self.guard.cluster_id_prefix.clone(),
-            allowed_sources: self.guard.allowed_sources.clone(),
-        }
     }
 
     /// The EventBridge Scheduler group of the expiry schedules (the stack makes it).

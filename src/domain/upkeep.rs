@@ -1,5 +1,5 @@
 //! What the operators ask maintenance to keep for each source (parsed from the SSM config by
-//! `maintenance::config`).
+//! `config::maintenance`).
 
 use std::time::Duration;
 

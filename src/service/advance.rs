@@ -4,15 +4,17 @@
 
 use super::answer::failed;
 use super::apply::Applied;
-use super::place::Sighting;
+use super::place::{Place, Sighting};
 use super::vet::Refusal;
-use super::{Invocation, Manager, Progress, STEP_BUDGET};
+use super::Core;
+use super::{Invocation, Progress, STEP_BUDGET};
 use crate::cfn::{Outcome, RequestType};
 use crate::domain::properties::CloneProperties;
 use crate::error::AwsError;
 use crate::planner::action::Action;
 use crate::planner::progress::{next_step, Observed, Request, Step};
 use crate::state::{Answer, RequestItem};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Steps one invocation takes for one request before leaving the rest to the next follow-up.
@@ -42,7 +44,18 @@ fn timed_out(record: &crate::state::RequestRecord) -> String {
     format!("timed out: {what} when CloudFormation's time for the request ran out (its ServiceTimeout, counted from when CloudFormation sent it){removed}; see the function's logs")
 }
 
-impl Manager {
+/// Moving a recorded request forward, by its kind.
+#[derive(Clone)]
+pub struct Advance {
+    pub(super) core: Core,
+    pub(super) answers: Arc<super::answer::Answers>,
+    pub(super) place: Arc<super::place::Place>,
+    pub(super) revise: Arc<super::revise::Revise>,
+    pub(super) teardown: Arc<super::teardown::Teardown>,
+    pub(super) vet: Arc<super::vet::Vet>,
+}
+
+impl Advance {
     /// Advances a pending request of any kind.
     pub(super) async fn advance(
         &self,
@@ -53,23 +66,24 @@ impl Manager {
         // Before anything is observed: an observation that keeps failing, or a clone that became
         // usable after CloudFormation stopped waiting, must never delay the FAILED answer (and
         // the clean-up of what the request made) past CloudFormation's deadline.
-        if self.now_secs() >= item.record.deadline {
+        if self.core.now_secs() >= item.record.deadline {
             let reason = timed_out(&item.record);
             return self
+                .answers
                 .conclude(&item.record, failed(&item.record.request, reason), inv)
                 .await;
         }
-        if self.now_secs() < item.record.deadline {
+        if self.core.now_secs() < item.record.deadline {
             if let Some(progress) = self.stack_check(&item, inv).await {
                 return progress;
             }
         }
         match item.record.request.request_type {
-            RequestType::Delete => self.advance_delete(item, inv).await,
+            RequestType::Delete => self.teardown.advance_delete(item, inv).await,
             RequestType::Update if item.record.cluster_id.is_empty() => {
-                self.advance_update(item, inv).await
+                self.revise.advance_update(item, inv).await
             }
-            _ => self.advance_clone(item, fresh, inv).await,
+            _ => self.place.advance_clone(item, fresh, inv).await,
         }
     }
 
@@ -77,7 +91,7 @@ impl Manager {
     /// (past the deadline the flow only answers, so it is not asked). `None`: go on. A check
     /// CloudFormation could not answer now leaves the request pending; a refusal answers FAILED.
     async fn stack_check(&self, item: &RequestItem, inv: &Invocation) -> Option<Progress> {
-        match self.vet_stack(&item.record.request).await {
+        match self.vet.vet_stack(&item.record.request).await {
             Ok(()) => None,
             Err(Refusal::Unchecked(e)) => {
                 tracing::warn!(error = %e, "the stack check could not be made; the next follow-up checks again");
@@ -86,11 +100,13 @@ impl Manager {
             Err(Refusal::Refused(reason)) => {
                 tracing::warn!(%reason, "refusing a request");
                 let answer = failed(&item.record.request, reason);
-                Some(self.conclude(&item.record, answer, inv).await)
+                Some(self.answers.conclude(&item.record, answer, inv).await)
             }
         }
     }
+}
 
+impl Place {
     /// A Create, a replacing Update, or an in-place Update that sets a password: steps until
     /// the clone is usable (SUCCESS), cannot become so (FAILED), or must be waited for.
     pub(super) async fn advance_clone(
@@ -103,7 +119,7 @@ impl Manager {
             Ok(p) => p,
             Err(e) => {
                 let answer = failed(&item.record.request, format!("invalid property {e}"));
-                return self.conclude(&item.record, answer, inv).await;
+                return self.answers.conclude(&item.record, answer, inv).await;
             }
         };
         let mut known = None;
@@ -127,7 +143,7 @@ impl Manager {
                     return Progress::Pending(what);
                 }
                 Ok(Stepped::Answer(answer)) => {
-                    return self.conclude(&item.record, answer, inv).await
+                    return self.answers.conclude(&item.record, answer, inv).await
                 }
                 Err(e) if e.retryable => {
                     tracing::warn!(error = %e, "transient AWS error; the next follow-up retries");
@@ -135,7 +151,7 @@ impl Manager {
                 }
                 Err(e) => {
                     let answer = failed(&item.record.request, e.to_string());
-                    return self.conclude(&item.record, answer, inv).await;
+                    return self.answers.conclude(&item.record, answer, inv).await;
                 }
             }
         }
@@ -181,10 +197,15 @@ impl Manager {
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH),
             adopted: record.adopted,
         };
-        let step = next_step(&req, &sighting.observed, &self.policy, self.clock.now());
+        let step = next_step(
+            &req,
+            &sighting.observed,
+            &self.core.policy,
+            self.core.clock.now(),
+        );
         let purge = self.purge_wanted(&req, &step, &sighting.observed);
         if let (Step::Ready(_), Observed::Clone { cluster, .. }) = (&step, &sighting.observed) {
-            self.schedule_expiry(cluster, inv).await;
+            self.expiry.schedule_expiry(cluster).await;
         }
         // A clone restored now has the root's writer settings to take (observed just now).
         let root_writer = match &sighting.observed {
@@ -192,10 +213,10 @@ impl Manager {
             Observed::Clone { .. } => None,
         };
         let result = self
-            .take(step, item, sighting.lease.as_ref(), root_writer, inv)
+            .take(step, item, sighting.lease.as_ref(), root_writer)
             .await;
         if let Some(lease) = &sighting.lease {
-            self.release(lease, inv).await;
+            self.leases.release(lease, inv).await;
         }
         if let (Some(root), Ok(_)) = (purge, &result) {
             self.ask_maintenance(&root).await;
@@ -218,9 +239,9 @@ impl Manager {
             return None;
         };
         let root = &req.props.source_cluster_id;
-        let policy = self.policy.for_source(source_config.as_ref());
+        let policy = self.core.policy.for_source(source_config.as_ref());
         let obsolete =
-            crate::planner::upkeep::obsolete_copies(root, clusters, &policy, self.clock.now());
+            crate::planner::upkeep::obsolete_copies(root, clusters, &policy, self.core.clock.now());
         (req.props.purge_obsolete_copies && r.cluster_id == req.cluster_id && !obsolete.is_empty())
             .then(|| root.clone())
     }
@@ -231,10 +252,10 @@ impl Manager {
         let item = crate::state::MaintainItem {
             sources: vec![root.to_string()],
             dry_run: false,
-            not_before: self.now_secs(),
+            not_before: self.core.now_secs(),
             version: 0,
         };
-        if let Err(e) = self.ports.state.put_maintain(&item).await {
+        if let Err(e) = self.state.put_maintain(&item).await {
             tracing::warn!(error = %e, "could not ask for the source's obsolete copies to be retired");
         }
     }
@@ -243,9 +264,8 @@ impl Manager {
         &self,
         step: Step,
         item: &RequestItem,
-        lease: Option<&super::place::Lease>,
+        lease: Option<&super::Lease>,
         root_writer: Option<crate::domain::InstanceSettings>,
-        inv: &Invocation,
     ) -> Result<Stepped, AwsError> {
         tracing::debug!(?step, "planned");
         match step {
@@ -259,10 +279,12 @@ impl Manager {
             }
             Step::Fail(reason) => Ok(Stepped::Answer(failed(&item.record.request, reason))),
             Step::Wait(what) => Ok(Stepped::Wait(what)),
-            Step::Act(_) if lease.is_some_and(|l| !self.lease_holds(l)) => Ok(Stepped::Wait(
-                "the placement lease ran short; placing again on the next follow-up".into(),
-            )),
-            Step::Act(action) => match self.apply(&action, Some(item), inv).await? {
+            Step::Act(_) if lease.is_some_and(|l| !self.leases.lease_holds(l)) => {
+                Ok(Stepped::Wait(
+                    "the placement lease ran short; placing again on the next follow-up".into(),
+                ))
+            }
+            Step::Act(action) => match self.applier.apply(&action, Some(item)).await? {
                 Applied::Cluster(c) if c.id == item.record.cluster_id => Ok(Stepped::Next(
                     Some(Observed::Clone {
                         cluster: c,
@@ -272,6 +294,7 @@ impl Manager {
                     None,
                 )),
                 Applied::Retargeted(revised) => Ok(Stepped::Next(None, Some(revised))),
+                Applied::Cancelled(_) => Ok(Stepped::Next(None, None)),
                 // A writer or a new password takes RDS minutes: looking again at once would
                 // only cost calls.
                 _ if matches!(

@@ -5,12 +5,14 @@
 //! that fails or is cut short leaves the item `answering`, and the next follow-up repeats the
 //! delivery: at least once, never two different outcomes.
 
-use super::{Invocation, Manager, Progress};
-use crate::cfn::{CfnRequest, Outcome, PhysicalId, RequestType, ResponseBody, Status};
+use super::Core;
+use super::{Invocation, Progress};
+use crate::cfn::{ResponseBody, Status};
 use crate::domain::events::LifecycleEvent;
 use crate::error::AwsError;
 use crate::state::{Answer, Phase, ReapItem, RequestItem, RequestRecord};
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 
 /// A presigned ResponseURL is valid for about two hours: resending after that is pointless.
 const DELIVERY_GIVE_UP_SECS: i64 = 2 * 3600;
@@ -48,25 +50,25 @@ impl Tracker {
     }
 }
 
-/// The physical id a FAILED answer carries: the old one for an Update or Delete (the resource
-/// stays what it was), and one that names no cluster for a Create.
-pub fn failure_id(request: &CfnRequest) -> String {
-    match (request.request_type, &request.physical_resource_id) {
-        (RequestType::Create, _) | (_, None) => PhysicalId::failed(&request.request_id),
-        (_, Some(id)) => id.clone(),
-    }
+pub use crate::state::{failed, failure_id};
+
+/// The answer protocol.
+#[derive(Clone)]
+pub struct Answers {
+    pub(super) core: Core,
+    pub(super) state: Arc<dyn crate::ports::StateStore>,
+    pub(super) events: Arc<dyn crate::ports::Events>,
+    pub(super) responder: Arc<dyn crate::ports::Responder>,
+    pub(super) rule: Arc<super::rule::Rule>,
+    pub(super) reaper: Arc<super::reap::Reaper>,
 }
 
-/// A FAILED answer for `request`.
-pub fn failed(request: &CfnRequest, reason: impl Into<String>) -> Answer {
-    Answer {
-        outcome: Outcome::failed(failure_id(request), reason),
-        event: None,
-        event_sent: false,
+impl Answers {
+    /// The request's record as the state table holds it.
+    pub async fn recorded(&self, request_id: &str) -> Result<Option<RequestItem>, AwsError> {
+        self.state.request(request_id).await
     }
-}
 
-impl Manager {
     /// Decides a pending request's answer (if nobody has yet), then delivers whatever was
     /// decided.
     pub async fn conclude(
@@ -78,7 +80,7 @@ impl Manager {
         if answer.outcome.status == Status::Failed {
             tracing::warn!(reason = %answer.outcome.reason, "answering FAILED");
         }
-        match self.ports.state.decide(record.request_id(), &answer).await {
+        match self.state.decide(record.request_id(), &answer).await {
             Ok(Some(item)) => self.deliver(&item, inv).await,
             Ok(None) => Progress::Ignored("answered already".into()),
             Err(e) => {
@@ -100,12 +102,11 @@ impl Manager {
         };
         let body = ResponseBody::new(&record.request, answer.outcome.clone());
         if let Err(e) = self
-            .ports
             .responder
             .send(&record.request.response_url, &body, inv.deadline)
             .await
         {
-            if self.now_secs() < record.received + DELIVERY_GIVE_UP_SECS {
+            if self.core.now_secs() < record.received + DELIVERY_GIVE_UP_SECS {
                 tracing::warn!(error = %e, "response not delivered yet; the next follow-up resends it");
                 return Progress::Pending(format!("response not delivered: {e}"));
             }
@@ -117,22 +118,22 @@ impl Manager {
         // that lands later.
         for reap in watched {
             // Boxed: a reap applies actions, one of which (Cancel) delivers answers.
-            Box::pin(self.reap(reap, inv)).await;
+            Box::pin(self.reaper.reap(reap, inv)).await;
         }
         if let Err(why) = self.deliver_event(record, answer).await {
             return Progress::Pending(why);
         }
         match self
-            .ports
             .state
-            .finish(record.request_id(), self.now_secs())
+            .finish(record.request_id(), self.core.now_secs())
             .await
         {
             Ok(()) => {
                 let status = answer.outcome.status;
-                let doc = self
-                    .metrics()
-                    .answered_request(record, status, self.now_secs());
+                let doc =
+                    self.core
+                        .metrics()
+                        .answered_request(record, status, self.core.now_secs());
                 crate::metrics::emit(&doc);
                 Progress::Answered
             }
@@ -149,14 +150,14 @@ impl Manager {
             return Ok(());
         };
         let event = LifecycleEvent::InstanceReady(ready.clone());
-        match self.ports.events.put(&event).await {
+        match self.events.put(&event).await {
             Ok(()) => {
-                if let Err(e) = self.ports.state.event_sent(record.request_id()).await {
+                if let Err(e) = self.state.event_sent(record.request_id()).await {
                     tracing::warn!(error = %e, "event sent, not noted: it may be sent twice");
                 }
                 Ok(())
             }
-            Err(e) if e.retryable && self.now_secs() < record.deadline => {
+            Err(e) if e.retryable && self.core.now_secs() < record.deadline => {
                 Err(format!("ready event not sent yet: {e}"))
             }
             Err(e) => {
@@ -180,7 +181,7 @@ impl Manager {
             return Ok(vec![]);
         }
         let mut watched = vec![];
-        let now = self.now_secs();
+        let now = self.core.now_secs();
         let ids = std::iter::once(&record.cluster_id).chain(record.fallback_id.as_ref());
         for cluster_id in ids {
             let reap = ReapItem {
@@ -192,7 +193,7 @@ impl Manager {
                 last_error: None,
                 given_up: false,
             };
-            if let Err(e) = self.ports.state.put_reap(&reap, true).await {
+            if let Err(e) = self.state.put_reap(&reap, true).await {
                 return Err(format!("could not record the failed clone's clean-up: {e}"));
             }
             watched.push(reap);
@@ -213,7 +214,7 @@ impl Manager {
         inv: &Invocation,
         tracker: &Tracker,
     ) -> Result<Progress, AwsError> {
-        let stored = match self.ports.state.refuse(&record, &answer).await {
+        let stored = match self.state.refuse(&record, &answer).await {
             Ok(item) => item,
             Err(e) => {
                 let sent = self.answer_unrecorded(&record, answer, e, inv).await;
@@ -225,7 +226,7 @@ impl Manager {
         };
         // Recorded: from here on the follow-ups deliver it, whatever becomes of this invocation.
         tracker.answered();
-        let armed = self.arm_follow_ups(inv).await;
+        let armed = self.rule.arm_follow_ups(inv).await;
         let progress = match stored.phase {
             Phase::Pending => self.conclude(&stored.record, answer, inv).await,
             Phase::Answering(_) => self.deliver(&stored, inv).await,
@@ -252,7 +253,6 @@ impl Manager {
         tracing::warn!(error = %error, "could not record the answer: sending it directly");
         let body = ResponseBody::new(&record.request, answer.outcome);
         match self
-            .ports
             .responder
             .send(&record.request.response_url, &body, inv.deadline)
             .await

@@ -2,13 +2,32 @@
 //! action found comes back as `Applied`; a failure is an `AwsError` that says whether trying
 //! again later can help (judged by the adapters, never here).
 
-use super::answer::failed;
-use super::{Invocation, Manager};
+use super::Core;
 use crate::domain::Cluster;
 use crate::error::AwsError;
 use crate::planner::action::{Action, Removal, Tagged};
-use crate::ports::{Created, Deletion};
-use crate::state::{Phase, RequestItem};
+use crate::planner::expiry::schedule_input;
+use crate::ports::{Created, Deletion, ScheduleTarget};
+use crate::state::{failed, Phase, RequestItem};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// What an expiry schedule invokes, and as whom: this stack's function (the template names it
+/// `<stack>-clone-manager`, unqualified: the expiry role may invoke that ARN alone) as the
+/// stack's expiry role (`<stack>-expiry-<region>`), in the clone's partition, region and account.
+/// `tests/template.rs` holds these names to the template's.
+pub fn schedule_target(stack: &str, cluster_arn: &str) -> Option<ScheduleTarget> {
+    let parts: Vec<&str> = cluster_arn.split(':').collect();
+    let [_, partition, _, region, account, ..] = parts.as_slice() else {
+        return None;
+    };
+    Some(ScheduleTarget {
+        function_arn: format!(
+            "arn:{partition}:lambda:{region}:{account}:function:{stack}-clone-manager"
+        ),
+        role_arn: format!("arn:{partition}:iam::{account}:role/{stack}-expiry-{region}"),
+    })
+}
 
 /// What applying an action found.
 #[derive(Debug)]
@@ -20,47 +39,62 @@ pub enum Applied {
     Deferred,
     /// The request's record after a `Retarget`.
     Retargeted(Box<RequestItem>),
+    /// A `Cancel` decided this request's FAILED answer: the caller delivers it.
+    Cancelled(Box<RequestItem>),
 }
 
-impl Manager {
+/// The one applier of the planner's actions.
+#[derive(Clone)]
+pub struct Applier {
+    pub(super) core: Core,
+    pub(super) rds: Arc<dyn crate::ports::Rds>,
+    pub(super) state: Arc<dyn crate::ports::StateStore>,
+    pub(super) secrets: Arc<dyn crate::ports::Secrets>,
+    pub(super) keys: Arc<dyn crate::ports::Keys>,
+    pub(super) schedules: Arc<dyn crate::ports::Schedules>,
+    pub(super) events: Arc<dyn crate::ports::Events>,
+    pub(super) deeds: Arc<super::ledger::Deeds>,
+    pub(super) credentials: Arc<super::credentials::Credentials>,
+}
+
+impl Applier {
     /// Applies one action. `item` is the request being served, for the actions that change its
     /// record.
     pub(crate) async fn apply(
         &self,
         action: &Action,
         item: Option<&RequestItem>,
-        inv: &Invocation,
     ) -> Result<Applied, AwsError> {
         match action {
             Action::Restore(r) => {
-                let deed = self.enter_restore(r, item).await?;
+                let deed = self.deeds.enter_restore(r, item).await?;
                 tracing::info!(cluster = %r.cluster_id, source = %r.source_cluster_id, kind = ?r.restore_type, "restoring");
-                Ok(match self.ports.rds.restore(r).await? {
+                Ok(match self.rds.restore(r).await? {
                     Created::New(c) => Applied::Cluster(Box::new(Cluster {
                         deed: Some(deed),
                         ..c
                     })),
                     Created::Exists => {
-                        self.restore_found(r).await?;
+                        self.deeds.restore_found(r).await?;
                         Applied::Done
                     }
                 })
             }
             Action::CreateInstance(i) => {
                 tracing::info!(instance = %i.instance_id, cluster = %i.cluster_id, class = %i.class, "creating writer instance");
-                self.ports.rds.create_instance(i).await?;
+                self.rds.create_instance(i).await?;
                 Ok(Applied::Done)
             }
             Action::SetPassword { cluster, plan } => {
-                self.set_password(cluster, plan).await?;
+                self.credentials.set_password(cluster, plan).await?;
                 Ok(Applied::Done)
             }
             Action::SetReaders { cluster, readers } => {
-                self.set_readers(cluster, readers).await?;
+                self.credentials.set_readers(cluster, readers).await?;
                 Ok(Applied::Done)
             }
             Action::DropCredentials { cluster } => {
-                self.drop_credentials(cluster).await?;
+                self.credentials.drop_credentials(cluster).await?;
                 Ok(Applied::Done)
             }
             Action::Retag {
@@ -74,12 +108,9 @@ impl Manager {
                 Ok(Applied::Done)
             }
             Action::RemoveCluster(r) => self.remove(r).await,
-            Action::Cancel { request_id, reason } => {
-                self.cancel(request_id, reason, inv).await?;
-                Ok(Applied::Done)
-            }
+            Action::Cancel { request_id, reason } => self.cancel(request_id, reason).await,
             Action::Publish(event) => {
-                if let Err(e) = self.ports.events.put(event).await {
+                if let Err(e) = self.events.put(event).await {
                     tracing::error!(error = %e, detail_type = event.detail_type(), "could not put a lifecycle event");
                 }
                 Ok(Applied::Done)
@@ -87,12 +118,12 @@ impl Manager {
             Action::Retarget { cluster_id } => self.retarget(item, cluster_id).await,
             Action::StopCluster(id) => {
                 tracing::info!(cluster = %id, "stopping a clone (its expiry)");
-                self.ports.rds.stop_cluster(id).await?;
+                self.rds.stop_cluster(id).await?;
                 Ok(Applied::Done)
             }
             Action::StartCluster(id) => {
                 tracing::info!(cluster = %id, "starting a clone again (its expiry moved later)");
-                self.ports.rds.start_cluster(id).await?;
+                self.rds.start_cluster(id).await?;
                 Ok(Applied::Done)
             }
             Action::Schedule {
@@ -105,7 +136,7 @@ impl Manager {
                 Ok(Applied::Done)
             }
             Action::Unschedule { name } => {
-                self.ports.schedules.remove(name).await?;
+                self.schedules.remove(name).await?;
                 Ok(Applied::Done)
             }
         }
@@ -120,15 +151,15 @@ impl Manager {
         match target {
             Tagged::Rds(arn) => {
                 if !add.is_empty() {
-                    self.ports.rds.add_tags(arn, add).await?;
+                    self.rds.add_tags(arn, add).await?;
                 }
                 if !remove.is_empty() {
-                    self.ports.rds.remove_tags(arn, remove).await?;
+                    self.rds.remove_tags(arn, remove).await?;
                 }
                 Ok(())
             }
-            Tagged::Secret(id) => self.ports.secrets.retag(id, add, remove).await,
-            Tagged::Key(id) => self.ports.keys.retag(id, add, remove).await,
+            Tagged::Secret(id) => self.secrets.retag(id, add, remove).await,
+            Tagged::Key(id) => self.keys.retag(id, add, remove).await,
         }
     }
 
@@ -154,26 +185,26 @@ impl Manager {
             // deletion begins here, so it is announced here (reap work announces nothing).
             if r.status == "stopped" {
                 tracing::info!(cluster = %r.cluster_id, "starting a stopped cluster to delete it");
-                self.ports.rds.start_cluster(&r.cluster_id).await?;
+                self.rds.start_cluster(&r.cluster_id).await?;
             }
             if let Some(event) = &r.event {
                 self.publish(event).await;
             }
             return Ok(Applied::Deferred);
         }
-        self.remove_credentials(r).await?;
+        self.credentials.remove_credentials(r).await?;
         for id in &r.instances {
-            self.ports.rds.delete_instance(id).await?;
+            self.rds.delete_instance(id).await?;
         }
-        let outcome = self.ports.rds.delete_cluster(&r.cluster_id).await?;
+        let outcome = self.rds.delete_cluster(&r.cluster_id).await?;
         tracing::info!(cluster = %r.cluster_id, ?outcome, "cluster deletion");
-        self.settle_deed(&r.cluster_id, outcome).await?;
+        self.deeds.settle_deed(&r.cluster_id, outcome).await?;
         let started = outcome != Deletion::AlreadyGone || !r.instances.is_empty();
         if let Some(event) = r.event.as_ref().filter(|_| started) {
             self.publish(event).await;
         }
         for name in &r.schedules {
-            if let Err(e) = self.ports.schedules.remove(name).await {
+            if let Err(e) = self.schedules.remove(name).await {
                 tracing::warn!(error = %e, schedule = %name, "could not remove an expiry schedule; it finds the clone gone and does nothing");
             }
         }
@@ -185,28 +216,25 @@ impl Manager {
 
     /// Puts a lifecycle event; a failure is logged, never fails the work it reports.
     async fn publish(&self, event: &crate::domain::events::LifecycleEvent) {
-        if let Err(e) = self.ports.events.put(event).await {
+        if let Err(e) = self.events.put(event).await {
             tracing::error!(error = %e, detail_type = event.detail_type(), "could not put a lifecycle event");
         }
     }
 
-    /// Answers another pending request FAILED and delivers that answer.
-    async fn cancel(
-        &self,
-        request_id: &str,
-        reason: &str,
-        inv: &Invocation,
-    ) -> Result<(), AwsError> {
-        let Some(item) = self.ports.state.request(request_id).await? else {
-            return Ok(());
+    /// Decides FAILED for another pending request; the flow that planned the cancel delivers
+    /// the answer (the applier knows nothing of the answer protocol beyond this one write).
+    async fn cancel(&self, request_id: &str, reason: &str) -> Result<Applied, AwsError> {
+        let Some(item) = self.state.request(request_id).await? else {
+            return Ok(Applied::Done);
         };
-        if item.phase == Phase::Pending {
-            let answer = failed(&item.record.request, reason);
-            if let Some(decided) = self.ports.state.decide(request_id, &answer).await? {
-                self.deliver(&decided, inv).await;
-            }
+        if item.phase != Phase::Pending {
+            return Ok(Applied::Done);
         }
-        Ok(())
+        let answer = failed(&item.record.request, reason);
+        Ok(match self.state.decide(request_id, &answer).await? {
+            Some(decided) => Applied::Cancelled(Box::new(decided)),
+            None => Applied::Done,
+        })
     }
 
     /// Moves the request's clone to another identifier, if its record is unchanged since read.
@@ -226,7 +254,7 @@ impl Manager {
         tracing::info!(from = %record.cluster_id, to = %cluster_id, "ClusterId is taken: NoFailOnExistingCluster picks another");
         record.cluster_id = cluster_id.to_string();
         record.fallback_id = None;
-        match self.ports.state.revise(item, &record).await? {
+        match self.state.revise(item, &record).await? {
             Some(revised) => Ok(Applied::Retargeted(Box::new(revised))),
             None => Err(AwsError::transient(
                 "UpdateItem",
@@ -235,17 +263,22 @@ impl Manager {
             )),
         }
     }
-
-    /// True when this tool may remove the cluster: its ledger holds it (a clone or pool copy).
-    pub(super) fn may_remove(&self, c: &Cluster) -> bool {
-        c.ownership()
-            .is_some_and(|o| o.managed_by == self.settings.stack_name)
-    }
-
-    /// The clone of the given request, by its deed.
-    pub(super) fn made_by(c: &Cluster, request_id: &str) -> bool {
-        c.deed
-            .as_ref()
-            .is_some_and(|d| d.request_id.as_deref() == Some(request_id))
+    /// A one-time schedule about `cluster_id`'s expiry. It invokes this stack's function (the
+    /// template names it `<stack>-clone-manager`) as the stack's expiry role, both in the clone's
+    /// partition, region and account.
+    pub(super) async fn schedule(
+        &self,
+        name: &str,
+        at: OffsetDateTime,
+        cluster_id: &str,
+        cluster_arn: &str,
+    ) -> Result<(), AwsError> {
+        let target =
+            schedule_target(&self.core.settings.stack_name, cluster_arn).ok_or_else(|| {
+                AwsError::permanent("CreateSchedule", "NoArn", "the clone has no ARN")
+            })?;
+        let input = schedule_input(cluster_id).to_string();
+        self.schedules.once(name, at, &target, &input).await?;
+        Ok(())
     }
 }

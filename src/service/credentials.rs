@@ -5,13 +5,14 @@
 //! Tags on the cluster only mirror the deed for people: a tag naming someone else's secret or
 //! key (written by hand) is never read.
 
-use super::Manager;
+use super::Core;
 use crate::domain::{tags, Cluster, Deed, Made, Tags};
 use crate::error::AwsError;
 use crate::password::{generate, key_policy, secret_json, secret_policy};
 use crate::planner::action::Removal;
 use crate::planner::credentials::{account_and_region, secret_name, KeyChoice, PasswordPlan};
 use crate::ports::{Created, SecretRef};
+use std::sync::Arc;
 
 /// A key mark older than this, whose key cannot be found, was left by an attempt that died
 /// before it created the key: another attempt may take the mark over. The holder marks and
@@ -19,7 +20,17 @@ use crate::ports::{Created, SecretRef};
 /// (25 s), so by then no create of the holder's is still in flight.
 const KEY_MARK_SECS: i64 = 60;
 
-impl Manager {
+/// A clone's master password, its secret and key, and who may read them.
+#[derive(Clone)]
+pub struct Credentials {
+    pub(super) core: Core,
+    pub(super) rds: Arc<dyn crate::ports::Rds>,
+    pub(super) secrets: Arc<dyn crate::ports::Secrets>,
+    pub(super) keys: Arc<dyn crate::ports::Keys>,
+    pub(super) deeds: Arc<super::ledger::Deeds>,
+}
+
+impl Credentials {
     /// Gives the clone its own master password. The password set on RDS is always the one
     /// stored in the secret, read back when an earlier attempt made it.
     pub(super) async fn set_password(
@@ -27,7 +38,7 @@ impl Manager {
         cluster: &Cluster,
         plan: &PasswordPlan,
     ) -> Result<(), AwsError> {
-        let deed = self.fresh_deed(&cluster.id).await?;
+        let deed = self.deeds.fresh_deed(&cluster.id).await?;
         let (key, deed) = self.secret_key(deed, cluster, plan).await?;
         let deed = self.announce_secret(deed, plan).await?;
         let (secret, password) = self
@@ -38,13 +49,10 @@ impl Manager {
                 secret: Some(Made::Made(secret.arn.clone())),
                 ..deed
             };
-            self.amend_deed(&made).await?;
+            self.deeds.amend_deed(&made).await?;
         }
         if let Some(policy) = self.secret_policy(&plan.readers) {
-            self.ports
-                .secrets
-                .set_readers(&secret.arn, Some(&policy))
-                .await?;
+            self.secrets.set_readers(&secret.arn, Some(&policy)).await?;
         }
         let mut marks = Tags::new();
         marks.insert(tags::PASSWORD_SECRET.into(), secret.arn.clone());
@@ -52,14 +60,11 @@ impl Manager {
             tags::PASSWORD_KEY.into(),
             key.unwrap_or_else(|| "aws/secretsmanager".into()),
         );
-        self.ports.rds.add_tags(&cluster.arn, &marks).await?;
+        self.rds.add_tags(&cluster.arn, &marks).await?;
         tracing::info!(clone = %cluster.id, secret = %secret.name, "setting the clone's own master password");
-        self.ports
-            .rds
-            .set_master_password(&cluster.id, &password)
-            .await?;
+        self.rds.set_master_password(&cluster.id, &password).await?;
         let done: Tags = [(tags::PASSWORD_STATE.to_string(), "set".to_string())].into();
-        self.ports.rds.add_tags(&cluster.arn, &done).await
+        self.rds.add_tags(&cluster.arn, &done).await
     }
 
     /// Names the secret in the deed before it is made (removing the clone removes it, whatever
@@ -74,11 +79,12 @@ impl Manager {
             return Ok(deed);
         }
         let intent = Made::Intended(plan.secret_name.clone());
-        self.amend_deed(&Deed {
-            secret: Some(intent),
-            ..deed
-        })
-        .await
+        self.deeds
+            .amend_deed(&Deed {
+                secret: Some(intent),
+                ..deed
+            })
+            .await
     }
 
     /// Stores a fresh password in a new secret, or adopts the secret an earlier attempt of this
@@ -94,16 +100,11 @@ impl Manager {
         let fresh = generate();
         let value = secret_json(cluster, &fresh).to_string();
         let name = &plan.secret_name;
-        match self
-            .ports
-            .secrets
-            .create(name, &value, key, &plan.tags)
-            .await?
-        {
+        match self.secrets.create(name, &value, key, &plan.tags).await? {
             Created::New(secret) => return Ok((secret, fresh)),
             Created::Exists => {}
         }
-        let stored = self.ports.secrets.read(name).await?.ok_or_else(|| {
+        let stored = self.secrets.read(name).await?.ok_or_else(|| {
             AwsError::transient(
                 "DescribeSecret",
                 "Vanished",
@@ -116,16 +117,17 @@ impl Manager {
         let recorded = deed.secret_arn() == Some(stored.secret.arn.as_str());
         let tagged = |k: &str, v: &str| stored.tags.get(k).map(String::as_str) == Some(v);
         let ours = recorded
-            || (tagged(tags::MANAGED_BY, &self.settings.stack_name)
+            || (tagged(tags::MANAGED_BY, &self.core.settings.stack_name)
                 && tagged(tags::CLUSTER, &cluster.id)
                 && tagged(tags::SECRET_REQUEST, &plan.request_id));
         if !ours {
             if deed.secret == Some(Made::Intended(name.clone())) {
-                self.amend_deed(&Deed {
-                    secret: None,
-                    ..deed.clone()
-                })
-                .await?;
+                self.deeds
+                    .amend_deed(&Deed {
+                        secret: None,
+                        ..deed.clone()
+                    })
+                    .await?;
             }
             return Err(AwsError::permanent("CreateSecret", "SecretNameTaken", format!(
                 "a secret named {name} exists and was not made for clone {} by this request: it is left alone; remove it or choose another SecretPrefix",
@@ -176,17 +178,17 @@ impl Manager {
         cluster: &Cluster,
         plan: &PasswordPlan,
     ) -> Result<(String, Deed), AwsError> {
-        let now = self.now_secs();
+        let now = self.core.now_secs();
         let deed = match &deed.key {
             Some(Made::Made(id)) => return Ok((id.clone(), deed.clone())),
             Some(Made::Intended(token)) => {
-                let found = self.ports.keys.find_tagged(tags::FOR_SECRET, token).await?;
+                let found = self.keys.find_tagged(tags::FOR_SECRET, token).await?;
                 if let Some(id) = found.into_iter().next() {
                     let made = Deed {
                         key: Some(Made::Made(id.clone())),
                         ..deed
                     };
-                    return Ok((id, self.amend_deed(&made).await?));
+                    return Ok((id, self.deeds.amend_deed(&made).await?));
                 }
                 if now - deed.marked < KEY_MARK_SECS {
                     return Err(AwsError::transient(
@@ -207,23 +209,19 @@ impl Manager {
             ));
         };
         let (account, region) = account_and_region(&cluster.arn);
-        let role = self.settings.guard.role_arn.as_deref();
+        let role = self.core.settings.guard.role_arn.as_deref();
         let policy = key_policy(&account, &plan.readers, &region, role).to_string();
         let mut key_tags = plan.tags.clone();
         key_tags.insert(tags::FOR_SECRET.into(), token);
         let description = format!("password secret of Aurora clone {}", cluster.id);
-        let id = self
-            .ports
-            .keys
-            .create(&description, &policy, &key_tags)
-            .await?;
+        let id = self.keys.create(&description, &policy, &key_tags).await?;
         let made = Deed {
             key: Some(Made::Made(id.clone())),
             ..deed
         };
-        let deed = self.amend_deed(&made).await?;
+        let deed = self.deeds.amend_deed(&made).await?;
         let mirror: Tags = [(tags::CREATED_KEY.to_string(), id.clone())].into();
-        self.ports.rds.add_tags(&cluster.arn, &mirror).await?;
+        self.rds.add_tags(&cluster.arn, &mirror).await?;
         Ok((id, deed))
     }
 
@@ -234,13 +232,13 @@ impl Manager {
             marked: now,
             ..deed
         };
-        self.amend_deed(&marked).await
+        self.deeds.amend_deed(&marked).await
     }
 
     /// The secret's resource policy: its readers, and this function's own rights on it (where
     /// the role is known); `None` when there is nothing to grant.
     fn secret_policy(&self, readers: &[String]) -> Option<String> {
-        let role = self.settings.guard.role_arn.as_deref();
+        let role = self.core.settings.guard.role_arn.as_deref();
         (!readers.is_empty() || role.is_some()).then(|| secret_policy(readers, role).to_string())
     }
 
@@ -251,20 +249,17 @@ impl Manager {
         cluster: &Cluster,
         readers: &[String],
     ) -> Result<(), AwsError> {
-        let deed = self.fresh_deed(&cluster.id).await?;
+        let deed = self.deeds.fresh_deed(&cluster.id).await?;
         let Some(secret) = deed.secret_arn() else {
             return Ok(());
         };
         let policy = self.secret_policy(readers);
-        self.ports
-            .secrets
-            .set_readers(secret, policy.as_deref())
-            .await?;
+        self.secrets.set_readers(secret, policy.as_deref()).await?;
         if let Some(key) = deed.key_id() {
             let (account, region) = account_and_region(&cluster.arn);
-            let role = self.settings.guard.role_arn.as_deref();
+            let role = self.core.settings.guard.role_arn.as_deref();
             let policy = key_policy(&account, readers, &region, role).to_string();
-            self.ports.keys.set_policy(key, &policy).await?;
+            self.keys.set_policy(key, &policy).await?;
         }
         Ok(())
     }
@@ -272,18 +267,19 @@ impl Manager {
     /// Removes the clone's secret and a key made for it, and the tags that named them. The
     /// clone keeps its last password: nobody but the removed readers ever knew it.
     pub(super) async fn drop_credentials(&self, cluster: &Cluster) -> Result<(), AwsError> {
-        let deed = self.fresh_deed(&cluster.id).await?;
+        let deed = self.deeds.fresh_deed(&cluster.id).await?;
         let current = Cluster {
             deed: Some(deed.clone()),
             ..cluster.clone()
         };
         self.remove_credentials(&Removal::of(&current)).await?;
-        self.amend_deed(&Deed {
-            secret: None,
-            key: None,
-            ..deed
-        })
-        .await?;
+        self.deeds
+            .amend_deed(&Deed {
+                secret: None,
+                key: None,
+                ..deed
+            })
+            .await?;
         let keys: Vec<String> = [
             tags::PASSWORD_SECRET,
             tags::PASSWORD_KEY,
@@ -293,7 +289,7 @@ impl Manager {
         .iter()
         .map(|k| k.to_string())
         .collect();
-        self.ports.rds.remove_tags(&cluster.arn, &keys).await
+        self.rds.remove_tags(&cluster.arn, &keys).await
     }
 
     /// Deletes a clone's secret (with a recovery window) and retires a key made for it: only
@@ -302,11 +298,11 @@ impl Manager {
     /// found by the deed's random token.
     pub(super) async fn remove_credentials(&self, r: &Removal) -> Result<(), AwsError> {
         match &r.secret {
-            Some(Made::Made(arn)) => self.ports.secrets.delete(arn).await?,
+            Some(Made::Made(arn)) => self.secrets.delete(arn).await?,
             Some(Made::Intended(name)) => {
-                if let Some(t) = self.ports.secrets.tags(name).await? {
+                if let Some(t) = self.secrets.tags(name).await? {
                     if self.made_for(&t, r) {
-                        self.ports.secrets.delete(name).await?;
+                        self.secrets.delete(name).await?;
                     }
                 }
             }
@@ -314,13 +310,11 @@ impl Manager {
         }
         let keys = match &r.created_key {
             Some(Made::Made(id)) => vec![id.clone()],
-            Some(Made::Intended(token)) => {
-                self.ports.keys.find_tagged(tags::FOR_SECRET, token).await?
-            }
+            Some(Made::Intended(token)) => self.keys.find_tagged(tags::FOR_SECRET, token).await?,
             None => vec![],
         };
         for key in keys {
-            self.ports.keys.retire(&key).await?;
+            self.keys.retire(&key).await?;
         }
         Ok(())
     }
@@ -328,7 +322,7 @@ impl Manager {
     /// A secret's creation tags say this manager made it for the clone `r` removes.
     fn made_for(&self, t: &Tags, r: &Removal) -> bool {
         let tag = |k: &str| t.get(k).map(String::as_str);
-        tag(tags::MANAGED_BY) == Some(self.settings.stack_name.as_str())
+        tag(tags::MANAGED_BY) == Some(self.core.settings.stack_name.as_str())
             && tag(tags::CLUSTER) == Some(r.cluster_id.as_str())
     }
 }

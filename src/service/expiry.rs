@@ -2,58 +2,35 @@
 //! the maintenance backstop over every clone of the stack. What is due is the planner's
 //! (`planner::expiry`); a schedule that fires early finds nothing due.
 
-use super::{Applied, Invocation, Manager};
+use super::{Applied, Core, Invocation};
 use crate::domain::expiry::{Expiry, EXTENDED};
 use crate::domain::tags;
 use crate::domain::Cluster;
 use crate::error::AwsError;
 use crate::planner::action::Action;
-use crate::planner::expiry::{due, moved, schedule_input, schedules};
-use crate::ports::ScheduleTarget;
+use crate::planner::expiry::{due, moved, schedules};
 use crate::state::Work;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
-/// What an expiry schedule invokes, and as whom: this stack's function (the template names it
-/// `<stack>-clone-manager`, unqualified: the expiry role may invoke that ARN alone) as the
-/// stack's expiry role (`<stack>-expiry-<region>`), in the clone's partition, region and account.
-/// `tests/template.rs` holds these names to the template's.
-pub fn schedule_target(stack: &str, cluster_arn: &str) -> Option<ScheduleTarget> {
-    let parts: Vec<&str> = cluster_arn.split(':').collect();
-    let [_, partition, _, region, account, ..] = parts.as_slice() else {
-        return None;
-    };
-    Some(ScheduleTarget {
-        function_arn: format!(
-            "arn:{partition}:lambda:{region}:{account}:function:{stack}-clone-manager"
-        ),
-        role_arn: format!("arn:{partition}:iam::{account}:role/{stack}-expiry-{region}"),
-    })
+pub use super::apply::schedule_target;
+
+/// Clones' expiry: schedules, stops and deletes.
+#[derive(Clone)]
+pub struct Expiries {
+    pub(super) core: Core,
+    pub(super) state: Arc<dyn crate::ports::StateStore>,
+    pub(super) deeds: Arc<super::ledger::Deeds>,
+    pub(super) applier: Arc<super::apply::Applier>,
+    pub(super) reaper: Arc<super::reap::Reaper>,
 }
 
-impl Manager {
-    /// A one-time schedule about `cluster_id`'s expiry. It invokes this stack's function (the
-    /// template names it `<stack>-clone-manager`) as the stack's expiry role, both in the clone's
-    /// partition, region and account.
-    pub(super) async fn schedule(
-        &self,
-        name: &str,
-        at: OffsetDateTime,
-        cluster_id: &str,
-        cluster_arn: &str,
-    ) -> Result<(), AwsError> {
-        let target = schedule_target(&self.settings.stack_name, cluster_arn).ok_or_else(|| {
-            AwsError::permanent("CreateSchedule", "NoArn", "the clone has no ARN")
-        })?;
-        let input = schedule_input(cluster_id).to_string();
-        self.ports.schedules.once(name, at, &target, &input).await?;
-        Ok(())
-    }
-
+impl Expiries {
     /// Makes a ready clone's expiry schedules (best effort: maintenance is the backstop).
-    pub(super) async fn schedule_expiry(&self, cluster: &Cluster, inv: &Invocation) {
-        let lead = self.settings.expiry_warning;
-        for action in schedules(cluster, lead, self.clock.now()) {
-            if let Err(e) = self.apply(&action, None, inv).await {
+    pub(super) async fn schedule_expiry(&self, cluster: &Cluster) {
+        let lead = self.core.settings.expiry_warning;
+        for action in schedules(cluster, lead, self.core.clock.now()) {
+            if let Err(e) = self.applier.apply(&action, None).await {
                 tracing::warn!(error = %e, cluster = %cluster.id, "could not schedule the clone's expiry; maintenance acts on it");
             }
         }
@@ -61,10 +38,10 @@ impl Manager {
 
     /// An expiry schedule fired (or maintenance looks): act on what is due for the clone.
     pub async fn expire(&self, cluster_id: &str, inv: &Invocation) -> Result<usize, AwsError> {
-        let Some(cluster) = self.observe_cluster(cluster_id).await? else {
+        let Some(cluster) = self.deeds.observe_cluster(cluster_id).await? else {
             return Ok(0);
         };
-        if !self.may_remove(&cluster) {
+        if !self.core.may_remove(&cluster) {
             tracing::warn!(cluster = %cluster_id, "an expiry about a cluster this manager does not own: ignored");
             return Ok(0);
         }
@@ -77,11 +54,15 @@ impl Manager {
         cluster: &Cluster,
         inv: &Invocation,
     ) -> Result<usize, AwsError> {
-        let actions = due(cluster, self.settings.expiry_warning, self.clock.now());
+        let actions = due(
+            cluster,
+            self.core.settings.expiry_warning,
+            self.core.clock.now(),
+        );
         for action in &actions {
-            if let Applied::Deferred = self.apply(action, None, inv).await? {
+            if let Applied::Deferred = self.applier.apply(action, None).await? {
                 if let Action::RemoveCluster(r) = action {
-                    self.defer_removal(&r.cluster_id, inv).await?;
+                    self.reaper.defer_removal(&r.cluster_id, inv).await?;
                 }
             }
         }
@@ -92,12 +73,12 @@ impl Manager {
     /// except those being removed (a stopped clone is started to be deleted: not stopped again).
     pub(crate) async fn expire_due(&self, clusters: &[Cluster], inv: &Invocation) -> Vec<String> {
         let expiring = |c: &&Cluster| {
-            self.may_remove(c) && c.tags.contains_key(crate::domain::expiry::EXPIRES_AT)
+            self.core.may_remove(c) && c.tags.contains_key(crate::domain::expiry::EXPIRES_AT)
         };
         if !clusters.iter().any(|c| expiring(&c)) {
             return vec![];
         }
-        let removing: Vec<String> = match self.ports.state.list().await {
+        let removing: Vec<String> = match self.state.list().await {
             Ok(work) => work
                 .into_iter()
                 .filter_map(|w| match w {
@@ -133,7 +114,7 @@ pub enum ExtendRefused {
     Aws(#[from] AwsError),
 }
 
-impl Manager {
+impl Expiries {
     /// The operator's `extend`: moves a clone's expiry `by` later (from now, if it passed),
     /// tagged as an extension. The stack's own next change of `ExpiresAfter`/`ExpiresAt` wins
     /// over it; an Update that leaves them alone keeps it. Returns the new expiry.
@@ -144,10 +125,11 @@ impl Manager {
         dry_run: bool,
     ) -> Result<OffsetDateTime, ExtendRefused> {
         let cluster = self
+            .deeds
             .observe_cluster(cluster_id)
             .await?
             .ok_or_else(|| ExtendRefused::NoCluster(cluster_id.into()))?;
-        let manager = &self.settings.stack_name;
+        let manager = &self.core.settings.stack_name;
         let ours = cluster
             .ownership()
             .is_some_and(|o| &o.managed_by == manager && o.role == crate::domain::Role::Clone);
@@ -156,13 +138,13 @@ impl Manager {
         }
         let expiry = Expiry::from_tags(&cluster.tags)
             .ok_or_else(|| ExtendRefused::NoExpiry(cluster_id.into()))?;
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let at = expiry.at.max(now) + by;
         if !dry_run {
             let extra = [(EXTENDED.to_string(), tags::format_time(now))].into();
-            let lead = self.settings.expiry_warning;
+            let lead = self.core.settings.expiry_warning;
             for action in moved(&cluster, at, expiry.action, extra, lead, now) {
-                self.apply(&action, None, &Invocation::default()).await?;
+                self.applier.apply(&action, None).await?;
             }
         }
         Ok(at)

@@ -4,11 +4,26 @@
 //! left to follow up, the rule is disabled.
 
 use super::answer::failed;
-use super::{Invocation, Manager, Progress, STEP_BUDGET};
+use super::Core;
+use super::{Invocation, Progress, STEP_BUDGET};
 use crate::error::{AwsError, Error};
 use crate::state::{Phase, Work};
+use std::sync::Arc;
 
-impl Manager {
+/// The follow-up tick over all pending work.
+#[derive(Clone)]
+pub struct FollowUp {
+    pub(super) core: Core,
+    pub(super) state: Arc<dyn crate::ports::StateStore>,
+    pub(super) follow_ups: Arc<dyn crate::ports::FollowUps>,
+    pub(super) rule: Arc<super::rule::Rule>,
+    pub(super) reaper: Arc<super::reap::Reaper>,
+    pub(super) answers: Arc<super::answer::Answers>,
+    pub(super) advance: Arc<super::advance::Advance>,
+    pub(super) maintain: Arc<super::maintain::Maintain>,
+}
+
+impl FollowUp {
     /// A follow-up tick. Returns what became of each item it took up.
     pub async fn follow_up(&self, inv: &Invocation) -> Result<Vec<(String, Progress)>, Error> {
         self.take_up_pending(inv, true).await
@@ -28,11 +43,11 @@ impl Manager {
         inv: &Invocation,
         from_rule: bool,
     ) -> Result<Vec<(String, Progress)>, Error> {
-        let all = self.ports.state.list().await?;
+        let all = self.state.list().await?;
         if !from_rule && !all.iter().any(Work::needs_follow_up) {
             return Ok(vec![]);
         }
-        let pending = self.metrics().pending_work(&all, self.now_secs());
+        let pending = self.core.metrics().pending_work(&all, self.core.now_secs());
         crate::metrics::emit(&pending);
         let mut work: Vec<Work> = all.into_iter().filter(Work::needs_follow_up).collect();
         work.sort_by_key(Work::urgency);
@@ -58,14 +73,15 @@ impl Manager {
     /// (the configuration is invalid: nothing can advance them). Returns how many it answered.
     pub async fn fail_all_pending(&self, reason: &str, inv: &Invocation) -> Result<usize, Error> {
         let mut answered = 0;
-        for work in self.ports.state.list().await? {
+        for work in self.state.list().await? {
             let Work::Request(item) = work else { continue };
             let progress = match &item.phase {
                 Phase::Pending => {
-                    self.conclude(&item.record, failed(&item.record.request, reason), inv)
+                    self.answers
+                        .conclude(&item.record, failed(&item.record.request, reason), inv)
                         .await
                 }
-                Phase::Answering(_) => self.deliver(&item, inv).await,
+                Phase::Answering(_) => self.answers.deliver(&item, inv).await,
                 Phase::Done => continue,
             };
             answered += usize::from(progress == Progress::Answered);
@@ -83,17 +99,22 @@ impl Manager {
         };
         // A disable whose reply was lost may have taken effect: put the rule back on, and the
         // next tick tries again.
-        if let Err(e) = self.ports.follow_ups.stop().await {
+        if let Err(e) = self.follow_ups.stop().await {
             return Err(self.rearm(inv, e).await);
         }
-        let again = match self.ports.state.list().await {
+        let again = match self.state.list().await {
             Ok(again) => again,
             Err(e) => return Err(self.rearm(inv, e).await),
         };
-        crate::metrics::emit(&self.metrics().pending_work(&again, self.now_secs()));
+        crate::metrics::emit(
+            &self
+                .core
+                .metrics()
+                .pending_work(&again, self.core.now_secs()),
+        );
         if again.iter().any(Work::needs_follow_up) {
             tracing::info!(function = %arn, "work recorded meanwhile: the follow-up rule stays on");
-            self.arm_follow_ups(inv).await?;
+            self.rule.arm_follow_ups(inv).await?;
         }
         Ok(())
     }
@@ -102,7 +123,7 @@ impl Manager {
     /// (logged when even that fails); returns `cause` for the caller to report.
     async fn rearm(&self, inv: &Invocation, cause: AwsError) -> Error {
         tracing::warn!(error = %cause, "stopping the follow-ups failed: leaving the rule on");
-        if let Err(e) = self.arm_follow_ups(inv).await {
+        if let Err(e) = self.rule.arm_follow_ups(inv).await {
             tracing::error!(error = %e, "could not put the follow-up rule back on");
         }
         cause.into()
@@ -137,7 +158,8 @@ impl Manager {
             (Err(e), Some(record)) if e.is_panic() => {
                 tracing::error!(request_id = %record.request_id(), "follow-up panicked");
                 let reason = "internal error while following up the request (the handler panicked); see the function's logs";
-                self.conclude(&record, failed(&record.request, reason), inv)
+                self.answers
+                    .conclude(&record, failed(&record.request, reason), inv)
                     .await
             }
             (Err(e), _) => Progress::Pending(format!("follow-up task failed: {e}")),
@@ -147,15 +169,15 @@ impl Manager {
     async fn take_up(&self, work: Work, inv: &Invocation) -> Progress {
         match work {
             Work::Request(item) => match item.phase {
-                Phase::Answering(_) => self.deliver(&item, inv).await,
-                Phase::Pending => self.advance(*item, false, inv).await,
+                Phase::Answering(_) => self.answers.deliver(&item, inv).await,
+                Phase::Pending => self.advance.advance(*item, false, inv).await,
                 Phase::Done => Progress::Ignored("done".into()),
             },
-            Work::Reap(reap) => self.reap(reap, inv).await,
-            Work::Maintain(m) if m.not_before > self.now_secs() => {
+            Work::Reap(reap) => self.reaper.reap(reap, inv).await,
+            Work::Maintain(m) if m.not_before > self.core.now_secs() => {
                 Progress::Pending("maintenance retries later".into())
             }
-            Work::Maintain(m) => self.continue_maintenance(m, inv).await,
+            Work::Maintain(m) => self.maintain.continue_maintenance(m, inv).await,
         }
     }
 }

@@ -2,12 +2,13 @@
 //! only proof that this manager made it), a restore is entered in the ledger before it is asked
 //! for, and a deed is struck once its cluster is gone.
 
-use super::Manager;
+use super::Core;
 use crate::domain::{Cluster, Deed, Lineage, Ownership, RestoreRequest};
 use crate::error::AwsError;
 use crate::ports::{Deletion, Entered};
 use crate::state::RequestItem;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// How long a deed whose cluster RDS does not list is kept: a restore just asked for may not be
 /// listed at once, and one that never appears was never made.
@@ -16,22 +17,34 @@ pub const UNSEEN_DEED_SECS: i64 = 3600;
 /// RDS's creation time and this function's clock may differ by this much.
 const CREATE_TIME_SLACK_SECS: i64 = 300;
 
-impl Manager {
+/// Observing clusters joined with their deeds, and keeping the ledger.
+#[derive(Clone)]
+pub struct Deeds {
+    pub(super) core: Core,
+    pub(super) rds: Arc<dyn crate::ports::Rds>,
+    pub(super) ledger: Arc<dyn crate::ports::Ledger>,
+}
+
+impl Deeds {
     /// One cluster, with its deed.
     pub async fn observe_cluster(&self, id: &str) -> Result<Option<Cluster>, AwsError> {
-        let Some(mut cluster) = self.ports.rds.cluster(id).await? else {
+        let Some(mut cluster) = self.rds.cluster(id).await? else {
             return Ok(None);
         };
-        cluster.deed = self.ports.ledger.deed(&cluster.id).await?;
+        cluster.deed = self.ledger.deed(&cluster.id).await?;
         Ok(Some(cluster))
+    }
+
+    /// Every instance in the account and region (the CLI's listings).
+    pub async fn observe_instances(&self) -> Result<Vec<crate::domain::Instance>, AwsError> {
+        self.rds.all_instances().await
     }
 
     /// Every cluster, each with its deed. Only reads: a dry run and the CLI's listings change
     /// nothing.
     pub async fn observe_clusters(&self) -> Result<Vec<Cluster>, AwsError> {
-        let mut clusters = self.ports.rds.clusters().await?;
+        let mut clusters = self.rds.clusters().await?;
         let mut deeds: BTreeMap<String, Deed> = self
-            .ports
             .ledger
             .deeds()
             .await?
@@ -49,13 +62,13 @@ impl Manager {
     /// restore never happened). The scheduled maintenance run does this once a day.
     pub async fn strike_unseen(&self, seen: &[Cluster]) -> Result<usize, AwsError> {
         let listed: std::collections::BTreeSet<&str> = seen.iter().map(|c| c.id.as_str()).collect();
-        let now = self.now_secs();
+        let now = self.core.now_secs();
         let mut struck = 0;
-        for gone in self.ports.ledger.deeds().await? {
+        for gone in self.ledger.deeds().await? {
             let unseen = !listed.contains(gone.cluster_id.as_str());
             if unseen && (gone.deleting || now - gone.recorded > UNSEEN_DEED_SECS) {
                 tracing::info!(cluster = %gone.cluster_id, "striking the deed of a cluster that is gone");
-                self.ports.ledger.strike(&gone.cluster_id).await?;
+                self.ledger.strike(&gone.cluster_id).await?;
                 struck += 1;
             }
         }
@@ -70,10 +83,10 @@ impl Manager {
         item: Option<&RequestItem>,
     ) -> Result<Deed, AwsError> {
         let deed = self.deed_for(r, item)?;
-        match self.ports.ledger.enter(&deed).await? {
+        match self.ledger.enter(&deed).await? {
             Entered::New(d) | Entered::Held(d) => Ok(d),
             Entered::Other(other) if other.deleting && self.is_gone(&other.cluster_id).await? => {
-                self.ports.ledger.strike(&other.cluster_id).await?;
+                self.ledger.strike(&other.cluster_id).await?;
                 Err(AwsError::transient(
                     "PutItem",
                     "DeedStruck",
@@ -92,7 +105,7 @@ impl Manager {
     }
 
     async fn is_gone(&self, id: &str) -> Result<bool, AwsError> {
-        Ok(self.ports.rds.cluster(id).await?.is_none())
+        Ok(self.rds.cluster(id).await?.is_none())
     }
 
     /// The deed of a planned restore: its owner comes from the plan (the tags this manager
@@ -109,7 +122,7 @@ impl Manager {
             logical_id: owner.logical_id,
             request_id: owner.request_id,
             root: Lineage::from_tags(&r.tags).map(|l| l.root),
-            recorded: self.now_secs(),
+            recorded: self.core.now_secs(),
             properties: item.map(|i| i.record.request.resource_properties.clone()),
             secret: None,
             key: None,
@@ -123,8 +136,8 @@ impl Manager {
     /// frozen process) or someone else's. RDS's creation time tells: a cluster made before this
     /// deed was entered cannot be this manager's, and the deed entered for it is struck again.
     pub(super) async fn restore_found(&self, r: &RestoreRequest) -> Result<(), AwsError> {
-        let found = self.ports.rds.cluster(&r.cluster_id).await?;
-        let deed = self.ports.ledger.deed(&r.cluster_id).await?;
+        let found = self.rds.cluster(&r.cluster_id).await?;
+        let deed = self.ledger.deed(&r.cluster_id).await?;
         let (Some(found), Some(deed)) = (found, deed) else {
             return Ok(());
         };
@@ -134,7 +147,7 @@ impl Manager {
         if !before {
             return Ok(());
         }
-        self.ports.ledger.strike(&r.cluster_id).await?;
+        self.ledger.strike(&r.cluster_id).await?;
         Err(AwsError::permanent(
             "RestoreDBClusterToPointInTime",
             "ClusterIdTaken",
@@ -144,7 +157,7 @@ impl Manager {
 
     /// The ledger's answer to "is the deed of `cluster_id` still what it was?": the fresh deed.
     pub(super) async fn fresh_deed(&self, cluster_id: &str) -> Result<Deed, AwsError> {
-        self.ports.ledger.deed(cluster_id).await?.ok_or_else(|| {
+        self.ledger.deed(cluster_id).await?.ok_or_else(|| {
             AwsError::permanent(
                 "GetItem",
                 "NotOurs",
@@ -157,7 +170,7 @@ impl Manager {
 
     /// Amends a deed; a deed changed meanwhile is read again at the next step.
     pub(super) async fn amend_deed(&self, deed: &Deed) -> Result<Deed, AwsError> {
-        self.ports.ledger.amend(deed).await?.ok_or_else(|| {
+        self.ledger.amend(deed).await?.ok_or_else(|| {
             AwsError::transient(
                 "UpdateItem",
                 "DeedChanged",
@@ -177,9 +190,9 @@ impl Manager {
         outcome: Deletion,
     ) -> Result<(), AwsError> {
         if outcome == Deletion::AlreadyGone {
-            return self.ports.ledger.strike(cluster_id).await;
+            return self.ledger.strike(cluster_id).await;
         }
-        match self.ports.ledger.deed(cluster_id).await? {
+        match self.ledger.deed(cluster_id).await? {
             Some(d) if !d.deleting => {
                 self.amend_deed(&Deed {
                     deleting: true,
@@ -196,17 +209,17 @@ impl Manager {
     /// does not hold (made before it kept one), each with the deed their tags describe;
     /// recorded unless `dry_run` (each by a conditional write: a deed already there stays).
     pub async fn adopt(&self, dry_run: bool) -> Result<Vec<Adoption>, AwsError> {
-        let manager = &self.settings.stack_name;
+        let manager = &self.core.settings.stack_name;
         let mut out = vec![];
         for c in self.observe_clusters().await? {
-            let Some(deed) = crate::domain::ledger::adopted(&c, self.now_secs()) else {
+            let Some(deed) = crate::domain::ledger::adopted(&c, self.core.now_secs()) else {
                 continue;
             };
-            if c.deed.is_some() || deed.manager != *manager || !self.manages_identifier(&c.id) {
+            if c.deed.is_some() || deed.manager != *manager || !self.core.manages_identifier(&c.id)
+            {
                 continue;
             }
-            let recorded =
-                !dry_run && matches!(self.ports.ledger.enter(&deed).await?, Entered::New(_));
+            let recorded = !dry_run && matches!(self.ledger.enter(&deed).await?, Entered::New(_));
             out.push(Adoption { deed, recorded });
         }
         Ok(out)

@@ -1,17 +1,29 @@
-//! The executor: each flow observes AWS through the ports, asks the planner once, and applies
-//! the plan's actions through one applier.
+//! The executor, as flows: each flow is a type holding only the ports and the other flows it
+//! uses, observes AWS, asks the planner once and applies the plan through the one applier.
+//! `wiring` builds them all, for the Lambda and the CLI alike. Flows call down, never up:
 //!
-//! - `receive`: a request as it arrives: parse, record (create-if-absent), first steps.
-//! - `advance`: a pending Create or replacing Update: observe -> plan -> apply, step by step.
-//! - `place`: observing for a clone that does not exist yet, under the root's placement lease.
-//! - `teardown`: Delete, reap work, and removing what this tool made.
-//! - `revise`: Update.
-//! - `apply`: the one applier of the planner's actions.
-//! - `answer`: the answer protocol (decide once, deliver, finish).
-//! - `follow_up`: the follow-up tick over all pending work.
-//! - `ledger`: the ownership ledger as flows use it: observing joins clusters with their deeds,
-//!   restores are entered before they are asked for, deeds struck once clusters are gone, and
-//!   the operator's `adopt`.
+//! - `receive` (`Receive`): a CloudFormation request as it arrives: screen, record
+//!   (create-if-absent), arm the follow-ups, first steps.
+//! - `follow_up` (`FollowUp`): the follow-up tick over all pending work.
+//! - `maintain` (`Maintain`): the scheduled run that keeps each source's pool of copies right.
+//! - `advance` (`Advance`): a recorded request moved forward by its kind, after the stack check;
+//!   and, on `Place`, the steps of making a clone (observe -> plan -> apply).
+//! - `place` (`Place`): making a clone: observing for it under the root's placement lease, the
+//!   stack's admission rules for its properties, its identifiers.
+//! - `revise` (`Revise`): Updates: in place, or a replacement clone.
+//! - `teardown` (`Teardown`): Deletes of the custom resource.
+//! - `sweep` (`Sweep`): clones whose stack no longer claims them.
+//! - `expiry` (`Expiry`): clones' expiry schedules, stops and deletes.
+//! - `answer` (`Answers`): the answer protocol (decide once, deliver, finish).
+//! - `reap` (`Reaper`): removing what this tool made, now or by reap work.
+//! - `apply` (`Applier`): the one applier of the planner's actions.
+//! - `credentials` (`Credentials`): a clone's password, secret, key and readers.
+//! - `ledger` (`Deeds`): the ownership ledger as flows use it: observing joins clusters with
+//!   their deeds, restores are entered before they are asked for, deeds struck once clusters are
+//!   gone, and the operator's `adopt`.
+//! - `vet` (`Vet`): screening requests; the stack check of Updates and Deletes.
+//! - `lease` (`Leases`), `rule` (`Rule`), `sources` (`Sources`), `cache`: fenced leases, the
+//!   follow-up rule, the maintenance config as flows read it, short-lived caches.
 
 mod advance;
 pub mod answer;
@@ -20,26 +32,31 @@ mod cache;
 mod credentials;
 pub mod expiry;
 mod follow_up;
+mod lease;
 pub mod ledger;
+pub mod maintain;
 pub mod place;
+mod reap;
 mod receive;
 mod revise;
+mod rule;
+mod sources;
 pub mod sweep;
 mod teardown;
 mod vet;
+mod wiring;
 
-pub use answer::Tracker;
+pub use answer::{Answers, Tracker};
 pub use apply::Applied;
-pub use place::Lease;
+pub use lease::Lease;
 pub use receive::Unrecorded;
+pub use wiring::Flows;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::domain::Cluster;
 use crate::planner::Policy;
-use crate::ports::{
-    Events, FollowUps, Keys, Ledger, Parameters, Rds, Responder, Schedules, Secrets, Stacks,
-    StateStore,
-};
+pub use crate::ports::Ports;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -50,16 +67,6 @@ pub const DEADLINE_MARGIN_SECS: i64 = 120;
 
 /// Time one step (observe, plan, one action) may take: no step starts with less left.
 pub const STEP_BUDGET: Duration = Duration::from_secs(15);
-
-/// Everything an invocation needs: settings, the planner's policy, the ports and the clock.
-#[derive(Clone)]
-pub struct Manager {
-    pub settings: Arc<Settings>,
-    pub policy: Policy,
-    pub ports: Ports,
-    pub clock: Clock,
-    caches: Arc<cache::Caches>,
-}
 
 /// What the invocation knows of itself.
 #[derive(Debug, Clone)]
@@ -110,31 +117,20 @@ pub enum Progress {
     Ignored(String),
 }
 
-/// The ports a manager acts through.
+/// What every flow reads: the stack's settings, the planner's policy and the clock.
 #[derive(Clone)]
-pub struct Ports {
-    pub rds: Arc<dyn Rds>,
-    pub state: Arc<dyn StateStore>,
-    /// The ownership ledger (in the same table as `state`).
-    pub ledger: Arc<dyn Ledger>,
-    pub follow_ups: Arc<dyn FollowUps>,
-    pub responder: Arc<dyn Responder>,
-    pub secrets: Arc<dyn Secrets>,
-    pub keys: Arc<dyn Keys>,
-    pub events: Arc<dyn Events>,
-    pub parameters: Arc<dyn Parameters>,
-    pub stacks: Arc<dyn Stacks>,
-    pub schedules: Arc<dyn Schedules>,
+pub struct Core {
+    pub settings: Arc<Settings>,
+    pub policy: Arc<Policy>,
+    pub clock: Clock,
 }
 
-impl Manager {
-    pub fn new(settings: Settings, ports: Ports, clock: Clock) -> Manager {
-        Manager {
-            policy: settings.policy(),
+impl Core {
+    pub fn new(settings: Settings, clock: Clock) -> Core {
+        Core {
+            policy: Arc::new(policy_of(&settings)),
             settings: Arc::new(settings),
-            ports,
             clock,
-            caches: Arc::default(),
         }
     }
 
@@ -149,9 +145,40 @@ impl Manager {
             .starts_with(self.settings.guard.cluster_id_prefix.as_str())
     }
 
-    /// Metric documents of this stack, stamped with the manager's clock.
+    /// Metric documents of this stack, stamped with the clock.
     pub(crate) fn metrics(&self) -> crate::metrics::Metrics {
         let ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
         crate::metrics::Metrics::new(&self.settings.stack_name).at(ms)
+    }
+
+    /// True when this tool may remove the cluster: its ledger holds it (a clone or pool copy).
+    pub(crate) fn may_remove(&self, c: &Cluster) -> bool {
+        c.ownership()
+            .is_some_and(|o| o.managed_by == self.settings.stack_name)
+    }
+}
+
+/// The clone of the given request, by its deed.
+pub(crate) fn made_by(c: &Cluster, request_id: &str) -> bool {
+    c.deed
+        .as_ref()
+        .is_some_and(|d| d.request_id.as_deref() == Some(request_id))
+}
+
+/// The stack-wide rules the planner applies, from the stack's settings.
+pub fn policy_of(settings: &Settings) -> Policy {
+    Policy {
+        manager: settings.stack_name.clone(),
+        max_clones_per_source: settings.max_clones_per_source,
+        max_copy_age: settings.max_copy_age,
+        default_instance_class: crate::config::DEFAULT_INSTANCE_CLASS.into(),
+        // Pool copies idle between clones: Serverless v2, paused at zero where it can.
+        copy_instance_class: crate::domain::capacity::SERVERLESS.into(),
+        copy_min_capacity: None,
+        copy_max_capacity: None,
+        default_secret_prefix: settings.default_secret_prefix.clone(),
+        default_secret_key: settings.default_secret_key.clone(),
+        id_prefix: settings.guard.cluster_id_prefix.clone(),
+        allowed_sources: settings.guard.allowed_sources.clone(),
     }
 }

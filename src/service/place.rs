@@ -4,11 +4,14 @@
 //! racing for the last free slot of a volume are serialised, and the second sees the first's
 //! clone.
 
-use super::{Invocation, Manager};
-use crate::adapters::OPERATION_TIMEOUT;
-use crate::domain::{Cluster, InstanceSettings};
+use super::Core;
+use super::{Invocation, Lease};
+use crate::cfn::CfnRequest;
+use crate::domain::properties::CloneProperties;
+use crate::domain::{access, ident, Cluster, InstanceSettings};
 use crate::error::AwsError;
 use crate::planner::progress::Observed;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a placement may hold its lease: longer than observing and one restore can take
@@ -18,15 +21,6 @@ pub const LEASE_SECS: i64 = 60;
 const LEASE_TRIES: u32 = 8;
 const LEASE_PAUSE: Duration = Duration::from_millis(750);
 
-/// A placement lease held by this invocation.
-#[derive(Debug, Clone)]
-pub struct Lease {
-    pub name: String,
-    pub expires: i64,
-    /// The lease's fencing number for this take: confirmed at the table before acting.
-    pub fence: u64,
-}
-
 /// What observing found, and the lease held while acting on it.
 #[derive(Debug)]
 pub struct Sighting {
@@ -34,7 +28,22 @@ pub struct Sighting {
     pub lease: Option<Lease>,
 }
 
-impl Manager {
+/// Making a clone: observe, plan, apply, under the root's placement lease.
+#[derive(Clone)]
+pub struct Place {
+    pub(super) core: Core,
+    pub(super) rds: Arc<dyn crate::ports::Rds>,
+    pub(super) state: Arc<dyn crate::ports::StateStore>,
+    pub(super) caches: Arc<super::cache::Caches>,
+    pub(super) answers: Arc<super::answer::Answers>,
+    pub(super) applier: Arc<super::apply::Applier>,
+    pub(super) deeds: Arc<super::ledger::Deeds>,
+    pub(super) expiry: Arc<super::expiry::Expiries>,
+    pub(super) leases: Arc<super::lease::Leases>,
+    pub(super) sources: Arc<super::sources::Sources>,
+}
+
+impl Place {
     /// Observes for the clone `cluster_id` of a request on `root`. `Ok(None)`: another
     /// placement holds the root's lease; try again later. `known_absent` skips the narrowed look
     /// (a request recorded just now has no clone yet).
@@ -46,7 +55,7 @@ impl Manager {
         inv: &Invocation,
     ) -> Result<Option<Sighting>, AwsError> {
         if !known_absent {
-            if let Some(cluster) = self.observe_cluster(cluster_id).await? {
+            if let Some(cluster) = self.deeds.observe_cluster(cluster_id).await? {
                 return Ok(Some(Sighting {
                     observed: self.observe_found(cluster).await?,
                     lease: None,
@@ -62,7 +71,7 @@ impl Manager {
         match self.observe_account(cluster_id, root).await {
             Ok(observed @ Observed::Absent { .. }) => self.confirmed(observed, lease, inv).await,
             other => {
-                self.release(&lease, inv).await;
+                self.leases.release(&lease, inv).await;
                 other.map(|observed| {
                     Some(Sighting {
                         observed,
@@ -82,14 +91,14 @@ impl Manager {
         lease: Lease,
         inv: &Invocation,
     ) -> Result<Option<Sighting>, AwsError> {
-        match self.confirm(&lease, inv).await {
+        match self.leases.confirm(&lease, inv).await {
             Ok(true) => Ok(Some(Sighting {
                 observed,
                 lease: Some(lease),
             })),
             Ok(false) => Ok(None),
             Err(e) => {
-                self.release(&lease, inv).await;
+                self.leases.release(&lease, inv).await;
                 Err(e)
             }
         }
@@ -97,7 +106,7 @@ impl Manager {
 
     /// Every cluster and the quotas; the request's own clone, should it be there after all.
     async fn observe_account(&self, cluster_id: &str, root: &str) -> Result<Observed, AwsError> {
-        let clusters = self.observe_clusters().await?;
+        let clusters = self.deeds.observe_clusters().await?;
         if let Some(cluster) = clusters.iter().find(|c| c.id == cluster_id).cloned() {
             return self.observe_found(cluster).await;
         }
@@ -105,7 +114,7 @@ impl Manager {
         let source_config = match self.caches.source_config.get(root) {
             Some(c) => c,
             None => {
-                let c = self.source_config(root).await;
+                let c = self.sources.source_config(root).await;
                 self.caches.source_config.put(root, c.clone());
                 c
             }
@@ -132,7 +141,7 @@ impl Manager {
         if let Some(q) = self.caches.quotas.get("") {
             return Some(q);
         }
-        match self.ports.rds.quotas().await {
+        match self.rds.quotas().await {
             Ok(q) => {
                 self.caches.quotas.put("", q);
                 Some(q)
@@ -147,7 +156,7 @@ impl Manager {
     /// The clone and its instances; while it has none, how its source's writer is set up (its
     /// writer is set up the same).
     async fn observe_found(&self, cluster: Cluster) -> Result<Observed, AwsError> {
-        let instances = self.ports.rds.instances(&cluster.id).await?;
+        let instances = self.rds.instances(&cluster.id).await?;
         let source = cluster.lineage().map(|l| l.source);
         let source_writer = match source.filter(|_| instances.is_empty()) {
             Some(source) => self.writer_settings_of(&source).await?,
@@ -168,7 +177,7 @@ impl Manager {
         if let Some(known) = self.caches.writer_settings.get(cluster_id) {
             return Ok(known);
         }
-        let mut instances = self.ports.rds.instances(cluster_id).await?;
+        let mut instances = self.rds.instances(cluster_id).await?;
         instances.sort_by(|a, b| a.id.cmp(&b.id));
         let settings = instances.into_iter().next().map(|i| i.settings);
         if settings.is_some() {
@@ -187,7 +196,7 @@ impl Manager {
         inv: &Invocation,
     ) -> Result<Option<Lease>, AwsError> {
         for attempt in 0..tries {
-            if let Some(lease) = self.take_lease_for(name, LEASE_SECS, inv).await? {
+            if let Some(lease) = self.leases.take_lease_for(name, LEASE_SECS, inv).await? {
                 return Ok(Some(lease));
             }
             if attempt + 1 < tries && inv.has_time_for(super::STEP_BUDGET + LEASE_PAUSE) {
@@ -196,65 +205,73 @@ impl Manager {
         }
         Ok(None)
     }
+}
 
-    /// Takes a lease for `secs` if it is free (one try).
-    pub(crate) async fn take_lease_for(
-        &self,
-        name: &str,
-        secs: i64,
-        inv: &Invocation,
-    ) -> Result<Option<Lease>, AwsError> {
-        let now = self.now_secs();
-        let taken = self
-            .ports
-            .state
-            .take_lease(name, &inv.holder, now, secs)
-            .await?;
-        Ok(taken.map(|fence| Lease {
-            name: name.to_string(),
-            expires: now + secs,
-            fence,
-        }))
-    }
-
-    /// True when this invocation still holds `lease` with its fence, as the table says: a
-    /// holder whose lease expired and was taken over (its clock was behind, or it paused) learns
-    /// it here, and leaves the placement to the new holder. Nothing to release then: the lease
-    /// is someone else's.
-    pub(crate) async fn confirm(&self, lease: &Lease, inv: &Invocation) -> Result<bool, AwsError> {
-        let held = self
-            .ports
-            .state
-            .confirm_lease(&lease.name, &inv.holder, lease.fence, self.now_secs())
-            .await?;
-        if !held {
-            tracing::warn!(lease = %lease.name, fence = lease.fence, "the lease was taken over: not acting under it");
-        }
-        Ok(held)
-    }
-
-    /// `confirm`, for a holder that can simply leave the work for later: an error counts as
-    /// not confirmed.
-    pub(crate) async fn still_held(&self, lease: &Lease, inv: &Invocation) -> bool {
-        self.confirm(lease, inv).await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, lease = %lease.name, "could not confirm the lease; leaving the work for later");
-            false
-        })
-    }
-
-    /// True while the lease leaves room for one more call: a holder never acts past its lease.
-    pub(crate) fn lease_holds(&self, lease: &Lease) -> bool {
-        self.now_secs() + OPERATION_TIMEOUT.as_secs() as i64 <= lease.expires
-    }
-
-    pub(crate) async fn release(&self, lease: &Lease, inv: &Invocation) {
-        if let Err(e) = self
-            .ports
-            .state
-            .release_lease(&lease.name, &inv.holder)
-            .await
+impl Place {
+    /// What the stack's security settings refuse, before anything is recorded or made: a
+    /// `ClusterId` outside the identifier prefix, readers of other accounts than allowed, a
+    /// secret prefix the stack does not allow.
+    pub(super) fn admissible(&self, props: &CloneProperties, stack_id: &str) -> Result<(), String> {
+        let guard = &self.core.settings.guard;
+        let prefix = &guard.cluster_id_prefix;
+        if let Some(id) = props
+            .cluster_id
+            .as_ref()
+            .filter(|id| !id.starts_with(prefix.as_str()))
         {
-            tracing::warn!(error = %e, lease = %lease.name, "could not release a lease; it expires by itself");
+            return Err(format!("invalid property ClusterId: must start with {prefix:?}, the clone manager's ClusterIdPrefix (its role may only write clusters named so), got {id:?}"));
+        }
+        let own = guard
+            .role_arn
+            .as_deref()
+            .and_then(access::account_of)
+            .or_else(|| access::account_of(stack_id))
+            .unwrap_or_default();
+        let foreign = access::foreign_principals(
+            &props.access_principal_arns,
+            own,
+            &guard.allowed_reader_accounts,
+        );
+        if !foreign.is_empty() {
+            return Err(format!("invalid property AccessPrincipalArns: {foreign:?} are not principals of this account or of the clone manager's AllowedReaderAccounts"));
+        }
+        if let Some(p) = props.secret_prefix.as_ref().filter(|_| props.set_password) {
+            let allowed = p.starts_with(self.core.settings.default_secret_prefix.as_str())
+                || guard
+                    .allowed_secret_prefixes
+                    .iter()
+                    .any(|a| p.starts_with(a.as_str()));
+            if !allowed {
+                return Err(format!("invalid property SecretPrefix: {p:?} is neither under the clone manager's DefaultSecretPrefix {:?} nor under one of its AllowedSecretPrefixes", self.core.settings.default_secret_prefix));
+            }
+        }
+        Ok(())
+    }
+
+    /// The clone's identifier, and the one to take instead if it is another cluster's.
+    pub(super) fn clone_ids(
+        &self,
+        props: &CloneProperties,
+        received: i64,
+        request: &CfnRequest,
+    ) -> (String, Option<String>) {
+        let at = time::OffsetDateTime::from_unix_timestamp(received)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        match &props.cluster_id {
+            None => {
+                let prefix = &self.core.settings.guard.cluster_id_prefix;
+                let stem = format!("{prefix}{}", props.source_cluster_id);
+                (
+                    ident::generated_clone_id(&stem, at, &request.request_id),
+                    None,
+                )
+            }
+            Some(id) => (
+                id.to_ascii_lowercase(),
+                props
+                    .no_fail_on_existing_cluster
+                    .then(|| ident::generated_clone_id(id, at, &request.request_id)),
+            ),
         }
     }
 }

@@ -4,12 +4,13 @@
 //! delays the request. A request refused before any work is recorded straight as answering.
 
 use super::answer::{failed, Tracker};
-use super::{Invocation, Manager, Progress, DEADLINE_MARGIN_SECS, STEP_BUDGET};
+use super::Core;
+use super::{Invocation, Progress, DEADLINE_MARGIN_SECS, STEP_BUDGET};
 use crate::cfn::{CfnRequest, RequestType};
 use crate::domain::properties::{service_timeout, CloneProperties};
-use crate::domain::{access, ident};
 use crate::error::AwsError;
 use crate::state::{Phase, RequestItem, RequestRecord};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a request could not be recorded: with a transient cause the invocation reports an error
@@ -17,7 +18,19 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct Unrecorded(pub AwsError);
 
-impl Manager {
+/// CloudFormation requests as they arrive.
+#[derive(Clone)]
+pub struct Receive {
+    pub(super) core: Core,
+    pub(super) state: Arc<dyn crate::ports::StateStore>,
+    pub(super) vet: Arc<super::vet::Vet>,
+    pub(super) rule: Arc<super::rule::Rule>,
+    pub(super) answers: Arc<super::answer::Answers>,
+    pub(super) place: Arc<super::place::Place>,
+    pub(super) advance: Arc<super::advance::Advance>,
+}
+
+impl Receive {
     /// Serves one CloudFormation request. Every path answers, or leaves a recorded request that
     /// a follow-up will answer, or (state table unavailable) asks Lambda to deliver it again.
     pub async fn serve(
@@ -28,6 +41,7 @@ impl Manager {
     ) -> Result<Progress, Unrecorded> {
         // Refused before any work: recorded straight as answering, never as pending work.
         let admitted = self
+            .vet
             .screen(&request, inv)
             .and_then(|()| self.new_record(&request));
         let record = match admitted {
@@ -62,7 +76,8 @@ impl Manager {
     ) -> Result<Progress, Unrecorded> {
         tracing::warn!(%reason, "refusing a request");
         let answer = failed(request, reason);
-        self.answer_now(self.bare_record(request), answer, inv, tracker)
+        self.answers
+            .answer_now(self.bare_record(request), answer, inv, tracker)
             .await
             .map_err(Unrecorded)
     }
@@ -77,24 +92,24 @@ impl Manager {
         match item.phase {
             Phase::Done => Progress::Ignored("already answered".into()),
             Phase::Answering(_) => {
-                let progress = self.deliver(&item, inv).await;
+                let progress = self.answers.deliver(&item, inv).await;
                 if matches!(progress, Progress::Pending(_)) {
                     // Whoever decided armed the rule; a duplicate delivery makes sure of it.
-                    if let Err(e) = self.arm_follow_ups(inv).await {
+                    if let Err(e) = self.rule.arm_follow_ups(inv).await {
                         tracing::warn!(error = %e, "could not arm the follow-up rule");
                     }
                 }
                 progress
             }
             Phase::Pending => {
-                if let Err(e) = self.arm_follow_ups(inv).await {
+                if let Err(e) = self.rule.arm_follow_ups(inv).await {
                     let reason = format!(
                         "could not arm the follow-up rule, so the clone could not be waited for: {e}"
                     );
                     let answer = failed(&item.record.request, reason);
-                    return self.conclude(&item.record, answer, inv).await;
+                    return self.answers.conclude(&item.record, answer, inv).await;
                 }
-                self.advance(item, fresh, inv).await
+                self.advance.advance(item, fresh, inv).await
             }
         }
     }
@@ -108,7 +123,7 @@ impl Manager {
     ) -> Result<RequestItem, AwsError> {
         let mut pause = Duration::from_millis(200);
         loop {
-            match self.ports.state.record(record).await {
+            match self.state.record(record).await {
                 Ok(item) => return Ok(item),
                 Err(e) if e.retryable && inv.has_time_for(STEP_BUDGET + pause) => {
                     tracing::warn!(error = %e, "recording the request failed; trying again");
@@ -118,23 +133,6 @@ impl Manager {
                 Err(e) => return Err(e),
             }
         }
-    }
-
-    /// Enables the follow-up rule (where there is one), trying a few times.
-    pub(crate) async fn arm_follow_ups(&self, inv: &Invocation) -> Result<(), AwsError> {
-        let Some(arn) = &inv.function_arn else {
-            return Ok(());
-        };
-        let mut last = None;
-        for attempt in 0..3u32 {
-            match self.ports.follow_ups.ensure(arn).await {
-                Ok(()) => return Ok(()),
-                Err(e) if e.retryable => last = Some(e),
-                Err(e) => return Err(e),
-            }
-            tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt + 1))).await;
-        }
-        Err(last.unwrap_or_else(|| AwsError::out_of_time("EnableRule")))
     }
 
     /// The record of a new request. A Create's clone identifier is fixed here, from the request
@@ -147,8 +145,8 @@ impl Manager {
         }
         let props = CloneProperties::parse(&request.resource_properties)
             .map_err(|e| format!("invalid property {e}"))?;
-        self.admissible(&props, &request.stack_id)?;
-        let (cluster_id, fallback_id) = self.clone_ids(&props, record.received, request);
+        self.place.admissible(&props, &request.stack_id)?;
+        let (cluster_id, fallback_id) = self.place.clone_ids(&props, record.received, request);
         record.cluster_id = cluster_id;
         record.fallback_id = fallback_id;
         Ok(record)
@@ -160,7 +158,7 @@ impl Manager {
     pub fn bare_record(&self, request: &CfnRequest) -> RequestRecord {
         let timeout = i64::from(service_timeout(&request.resource_properties));
         let received =
-            crate::cfn::url::received_at(&request.response_url, self.now_secs(), timeout);
+            crate::cfn::url::received_at(&request.response_url, self.core.now_secs(), timeout);
         RequestRecord {
             request: request.clone(),
             cluster_id: String::new(),
@@ -168,73 +166,6 @@ impl Manager {
             received,
             deadline: received + (timeout - DEADLINE_MARGIN_SECS).max(timeout / 2),
             adopted: false,
-        }
-    }
-
-    /// What the stack's security settings refuse, before anything is recorded or made: a
-    /// `ClusterId` outside the identifier prefix, readers of other accounts than allowed, a
-    /// secret prefix the stack does not allow.
-    pub(super) fn admissible(&self, props: &CloneProperties, stack_id: &str) -> Result<(), String> {
-        let guard = &self.settings.guard;
-        let prefix = &guard.cluster_id_prefix;
-        if let Some(id) = props
-            .cluster_id
-            .as_ref()
-            .filter(|id| !id.starts_with(prefix.as_str()))
-        {
-            return Err(format!("invalid property ClusterId: must start with {prefix:?}, the clone manager's ClusterIdPrefix (its role may only write clusters named so), got {id:?}"));
-        }
-        let own = guard
-            .role_arn
-            .as_deref()
-            .and_then(access::account_of)
-            .or_else(|| access::account_of(stack_id))
-            .unwrap_or_default();
-        let foreign = access::foreign_principals(
-            &props.access_principal_arns,
-            own,
-            &guard.allowed_reader_accounts,
-        );
-        if !foreign.is_empty() {
-            return Err(format!("invalid property AccessPrincipalArns: {foreign:?} are not principals of this account or of the clone manager's AllowedReaderAccounts"));
-        }
-        if let Some(p) = props.secret_prefix.as_ref().filter(|_| props.set_password) {
-            let allowed = p.starts_with(self.settings.default_secret_prefix.as_str())
-                || guard
-                    .allowed_secret_prefixes
-                    .iter()
-                    .any(|a| p.starts_with(a.as_str()));
-            if !allowed {
-                return Err(format!("invalid property SecretPrefix: {p:?} is neither under the clone manager's DefaultSecretPrefix {:?} nor under one of its AllowedSecretPrefixes", self.settings.default_secret_prefix));
-            }
-        }
-        Ok(())
-    }
-
-    /// The clone's identifier, and the one to take instead if it is another cluster's.
-    pub(super) fn clone_ids(
-        &self,
-        props: &CloneProperties,
-        received: i64,
-        request: &CfnRequest,
-    ) -> (String, Option<String>) {
-        let at = time::OffsetDateTime::from_unix_timestamp(received)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-        match &props.cluster_id {
-            None => {
-                let prefix = &self.settings.guard.cluster_id_prefix;
-                let stem = format!("{prefix}{}", props.source_cluster_id);
-                (
-                    ident::generated_clone_id(&stem, at, &request.request_id),
-                    None,
-                )
-            }
-            Some(id) => (
-                id.to_ascii_lowercase(),
-                props
-                    .no_fail_on_existing_cluster
-                    .then(|| ident::generated_clone_id(id, at, &request.request_id)),
-            ),
         }
     }
 }

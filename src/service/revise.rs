@@ -12,7 +12,8 @@
 //! the clone in use).
 
 use super::answer::failed;
-use super::{Invocation, Manager, Progress};
+use super::Core;
+use super::{Invocation, Progress};
 use crate::cfn::{Outcome, PhysicalId};
 use crate::domain::properties::CloneProperties;
 use crate::domain::{Cluster, Deed};
@@ -22,8 +23,20 @@ use crate::planner::progress::data;
 use crate::planner::revision::{decide, in_place_actions, Credentials, Revision};
 use crate::state::{Answer, RequestItem};
 use serde_json::Value;
+use std::sync::Arc;
 
-impl Manager {
+/// Updates of the custom resource.
+#[derive(Clone)]
+pub struct Revise {
+    pub(super) core: Core,
+    pub(super) state: Arc<dyn crate::ports::StateStore>,
+    pub(super) deeds: Arc<super::ledger::Deeds>,
+    pub(super) applier: Arc<super::apply::Applier>,
+    pub(super) answers: Arc<super::answer::Answers>,
+    pub(super) place: Arc<super::place::Place>,
+}
+
+impl Revise {
     pub(super) async fn advance_update(&self, item: RequestItem, inv: &Invocation) -> Progress {
         match self.revise_clone(&item, inv).await {
             Ok(progress) => progress,
@@ -33,7 +46,7 @@ impl Manager {
             }
             Err(e) => {
                 let answer = failed(&item.record.request, e.to_string());
-                self.conclude(&item.record, answer, inv).await
+                self.answers.conclude(&item.record, answer, inv).await
             }
         }
     }
@@ -48,11 +61,11 @@ impl Manager {
             Ok(p) => p,
             Err(e) => return Ok(self.fail(item, format!("invalid property {e}"), inv).await),
         };
-        if let Err(reason) = self.admissible(&props, &request.stack_id) {
+        if let Err(reason) = self.place.admissible(&props, &request.stack_id) {
             return Ok(self.fail(item, reason, inv).await);
         }
         let current = match PhysicalId::parse(request.physical_resource_id.as_deref()) {
-            PhysicalId::Cluster(id) => self.observe_cluster(&id).await?,
+            PhysicalId::Cluster(id) => self.deeds.observe_cluster(&id).await?,
             _ => None,
         };
         if let Some(c) = current
@@ -87,7 +100,7 @@ impl Manager {
         let r = &item.record.request;
         c.ownership().is_some_and(|o| {
             o.is_clone_of_resource(
-                &self.settings.stack_name,
+                &self.core.settings.stack_name,
                 &r.stack_id,
                 &r.logical_resource_id,
             )
@@ -95,7 +108,8 @@ impl Manager {
     }
 
     async fn fail(&self, item: &RequestItem, reason: String, inv: &Invocation) -> Progress {
-        self.conclude(&item.record, failed(&item.record.request, reason), inv)
+        self.answers
+            .conclude(&item.record, failed(&item.record.request, reason), inv)
             .await
     }
 
@@ -110,7 +124,8 @@ impl Manager {
     ) -> Result<Progress, AwsError> {
         tracing::info!(%why, "update replaces the clone");
         let (cluster_id, fallback_id) =
-            self.clone_ids(props, item.record.received, &item.record.request);
+            self.place
+                .clone_ids(props, item.record.received, &item.record.request);
         if current.as_ref().is_some_and(|c| c.id == cluster_id) && fallback_id.is_none() {
             let reason = format!(
                 "this update replaces the clone ({why}), but ClusterId {cluster_id} is the current clone's: change ClusterId, remove it, or set NoFailOnExistingCluster"
@@ -129,8 +144,8 @@ impl Manager {
         record: crate::state::RequestRecord,
         inv: &Invocation,
     ) -> Result<Progress, AwsError> {
-        match self.ports.state.revise(item, &record).await? {
-            Some(revised) => Ok(self.advance_clone(revised, false, inv).await),
+        match self.state.revise(item, &record).await? {
+            Some(revised) => Ok(self.place.advance_clone(revised, false, inv).await),
             None => Ok(Progress::Pending(
                 "the request's record changed meanwhile".into(),
             )),
@@ -148,16 +163,16 @@ impl Manager {
         let old = satisfied(&cluster);
         let mut actions = in_place_actions(&revision, &cluster, &props.access_principal_arns);
         if let Some(change) = expiry::change(old.as_ref(), props, &cluster) {
-            let lead = self.settings.expiry_warning;
+            let lead = self.core.settings.expiry_warning;
             actions.extend(expiry::change_actions(
                 &cluster,
                 change,
                 lead,
-                self.clock.now(),
+                self.core.clock.now(),
             ));
         }
         for action in actions {
-            self.apply(&action, Some(item), inv).await?;
+            self.applier.apply(&action, Some(item)).await?;
         }
         if let Revision::InPlace {
             credentials: Credentials::Enable | Credentials::Renew,
@@ -173,25 +188,29 @@ impl Manager {
         }
         self.note_properties(&cluster.id, &item.record.request.resource_properties)
             .await?;
-        let cluster = self.observe_cluster(&cluster.id).await?.unwrap_or(cluster);
+        let cluster = self
+            .deeds
+            .observe_cluster(&cluster.id)
+            .await?
+            .unwrap_or(cluster);
         let writer = cluster.writer().unwrap_or_default().to_string();
         let answer = Answer {
             outcome: Outcome::success(cluster.arn.clone(), data(&cluster, &writer)),
             event: None,
             event_sent: false,
         };
-        Ok(self.conclude(&item.record, answer, inv).await)
+        Ok(self.answers.conclude(&item.record, answer, inv).await)
     }
 
     /// Records in the clone's deed the properties it now satisfies.
     async fn note_properties(&self, cluster_id: &str, props: &Value) -> Result<(), AwsError> {
-        let deed = self.fresh_deed(cluster_id).await?;
+        let deed = self.deeds.fresh_deed(cluster_id).await?;
         if deed.properties.as_ref() != Some(props) {
             let noted = Deed {
                 properties: Some(props.clone()),
                 ..deed
             };
-            self.amend_deed(&noted).await?;
+            self.deeds.amend_deed(&noted).await?;
         }
         Ok(())
     }

@@ -3,12 +3,14 @@
 //! one applier (`planner::sweep` decides). Run by every scheduled maintenance and by the CLI's
 //! `sweep`; a dry run asks and reports, and changes nothing.
 
-use super::{Applied, Invocation, Lease, Manager};
+use super::Core;
+use super::{Applied, Invocation, Lease};
 use crate::domain::{tags, Cluster};
 use crate::planner::action::Action;
 use crate::planner::sweep::{self, Standing};
 use crate::state::Phase;
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Time kept for one clone's look-up and removal.
@@ -33,7 +35,18 @@ pub struct Finding {
     pub error: Option<String>,
 }
 
-impl Manager {
+/// Finding clones whose stack no longer claims them.
+#[derive(Clone)]
+pub struct Sweep {
+    pub(super) core: Core,
+    pub(super) state: Arc<dyn crate::ports::StateStore>,
+    pub(super) stacks: Arc<dyn crate::ports::Stacks>,
+    pub(super) leases: Arc<super::lease::Leases>,
+    pub(super) reaper: Arc<super::reap::Reaper>,
+    pub(super) applier: Arc<super::apply::Applier>,
+}
+
+impl Sweep {
     /// Sweeps every clone of this stack in `clusters` under the `sweep` lease (a scheduled
     /// event delivered twice must not sweep twice at once: one orphan, one removal, one event);
     /// returns the clones not claimed. A busy lease sweeps nothing: the other run does.
@@ -43,11 +56,15 @@ impl Manager {
         dry_run: bool,
         inv: &Invocation,
     ) -> Vec<Finding> {
-        let manager = &self.settings.stack_name;
+        let manager = &self.core.settings.stack_name;
         if !clusters.iter().any(|c| sweep::owner(c, manager).is_some()) {
             return vec![];
         }
-        let lease = match self.take_lease_for("sweep", SWEEP_LEASE_SECS, inv).await {
+        let lease = match self
+            .leases
+            .take_lease_for("sweep", SWEEP_LEASE_SECS, inv)
+            .await
+        {
             Ok(Some(lease)) => lease,
             Ok(None) => {
                 tracing::info!("another invocation is sweeping");
@@ -59,7 +76,7 @@ impl Manager {
             }
         };
         let findings = self.sweep_leased(clusters, dry_run, inv, &lease).await;
-        self.release(&lease, inv).await;
+        self.leases.release(&lease, inv).await;
         findings
     }
 
@@ -70,25 +87,29 @@ impl Manager {
         inv: &Invocation,
         lease: &Lease,
     ) -> Vec<Finding> {
-        let manager = &self.settings.stack_name;
+        let manager = &self.core.settings.stack_name;
         let mut out = vec![];
         for c in clusters {
             let Some((stack_id, logical_id)) = sweep::owner(c, manager) else {
                 continue;
             };
-            if !inv.has_time_for(CLONE_BUDGET) || !self.lease_holds(lease) {
+            if !inv.has_time_for(CLONE_BUDGET) || !self.leases.lease_holds(lease) {
                 tracing::info!("sweep stopped: no time left (the next run goes on)");
                 break;
             }
             let standing = self.standing_of(c, &stack_id, &logical_id).await;
-            let actions =
-                sweep::actions(c, &standing, self.settings.orphan_grace, self.clock.now());
+            let actions = sweep::actions(
+                c,
+                &standing,
+                self.core.settings.orphan_grace,
+                self.core.clock.now(),
+            );
             let removes = actions
                 .iter()
                 .any(|a| matches!(a, Action::RemoveCluster(_)));
             // A removal only under a lease still held (its fencing number confirmed at the
             // table): a sweep whose lease was taken over meanwhile removes nothing.
-            if removes && !dry_run && !self.still_held(lease, inv).await {
+            if removes && !dry_run && !self.leases.still_held(lease, inv).await {
                 tracing::info!("sweep stopped: its lease was taken over");
                 break;
             }
@@ -106,7 +127,7 @@ impl Manager {
     }
 
     async fn standing_of(&self, c: &Cluster, stack_id: &str, logical_id: &str) -> Standing {
-        match self.ports.stacks.resource(stack_id, logical_id).await {
+        match self.stacks.resource(stack_id, logical_id).await {
             Err(e) => Standing::Unknown(format!("its stack cannot be read: {e}")),
             Ok(r) => match sweep::standing(c, &r) {
                 Standing::FailedCreate => self.failed_create(c).await,
@@ -121,7 +142,7 @@ impl Manager {
         let Some(request_id) = c.deed.as_ref().and_then(|d| d.request_id.as_ref()) else {
             return failed();
         };
-        match self.ports.state.request(request_id).await {
+        match self.state.request(request_id).await {
             Ok(Some(item)) if item.phase != Phase::Done => {
                 Standing::Unknown("its Create is still being answered".into())
             }
@@ -133,11 +154,13 @@ impl Manager {
     async fn apply_sweep(&self, actions: &[Action], inv: &Invocation) -> Result<(), String> {
         for action in actions {
             let applied = self
-                .apply(action, None, inv)
+                .applier
+                .apply(action, None)
                 .await
                 .map_err(|e| e.to_string())?;
             if let (Applied::Deferred, Action::RemoveCluster(r)) = (applied, action) {
-                self.defer_removal(&r.cluster_id, inv)
+                self.reaper
+                    .defer_removal(&r.cluster_id, inv)
                     .await
                     .map_err(|e| e.to_string())?;
             }
@@ -160,7 +183,7 @@ impl Manager {
             Standing::FailedCreate => ("unknown", "its Create failed".into()),
             Standing::Kept(r) => ("kept", r.clone()),
         };
-        let since = sweep::orphan_since(c).or((kind == "orphan").then(|| self.clock.now()));
+        let since = sweep::orphan_since(c).or((kind == "orphan").then(|| self.core.clock.now()));
         Some(Finding {
             cluster_id: c.id.clone(),
             stack_id,
@@ -168,7 +191,7 @@ impl Manager {
             standing: kind,
             reason,
             orphan_since: since.map(tags::format_time),
-            remove_after: since.map(|t| tags::format_time(t + self.settings.orphan_grace)),
+            remove_after: since.map(|t| tags::format_time(t + self.core.settings.orphan_grace)),
             removed,
             error,
         })

@@ -10,10 +10,12 @@
 //!   It runs after the request is recorded, so a throttled CloudFormation only delays the
 //!   request (its deadline still answers it in time), never drops it.
 
-use super::{Invocation, Manager};
+use super::Core;
+use super::Invocation;
 use crate::cfn::{CfnRequest, Home, PhysicalId, RequestType};
 use crate::error::AwsError;
 use crate::ports::StackResource;
+use std::sync::Arc;
 
 /// Why a request is not served (yet).
 #[derive(Debug)]
@@ -38,19 +40,26 @@ const CLEANUP_PHASES: &[&str] = &[
 /// the resource's own status may not say so yet.
 const DELETING_PHASES: &[&str] = &["DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"];
 
-impl Manager {
+/// Screening requests, and the stack check of Updates and Deletes.
+#[derive(Clone)]
+pub struct Vet {
+    pub(super) core: Core,
+    pub(super) stacks: Arc<dyn crate::ports::Stacks>,
+}
+
+impl Vet {
     /// This function's partition, region and account, from its own ARN or its role's.
     pub(super) fn home(&self, inv: &Invocation) -> Option<Home> {
         Home::of(
             inv.function_arn.as_deref(),
-            self.settings.guard.role_arn.as_deref(),
+            self.core.settings.guard.role_arn.as_deref(),
         )
     }
 
     /// What is refused before anything is recorded: another resource type, and a physical id
     /// spelled as an ARN that names no cluster of this function.
     pub(super) fn screen(&self, request: &CfnRequest, inv: &Invocation) -> Result<(), String> {
-        let ours = &self.settings.resource_type;
+        let ours = &self.core.settings.resource_type;
         // A Delete is served whatever type it names: it can only remove clones of its stack and
         // logical id, and refusing it would block the stack's deletion.
         if request.request_type != RequestType::Delete
@@ -77,17 +86,18 @@ impl Manager {
     /// CloudFormation's own record of the resource and the stack, against what a pending Update
     /// or Delete claims. Creates, and every request without `VERIFY_STACK_REQUESTS`, pass.
     pub(super) async fn vet_stack(&self, request: &CfnRequest) -> Result<(), Refusal> {
-        if !self.settings.guard.verify_stack_requests || request.request_type == RequestType::Create
+        if !self.core.settings.guard.verify_stack_requests
+            || request.request_type == RequestType::Create
         {
             return Ok(());
         }
-        let stacks = &self.ports.stacks;
+        let stacks = &self.stacks;
         let found = stacks
             .resource(&request.stack_id, &request.logical_resource_id)
             .await
             .map_err(unchecked)?;
         let current =
-            judge(request, &self.settings.resource_type, &found).map_err(Refusal::Refused)?;
+            judge(request, &self.core.settings.resource_type, &found).map_err(Refusal::Refused)?;
         let Some(phases) = delete_needs_stack(request, current, &found) else {
             return Ok(());
         };

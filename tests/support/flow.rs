@@ -3,12 +3,12 @@
 use super::fault::Faults;
 use super::http::Capture;
 use super::moto::{realistic_source, sdk_config, state_table, unique};
-use aurora_clone_manager::adapters::{http::HttpResponder, Clients};
+use aurora_clone_manager::adapters::{self, http::HttpResponder, Clients};
 use aurora_clone_manager::cfn::CfnRequest;
 use aurora_clone_manager::clock::Clock;
 use aurora_clone_manager::config::Settings;
 use aurora_clone_manager::lambda::{self, App};
-use aurora_clone_manager::service::Invocation;
+use aurora_clone_manager::service::{Flows, Invocation};
 use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
 use serde_json::{json, Value};
@@ -109,13 +109,14 @@ impl Flow {
             HttpResponder::with_retries(3, Duration::from_millis(20))
                 .with_attempt_timeout(Duration::from_secs(2)),
         );
-        let mut manager =
-            lambda::manager_with(settings.clone(), &Clients::new(conf), responder.clone());
-        manager.clock = Clock::Shifted(shift.clone());
+        let ports = adapters::sdk_ports(settings, &Clients::new(conf), responder.clone());
+        let flows = Flows::new(settings.clone(), ports, Clock::Shifted(shift.clone()));
         App {
             answering: None,
             response_hosts: settings.guard.allowed_response_hosts.clone(),
-            manager: Ok(manager),
+            region: None,
+            stack_name: settings.stack_name.clone(),
+            flows: Ok(flows),
             responder,
             calls: None,
         }

@@ -6,8 +6,9 @@ use aurora_clone_manager::clock::Clock;
 use aurora_clone_manager::config::Settings;
 use aurora_clone_manager::fakes::*;
 use aurora_clone_manager::lambda::{self, App};
+use aurora_clone_manager::ports::Ports;
 use aurora_clone_manager::ports::Responder;
-use aurora_clone_manager::service::{Invocation, Manager, Ports};
+use aurora_clone_manager::service::{Flows, Invocation};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -31,6 +32,8 @@ pub struct World {
     pub stacks: Arc<FakeStacks>,
     pub schedules: Arc<FakeSchedules>,
     pub app: App,
+    /// The ports the flows were wired with (to wire others around them).
+    pub ports: Ports,
     /// CloudFormation's record of the stacks, as the function's answers and the tests move it.
     pub cloudformation: Arc<CloudFormation>,
     next_id: AtomicU32,
@@ -102,15 +105,17 @@ impl World {
             stacks: stacks.clone(),
             schedules: schedules.clone(),
         };
-        let manager = Manager::new(
+        let flows = Flows::new(
             settings,
-            ports,
+            ports.clone(),
             Clock::following_tokio(datetime!(2026-11-22 12:00 UTC)),
         );
         let app = App {
             answering: None,
             response_hosts,
-            manager: Ok(manager),
+            region: None,
+            stack_name: "acm".into(),
+            flows: Ok(flows),
             responder: cloudformation,
             calls: None,
         };
@@ -127,6 +132,7 @@ impl World {
             stacks,
             schedules,
             app,
+            ports,
             cloudformation: stand_in,
             next_id: AtomicU32::new(1),
             kinds,
@@ -141,8 +147,14 @@ impl World {
         self.rds.put(c);
     }
 
-    pub fn manager(&self) -> &Manager {
-        self.app.manager.as_ref().expect("manager")
+    pub fn flows(&self) -> &Flows {
+        self.app.flows.as_ref().expect("flows")
+    }
+
+    /// Flows with the world's settings and clock over other ports.
+    pub fn flows_with(&self, ports: Ports) -> Flows {
+        let core = &self.flows().core;
+        Flows::new((*core.settings).clone(), ports, core.clock.clone())
     }
 
     pub fn request(&self, kind: &str, props: Value) -> CfnRequest {
@@ -203,7 +215,7 @@ impl World {
 
     /// Plays EventBridge Scheduler: every expiry schedule due now fires (and is gone).
     pub async fn fire_schedules(&self) {
-        let now = self.manager().clock.now();
+        let now = self.flows().core.clock.now();
         for input in self.schedules.fire_due(now) {
             let event: Value = serde_json::from_str(&input).expect("schedule input");
             let deadline = tokio::time::Instant::now() + Duration::from_secs(900);

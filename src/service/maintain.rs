@@ -4,19 +4,18 @@
 //! dry run. A source whose lease is busy, or that the invocation has no time left for, is
 //! recorded for a follow-up a few minutes later. Each run ends with one summary per source.
 
-pub mod config;
-mod edn;
 mod upkeep;
 
+use super::Core;
 use crate::domain::upkeep::ClusterConfig;
 use crate::domain::{Cluster, Instance};
 use crate::error::Error;
 use crate::planner::upkeep::{plan_upkeep, UpkeepPlan};
-use crate::service::{Invocation, Lease, Manager, Progress};
+use crate::service::{Invocation, Lease, Progress};
 use crate::state::MaintainItem;
-use config::MaintenanceConfig;
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Time kept for maintaining one source (a few restores and deletes).
@@ -52,7 +51,7 @@ pub struct Summary {
 }
 
 /// The scheduled entry point: the Lambda's answer is the report.
-pub async fn run_scheduled(m: &Manager, inv: &Invocation) -> Value {
+pub async fn run_scheduled(m: &Maintain, inv: &Invocation) -> Value {
     match m.maintain(false, inv).await {
         Ok(report) => serde_json::to_value(&report).unwrap_or(Value::Null),
         Err(e) => {
@@ -62,7 +61,23 @@ pub async fn run_scheduled(m: &Manager, inv: &Invocation) -> Value {
     }
 }
 
-impl Manager {
+/// Scheduled maintenance of the copy pools.
+#[derive(Clone)]
+pub struct Maintain {
+    pub(super) core: Core,
+    pub(super) rds: Arc<dyn crate::ports::Rds>,
+    pub(super) state: Arc<dyn crate::ports::StateStore>,
+    pub(super) applier: Arc<super::apply::Applier>,
+    pub(super) deeds: Arc<super::ledger::Deeds>,
+    pub(super) expiry: Arc<super::expiry::Expiries>,
+    pub(super) leases: Arc<super::lease::Leases>,
+    pub(super) reaper: Arc<super::reap::Reaper>,
+    pub(super) rule: Arc<super::rule::Rule>,
+    pub(super) sources: Arc<super::sources::Sources>,
+    pub(super) sweep: Arc<super::sweep::Sweep>,
+}
+
+impl Maintain {
     /// Runs maintenance; `dry_run` plans and reports without changing anything.
     pub async fn maintain(&self, dry_run: bool, inv: &Invocation) -> Result<Report, Error> {
         self.maintain_sources(dry_run, inv, None).await
@@ -74,7 +89,7 @@ impl Manager {
         item: MaintainItem,
         inv: &Invocation,
     ) -> Progress {
-        match self.ports.state.take_maintain(item.version).await {
+        match self.state.take_maintain(item.version).await {
             Ok(true) => {}
             Ok(false) => return Progress::Ignored("taken by another invocation".into()),
             Err(e) => return Progress::Pending(e.to_string()),
@@ -86,40 +101,6 @@ impl Manager {
             tracing::error!(error = %e, "continued maintenance failed");
         }
         Progress::Answered
-    }
-
-    /// A source's entry in the maintenance config: its policy overrides. An unreadable config
-    /// is logged and its overrides ignored (maintenance itself refuses to run on it).
-    pub async fn source_config(&self, root: &str) -> Option<ClusterConfig> {
-        match self.config().await {
-            Ok(c) => c?.clusters.into_iter().find(|c| c.cluster_id == root),
-            Err(e) => {
-                tracing::error!(error = %e, "maintenance config unusable: default policy for {root}");
-                None
-            }
-        }
-    }
-
-    /// The cost estimates' price table: the config's, or the defaults.
-    pub async fn prices(&self) -> crate::domain::cost::Prices {
-        match self.config().await {
-            Ok(c) => c.map(|c| c.prices).unwrap_or_default(),
-            Err(e) => {
-                tracing::error!(error = %e, "maintenance config unusable: default prices");
-                Default::default()
-            }
-        }
-    }
-
-    async fn config(&self) -> Result<Option<MaintenanceConfig>, Error> {
-        let name = &self.settings.maintenance_config_ssm;
-        let Some(text) = self.ports.parameters.get(name).await? else {
-            tracing::info!(parameter = %name, "no maintenance config: nothing to maintain");
-            return Ok(None);
-        };
-        MaintenanceConfig::parse(&text)
-            .map(Some)
-            .map_err(|e| Error::Other(e.to_string()))
     }
 
     /// Maintains the configured sources (all, or `only` those: configured or not), then, on a
@@ -137,7 +118,7 @@ impl Manager {
             dry_run,
             ..Default::default()
         };
-        let config = self.config().await?.unwrap_or_default();
+        let config = self.sources.config().await?.unwrap_or_default();
         let mut todo: Vec<ClusterConfig> = config
             .clusters
             .iter()
@@ -156,22 +137,22 @@ impl Manager {
             let view = match seen {
                 Some(v) => v,
                 None => (
-                    self.observe_clusters().await?,
-                    self.ports.rds.all_instances().await?,
+                    self.deeds.observe_clusters().await?,
+                    self.rds.all_instances().await?,
                 ),
             };
-            let others: Vec<ClusterConfig> = copied_roots(&view.0, &self.settings.stack_name)
+            let others: Vec<ClusterConfig> = copied_roots(&view.0, &self.core.settings.stack_name)
                 .into_iter()
                 .filter(|r| !todo.iter().any(|c| c.cluster_id == *r))
                 .map(|r| ClusterConfig::unconfigured(&r))
                 .collect();
             if !dry_run {
-                report.expiry_errors = self.expire_due(&view.0, inv).await;
-                if let Err(e) = self.strike_unseen(&view.0).await {
+                report.expiry_errors = self.expiry.expire_due(&view.0, inv).await;
+                if let Err(e) = self.deeds.strike_unseen(&view.0).await {
                     tracing::warn!(error = %e, "could not strike deeds of clusters that are gone; the next run does");
                 }
             }
-            report.sweep = self.sweep(&view.0, dry_run, inv).await;
+            report.sweep = self.sweep.sweep(&view.0, dry_run, inv).await;
             // The view is reused: a copy too old to host new clones gains none meanwhile.
             self.maintain_leased(&others, Some(view), dry_run, inv, &mut report)
                 .await?;
@@ -179,7 +160,7 @@ impl Manager {
         if report.clusters.is_empty() && todo.is_empty() {
             report.note = Some(format!(
                 "nothing to maintain: no sources in {} and no pool copies",
-                self.settings.maintenance_config_ssm
+                self.core.settings.maintenance_config_ssm
             ));
         }
         self.follow_up_sources(&report, dry_run, inv).await?;
@@ -199,7 +180,7 @@ impl Manager {
         let mut held = Vec::new();
         for cfg in todo {
             let name = format!("place-{}", cfg.cluster_id);
-            match self.take_lease_for(&name, LEASE_SECS, inv).await? {
+            match self.leases.take_lease_for(&name, LEASE_SECS, inv).await? {
                 Some(lease) => held.push((cfg, lease)),
                 None => report.deferred.push(cfg.cluster_id.clone()),
             }
@@ -209,7 +190,7 @@ impl Manager {
         }
         let result = self.maintain_held(&held, view, dry_run, inv, report).await;
         for (_, lease) in &held {
-            self.release(lease, inv).await;
+            self.leases.release(lease, inv).await;
         }
         result.map(Some)
     }
@@ -226,20 +207,26 @@ impl Manager {
         let (clusters, instances) = match view {
             Some(v) => v,
             None => (
-                self.observe_clusters().await?,
-                self.ports.rds.all_instances().await?,
+                self.deeds.observe_clusters().await?,
+                self.rds.all_instances().await?,
             ),
         };
         for (cfg, lease) in held {
             // Confirmed at the table as well: copies are placements too.
             if !inv.has_time_for(SOURCE_BUDGET)
-                || !self.lease_holds(lease)
-                || !self.still_held(lease, inv).await
+                || !self.leases.lease_holds(lease)
+                || !self.leases.still_held(lease, inv).await
             {
                 report.deferred.push(cfg.cluster_id.clone());
                 continue;
             }
-            let plan = plan_upkeep(cfg, &clusters, &instances, &self.policy, self.clock.now());
+            let plan = plan_upkeep(
+                cfg,
+                &clusters,
+                &instances,
+                &self.core.policy,
+                self.core.clock.now(),
+            );
             report
                 .clusters
                 .push(self.upkeep(cfg, plan, dry_run, inv).await);
@@ -272,11 +259,11 @@ impl Manager {
         let item = MaintainItem {
             sources,
             dry_run,
-            not_before: self.clock.now().unix_timestamp() + RETRY_BUSY_SECS,
+            not_before: self.core.clock.now().unix_timestamp() + RETRY_BUSY_SECS,
             version: 0,
         };
-        self.ports.state.put_maintain(&item).await?;
-        self.arm_follow_ups(inv).await?;
+        self.state.put_maintain(&item).await?;
+        self.rule.arm_follow_ups(inv).await?;
         Ok(())
     }
 }

@@ -1,12 +1,12 @@
 //! Applying one source's upkeep plan: metrics, the actions (unless a dry run), one summary line.
 
-use super::Summary;
+use super::{Maintain, Summary};
 use crate::domain::upkeep::ClusterConfig;
 use crate::planner::action::Action;
 use crate::planner::upkeep::UpkeepPlan;
-use crate::service::{Applied, Invocation, Manager};
+use crate::service::{Applied, Invocation};
 
-impl Manager {
+impl Maintain {
     pub(super) async fn upkeep(
         &self,
         cfg: &ClusterConfig,
@@ -16,7 +16,7 @@ impl Manager {
     ) -> Summary {
         if plan.problem.is_none() {
             let (free, coming) = (plan.slots_free, plan.slots_coming);
-            let doc = self.metrics().pool(
+            let doc = self.core.metrics().pool(
                 &plan.cluster_id,
                 free,
                 coming,
@@ -44,10 +44,10 @@ impl Manager {
     /// Applies a plan, stopping at the first failed action (the next run plans again).
     async fn apply_upkeep(&self, plan: &UpkeepPlan, inv: &Invocation) -> Vec<String> {
         for action in &plan.actions {
-            match self.apply(action, None, inv).await {
+            match self.applier.apply(action, None).await {
                 Ok(Applied::Deferred) => {
                     if let Action::RemoveCluster(r) = action {
-                        if let Err(e) = self.defer_removal(&r.cluster_id, inv).await {
+                        if let Err(e) = self.reaper.defer_removal(&r.cluster_id, inv).await {
                             return vec![e.to_string()];
                         }
                     }
