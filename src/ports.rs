@@ -5,8 +5,11 @@
 //! the adapters.
 
 use crate::cfn::ResponseBody;
+use crate::domain::capacity::Capacity;
 use crate::domain::events::LifecycleEvent;
-use crate::domain::{Cluster, Deed, Instance, InstanceRequest, Quotas, RestoreRequest, Tags};
+use crate::domain::{
+    Cluster, Deed, Instance, InstanceRequest, Quotas, RestoreRequest, StackStatus, Tags,
+};
 use crate::error::AwsError;
 use crate::state::{Answer, MaintainItem, ReapItem, RequestItem, RequestRecord, Work};
 use async_trait::async_trait;
@@ -54,6 +57,8 @@ pub trait Rds: Send + Sync {
     async fn set_master_password(&self, cluster_id: &str, password: &str) -> Result<(), AwsError>;
     /// Stops (starts) a cluster; one already stopped (started) is fine.
     async fn stop_cluster(&self, id: &str) -> Result<(), AwsError>;
+    /// Sets a cluster's Serverless v2 range, applied at once (its writer rescales in place).
+    async fn set_capacity(&self, cluster_id: &str, capacity: Capacity) -> Result<(), AwsError>;
     async fn start_cluster(&self, id: &str) -> Result<(), AwsError>;
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError>;
     async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError>;
@@ -220,18 +225,9 @@ pub trait Parameters: Send + Sync {
     async fn get(&self, name: &str) -> Result<Option<String>, AwsError>;
 }
 
-/// A CloudFormation stack's view of one of its resources.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StackResource {
-    /// The stack, or the resource in it, does not exist (any more).
-    Missing,
-    Found {
-        resource_type: String,
-        /// e.g. `CREATE_IN_PROGRESS`, `UPDATE_COMPLETE`, `DELETE_IN_PROGRESS`.
-        status: String,
-        physical_id: Option<String>,
-    },
-}
+/// A stack's view of one of its resources: a plain domain value, named here too since the
+/// `Stacks` port speaks it.
+pub use crate::domain::StackResource;
 
 /// CloudFormation, as far as this tool asks it anything: what a stack says of a resource and in
 /// which phase the stack is (to check that a request is real, and whether a clone's owner still
@@ -242,7 +238,7 @@ pub trait Stacks: Send + Sync {
     async fn resource(&self, stack_id: &str, logical_id: &str) -> Result<StackResource, AwsError>;
     /// The stack's own status (`UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`, `DELETE_IN_PROGRESS`, ...);
     /// `None` when there is no such stack. Access denied is an error, as for `resource`.
-    async fn stack_status(&self, stack_id: &str) -> Result<Option<String>, AwsError>;
+    async fn stack_status(&self, stack_id: &str) -> Result<Option<StackStatus>, AwsError>;
 }
 
 /// CloudWatch, as far as the cost estimates ask it: the newest `VolumeBytesUsed` of clusters.

@@ -3,6 +3,7 @@
 
 mod support;
 
+use aurora_clone_manager::ports::Rds;
 use serde_json::{json, Value};
 use support::world::*;
 
@@ -210,4 +211,46 @@ async fn a_forged_update_of_another_resources_clone_changes_nothing() {
         .contains("not a clone of this stack's resource"));
     let secret = w.secrets.all().into_values().next().unwrap();
     assert!(!secret.policy.unwrap_or_default().contains("attacker"));
+}
+
+/// MinCapacity and MaxCapacity change the writer's range in place: the same clone, the new
+/// range; and a rollback (CloudFormation's old properties back as the new ones) restores it.
+#[tokio::test(start_paused = true)]
+async fn a_capacity_change_is_made_in_place_and_rolled_back() {
+    let w = World::new();
+    let small = json!({"SourceClusterId": "orders", "InstanceClass": "db.serverless",
+        "MinCapacity": "0.5", "MaxCapacity": "4"});
+    let large = json!({"SourceClusterId": "orders", "InstanceClass": "db.serverless",
+        "MinCapacity": "2", "MaxCapacity": "16"});
+    let first = created(&w, small.clone()).await;
+    let id = first["Data"]["ClusterId"].as_str().unwrap().to_string();
+    let range = |w: &World| {
+        let (rds, id) = (w.rds.clone(), id.clone());
+        async move {
+            let c = rds.cluster(&id).await.unwrap().expect("the clone");
+            c.capacity.map(|c| (c.min, c.max))
+        }
+    };
+    assert_eq!(range(&w).await, Some((0.5, 4.0)));
+    let u = update_of(&w, &first, small.clone(), large.clone());
+    w.deliver(&u).await;
+    w.ticks_until_answers(2, 30).await;
+    let a = &w.answer_for(&u)[0];
+    assert_eq!(a["Status"], "SUCCESS", "{a}");
+    assert_eq!(
+        a["PhysicalResourceId"], first["PhysicalResourceId"],
+        "in place"
+    );
+    assert_eq!(range(&w).await, Some((2.0, 16.0)));
+    // CloudFormation rolls back: the old properties arrive as the new, and the new as the old.
+    let back = update_of(&w, &first, large, small);
+    w.deliver(&back).await;
+    w.ticks_until_answers(3, 30).await;
+    assert_eq!(w.answer_for(&back)[0]["Status"], "SUCCESS");
+    assert_eq!(range(&w).await, Some((0.5, 4.0)));
+    assert_eq!(
+        w.rds.count_calls("RestoreDBClusterToPointInTime"),
+        1,
+        "never replaced"
+    );
 }

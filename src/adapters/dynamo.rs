@@ -12,10 +12,13 @@
 //! consistent) and judged from what is there: a write whose reply was lost and that the SDK
 //! retried finds its own effect, never a false "someone else did it".
 
+mod items;
 mod lease;
 mod ledger;
 
 pub use ledger::DynamoLedger;
+
+use items::{json, n, number, reap_pk, request_pk, s, text, to_request, to_work, MAINTAIN_PK};
 
 use super::aws_error;
 use super::skew::SkewProbe;
@@ -95,90 +98,6 @@ async fn get_item(client: &Client, table: &str, pk: Av) -> Result<Option<Item>, 
         .await
         .map_err(|e| aws_error("GetItem", e))?;
     Ok(out.item)
-}
-
-fn s(v: impl Into<String>) -> Av {
-    Av::S(v.into())
-}
-
-fn n(v: impl ToString) -> Av {
-    Av::N(v.to_string())
-}
-
-fn request_pk(id: &str) -> String {
-    format!("request#{id}")
-}
-
-fn reap_pk(cluster_id: &str) -> String {
-    format!("reap#{cluster_id}")
-}
-
-const MAINTAIN_PK: &str = "maintain";
-
-fn text<'a>(item: &'a Item, key: &str) -> Option<&'a str> {
-    item.get(key)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-}
-
-fn number(item: &Item, key: &str) -> Option<i64> {
-    item.get(key)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-}
-
-fn unreadable(what: &str, e: impl std::fmt::Display) -> AwsError {
-    AwsError::permanent("decode", "Unreadable", format!("{what}: {e}"))
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Result<String, AwsError> {
-    serde_json::to_string(value).map_err(|e| unreadable("encoding", e))
-}
-
-fn decode<T: serde::de::DeserializeOwned>(item: &Item, key: &str) -> Result<T, AwsError> {
-    serde_json::from_str(text(item, key).unwrap_or_default()).map_err(|e| unreadable(key, e))
-}
-
-fn to_request(item: &Item) -> Result<RequestItem, AwsError> {
-    let phase = match text(item, "state") {
-        Some("pending") => Phase::Pending,
-        Some("answering") => Phase::Answering(decode::<Answer>(item, "answer")?),
-        Some("done") => Phase::Done,
-        other => return Err(unreadable("request state", format!("{other:?}"))),
-    };
-    Ok(RequestItem {
-        record: decode(item, "record")?,
-        phase,
-        version: number(item, "version").unwrap_or(0) as u64,
-    })
-}
-
-fn to_work(item: &Item) -> Result<Option<Work>, AwsError> {
-    let pk = text(item, "pk").unwrap_or_default();
-    Ok(if pk.starts_with("request#") {
-        Some(Work::Request(Box::new(to_request(item)?)))
-    } else if pk.starts_with("reap#") {
-        Some(Work::Reap(decode(item, "reap")?))
-    } else if pk == MAINTAIN_PK {
-        let mut sources: Vec<String> = item
-            .get("sources")
-            .and_then(|v| v.as_ss().ok())
-            .cloned()
-            .unwrap_or_default();
-        sources.sort();
-        Some(Work::Maintain(MaintainItem {
-            sources,
-            dry_run: item
-                .get("dry_run")
-                .and_then(|v| v.as_bool().ok())
-                .copied()
-                .unwrap_or(false),
-            not_before: number(item, "not_before").unwrap_or(0),
-            version: number(item, "version").unwrap_or(0) as u64,
-        }))
-    } else {
-        None
-    })
 }
 
 /// True when the error is a failed condition (the item is not as the write expected).

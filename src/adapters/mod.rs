@@ -206,12 +206,22 @@ impl Clients {
     /// Loads the configuration from the environment, as the Lambda and the CLI run, with
     /// bounded timeouts and jittered retries.
     pub async fn from_env() -> Clients {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        Clients::from_env_with(None, None).await
+    }
+
+    /// The clients of a profile and region, where given (the CLI's `--profile`, `--region`);
+    /// otherwise the environment's, as the SDK finds them.
+    pub async fn from_env_with(profile: Option<&str>, region: Option<&str>) -> Clients {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(https_client())
             .retry_config(retry_config())
-            .timeout_config(timeout_config())
-            .load()
-            .await;
-        Clients::new(&conf)
+            .timeout_config(timeout_config());
+        if let Some(profile) = profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = region {
+            loader = loader.region(aws_config::Region::new(region.to_string()));
+        }
+        Clients::new(&loader.load().await)
     }
 }

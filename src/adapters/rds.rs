@@ -1,6 +1,7 @@
 //! The `Rds` port over aws-sdk-rds.
 
 use super::{is_not_found, sdk_error};
+use crate::domain::capacity::Capacity;
 use crate::domain::{
     Cluster, Instance, InstanceRequest, Member, RestoreRequest, RestoreType, Tags,
 };
@@ -52,7 +53,7 @@ pub fn to_cluster(c: &DbCluster) -> Option<Cluster> {
     Some(Cluster {
         id: c.db_cluster_identifier()?.to_string(),
         arn: c.db_cluster_arn().unwrap_or_default().to_string(),
-        status: c.status().unwrap_or("unknown").to_string(),
+        status: c.status().unwrap_or("unknown").into(),
         engine: c.engine().unwrap_or_default().to_string(),
         endpoint: c.endpoint().map(str::to_string),
         reader_endpoint: c.reader_endpoint().map(str::to_string),
@@ -112,7 +113,7 @@ fn to_instance(i: &DbInstance) -> Option<Instance> {
     Some(Instance {
         id: i.db_instance_identifier()?.to_string(),
         cluster_id: i.db_cluster_identifier().map(str::to_string),
-        status: i.db_instance_status().unwrap_or("unknown").to_string(),
+        status: i.db_instance_status().unwrap_or("unknown").into(),
         class: i.db_instance_class().unwrap_or_default().to_string(),
         settings: crate::domain::InstanceSettings {
             parameter_group: i
@@ -324,6 +325,22 @@ impl Rds for SdkRds {
                 e => Err(e),
             },
         }
+    }
+
+    async fn set_capacity(&self, cluster_id: &str, capacity: Capacity) -> Result<(), AwsError> {
+        let range = aws_sdk_rds::types::ServerlessV2ScalingConfiguration::builder()
+            .min_capacity(capacity.min)
+            .max_capacity(capacity.max)
+            .build();
+        self.client
+            .modify_db_cluster()
+            .db_cluster_identifier(cluster_id)
+            .serverless_v2_scaling_configuration(range)
+            .apply_immediately(true)
+            .send()
+            .await
+            .map_err(|e| aws_error("ModifyDBCluster", e))?;
+        Ok(())
     }
 
     async fn start_cluster(&self, id: &str) -> Result<(), AwsError> {

@@ -1,6 +1,7 @@
 //! The `Stacks` port over aws-sdk-cloudformation: `DescribeStackResource`, `DescribeStacks`.
 
 use super::aws_error;
+use crate::domain::StackStatus;
 use crate::error::AwsError;
 use crate::ports::{StackResource, Stacks};
 use async_trait::async_trait;
@@ -13,6 +14,35 @@ pub struct SdkStacks {
 impl SdkStacks {
     pub fn new(client: Client) -> SdkStacks {
         SdkStacks { client }
+    }
+
+    /// The parameters a deployed stack runs with (defaults included), or `None` when there is
+    /// no such stack in this account and region.
+    pub async fn parameters(
+        &self,
+        stack: &str,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, AwsError> {
+        let out = match self.client.describe_stacks().stack_name(stack).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = aws_error("DescribeStacks", e);
+                if e.code == "ValidationError" && e.message.contains("does not exist") {
+                    return Ok(None);
+                }
+                return Err(e);
+            }
+        };
+        Ok(out.stacks().first().map(|s| {
+            s.parameters()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.parameter_key()?.to_string(),
+                        p.parameter_value()?.to_string(),
+                    ))
+                })
+                .collect()
+        }))
     }
 }
 
@@ -32,8 +62,9 @@ impl Stacks for SdkStacks {
                     resource_type: d.resource_type().unwrap_or_default().to_string(),
                     status: d
                         .resource_status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
+                        .map(|s| s.as_str())
+                        .unwrap_or_default()
+                        .into(),
                     physical_id: d.physical_resource_id().map(str::to_string),
                 },
                 None => StackResource::Missing,
@@ -51,7 +82,7 @@ impl Stacks for SdkStacks {
         }
     }
 
-    async fn stack_status(&self, stack_id: &str) -> Result<Option<String>, AwsError> {
+    async fn stack_status(&self, stack_id: &str) -> Result<Option<StackStatus>, AwsError> {
         let out = self
             .client
             .describe_stacks()
@@ -63,7 +94,7 @@ impl Stacks for SdkStacks {
                 .stacks()
                 .first()
                 .and_then(|s| s.stack_status())
-                .map(|s| s.as_str().to_string())),
+                .map(|s| StackStatus::from(s.as_str()))),
             Err(e) => {
                 let e = aws_error("DescribeStacks", e);
                 // A stack name that names no stack (a deleted stack's id still answers, with

@@ -4,7 +4,7 @@
 //! account, another partition or account, upper case, extra colons) names no cluster of ours,
 //! however its last part reads, since RDS itself matches identifiers case-insensitively.
 
-use crate::domain::ident;
+use crate::domain::ident::{well_formed, ClusterArn};
 
 /// The function's own partition, region and account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,36 +41,12 @@ impl Home {
     }
 }
 
-/// Partition, service, region and account as AWS spells them: lowercase, a 12-digit account, and
-/// (when `region_needed`) a region.
-fn well_formed(parts: &[&str], region_needed: bool) -> bool {
-    let word = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    };
-    let account = parts[3].len() == 12 && parts[3].chars().all(|c| c.is_ascii_digit());
-    word(parts[0])
-        && word(parts[1])
-        && (word(parts[2]) || !region_needed && parts[2].is_empty())
-        && account
-}
-
 /// The cluster an RDS cluster ARN names, when it is spelled as RDS spells it and, with a `home`,
 /// lies in it.
 pub fn cluster_of<'a>(arn: &'a str, home: Option<&Home>) -> Option<&'a str> {
-    let parts: Vec<&str> = arn.split(':').collect();
-    let [arn_, partition, service, region, account, kind, id] = parts[..] else {
-        return None;
-    };
-    let spelled = arn_ == "arn"
-        && service == "rds"
-        && kind == "cluster"
-        && well_formed(&[partition, service, region, account], true)
-        && ident::check(id).is_ok()
-        && id == id.to_ascii_lowercase();
-    let ours = home.is_none_or(|h| h.holds(partition, region, account));
-    (spelled && ours).then_some(id)
+    ClusterArn::parse(arn)
+        .filter(|a| home.is_none_or(|h| h.holds(a.partition, a.region, a.account)))
+        .map(|a| a.cluster_id)
 }
 
 #[cfg(test)]

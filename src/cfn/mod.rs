@@ -20,7 +20,7 @@ pub enum RequestType {
 }
 
 /// A custom-resource request. `Debug` leaves out the ResponseURL: it is a write capability and
-/// must never reach a log (defect 12).
+/// must never reach a log.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CfnRequest {

@@ -2,7 +2,9 @@
 //! credentials (or `AWS_ENDPOINT_URL` for the local AWS). Tables by default, `--json` for
 //! scripts. Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 refused.
 
+mod confirm;
 mod cost;
+pub mod deployed;
 mod lifecycle;
 mod provision;
 pub mod state;
@@ -31,22 +33,53 @@ use std::sync::Arc;
     long_about = "Aurora copy-on-write clones and their pools of full copies.\n\n\
 Run as an AWS Lambda it serves Custom::AuroraClone resources; run here it lets you see the pools,\n\
 plan and make clones, run maintenance and delete what it made. It uses your AWS credentials, or\n\
-the local AWS when AWS_ENDPOINT_URL is set. STACK_NAME names the clone manager's stack: it is\n\
-the owner recorded on every cluster this tool makes, and commands that change something keep\n\
-their requests and leases in its state table, shared with the Lambda."
+the local AWS when AWS_ENDPOINT_URL is set. --stack (or ACM_STACK) names the clone manager's\n\
+stack: it is the owner recorded on every cluster this tool makes, its deployed settings (prefix,\n\
+ages, grace, default key) are the ones used here, and commands that change something keep their\n\
+requests and leases in its state table, shared with the Lambda."
 )]
 pub struct Cli {
-    /// The clone manager's stack (the `managed-by` owner of clones and copies).
-    #[arg(long, env = "STACK_NAME", global = true)]
+    /// The clone manager's stack: the owner of clones and copies, whose deployed settings are
+    /// used (STACK_NAME is read when neither is given).
+    #[arg(long, env = "ACM_STACK", global = true)]
     pub stack: Option<String>,
+    /// The AWS profile to use (SSO profiles need the `sso` build feature).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// The AWS region to use.
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, global = true, default_value = "table")]
+    pub output: Output,
     /// The stack's state table (default: read from the stack, its `StateTable`).
     #[arg(long, env = "STATE_TABLE", global = true)]
     pub state_table: Option<String>,
-    /// Print JSON instead of tables.
+    /// The same as --output json.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Go ahead without asking (delete, sweep, maintain and adopt ask first; without a terminal
+    /// they need --yes).
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// Tables and sentences, for people.
+    Table,
+    /// One JSON document on stdout, for scripts.
+    Json,
+}
+
+impl Cli {
+    /// True when the output is JSON (`--output json` or `--json`).
+    pub fn as_json(&self) -> bool {
+        self.json || self.output == Output::Json
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,11 +173,10 @@ pub async fn run() -> ExitCode {
     crate::logging::init_text();
     let cli = Cli::parse();
     let shared = cli.command.changes_aws();
-    let built = match settings(cli.stack.as_deref()) {
-        Ok(settings) => {
-            let clients = adapters::Clients::from_env().await;
-            manager(settings, &clients, cli.state_table.as_deref(), shared).await
-        }
+    let clients =
+        adapters::Clients::from_env_with(cli.profile.as_deref(), cli.region.as_deref()).await;
+    let built = match settings(cli.stack.as_deref(), &clients).await {
+        Ok(settings) => manager(settings, &clients, cli.state_table.as_deref(), shared).await,
         Err(e) => Err(e),
     };
     let (manager, answers, volumes) = match built {
@@ -154,6 +186,10 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
+    if let Err((code, message)) = confirm::confirm(&cli) {
+        eprintln!("aurora-clone-manager: {message}");
+        return ExitCode::from(code);
+    }
     match execute(&manager, &answers, volumes.as_ref(), &cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err((code, message)) => {
@@ -180,13 +216,24 @@ impl Command {
     }
 }
 
-/// The settings from the environment, `--stack` first.
-fn settings(stack: Option<&str>) -> Result<Settings, String> {
+/// The settings: the deployed stack's where it is deployed here (the Lambda's own), else the
+/// environment's. The stack is `--stack`/`ACM_STACK`, else `STACK_NAME`.
+async fn settings(stack: Option<&str>, clients: &adapters::Clients) -> Result<Settings, String> {
     let mut vars: std::collections::HashMap<String, String> = std::env::vars().collect();
-    if let Some(s) = stack {
-        vars.insert("STACK_NAME".into(), s.into());
+    let stack = stack
+        .map(str::to_string)
+        .or_else(|| vars.get("STACK_NAME").cloned())
+        .filter(|s| !s.trim().is_empty())
+        .ok_or("name the clone manager's stack with --stack or ACM_STACK")?;
+    vars.insert("STACK_NAME".into(), stack.clone());
+    match deployed::stack_settings(&stack, clients).await {
+        Ok(Some(deployed)) => vars.extend(deployed),
+        Ok(None) => eprintln!(
+            "note: stack {stack} is not deployed in this account and region: using the environment's settings"
+        ),
+        Err(e) => eprintln!("note: {e}; using the environment's settings"),
     }
-    Settings::from_map(&vars).map_err(|e| format!("{e} (or pass --stack)"))
+    Settings::from_map(&vars).map_err(|e| e.to_string())
 }
 
 /// The flows over the real AWS adapters, serving their own requests in process. With `shared`,
@@ -253,10 +300,10 @@ async fn execute(
             copy_created_since,
         } => {
             let since = copy_created_since.as_deref();
-            view::plan(m, volumes, source, *copy_ok, since, cli.json).await
+            view::plan(m, volumes, source, *copy_ok, since, cli.as_json()).await
         }
         Command::Provision { .. } => {
-            provision::provision(m, answers, volumes, &cli.command, cli.json).await
+            provision::provision(m, answers, volumes, &cli.command, cli.as_json()).await
         }
         Command::Maintain { dry_run } => {
             let report = m
@@ -264,21 +311,21 @@ async fn execute(
                 .maintain(*dry_run, &Invocation::default())
                 .await
                 .map_err(|e| (FAILED, e.to_string()))?;
-            view::maintenance(&report, cli.json);
+            view::maintenance(&report, cli.as_json());
             Ok(())
         }
-        Command::Status => status::status(m, volumes, cli.json).await,
+        Command::Status => status::status(m, volumes, cli.as_json()).await,
         Command::Extend {
             cluster_id,
             by,
             dry_run,
-        } => lifecycle::extend(m, cluster_id, by, *dry_run, cli.json).await,
-        Command::Sweep { dry_run } => lifecycle::sweep(m, *dry_run, cli.json).await,
-        Command::Adopt { dry_run } => lifecycle::adopt(m, *dry_run, cli.json).await,
+        } => lifecycle::extend(m, cluster_id, by, *dry_run, cli.as_json()).await,
+        Command::Sweep { dry_run } => lifecycle::sweep(m, *dry_run, cli.as_json()).await,
+        Command::Adopt { dry_run } => lifecycle::adopt(m, *dry_run, cli.as_json()).await,
         Command::Delete {
             cluster_id,
             force,
             dry_run,
-        } => provision::delete(m, cluster_id, *force, *dry_run, cli.json).await,
+        } => provision::delete(m, cluster_id, *force, *dry_run, cli.as_json()).await,
     }
 }

@@ -115,7 +115,7 @@ async fn finished_elsewhere(m: &Flows, req: &CfnRequest, as_json: bool) -> Outco
     };
     match cluster {
         Some(c) if as_json => {
-            println!("{}", json!({"ClusterId": c.id, "Status": c.status}));
+            println!("{}", json!({"ClusterId": c.id, "Status": c.status.as_str()}));
             Ok(())
         }
         Some(c) => {

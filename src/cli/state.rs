@@ -103,7 +103,10 @@ mod tests {
             Ok(self.0.clone())
         }
 
-        async fn stack_status(&self, _: &str) -> Result<Option<String>, AwsError> {
+        async fn stack_status(
+            &self,
+            _: &str,
+        ) -> Result<Option<crate::domain::StackStatus>, AwsError> {
             Ok(None)
         }
     }

@@ -66,7 +66,7 @@ fn status_table(m: &Flows, managed: &[&Cluster], rows: &[Value], costs: &Costs) 
         t.add_row(vec![
             c.id.clone(),
             r["role"].as_str().unwrap_or_default().into(),
-            c.status.clone(),
+            c.status.as_str().to_string(),
             lineage.as_ref().map(|l| l.root.clone()).unwrap_or_default(),
             age(lineage.as_ref().map(|l| l.data_timestamp), now),
             r["clones_on_it"].to_string(),
@@ -161,7 +161,7 @@ fn status_json(c: &Cluster, index: &crate::planner::pool::VolumeIndex, cost: &Co
         })
         .unwrap_or_else(|| "pool".into());
     let lineage = c.lineage();
-    json!({"cluster_id": c.id, "role": role, "status": c.status, "root": lineage.as_ref().map(|l| l.root.clone()),
+    json!({"cluster_id": c.id, "role": role, "status": c.status.as_str(), "root": lineage.as_ref().map(|l| l.root.clone()),
         "source": lineage.as_ref().map(|l| l.source.clone()), "data_timestamp": lineage.map(|l| tags::format_time(l.data_timestamp)),
         "clones_on_it": index.clones_on(c).len(), "owner": owner, "expiry": expiry_json(c),
         "orphan_since": c.tags.get(crate::planner::sweep::ORPHAN_SINCE), "cost_per_month": cost})

@@ -39,7 +39,7 @@ fn volume_row(v: &Volume, now: OffsetDateTime) -> Vec<String> {
         } else {
             "copy".into()
         },
-        v.status.clone(),
+        v.status.as_str().to_string(),
         age(v.data_timestamp, now),
         v.data_timestamp
             .map(tags::format_time)
@@ -50,7 +50,7 @@ fn volume_row(v: &Volume, now: OffsetDateTime) -> Vec<String> {
 }
 
 fn volume_json(v: &Volume, costs: &Costs) -> Value {
-    json!({"cost_per_month": costs.of(&v.cluster_id), "cluster_id": v.cluster_id, "role": if v.role == VolumeRole::Root { "root" } else { "copy" }, "status": v.status,
+    json!({"cost_per_month": costs.of(&v.cluster_id), "cluster_id": v.cluster_id, "role": if v.role == VolumeRole::Root { "root" } else { "copy" }, "status": v.status.as_str(),
         "data_timestamp": v.data_timestamp.map(tags::format_time), "clones": v.clones, "slots": v.slots, "free": v.free()})
 }
 

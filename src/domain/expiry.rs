@@ -1,8 +1,8 @@
 //! Clone expiry: when a clone expires and what happens then, as the resource asks it
 //! (`ExpiresAfter` or `ExpiresAt`, `ExpiryAction`) and as the clone's tags record it.
 
-use super::tags::{format_time, PREFIX};
-use super::Tags;
+use super::tags::format_time;
+use super::{ident, Tags};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -105,7 +105,17 @@ impl Expiry {
     }
 }
 
+/// Every tag this module writes: what dropping a clone's expiry removes.
+pub const TAG_KEYS: [&str; 5] = [EXPIRES_AT, EXPIRY_ACTION, EXPIRING_SENT, EXPIRED, EXTENDED];
+
 /// True for any tag this module writes (never taken from a resource's own `Tags`).
 pub fn is_expiry_tag(key: &str) -> bool {
-    key.starts_with(PREFIX) && (key.contains("expir"))
+    TAG_KEYS.contains(&key)
+}
+
+/// The two one-time schedules of a clone with an expiry: the warning's and the expiry's (names
+/// unique per clone, so that making one again finds it there).
+pub fn schedule_names(cluster_id: &str) -> [String; 2] {
+    let stem = ident::with_suffix(cluster_id, &format!("{:08x}", ident::fnv1a(cluster_id)));
+    [format!("{stem}-w"), format!("{stem}-x")]
 }

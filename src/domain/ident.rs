@@ -1,4 +1,5 @@
-//! RDS identifier rules, and the identifiers this tool generates for clones and their instances.
+//! RDS identifier rules, the identifiers this tool generates for clones and their instances, and
+//! RDS cluster ARNs as RDS spells them.
 
 use time::OffsetDateTime;
 
@@ -81,6 +82,57 @@ pub fn fnv1a(text: &str) -> u32 {
 /// Four hex digits of a stable hash (FNV-1a): stable across processes and versions.
 pub fn short_hash(text: &str) -> String {
     format!("{:04x}", fnv1a(text) & 0xffff)
+}
+
+/// An RDS cluster ARN spelled exactly as RDS spells it
+/// (`arn:<partition>:rds:<region>:<account>:cluster:<id>`, lowercase, a 12-digit account, a
+/// valid identifier). Any other spelling names no cluster, however its last part reads, since
+/// RDS itself matches identifiers case-insensitively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClusterArn<'a> {
+    pub partition: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub cluster_id: &'a str,
+}
+
+impl<'a> ClusterArn<'a> {
+    pub fn parse(arn: &'a str) -> Option<ClusterArn<'a>> {
+        let parts: Vec<&str> = arn.split(':').collect();
+        let [arn_, partition, service, region, account, kind, id] = parts[..] else {
+            return None;
+        };
+        let spelled = arn_ == "arn"
+            && service == "rds"
+            && kind == "cluster"
+            && well_formed(&[partition, service, region, account], true)
+            && check(id).is_ok()
+            && id == id.to_ascii_lowercase();
+        spelled.then_some(ClusterArn {
+            partition,
+            region,
+            account,
+            cluster_id: id,
+        })
+    }
+}
+
+/// Partition, service, region and account of an ARN as AWS spells them: lowercase, a 12-digit
+/// account, and (when `region_needed`) a region.
+pub fn well_formed(parts: &[&str], region_needed: bool) -> bool {
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    let [partition, service, region, account] = parts[..] else {
+        return false;
+    };
+    let account = account.len() == 12 && account.chars().all(|c| c.is_ascii_digit());
+    word(partition)
+        && word(service)
+        && (word(region) || !region_needed && region.is_empty())
+        && account
 }
 
 #[cfg(test)]

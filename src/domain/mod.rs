@@ -1,5 +1,19 @@
 //! Plain domain values that observing AWS produces: clusters, instances, their states and the
-//! lineage and ownership recorded in their tags. No SDK types here.
+//! lineage and ownership recorded in their tags. No SDK types here, and no import of any other
+//! module of the crate: everything else builds on these.
+//!
+//! - `access`: which sources a stack allows cloning, and who may read a clone's secret.
+//! - `capacity`: the Serverless v2 range, and which engine versions can pause at zero.
+//! - `cost`: estimated monthly cost of clones and pool copies.
+//! - `duration`: ISO-8601 durations as parameters, config and properties write them.
+//! - `expiry`: when a clone expires and what happens then, as properties ask and tags record it.
+//! - `ident`: RDS identifier rules, the identifiers this tool generates, and RDS cluster ARNs.
+//! - `ledger`: the ownership ledger's deeds: the only proof of what this manager made.
+//! - `properties`: the `Custom::AuroraClone` properties, parsed strictly.
+//! - `requests`: what this tool asks RDS to make (restores, instances).
+//! - `status`: the states AWS reports (cluster, instance, stack), with every rule that reads one.
+//! - `tags`: the tags this tool writes: ownership and lineage.
+//! - `upkeep`: what operators ask maintenance to keep for each source.
 
 pub mod access;
 pub mod capacity;
@@ -11,6 +25,7 @@ pub mod ident;
 pub mod ledger;
 pub mod properties;
 pub mod requests;
+pub mod status;
 pub mod tags;
 pub mod upkeep;
 
@@ -21,6 +36,7 @@ pub use ledger::{Deed, Made};
 pub use requests::{
     ClusterSettings, InstanceRequest, InstanceSettings, RestoreRequest, RestoreType,
 };
+pub use status::{ClusterStatus, InstanceStatus, StackStatus};
 pub use tags::{Lineage, Ownership, Role};
 
 pub type Tags = BTreeMap<String, String>;
@@ -37,7 +53,7 @@ pub struct Member {
 pub struct Cluster {
     pub id: String,
     pub arn: String,
-    pub status: String,
+    pub status: ClusterStatus,
     pub engine: String,
     pub endpoint: Option<String>,
     pub reader_endpoint: Option<String>,
@@ -66,7 +82,7 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn is_available(&self) -> bool {
-        self.status == "available"
+        self.status.is_available()
     }
 
     pub fn writer(&self) -> Option<&str> {
@@ -91,11 +107,11 @@ impl Cluster {
     }
 
     /// A minimal cluster for tests and fakes; every optional field empty.
-    pub fn new(id: &str, status: &str) -> Cluster {
+    pub fn new(id: &str, status: impl Into<ClusterStatus>) -> Cluster {
         Cluster {
             id: id.to_string(),
             arn: format!("arn:aws:rds:us-east-1:123456789012:cluster:{id}"),
-            status: status.to_string(),
+            status: status.into(),
             engine: "aurora-postgresql".into(),
             endpoint: None,
             reader_endpoint: None,
@@ -130,46 +146,19 @@ pub struct Quotas {
 pub struct Instance {
     pub id: String,
     pub cluster_id: Option<String>,
-    pub status: String,
+    pub status: InstanceStatus,
     pub class: String,
     pub settings: InstanceSettings,
 }
 
-/// Cluster states from which a restore never becomes usable: fail at once.
-pub const TERMINAL_STATES: &[&str] = &[
-    "cloning-failed",
-    "inaccessible-encryption-credentials",
-    "inaccessible-encryption-credentials-recoverable",
-    "incompatible-network",
-    "incompatible-parameters",
-    "incompatible-restore",
-    "restore-failed",
-    "migration-failed",
-    "failed",
-];
-
-pub fn is_terminal(status: &str) -> bool {
-    TERMINAL_STATES.contains(&status) || status.starts_with("incompatible-")
-}
-
-/// Instance states that will not become available without an operator.
-pub fn is_instance_terminal(status: &str) -> bool {
-    matches!(
-        status,
-        "failed"
-            | "incompatible-network"
-            | "incompatible-parameters"
-            | "incompatible-restore"
-            | "inaccessible-encryption-credentials"
-            | "restore-error"
-            | "storage-full"
-    )
-}
-
-/// States in which a cluster can be cloned: it must be running and have its storage reachable.
-pub fn is_cloneable(status: &str) -> bool {
-    matches!(
-        status,
-        "available" | "backing-up" | "modifying" | "upgrading" | "maintenance"
-    )
+/// A CloudFormation stack's view of one of its resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StackResource {
+    /// The stack, or the resource in it, does not exist (any more).
+    Missing,
+    Found {
+        resource_type: String,
+        status: StackStatus,
+        physical_id: Option<String>,
+    },
 }

@@ -1,6 +1,6 @@
 //! The `Custom::AuroraClone` properties, parsed strictly from what CloudFormation sends (every
 //! scalar a string). A bad value is refused with the property's name and the rule it breaks;
-//! nothing is ever guessed (defect 1: any string used to count as true).
+//! nothing is ever guessed (a boolean is `true` or `false`, never any string).
 
 use crate::domain::capacity::{check, Capacity, DEFAULT_CLONE_CAPACITY, SERVERLESS};
 use crate::domain::expiry::{ExpiresWhen, ExpiryAction, ExpirySpec};

@@ -2,6 +2,7 @@
 //! `throttle(n)` refuses the next `n` calls as throttled (after the SDK's own retries).
 
 use super::lock;
+use crate::domain::StackStatus;
 use crate::error::AwsError;
 use crate::ports::{StackResource, Stacks};
 use async_trait::async_trait;
@@ -12,7 +13,7 @@ use std::sync::Mutex;
 pub struct FakeStacks {
     resources: Mutex<BTreeMap<(String, String), StackResource>>,
     denied: Mutex<Vec<String>>,
-    statuses: Mutex<BTreeMap<String, String>>,
+    statuses: Mutex<BTreeMap<String, StackStatus>>,
     throttled: std::sync::atomic::AtomicU32,
     calls: std::sync::atomic::AtomicU32,
 }
@@ -34,11 +35,11 @@ impl FakeStacks {
     }
 
     /// The stack's own status (`DescribeStacks`).
-    pub fn set_stack_status(&self, stack_id: &str, status: &str) {
+    pub fn set_stack_status(&self, stack_id: &str, status: impl Into<StackStatus>) {
         lock(&self.statuses).insert(stack_id.into(), status.into());
     }
 
-    pub fn status_of(&self, stack_id: &str) -> Option<String> {
+    pub fn status_of(&self, stack_id: &str) -> Option<StackStatus> {
         lock(&self.statuses).get(stack_id).cloned()
     }
 
@@ -97,7 +98,7 @@ impl Stacks for FakeStacks {
             .unwrap_or(StackResource::Missing))
     }
 
-    async fn stack_status(&self, stack_id: &str) -> Result<Option<String>, AwsError> {
+    async fn stack_status(&self, stack_id: &str) -> Result<Option<StackStatus>, AwsError> {
         self.admit("DescribeStacks", stack_id)?;
         Ok(lock(&self.statuses).get(stack_id).cloned())
     }

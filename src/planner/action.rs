@@ -1,10 +1,13 @@
 //! The one vocabulary of what the planner asks the executor to do. Every flow (a request's
 //! progress, an Update, a Delete, maintenance) plans in these actions, and one applier
 //! (`service::apply`) carries them out through the ports.
+//!
+//! It is the bottom of the planner: every other planner module imports it, and it imports none
+//! of them (only `domain`), so what an action carries is defined here too.
 
-use super::credentials::PasswordPlan;
 use crate::domain::events::LifecycleEvent;
-use crate::domain::{Cluster, InstanceRequest, Made, RestoreRequest, Tags};
+use crate::domain::expiry::{schedule_names, EXPIRES_AT};
+use crate::domain::{Cluster, ClusterStatus, InstanceRequest, Made, RestoreRequest, Tags};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -15,6 +18,11 @@ pub enum Action {
     SetPassword {
         cluster: Box<Cluster>,
         plan: PasswordPlan,
+    },
+    /// Change the Serverless v2 range of a clone in place (its writer scales within it).
+    SetCapacity {
+        cluster_id: String,
+        capacity: crate::domain::capacity::Capacity,
     },
     /// Rewrite who may read the clone's secret (and decrypt it, for a key made for the clone).
     SetReaders {
@@ -63,6 +71,31 @@ pub enum Action {
     },
 }
 
+/// Which KMS key encrypts the secret, in the order the user's choices win.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyChoice {
+    /// `KmsKeyId` of the resource.
+    Given(String),
+    /// `ForceCreateKmsKey`: a key for this clone alone, deleted with it.
+    CreateForClone,
+    /// The stack's default key (`DEFAULT_SECRET_KEY`).
+    StackDefault(String),
+    /// Secrets Manager's AWS-managed key.
+    AwsManaged,
+}
+
+/// How a clone's own master password is set (`credentials` decides it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasswordPlan {
+    pub secret_name: String,
+    /// The request setting the password: its secret carries it, so that only a later attempt
+    /// of the same request adopts the secret.
+    pub request_id: String,
+    pub key: KeyChoice,
+    pub readers: Vec<String>,
+    pub tags: Tags,
+}
+
 /// A resource whose tags an action changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tagged {
@@ -79,7 +112,7 @@ pub enum Tagged {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Removal {
     pub cluster_id: String,
-    pub status: String,
+    pub status: ClusterStatus,
     /// Deletion protection is on: nothing is touched, and the reason is given.
     pub protected: bool,
     pub instances: Vec<String>,
@@ -109,8 +142,8 @@ impl Removal {
             created_key: cluster.deed.as_ref().and_then(|d| d.key.clone()),
             request_id: cluster.deed.as_ref().and_then(|d| d.request_id.clone()),
             event: Some(LifecycleEvent::deleted(cluster)),
-            schedules: match cluster.tags.contains_key(crate::domain::expiry::EXPIRES_AT) {
-                true => super::expiry::schedule_names(&cluster.id).to_vec(),
+            schedules: match cluster.tags.contains_key(EXPIRES_AT) {
+                true => schedule_names(&cluster.id).to_vec(),
                 false => vec![],
             },
         }

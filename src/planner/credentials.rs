@@ -1,58 +1,56 @@
 //! The clone's own master password: whether it still has to be set, and how (which key, which
 //! secret name, who may read it). The executor does the calls; this decides.
 
-use super::progress::Request;
+pub use super::action::{KeyChoice, PasswordPlan};
 use super::Policy;
 pub use crate::domain::access::secret_name;
+use crate::domain::properties::CloneProperties;
 use crate::domain::{ident, tags, Cluster, Tags};
 
-/// Which KMS key encrypts the secret, in the order the user's choices win.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyChoice {
-    /// `KmsKeyId` of the resource.
-    Given(String),
-    /// `ForceCreateKmsKey`: a key for this clone alone, deleted with it.
-    CreateForClone,
-    /// The stack's default key (`DEFAULT_SECRET_KEY`).
-    StackDefault(String),
-    /// Secrets Manager's AWS-managed key.
-    AwsManaged,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct PasswordPlan {
-    pub secret_name: String,
-    /// The request setting the password: its secret carries it, so that only a later attempt
-    /// of the same request adopts the secret.
-    pub request_id: String,
-    pub key: KeyChoice,
-    pub readers: Vec<String>,
-    pub tags: Tags,
-}
-
-/// `None` when no password is asked for or it is in force; otherwise the plan to set it.
-pub fn password_plan(req: &Request, cluster: &Cluster, policy: &Policy) -> Option<PasswordPlan> {
-    if !req.props.set_password
+/// `None` when no password is asked for or it is in force; otherwise the plan to set it, for
+/// request `request_id` with properties `props`.
+pub fn password_plan(
+    props: &CloneProperties,
+    request_id: &str,
+    cluster: &Cluster,
+    policy: &Policy,
+) -> Option<PasswordPlan> {
+    if !props.set_password
         || cluster.tags.get(tags::PASSWORD_STATE).map(String::as_str) == Some("set")
     {
         return None;
     }
-    let key = match (
-        &req.props.kms_key_id,
-        req.props.force_create_kms_key,
+    let prefix = props
+        .secret_prefix
+        .clone()
+        .unwrap_or_else(|| policy.default_secret_prefix.clone());
+    Some(PasswordPlan {
+        request_id: request_id.to_string(),
+        secret_name: format!("{prefix}{}-{}", cluster.id, ident::short_hash(request_id)),
+        key: key_choice(props, policy),
+        readers: props.access_principal_arns.clone(),
+        tags: secret_tags(props, request_id, cluster),
+    })
+}
+
+/// The user's choice of key wins, then a key made for the clone, then the stack's default.
+fn key_choice(props: &CloneProperties, policy: &Policy) -> KeyChoice {
+    match (
+        &props.kms_key_id,
+        props.force_create_kms_key,
         &policy.default_secret_key,
     ) {
         (Some(k), _, _) => KeyChoice::Given(k.clone()),
         (None, true, _) => KeyChoice::CreateForClone,
         (None, false, Some(k)) => KeyChoice::StackDefault(k.clone()),
         (None, false, None) => KeyChoice::AwsManaged,
-    };
-    let prefix = req
-        .props
-        .secret_prefix
-        .clone()
-        .unwrap_or_else(|| policy.default_secret_prefix.clone());
-    let mut secret_tags = tags::user_tags(&req.props.tags);
+    }
+}
+
+/// The secret's tags: the user's, the clone's own tags of this tool (but not those about its
+/// password), the clone it opens and the request that made it.
+fn secret_tags(props: &CloneProperties, request_id: &str, cluster: &Cluster) -> Tags {
+    let mut secret_tags = tags::user_tags(&props.tags);
     secret_tags.extend(
         cluster
             .tags
@@ -63,18 +61,8 @@ pub fn password_plan(req: &Request, cluster: &Cluster, policy: &Policy) -> Optio
             .map(|(k, v)| (k.clone(), v.clone())),
     );
     secret_tags.insert(tags::CLUSTER.into(), cluster.id.clone());
-    secret_tags.insert(tags::SECRET_REQUEST.into(), req.request_id.to_string());
-    Some(PasswordPlan {
-        request_id: req.request_id.to_string(),
-        secret_name: format!(
-            "{prefix}{}-{}",
-            cluster.id,
-            ident::short_hash(req.request_id)
-        ),
-        key,
-        readers: req.props.access_principal_arns.clone(),
-        tags: secret_tags,
-    })
+    secret_tags.insert(tags::SECRET_REQUEST.into(), request_id.to_string());
+    secret_tags
 }
 
 /// Account and region from an RDS ARN (for the policies of keys this tool creates).
@@ -89,26 +77,14 @@ pub fn account_and_region(arn: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::properties::CloneProperties;
     use crate::planner::test_support::policy;
     use serde_json::json;
-    use time::macros::datetime;
 
     fn plan(props: serde_json::Value, default_key: Option<&str>) -> Option<PasswordPlan> {
         let p = CloneProperties::parse(&props).unwrap();
-        let req = Request {
-            props: &p,
-            cluster_id: "c",
-            stack_id: "s",
-            logical_id: "L",
-            request_id: "r",
-            fallback_id: None,
-            deadline: datetime!(2030-01-01 0:00 UTC),
-            adopted: false,
-        };
         let mut pol = policy();
         pol.default_secret_key = default_key.map(str::to_string);
-        password_plan(&req, &Cluster::new("c", "available"), &pol)
+        password_plan(&p, "r", &Cluster::new("c", "available"), &pol)
     }
 
     #[test]

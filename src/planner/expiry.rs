@@ -6,22 +6,15 @@
 
 use super::action::{Action, Removal, Tagged};
 use crate::domain::events::LifecycleEvent;
-use crate::domain::expiry::{
-    Expiry, ExpiryAction, EXPIRED, EXPIRES_AT, EXPIRING_SENT, EXPIRY_ACTION, EXTENDED,
-};
-use crate::domain::{ident, Cluster, Tags};
+pub use crate::domain::expiry::schedule_names;
+use crate::domain::expiry::{Expiry, ExpiryAction, EXPIRED, EXPIRING_SENT, TAG_KEYS};
+use crate::domain::{Cluster, Tags};
 use std::time::Duration;
 use time::OffsetDateTime;
 
 /// The input an expiry schedule sends the function.
 pub fn schedule_input(cluster_id: &str) -> serde_json::Value {
     serde_json::json!({"source": "aurora-clone-manager", "action": "expire", "cluster": cluster_id})
-}
-
-/// The two schedules of a clone: the warning's and the expiry's (names unique per clone).
-pub fn schedule_names(cluster_id: &str) -> [String; 2] {
-    let stem = ident::with_suffix(cluster_id, &format!("{:08x}", ident::fnv1a(cluster_id)));
-    [format!("{stem}-w"), format!("{stem}-x")]
 }
 
 /// The schedules to make for a clone with an expiry: the warning at `at - lead` (never before
@@ -59,13 +52,13 @@ pub fn due(cluster: &Cluster, lead: Duration, now: OffsetDateTime) -> Vec<Action
         return vec![];
     };
     // A clone still being made is acted on once it is ready (its schedules are made then).
-    if matches!(cluster.status.as_str(), "deleting" | "creating") {
+    if cluster.status.is_deleting() || cluster.status.is_creating() {
         return vec![];
     }
     match e.handled {
         // Stopped again once RDS restarted it: only after the (vouched) expiry, whatever an
         // `expired` tag says.
-        Some(ExpiryAction::Stop) if cluster.status == "available" && now >= e.at => {
+        Some(ExpiryAction::Stop) if cluster.is_available() && now >= e.at => {
             return vec![Action::StopCluster(cluster.id.clone())];
         }
         Some(_) => return vec![],
@@ -88,7 +81,7 @@ fn expire(cluster: &Cluster, e: &Expiry) -> Vec<Action> {
     ];
     match e.action {
         ExpiryAction::Notify => {}
-        ExpiryAction::Stop if cluster.status == "available" => {
+        ExpiryAction::Stop if cluster.is_available() => {
             out.push(Action::StopCluster(cluster.id.clone()))
         }
         ExpiryAction::Stop => {}
@@ -122,7 +115,7 @@ pub fn moved(
     // must still see the old expiry (the retag would otherwise hide that it was stopped by it).
     let was = Expiry::from_tags(&cluster.tags);
     let stopped_by_expiry = was.is_some_and(|e| e.handled == Some(ExpiryAction::Stop));
-    if stopped_by_expiry && at > now && matches!(cluster.status.as_str(), "stopped" | "stopping") {
+    if stopped_by_expiry && at > now && cluster.status.is_stopped_or_stopping() {
         out.push(Action::StartCluster(cluster.id.clone()));
     }
     out.push(Action::Retag {
@@ -209,15 +202,13 @@ pub fn change_actions(
             let mut out = vec![];
             let stopped = Expiry::from_tags(&cluster.tags)
                 .is_some_and(|e| e.handled == Some(ExpiryAction::Stop));
-            if stopped && matches!(cluster.status.as_str(), "stopped" | "stopping") {
+            if stopped && cluster.status.is_stopped_or_stopping() {
                 out.push(Action::StartCluster(cluster.id.clone()));
             }
             out.push(Action::Retag {
                 targets: vec![Tagged::Rds(cluster.arn.clone())],
                 add: Tags::new(),
-                remove: [EXPIRES_AT, EXPIRY_ACTION, EXPIRING_SENT, EXPIRED, EXTENDED]
-                    .map(String::from)
-                    .to_vec(),
+                remove: TAG_KEYS.map(String::from).to_vec(),
             });
             out.extend(schedule_names(&cluster.id).map(|name| Action::Unschedule { name }));
             out

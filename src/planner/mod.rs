@@ -1,13 +1,27 @@
 //! The planner: pure functions from observed state, request, policy and clock to what to do next.
-//! No I/O and no SDK types, so every rule is tested with plain values.
+//! No I/O and no SDK types, so every rule is tested with plain values. It imports only `domain`.
 //!
+//! Its modules depend on each other one way: `action` at the bottom (imported by all, importing
+//! none), then `pool`, `writer`, `credentials` and `copy`, then the flows' planners above them.
+//!
+//! - `action`: the one vocabulary of what the planner asks the executor to do, and what each
+//!   action carries (a removal, a password plan, an event).
 //! - `pool`: the volumes of a root (the root and its pool copies), their free slots, and where a
 //!   new clone goes.
+//! - `copy`: what a new pool copy is: its restore, its writer's class and Serverless v2 range.
+//! - `writer`: the writer instance of a clone or pool copy: whether RDS takes it now, and how it
+//!   is set up.
+//! - `credentials`: whether a clone's own master password still has to be set, and how.
 //! - `progress`: the next step of a pending Create or replacing Update.
+//! - `revision`: what an Update means: in place, a replacement, or refused.
 //! - `teardown`: what a Delete may remove, and what it must leave alone.
 //! - `upkeep`: what scheduled maintenance does to one source's pool.
+//! - `expiry`: what a clone's expiry asks for now (warning, stop, delete) and its schedules.
+//! - `sweep`: whether a clone's stack still claims it, and what follows for an orphan.
+//! - `test_support` (tests only): builders of observed clusters for the table tests.
 
 pub mod action;
+pub mod copy;
 pub mod credentials;
 pub mod expiry;
 pub mod pool;
@@ -18,6 +32,7 @@ pub mod teardown;
 #[cfg(test)]
 pub mod test_support;
 pub mod upkeep;
+pub mod writer;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! new clone goes (the root first, then fresh copies newest first).
 
 use super::Policy;
-use crate::domain::{is_cloneable, tags, Cluster};
+use crate::domain::{tags, Cluster, ClusterStatus};
 use std::collections::BTreeSet;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 pub struct Volume {
     pub cluster_id: String,
     pub role: VolumeRole,
-    pub status: String,
+    pub status: ClusterStatus,
     /// When its data was taken from the root (`None` for the root: its data is live).
     pub data_timestamp: Option<OffsetDateTime>,
     /// Clusters occupying one of its slots, in any state until gone.
@@ -57,8 +57,8 @@ impl Volume {
             }
         };
         let usable = match self.role {
-            VolumeRole::Root => is_cloneable(&self.status),
-            VolumeRole::Copy => self.status == "available" && self.has_writer,
+            VolumeRole::Root => self.status.is_cloneable(),
+            VolumeRole::Copy => self.status.is_available() && self.has_writer,
         };
         fresh && usable && self.free() > 0
     }
@@ -155,7 +155,6 @@ impl<'a> VolumeIndex<'a> {
     /// The clusters that share `volume`'s storage: members of its clone group where AWS reports
     /// one (clones made by hand or other tools count too), and clones whose lineage tags name it
     /// as their source. Every state counts: a clone holds its slot until it is gone.
-    /// (Defect 7: the original counted only its own tags, in two states.)
     pub fn clones_on(&self, volume: &Cluster) -> BTreeSet<String> {
         let by_group = volume
             .clone_group_id
@@ -204,11 +203,11 @@ pub fn copy_in_progress<'a>(
     since: Option<OffsetDateTime>,
 ) -> Option<&'a Volume> {
     pool.copies.iter().find(|v| {
-        let ready = v.status == "available" && v.has_writer;
-        let doomed = crate::domain::is_terminal(&v.status) || v.status == "deleting";
+        let ready = v.status.is_available() && v.has_writer;
+        let doomed = v.status.is_terminal() || v.status.is_deleting();
         let becoming = !ready && !doomed;
         let ready_twin = Volume {
-            status: "available".into(),
+            status: ClusterStatus::Available,
             has_writer: true,
             ..(*v).clone()
         };
@@ -216,8 +215,8 @@ pub fn copy_in_progress<'a>(
     })
 }
 
-/// Free slots on the volumes eligible now: the root and fresh copies, each counted on its own.
-/// (Defect 6: the original subtracted all the root's clones from the copies' slots.)
+/// Free slots on the volumes eligible now: the root and fresh copies, each counted on its own
+/// (a root's clones take no slot of its copies).
 pub fn free_slots(pool: &Pool, policy: &Policy, now: OffsetDateTime) -> u32 {
     std::iter::once(&pool.root)
         .chain(pool.copies.iter())

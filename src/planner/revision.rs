@@ -2,18 +2,21 @@
 //! for CloudFormation's own Delete) or a change in place (tags).
 
 use super::action::{Action, Tagged};
+use crate::domain::capacity::{Capacity, DEFAULT_CLONE_CAPACITY, SERVERLESS};
 use crate::domain::properties::CloneProperties;
 use crate::domain::{tags, Cluster, Tags};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Revision {
     /// Make a new clone; the string says why.
     Replace(String),
-    /// Keep the clone; set `add` tags, remove `remove` keys, change its credentials.
+    /// Keep the clone; set `add` tags, remove `remove` keys, change its credentials, and its
+    /// Serverless v2 range where `capacity` says.
     InPlace {
         add: Tags,
         remove: Vec<String>,
         credentials: Credentials,
+        capacity: Option<Capacity>,
     },
 }
 
@@ -50,6 +53,9 @@ fn credentials(old: &CloneProperties, new: &CloneProperties) -> Credentials {
 /// ones with what the clone happens to be called: a generated or NoFailOnExistingCluster id is
 /// not a change). Old properties this version cannot read (shapes an older version accepted)
 /// never make a replacement: what can be compared with the clone itself changes in place.
+///
+/// Every property has its rule below: the new properties are destructured whole, so a property
+/// added to `CloneProperties` does not compile until its Update rule is written here.
 pub fn decide(
     old: Option<&CloneProperties>,
     new: &CloneProperties,
@@ -61,48 +67,117 @@ pub fn decide(
     let Some(old) = old else {
         return in_place_against(cluster, new);
     };
-    if old.source_cluster_id != new.source_cluster_id {
-        return Revision::Replace(format!(
-            "SourceClusterId changed from {} to {}",
-            old.source_cluster_id, new.source_cluster_id
-        ));
+    let CloneProperties {
+        // What the clone is: a change makes a new clone.
+        source_cluster_id,
+        cluster_id,
+        instance_class,
+        copy_created_since,
+        // In place: tags on everything made for the resource.
+        tags,
+        // In place: the clone's password, secret, key and readers (`credentials`).
+        set_password: _,
+        access_principal_arns: _,
+        kms_key_id: _,
+        force_create_kms_key: _,
+        secret_prefix: _,
+        // In place: the writer's Serverless v2 range.
+        capacity,
+        // In place, by the flow: the expiry schedules and tags (`planner::expiry::change`).
+        expiry: _,
+        // Where and how a new clone is placed and named: nothing to change on one that exists.
+        copy_ok: _,
+        no_fail_on_existing_cluster: _,
+        purge_obsolete_copies: _,
+        // How long CloudFormation waits for each request, not a property of the clone.
+        service_timeout: _,
+    } = new;
+    let what = Replacing {
+        source_cluster_id,
+        cluster_id,
+        instance_class,
+        copy_created_since,
+    };
+    if let Some(why) = what.replaces(old, cluster) {
+        return Revision::Replace(why);
     }
-    if old.instance_class != new.instance_class {
-        return Revision::Replace("InstanceClass changed".into());
-    }
-    let lower = |id: &Option<String>| id.as_deref().map(str::to_ascii_lowercase);
-    if new.cluster_id.is_some()
-        && lower(&new.cluster_id) != lower(&old.cluster_id)
-        && lower(&new.cluster_id).as_deref() != Some(cluster.id.as_str())
-    {
-        return Revision::Replace("ClusterId changed".into());
-    }
-    let data_time = cluster.lineage().map(|l| l.data_timestamp);
-    if let (Some(since), Some(data)) = (new.copy_created_since, data_time) {
-        if since > data && old.copy_created_since != new.copy_created_since {
-            return Revision::Replace(
-                "CopyCreatedSince is later than the clone's data: refreshing".into(),
-            );
-        }
-    }
-    let current_user_tags = tags::user_tags(&cluster.tags);
-    let wanted = tags::user_tags(&new.tags);
-    let add: Tags = wanted
-        .iter()
-        .filter(|(k, v)| current_user_tags.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let remove = old
-        .tags
-        .keys()
-        .filter(|k| !wanted.contains_key(*k) && !k.starts_with(tags::PREFIX))
-        .cloned()
-        .collect();
+    let (add, remove) = retag(&old.tags, tags, cluster);
     Revision::InPlace {
         add,
         remove,
         credentials: credentials(old, new),
+        capacity: capacity_change(old.capacity, *capacity, instance_class.as_deref()),
     }
+}
+
+/// The properties whose change makes a new clone.
+struct Replacing<'a> {
+    source_cluster_id: &'a String,
+    cluster_id: &'a Option<String>,
+    instance_class: &'a Option<String>,
+    copy_created_since: &'a Option<time::OffsetDateTime>,
+}
+
+impl Replacing<'_> {
+    /// Why the Update needs a new clone, if it does.
+    fn replaces(&self, old: &CloneProperties, cluster: &Cluster) -> Option<String> {
+        if &old.source_cluster_id != self.source_cluster_id {
+            return Some(format!(
+                "SourceClusterId changed from {} to {}",
+                old.source_cluster_id, self.source_cluster_id
+            ));
+        }
+        if &old.instance_class != self.instance_class {
+            return Some("InstanceClass changed".into());
+        }
+        let lower = |id: &Option<String>| id.as_deref().map(str::to_ascii_lowercase);
+        if self.cluster_id.is_some()
+            && lower(self.cluster_id) != lower(&old.cluster_id)
+            && lower(self.cluster_id).as_deref() != Some(cluster.id.as_str())
+        {
+            return Some("ClusterId changed".into());
+        }
+        let data_time = cluster.lineage().map(|l| l.data_timestamp);
+        match (self.copy_created_since, data_time) {
+            (Some(since), Some(data))
+                if *since > data && &old.copy_created_since != self.copy_created_since =>
+            {
+                Some("CopyCreatedSince is later than the clone's data: refreshing".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The user tags to set and the keys to remove: those the old properties set and the new ones
+/// drop (never this tool's own keys).
+fn retag(old: &Tags, new: &Tags, cluster: &Cluster) -> (Tags, Vec<String>) {
+    let current = tags::user_tags(&cluster.tags);
+    let wanted = tags::user_tags(new);
+    let add: Tags = wanted
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove = old
+        .keys()
+        .filter(|k| !wanted.contains_key(*k) && !k.starts_with(tags::PREFIX))
+        .cloned()
+        .collect();
+    (add, remove)
+}
+
+/// The Serverless v2 range to set, when MinCapacity or MaxCapacity changed: the new range, or
+/// the default one of a serverless clone whose range the resource no longer names.
+fn capacity_change(
+    old: Option<Capacity>,
+    new: Option<Capacity>,
+    class: Option<&str>,
+) -> Option<Capacity> {
+    if old == new {
+        return None;
+    }
+    new.or((class == Some(SERVERLESS)).then_some(DEFAULT_CLONE_CAPACITY))
 }
 
 /// An Update whose old properties are unreadable: tags and credentials are brought to what the
@@ -131,6 +206,7 @@ fn in_place_against(cluster: &Cluster, new: &CloneProperties) -> Revision {
         add,
         remove,
         credentials,
+        capacity: None,
     }
 }
 
@@ -141,11 +217,18 @@ pub fn in_place_actions(revision: &Revision, cluster: &Cluster, readers: &[Strin
         add,
         remove,
         credentials,
+        capacity,
     } = revision
     else {
         return vec![];
     };
     let mut actions = vec![];
+    if let Some(capacity) = capacity {
+        actions.push(Action::SetCapacity {
+            cluster_id: cluster.id.clone(),
+            capacity: *capacity,
+        });
+    }
     if !add.is_empty() || !remove.is_empty() {
         actions.push(Action::Retag {
             targets: tagged_with(cluster),
@@ -262,7 +345,8 @@ mod tests {
             Revision::InPlace {
                 add: Tags::new(),
                 remove: vec![],
-                credentials: Credentials::Unchanged
+                credentials: Credentials::Unchanged,
+                capacity: None,
             }
         );
     }
@@ -305,5 +389,41 @@ mod tests {
         assert_eq!(change(&on, &readers), Credentials::Readers);
         assert_eq!(change(&on, &rekeyed), Credentials::Renew);
         assert_eq!(change(&on, &on), Credentials::Unchanged);
+    }
+
+    /// MinCapacity and MaxCapacity change the writer's range in place, and nothing else does.
+    #[test]
+    fn capacity_changes_in_place() {
+        let c = clone_cluster();
+        let serverless = |range: serde_json::Value| {
+            let mut p = json!({"SourceClusterId": "orders", "InstanceClass": "db.serverless", "Tags": {"team": "a"}});
+            for (k, v) in range.as_object().unwrap() {
+                p[k] = v.clone();
+            }
+            props(p)
+        };
+        let small = serverless(json!({"MinCapacity": "0.5", "MaxCapacity": "4"}));
+        let large = serverless(json!({"MinCapacity": "2", "MaxCapacity": "16"}));
+        let unnamed = serverless(json!({}));
+        let range = |a: &CloneProperties, b: &CloneProperties| match decide(Some(a), b, Some(&c)) {
+            Revision::InPlace { capacity, .. } => capacity,
+            Revision::Replace(why) => panic!("replaced: {why}"),
+        };
+        assert_eq!(
+            range(&small, &large),
+            Some(Capacity {
+                min: 2.0,
+                max: 16.0
+            })
+        );
+        assert_eq!(range(&large, &unnamed), Some(DEFAULT_CLONE_CAPACITY));
+        assert_eq!(range(&small, &small), None);
+        let revision = decide(Some(&small), &large, Some(&c));
+        let actions = in_place_actions(&revision, &c, &[]);
+        assert!(
+            matches!(actions.as_slice(), [Action::SetCapacity { cluster_id, capacity }]
+                if cluster_id == "orders-clone" && capacity.max == 16.0),
+            "{actions:?}"
+        );
     }
 }

@@ -6,10 +6,9 @@
 //! removed only a grace period after the sweep first saw it orphaned (recorded in a tag).
 
 use super::action::{Action, Removal, Tagged};
-use crate::cfn::PhysicalId;
 use crate::domain::events::LifecycleEvent;
-use crate::domain::{tags, Cluster, Role, Tags};
-use crate::ports::StackResource;
+use crate::domain::ident::ClusterArn;
+use crate::domain::{tags, Cluster, Role, StackResource, StackStatus, Tags};
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -54,21 +53,28 @@ pub fn standing(cluster: &Cluster, resource: &StackResource) -> Standing {
     else {
         return Standing::Orphan("its stack or resource no longer exists".into());
     };
-    match status.as_str() {
-        "DELETE_SKIPPED" => return Standing::Kept("retained by its stack (DeletionPolicy)".into()),
-        "DELETE_FAILED" => return Standing::Kept("its stack's Delete failed; it holds it".into()),
-        "DELETE_COMPLETE" => return Standing::Orphan("its stack deleted the resource".into()),
-        "CREATE_FAILED" => return Standing::FailedCreate,
-        s if s.ends_with("_IN_PROGRESS") => {
-            return Standing::Unknown(format!("its resource is {s}"))
+    match status {
+        StackStatus::DeleteSkipped => {
+            Standing::Kept("retained by its stack (DeletionPolicy)".into())
         }
-        _ => {}
+        StackStatus::DeleteFailed => {
+            Standing::Kept("its stack's Delete failed; it holds it".into())
+        }
+        StackStatus::DeleteComplete => Standing::Orphan("its stack deleted the resource".into()),
+        StackStatus::CreateFailed => Standing::FailedCreate,
+        s if s.is_in_progress() => Standing::Unknown(format!("its resource is {s}")),
+        _ => named(cluster, physical_id.as_deref()),
     }
-    match PhysicalId::parse(physical_id.as_deref()) {
-        PhysicalId::Cluster(id) if id == cluster.id => Standing::Owned,
+}
+
+/// Whether the resource's settled physical id still names `cluster`: only as its ARN, spelled as
+/// RDS spells it (a FAILED Create's id names no cluster).
+fn named(cluster: &Cluster, physical_id: Option<&str>) -> Standing {
+    match physical_id.and_then(ClusterArn::parse) {
+        Some(arn) if arn.cluster_id == cluster.id => Standing::Owned,
         _ => Standing::Orphan(format!(
             "its resource now is {}",
-            physical_id.as_deref().unwrap_or("nothing")
+            physical_id.unwrap_or("nothing")
         )),
     }
 }
@@ -98,7 +104,9 @@ pub fn actions(
             [(ORPHAN_SINCE.to_string(), tags::format_time(now))].into(),
             vec![],
         )],
-        (Standing::Orphan(reason), Some(t)) if now >= t + grace && cluster.status != "deleting" => {
+        (Standing::Orphan(reason), Some(t))
+            if now >= t + grace && !cluster.status.is_deleting() =>
+        {
             let mut removal = Removal::of(cluster);
             removal.event = Some(removed(cluster, reason));
             vec![Action::RemoveCluster(removal)]

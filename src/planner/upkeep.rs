@@ -3,20 +3,19 @@
 //! executor applies the plan (or, in a dry run, only reports it).
 
 use super::action::{Action, Removal, Tagged};
-use super::pool::{is_pool_copy_of, observe_pool, Volume, VolumeIndex};
-use super::progress::copy_restore;
+use super::copy::{copy_restore, copy_writer_class};
+use super::pool::{is_pool_copy_of, observe_pool, Pool, Volume, VolumeIndex};
+use super::writer::writer_request;
 use super::Policy;
 use crate::domain::events::LifecycleEvent;
 use crate::domain::upkeep::ClusterConfig;
-use crate::domain::{
-    ident, is_cloneable, is_terminal, tags, Cluster, Instance, InstanceSettings, Tags,
-};
+use crate::domain::{ident, tags, Cluster, Instance, InstanceSettings, Tags};
 use crate::domain::{InstanceRequest, RestoreRequest};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 /// What maintenance will do for one source, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpkeepPlan {
     pub cluster_id: String,
     pub target_clone_slots: u32,
@@ -57,18 +56,7 @@ pub fn plan_upkeep(
         cluster_id: cfg.cluster_id.clone(),
         target_clone_slots: cfg.target_clone_slots,
         copy_class: pol.copy_instance_class.clone(),
-        slots_free: 0,
-        slots_coming: 0,
-        copies: 0,
-        copies_coming: 0,
-        create: vec![],
-        create_ids: vec![],
-        writers: vec![],
-        retire: vec![],
-        kept: vec![],
-        ready: vec![],
-        problem: None,
-        actions: vec![],
+        ..UpkeepPlan::default()
     };
     let Some(pool) = observe_pool(&cfg.cluster_id, clusters, &pol, pol.max_clones_per_source)
     else {
@@ -78,36 +66,40 @@ pub fn plan_upkeep(
         plan.actions = actions(&plan, clusters, &settings, &cfg.cluster_id);
         return plan;
     };
-    if is_cloneable(&pool.root.status) && pool.root.has_writer {
+    if pool.root.status.is_cloneable() && pool.root.has_writer {
         plan.slots_free += pool.root.free();
     }
     for copy in &pool.copies {
         consider_copy(&mut plan, copy, clusters, instances, &pol, cfg, now);
     }
-    let shortfall = cfg
-        .target_clone_slots
-        .saturating_sub(plan.slots_free + plan.slots_coming);
-    let per_copy = pol.max_clones_per_source.max(1);
-    for i in 0..shortfall.div_ceil(per_copy) {
-        let r = copy_restore(
-            &pool,
-            clusters,
-            &cfg.cluster_id,
-            &pol,
-            now,
-            &format!("maintenance-{i}"),
-        );
-        plan.create_ids.push(r.cluster_id.clone());
-        plan.create.push(r);
-    }
-    plan.copies_coming += plan.create.len() as u32;
+    make_copies(&mut plan, &pool, clusters, &pol, now);
     let settings = writer_settings(&pool.root.cluster_id, clusters, instances);
     plan.actions = actions(&plan, clusters, &settings, &pool.root.cluster_id);
     plan
 }
 
-/// The plan as actions: each new copy and its writer (Aurora clones only a cluster with an
-/// instance), writers for copies that lack one, retirements with their events, ready events.
+/// Enough new copies to make up the shortfall of slots against the target (each copy brings
+/// `max_clones_per_source` of them).
+fn make_copies(
+    plan: &mut UpkeepPlan,
+    pool: &Pool,
+    clusters: &[Cluster],
+    pol: &Policy,
+    now: OffsetDateTime,
+) {
+    let shortfall = plan
+        .target_clone_slots
+        .saturating_sub(plan.slots_free + plan.slots_coming);
+    let per_copy = pol.max_clones_per_source.max(1);
+    for i in 0..shortfall.div_ceil(per_copy) {
+        let seed = format!("maintenance-{i}");
+        let r = copy_restore(pool, clusters, &plan.cluster_id, pol, now, &seed);
+        plan.create_ids.push(r.cluster_id.clone());
+        plan.create.push(r);
+    }
+    plan.copies_coming += plan.create.len() as u32;
+}
+
 /// The pool copies of `root` that are obsolete (too old, or failed) and host no clone: what
 /// retiring would remove.
 pub fn obsolete_copies(
@@ -121,10 +113,10 @@ pub fn obsolete_copies(
     };
     pool.copies
         .iter()
-        .filter(|c| c.status != "deleting" && c.clones.is_empty())
+        .filter(|c| !c.status.is_deleting() && c.clones.is_empty())
         .filter(|c| {
             let age = c.data_timestamp.map(|d| now - d).unwrap_or_default();
-            age >= policy.max_copy_age || is_terminal(&c.status)
+            age >= policy.max_copy_age || c.status.is_terminal()
         })
         .map(|c| c.cluster_id.clone())
         .collect()
@@ -152,6 +144,8 @@ pub fn writer_settings(
     }
 }
 
+/// The plan as actions: each new copy and its writer (Aurora clones only a cluster with an
+/// instance), writers for copies that lack one, retirements with their events, ready events.
 fn actions(
     plan: &UpkeepPlan,
     clusters: &[Cluster],
@@ -196,9 +190,9 @@ fn retire_orphaned_copies(
     policy: &Policy,
 ) {
     let index = VolumeIndex::new(clusters);
-    let copies = clusters
-        .iter()
-        .filter(|c| is_pool_copy_of(c, &cfg.cluster_id, &policy.manager) && c.status != "deleting");
+    let copies = clusters.iter().filter(|c| {
+        is_pool_copy_of(c, &cfg.cluster_id, &policy.manager) && !c.status.is_deleting()
+    });
     for c in copies {
         let hosted = index.clones_on(c).len();
         if hosted == 0 && cfg.purge_obsolete_copies {
@@ -213,6 +207,8 @@ fn retire_orphaned_copies(
     }
 }
 
+/// Where one copy of the pool stands: retired or kept when obsolete; otherwise fresh (its free
+/// slots count now) or being made (they count as coming), given its writer where it lacks one.
 fn consider_copy(
     plan: &mut UpkeepPlan,
     copy: &Volume,
@@ -222,67 +218,69 @@ fn consider_copy(
     cfg: &ClusterConfig,
     now: OffsetDateTime,
 ) {
-    let id = copy.cluster_id.clone();
-    if copy.status == "deleting" {
+    if copy.status.is_deleting() {
         return;
     }
     let age = copy.data_timestamp.map(|d| now - d).unwrap_or_default();
-    let obsolete = age >= pol.max_copy_age || is_terminal(&copy.status);
-    if obsolete {
-        match (copy.clones.len(), cfg.purge_obsolete_copies) {
-            (0, true) => plan.retire.push(id),
-            (0, false) => plan
-                .kept
-                .push((id, "obsolete; purge-obsolete-copies? is false".into())),
-            (n, _) => plan
-                .kept
-                .push((id, format!("obsolete, but hosts {n} clones"))),
-        }
-        return;
+    if age >= pol.max_copy_age || copy.status.is_terminal() {
+        return obsolete(plan, copy, cfg);
     }
-    let Some(cluster) = clusters.iter().find(|c| c.id == id) else {
+    let Some(cluster) = clusters.iter().find(|c| c.id == copy.cluster_id) else {
         return;
     };
     let writer = instances
         .iter()
-        .find(|i| i.cluster_id.as_deref() == Some(id.as_str()));
+        .find(|i| i.cluster_id.as_deref() == Some(copy.cluster_id.as_str()));
+    let being_made = format!("being made ({})", copy.status);
     match writer {
-        None if matches!(copy.status.as_str(), "creating" | "available") => {
-            plan.writers.push(InstanceRequest {
-                instance_id: ident::writer_instance_id(&id),
-                cluster_id: id.clone(),
-                engine: cluster.engine.clone(),
-                class: super::progress::copy_writer_class(pol, cluster),
-                tags: cluster
-                    .tags
-                    .iter()
-                    .filter(|(k, _)| k.starts_with(tags::PREFIX))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect::<Tags>(),
-                settings: writer_settings(&cfg.cluster_id, clusters, instances),
-            });
-            plan.slots_coming += copy.free();
-            plan.copies_coming += 1;
-            plan.kept.push((id, "being made: adding its writer".into()));
-        }
-        Some(w) if copy.status == "available" && w.status == "available" => {
-            plan.slots_free += copy.free();
-            plan.copies += 1;
-            if !cluster.tags.contains_key(tags::READY_EVENT) {
-                plan.ready.push(id.clone());
+        None => {
+            let settings = writer_settings(&cfg.cluster_id, clusters, instances);
+            let class = copy_writer_class(pol, cluster);
+            match writer_request(cluster, &class, &Tags::new(), Some(&settings)) {
+                Some(w) => {
+                    plan.writers.push(w);
+                    coming(plan, copy, "being made: adding its writer".into());
+                }
+                None => coming(plan, copy, being_made),
             }
-            plan.kept.push((
-                id,
-                format!("fresh: {} clones, {} free", copy.clones.len(), copy.free()),
-            ));
         }
-        _ => {
-            plan.slots_coming += copy.free();
-            plan.copies_coming += 1;
-            plan.kept
-                .push((id, format!("being made ({})", copy.status)));
+        Some(w) if copy.status.is_available() && w.status.is_available() => {
+            fresh(plan, copy, cluster)
         }
+        Some(_) => coming(plan, copy, being_made),
     }
+}
+
+/// An obsolete copy is retired once it hosts no clone (where the config allows purging).
+fn obsolete(plan: &mut UpkeepPlan, copy: &Volume, cfg: &ClusterConfig) {
+    let id = copy.cluster_id.clone();
+    match (copy.clones.len(), cfg.purge_obsolete_copies) {
+        (0, true) => plan.retire.push(id),
+        (0, false) => plan
+            .kept
+            .push((id, "obsolete; purge-obsolete-copies? is false".into())),
+        (n, _) => plan
+            .kept
+            .push((id, format!("obsolete, but hosts {n} clones"))),
+    }
+}
+
+/// A copy still being made: its slots are coming.
+fn coming(plan: &mut UpkeepPlan, copy: &Volume, why: String) {
+    plan.slots_coming += copy.free();
+    plan.copies_coming += 1;
+    plan.kept.push((copy.cluster_id.clone(), why));
+}
+
+/// A copy usable now: its slots are free, and its ready event goes out once.
+fn fresh(plan: &mut UpkeepPlan, copy: &Volume, cluster: &Cluster) {
+    plan.slots_free += copy.free();
+    plan.copies += 1;
+    if !cluster.tags.contains_key(tags::READY_EVENT) {
+        plan.ready.push(copy.cluster_id.clone());
+    }
+    let why = format!("fresh: {} clones, {} free", copy.clones.len(), copy.free());
+    plan.kept.push((copy.cluster_id.clone(), why));
 }
 
 #[cfg(test)]

@@ -278,7 +278,7 @@ impl Place {
                 }))
             }
             Step::Fail(reason) => Ok(Stepped::Answer(failed(&item.record.request, reason))),
-            Step::Wait(what) => Ok(Stepped::Wait(what)),
+            Step::Wait(pending) => Ok(Stepped::Wait(pending.what)),
             Step::Act(_) if lease.is_some_and(|l| !self.leases.lease_holds(l)) => {
                 Ok(Stepped::Wait(
                     "the placement lease ran short; placing again on the next follow-up".into(),

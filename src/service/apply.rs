@@ -89,6 +89,14 @@ impl Applier {
                 self.credentials.set_password(cluster, plan).await?;
                 Ok(Applied::Done)
             }
+            Action::SetCapacity {
+                cluster_id,
+                capacity,
+            } => {
+                tracing::info!(cluster = %cluster_id, min = capacity.min, max = capacity.max, "changing the clone's capacity range");
+                self.rds.set_capacity(cluster_id, *capacity).await?;
+                Ok(Applied::Done)
+            }
             Action::SetReaders { cluster, readers } => {
                 self.credentials.set_readers(cluster, readers).await?;
                 Ok(Applied::Done)
@@ -166,7 +174,7 @@ impl Applier {
     /// Starts deleting a cluster this tool made: its secret and key (named by its tags), its
     /// actual members, then the cluster, without a final snapshot and without waiting.
     async fn remove(&self, r: &Removal) -> Result<Applied, AwsError> {
-        if r.status == "deleting" {
+        if r.status.is_deleting() {
             return Ok(Applied::Done);
         }
         if r.protected {
@@ -179,11 +187,11 @@ impl Applier {
                 ),
             ));
         }
-        if matches!(r.status.as_str(), "stopped" | "stopping" | "starting") {
+        if !r.status.is_deletable() {
             // RDS deletes nothing in a stopped cluster (an expiry may have stopped it): start it
             // (a stopping one once it has stopped); the reap work deletes it once it runs. The
             // deletion begins here, so it is announced here (reap work announces nothing).
-            if r.status == "stopped" {
+            if r.status.is_stopped() {
                 tracing::info!(cluster = %r.cluster_id, "starting a stopped cluster to delete it");
                 self.rds.start_cluster(&r.cluster_id).await?;
             }

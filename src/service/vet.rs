@@ -13,8 +13,8 @@
 use super::Core;
 use super::Invocation;
 use crate::cfn::{CfnRequest, Home, PhysicalId, RequestType};
+use crate::domain::{StackResource, StackStatus};
 use crate::error::AwsError;
-use crate::ports::StackResource;
 use std::sync::Arc;
 
 /// Why a request is not served (yet).
@@ -25,20 +25,6 @@ pub enum Refusal {
     /// The check itself could not be made now (throttled): the next follow-up checks again.
     Unchecked(AwsError),
 }
-
-/// Stack phases in which CloudFormation deletes a resource's *other* physical ids: the old clone
-/// after a replacement (update clean-up, either way), everything when the stack is deleted, and a
-/// failed Create's id while a new stack rolls back.
-const CLEANUP_PHASES: &[&str] = &[
-    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
-    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
-    "DELETE_IN_PROGRESS",
-    "ROLLBACK_IN_PROGRESS",
-];
-
-/// Stack phases in which CloudFormation deletes the resource's *current* physical id although
-/// the resource's own status may not say so yet.
-const DELETING_PHASES: &[&str] = &["DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"];
 
 /// Screening requests, and the stack check of Updates and Deletes.
 #[derive(Clone)]
@@ -105,7 +91,7 @@ impl Vet {
             .stack_status(&request.stack_id)
             .await
             .map_err(unchecked)?;
-        match status.filter(|s| phases.contains(&s.as_str())) {
+        match status.filter(phases) {
             Some(_) => Ok(()),
             None => Err(Refusal::Refused(not_deleting(request, current))),
         }
@@ -128,13 +114,12 @@ fn delete_needs_stack(
     request: &CfnRequest,
     current: bool,
     found: &StackResource,
-) -> Option<&'static [&'static str]> {
-    let deleting =
-        matches!(found, StackResource::Found { status, .. } if status == "DELETE_IN_PROGRESS");
+) -> Option<fn(&StackStatus) -> bool> {
+    let deleting = matches!(found, StackResource::Found { status, .. } if status.is_deleting());
     match request.request_type {
         RequestType::Delete if current && deleting => None,
-        RequestType::Delete if current => Some(DELETING_PHASES),
-        RequestType::Delete => Some(CLEANUP_PHASES),
+        RequestType::Delete if current => Some(StackStatus::deletes_current_ids),
+        RequestType::Delete => Some(StackStatus::deletes_other_ids),
         _ => None,
     }
 }
@@ -172,7 +157,7 @@ fn judge(request: &CfnRequest, ours: &str, found: &StackResource) -> Result<bool
         ));
     }
     let current = physical_id.as_deref() == request.physical_resource_id.as_deref();
-    let updating = status.starts_with("UPDATE") && status.ends_with("IN_PROGRESS");
+    let updating = status.is_updating();
     if request.request_type == RequestType::Update && !updating {
         return Err(format!(
             "CloudFormation is not working on {who} (it is {status}): the request is not CloudFormation's; nothing was changed"

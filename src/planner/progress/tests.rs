@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::tags::{MANAGED_BY, ROLE, SOURCE, STACK_ID};
+use crate::domain::{Lineage, Ownership, RestoreType, Role};
 use crate::planner::action::Action;
 use crate::planner::test_support::*;
 use serde_json::json;

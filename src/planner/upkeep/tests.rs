@@ -81,6 +81,23 @@ fn copies_being_made_count_toward_the_target() {
     assert_eq!(plan.writers.len(), 1, "and it gets its writer");
 }
 
+/// A restored copy passes through `backing-up` before `available`: maintenance gives it its
+/// writer then too, as a request waiting on the copy does (one rule: `accepts_writer`).
+#[test]
+fn a_copy_backing_up_gets_its_writer_as_a_request_would_give_it() {
+    let mut making = copy("orders-new", "orders", NOW);
+    making.status = "backing-up".into();
+    making.members.clear();
+    let all = vec![root("orders"), making];
+    let plan = plan_upkeep(&cfg(15), &all, &instances(&all), &policy(), NOW);
+    assert_eq!(plan.writers.len(), 1);
+    assert_eq!(plan.writers[0].cluster_id, "orders-new");
+    let mut modifying = all.clone();
+    modifying[1].status = "modifying".into();
+    let plan = plan_upkeep(&cfg(15), &modifying, &instances(&modifying), &policy(), NOW);
+    assert!(plan.writers.is_empty(), "not while RDS would refuse it");
+}
+
 #[test]
 fn obsolete_copies_are_retired_only_when_empty() {
     let old_empty = copy("orders-old-empty", "orders", NOW - TimeDuration::days(5));
