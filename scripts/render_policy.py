@@ -7,7 +7,7 @@ removed), pseudo parameters and resource attributes replaced by fixed example va
         prints (or writes) the Role's inline policy document: what parliament audits
     render_policy.py --all [...]
         the whole rendered template (Parameters, Conditions, Resources, Outputs): what
-        tests/iam.rs and tests/template.rs evaluate
+        tests/iam*.rs, tests/template*.rs and tests/metrics.rs evaluate
     render_policy.py --cfn [...]
         the rendered template as a plain CloudFormation template (JSON): checkov reads the Role's
         policy from it (it skips a policy whose statements hold conditions like Fn::If)

@@ -8,7 +8,7 @@ mod support;
 use async_trait::async_trait;
 use aurora_clone_manager::cfn::CfnRequest;
 use aurora_clone_manager::error::AwsError;
-use aurora_clone_manager::fakes::{FakeFollowUps, FakeRds, FakeState};
+use aurora_clone_manager::fakes::{FakeFollowUps, FakeState};
 use aurora_clone_manager::ports::Ports;
 use aurora_clone_manager::ports::{FollowUps, StateStore};
 use aurora_clone_manager::service::Flows;
@@ -19,12 +19,11 @@ use support::world::*;
 
 const TEAM_B: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/team-b/2222";
 
-fn fast() -> FakeRds {
-    FakeRds::with_delays(Duration::from_secs(60), Duration::from_secs(60))
-}
-
 fn verifying() -> World {
-    World::with(fast(), settings_with(&[("VERIFY_STACK_REQUESTS", "true")]))
+    World::with(
+        quick_rds(),
+        settings_with(&[("VERIFY_STACK_REQUESTS", "true")]),
+    )
 }
 
 /// Delivers as Lambda does an asynchronous event: an invocation that errs is retried twice,
@@ -42,9 +41,7 @@ async fn deliver_with_retries(w: &World, r: &CfnRequest) {
 async fn clone_for(w: &World, stack: &str, source: &str) -> (CfnRequest, Value) {
     let mut create = w.request("Create", json!({"SourceClusterId": source}));
     create.stack_id = stack.into();
-    w.deliver(&create).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    let a = w.answer_for(&create).pop().expect("answered");
+    let a = w.answered(&create, 30).await;
     assert_eq!(a["Status"], "SUCCESS", "{a}");
     (create, a)
 }
@@ -158,9 +155,7 @@ async fn the_clean_up_delete_of_a_replaced_clone_is_served() {
     let mut update = w.request("Update", json!({"SourceClusterId": "billing"}));
     update.physical_resource_id = Some(old_arn.clone());
     update.old_resource_properties = Some(json!({"SourceClusterId": "orders"}));
-    w.deliver(&update).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    let replaced = w.answer_for(&update).pop().expect("answered");
+    let replaced = w.answered(&update, 30).await;
     assert_eq!(replaced["Status"], "SUCCESS", "{replaced}");
     assert_ne!(
         replaced["PhysicalResourceId"],
@@ -195,7 +190,10 @@ fn refused_requests(w: &World) -> Vec<CfnRequest> {
 /// meanwhile (here: after the write that would decide it was lost) never takes it up as work.
 #[tokio::test(start_paused = true)]
 async fn a_refused_request_is_never_pending_work() {
-    let w = World::with(fast(), settings_with(&[("CLUSTER_ID_PREFIX", "clone-")]));
+    let w = World::with(
+        quick_rds(),
+        settings_with(&[("CLUSTER_ID_PREFIX", "clone-")]),
+    );
     for r in refused_requests(&w) {
         let next = w.state.writes() + 2;
         w.state.refuse_writes(&[next]);
@@ -225,7 +223,10 @@ async fn a_refused_request_is_never_pending_work() {
 /// record fails, the invocation errs and Lambda's redelivery answers it.
 #[tokio::test(start_paused = true)]
 async fn a_refusal_whose_put_fails_is_resent() {
-    let w = World::with(fast(), settings_with(&[("CLUSTER_ID_PREFIX", "clone-")]));
+    let w = World::with(
+        quick_rds(),
+        settings_with(&[("CLUSTER_ID_PREFIX", "clone-")]),
+    );
     let [first, second] = <[CfnRequest; 2]>::try_from(refused_requests(&w)).expect("two");
     w.responder.fail_next(1);
     let out = w.deliver(&first).await;
@@ -320,13 +321,11 @@ async fn a_failed_second_look_leaves_the_rule_on() {
 /// armed answer: its failed PUT is resent by a follow-up, once delivered never again.
 #[tokio::test(start_paused = true)]
 async fn a_malformed_requests_answer_is_armed() {
-    use aurora_clone_manager::lambda;
     let w = World::new();
     let event = json!({"RequestType": "Destroy", "ResponseURL": "https://cfn-responses.example/signed-m?X-Amz-Signature=abc",
         "StackId": STACK_ID, "RequestId": "req-malformed", "LogicalResourceId": "Db"});
     w.responder.fail_next(1);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-    let out = lambda::handle(&w.app, event, World::invocation(), deadline).await;
+    let out = w.handle(event).await;
     assert!(out.is_ok(), "recorded: {out:?}");
     assert!(w.answers().is_empty(), "the PUT failed");
     for _ in 0..5 {

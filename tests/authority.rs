@@ -7,13 +7,17 @@
 mod support;
 
 use aurora_clone_manager::domain::{tags, Cluster, Lineage, Ownership, Role};
+use aurora_clone_manager::ports::Rds;
 use serde_json::{json, Value};
 use std::time::Duration;
 use support::world::*;
+use time::macros::datetime;
+
+/// When the pool copies' data was taken.
+const COPIED: time::OffsetDateTime = datetime!(2026-11-20 00:00 UTC);
 
 async fn invoke(w: &World, event: Value) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-    aurora_clone_manager::lambda::handle(&w.app, event, World::invocation(), deadline)
+    w.handle(event)
         .await
         .unwrap_or_else(|e| json!({"error": e.to_string()}))
 }
@@ -21,25 +25,9 @@ async fn invoke(w: &World, event: Value) -> Value {
 async fn created(w: &World, logical_id: &str, props: Value) -> Value {
     let mut create = w.request("Create", props);
     create.logical_resource_id = logical_id.into();
-    w.deliver(&create).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    let a = w.answer_for(&create).pop().expect("answered");
+    let a = w.answered(&create, 30).await;
     assert_eq!(a["Status"], "SUCCESS", "{a}");
     a
-}
-
-fn update(
-    w: &World,
-    logical_id: &str,
-    current: &Value,
-    old: Value,
-    new: Value,
-) -> aurora_clone_manager::cfn::CfnRequest {
-    let mut u = w.request("Update", new);
-    u.logical_resource_id = logical_id.into();
-    u.physical_resource_id = current["PhysicalResourceId"].as_str().map(str::to_string);
-    u.old_resource_properties = Some(old);
-    u
 }
 
 /// Issue 16.1: a stack update changes the clone's source to one that does not exist and fails;
@@ -52,11 +40,11 @@ async fn a_rollback_after_a_failed_replacement_keeps_the_clone_in_use() {
     let good = json!({"SourceClusterId": "orders", "Tags": {"team": "qa"}});
     let first = created(&w, "Db", good.clone()).await;
     let bad = json!({"SourceClusterId": "missing", "Tags": {"team": "qa"}});
-    let forward = update(&w, "Db", &first, good.clone(), bad.clone());
+    let forward = w.update_of(&first, good.clone(), bad.clone());
     w.deliver(&forward).await;
     w.ticks_until_answers(2, 30).await;
     assert_eq!(w.answer_for(&forward)[0]["Status"], "FAILED");
-    let rollback = update(&w, "Db", &first, bad, good);
+    let rollback = w.update_of(&first, bad, good);
     w.deliver(&rollback).await;
     w.ticks_until_answers(3, 30).await;
     let a = &w.answer_for(&rollback)[0];
@@ -81,9 +69,9 @@ async fn a_rollback_of_an_in_place_change_changes_it_back_in_place() {
     let before = json!({"SourceClusterId": "orders", "Tags": {"team": "qa"}});
     let first = created(&w, "Db", before.clone()).await;
     let after = json!({"SourceClusterId": "orders", "Tags": {"team": "payments"}});
-    let forward = update(&w, "Db", &first, before.clone(), after.clone());
+    let forward = w.update_of(&first, before.clone(), after.clone());
     w.deliver(&forward).await;
-    let rollback = update(&w, "Db", &first, after, before);
+    let rollback = w.update_of(&first, after, before);
     w.deliver(&rollback).await;
     let a = &w.answer_for(&rollback)[0];
     assert_eq!(a["PhysicalResourceId"], first["PhysicalResourceId"]);
@@ -108,7 +96,7 @@ fn forged_clone(w: &World, id: &str) {
     Lineage {
         root: "orders".into(),
         source: "orders".into(),
-        data_timestamp: time::macros::datetime!(2026-11-01 00:00 UTC),
+        data_timestamp: datetime!(2026-11-01 00:00 UTC),
     }
     .write(&mut c.tags);
     c.tags.insert(
@@ -129,7 +117,7 @@ async fn our_tags_on_a_foreign_cluster_are_never_taken_for_ownership() {
     let w = World::new();
     forged_clone(&w, "prod-payments");
     let mut copy = Cluster::new("prod-ledger", "available");
-    copy.tags = copy_tags("gone-root");
+    copy.tags = copy_tags("gone-root", COPIED);
     w.rds.put(copy);
     invoke(
         &w,
@@ -193,8 +181,8 @@ async fn a_retagged_clone_cannot_point_the_manager_at_another_teams_secret() {
         (tags::PASSWORD_SECRET.to_string(), b_secret.clone()),
         (tags::CREATED_KEY.to_string(), b_key.clone()),
     ];
-    w.ports.rds.add_tags(a_arn, &forged.into()).await.unwrap();
-    let u = update(&w, "TeamA", &a, props("team-a"), props("team-a-intruder"));
+    w.rds.add_tags(a_arn, &forged.into()).await.unwrap();
+    let u = w.update_of(&a, props("team-a"), props("team-a-intruder"));
     w.deliver(&u).await;
     w.ticks_until_answers(3, 30).await;
     assert_eq!(
@@ -232,7 +220,7 @@ async fn a_retagged_clone_cannot_point_the_manager_at_another_teams_secret() {
 async fn copies_of_a_deleted_root_are_retired() {
     let w = World::new();
     let mut c = Cluster::new("retired-root-copy", "available");
-    c.tags = copy_tags("retired-root");
+    c.tags = copy_tags("retired-root", COPIED);
     w.put_owned(c);
     let out = invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
     assert_eq!(
@@ -248,7 +236,7 @@ async fn copies_of_a_deleted_root_are_retired() {
     // The same cluster, tagged alike but without a deed, is left alone.
     let w = World::new();
     let mut forged = Cluster::new("forged-copy", "available");
-    forged.tags = copy_tags("retired-root");
+    forged.tags = copy_tags("retired-root", COPIED);
     w.rds.put(forged);
     let out = invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
     assert_eq!(w.rds.count_calls("DeleteDBCluster"), 0, "{out}");
@@ -299,25 +287,6 @@ async fn clusters_made_before_the_ledger_are_adopted_only_by_the_operator() {
     );
 }
 
-fn copy_tags(root: &str) -> aurora_clone_manager::domain::Tags {
-    let mut t = aurora_clone_manager::domain::Tags::new();
-    Ownership {
-        managed_by: "acm".into(),
-        role: Role::Copy,
-        stack_id: None,
-        logical_id: None,
-        request_id: None,
-    }
-    .write(&mut t);
-    Lineage {
-        root: root.into(),
-        source: root.into(),
-        data_timestamp: time::macros::datetime!(2026-11-20 00:00 UTC),
-    }
-    .write(&mut t);
-    t
-}
-
 /// A replacement that succeeded before another resource failed gets no Update on rollback:
 /// CloudFormation restores the old id and deletes the new clone during
 /// `UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS`. The new clone goes; the one in use stays.
@@ -332,16 +301,12 @@ async fn a_rollback_after_a_successful_replacement_deletes_only_the_new_clone() 
     w.cloudformation.phase(STACK_ID, "UPDATE_IN_PROGRESS");
     w.cloudformation
         .resource_phase(STACK_ID, "Db", "UPDATE_IN_PROGRESS");
-    let forward = update(
-        &w,
-        "Db",
+    let forward = w.update_of(
         &first,
         json!({"SourceClusterId": "orders"}),
         json!({"SourceClusterId": "billing"}),
     );
-    w.deliver(&forward).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    let new = w.answer_for(&forward).pop().expect("answered");
+    let new = w.answered(&forward, 30).await;
     assert_eq!(new["Status"], "SUCCESS", "{new}");
     // Another resource fails; CloudFormation rolls back to the old id and cleans up the new.
     w.stacks.set(
@@ -357,9 +322,7 @@ async fn a_rollback_after_a_successful_replacement_deletes_only_the_new_clone() 
         .phase(STACK_ID, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
     let mut cleanup = w.request("Delete", json!({"SourceClusterId": "billing"}));
     cleanup.physical_resource_id = new["PhysicalResourceId"].as_str().map(str::to_string);
-    w.deliver(&cleanup).await;
-    w.ticks_until_answers(w.answers().len() + 1, 10).await;
-    assert_eq!(w.answer_for(&cleanup)[0]["Status"], "SUCCESS");
+    assert_eq!(w.answered(&cleanup, 10).await["Status"], "SUCCESS");
     let new_id = new["Data"]["ClusterId"].as_str().unwrap();
     let old_id = first["Data"]["ClusterId"].as_str().unwrap();
     assert!(
@@ -435,7 +398,7 @@ async fn forged_expiry_tags_can_neither_hasten_nor_harden_an_expiry() {
         (EXPIRY_ACTION.to_string(), "delete".to_string()),
         (EXPIRED.to_string(), "stop".to_string()),
     ];
-    w.ports.rds.add_tags(arn, &forged.into()).await.unwrap();
+    w.rds.add_tags(arn, &forged.into()).await.unwrap();
     let id = a["Data"]["ClusterId"].as_str().unwrap();
     invoke(&w, json!({"source": "events", "action": "maintain!"})).await;
     invoke(
@@ -461,7 +424,7 @@ async fn forged_expiry_tags_can_neither_hasten_nor_harden_an_expiry() {
 async fn deeds_of_clusters_gone_are_struck_by_maintenance_only() {
     let w = World::new();
     let mut c = Cluster::new("gone-copy", "available");
-    c.tags = copy_tags("orders");
+    c.tags = copy_tags("orders", COPIED);
     let mut deleting = aurora_clone_manager::domain::ledger::adopted(&c, 0).unwrap();
     deleting.deleting = true;
     w.ledger.insert(deleting);

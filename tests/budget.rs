@@ -36,10 +36,7 @@ fn account_of(n: usize) -> World {
 async fn rds_event(w: &World, id: &str) {
     let event = json!({"source": "aws.rds", "detail-type": "RDS DB Instance Event",
         "detail": {"EventID": "RDS-EVENT-0005", "SourceIdentifier": id}});
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-    aurora_clone_manager::lambda::handle(&w.app, event, World::invocation(), deadline)
-        .await
-        .unwrap();
+    w.handle(event).await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]
@@ -120,11 +117,8 @@ async fn maintenance_reads_an_account_by_pages_only() {
         "/acm/maintenance-config",
         r#"{"clusters":[{"cluster-id":"orders","target-clone-slots":0}]}"#,
     );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
     let maintain = json!({"source": "events", "action": "maintain!"});
-    aurora_clone_manager::lambda::handle(&w.app, maintain, World::invocation(), deadline)
-        .await
-        .unwrap();
+    w.handle(maintain).await.unwrap();
     assert_eq!(w.rds.count_calls("DescribeDBClusters"), 3);
     assert_eq!(
         w.rds.count_calls("DescribeDBInstances"),

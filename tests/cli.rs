@@ -2,27 +2,10 @@
 
 mod support;
 
-use std::process::Command;
-use support::moto::{deployed_stack, moto, realistic_source, sdk_config, unique};
-
-fn cli(stack: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_aurora-clone-manager"))
-        .args(args)
-        .env("STACK_NAME", stack)
-        .env("AWS_ENDPOINT_URL", &moto().endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env_remove("AWS_LAMBDA_RUNTIME_API")
-        .output()
-        .expect("run the binary");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+use serde_json::{json, Value};
+use support::moto::{
+    deployed_stack, deployed_stack_with, has_tag, realistic_source, run_cli, sdk_config, unique,
+};
 
 #[tokio::test]
 async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
@@ -32,7 +15,7 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     // Commands that change something use the stack's state table.
     deployed_stack(&sdk_config(), &stack).await;
 
-    let (code, out, err) = cli(&stack, &["plan", "--source", &source]);
+    let (code, out, err) = run_cli(&stack, &[], &["plan", "--source", &source]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains(&format!("Pool of {source}"))
@@ -41,8 +24,9 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
         "{out}"
     );
 
-    let (code, out, err) = cli(
+    let (code, out, err) = run_cli(
         &stack,
+        &[],
         &[
             "--json",
             "provision",
@@ -57,13 +41,13 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     let data: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON");
     assert_eq!(data["ClusterId"], format!("{source}-dev"));
 
-    let (code, out, _) = cli(&stack, &["status"]);
+    let (code, out, _) = run_cli(&stack, &[], &["status"]);
     assert_eq!(code, 0);
     assert!(
         out.contains(&format!("{source}-dev")) && out.contains("clone"),
         "{out}"
     );
-    let (code, out, _) = cli(&stack, &["--json", "status"]);
+    let (code, out, _) = run_cli(&stack, &[], &["--json", "status"]);
     assert_eq!(code, 0);
     let status: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     let clone = &status["clusters"][0];
@@ -75,8 +59,9 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     assert_eq!(status["pools"][0]["root"], source.as_str());
     assert_eq!(status["pools"][0]["clones"], 1);
 
-    let (code, _, err) = cli(
+    let (code, _, err) = run_cli(
         &stack,
+        &[],
         &[
             "extend",
             "--cluster-id",
@@ -87,38 +72,42 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     );
     assert_eq!(code, 3, "no expiry to extend: {err}");
     assert!(err.contains("has no expiry"), "{err}");
-    let (code, out, err) = cli(&stack, &["sweep", "--dry-run"]);
+    let (code, out, err) = run_cli(&stack, &[], &["sweep", "--dry-run"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("no orphans"),
         "a CLI clone has no stack to lose: {out}"
     );
 
-    let (code, _, err) = cli(&stack, &["delete", "--cluster-id", &source]);
+    let (code, _, err) = run_cli(&stack, &[], &["delete", "--yes", "--cluster-id", &source]);
     assert_eq!(code, 3, "refuses the source: {err}");
     assert!(err.contains("not a clone made by stack"));
-    let (code, out, _) = cli(
-        &stack,
-        &["delete", "--cluster-id", &format!("{source}-dev")],
+    // No terminal to ask, no --yes: nothing is deleted.
+    let dev = format!("{source}-dev");
+    let (code, _, err) = run_cli(&stack, &[], &["delete", "--cluster-id", &dev]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("--yes") && err.contains("nothing was changed"),
+        "{err}"
     );
+    let (_, out, _) = run_cli(&stack, &[], &["status"]);
+    assert!(out.contains(&dev), "still there: {out}");
+    let (code, out, _) = run_cli(&stack, &[], &["delete", "-y", "--cluster-id", &dev]);
     assert_eq!(code, 0, "{out}");
-    let (code, out, _) = cli(
-        &stack,
-        &["delete", "--cluster-id", &format!("{source}-dev")],
-    );
+    let (code, out, _) = run_cli(&stack, &[], &["delete", "--yes", "--cluster-id", &dev]);
     assert_eq!(code, 0);
     assert!(out.contains("already gone"));
 }
 
 #[test]
 fn usage_errors_exit_2_with_help() {
-    let (code, _, err) = cli("ok", &["plan"]);
+    let (code, _, err) = run_cli("ok", &[], &["plan"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--source"));
-    let (code, _, err) = cli("bad stack name", &["status"]);
+    let (code, _, err) = run_cli("bad stack name", &[], &["status"]);
     assert_eq!(code, 2);
     assert!(err.contains("STACK_NAME"));
-    let (code, out, _) = cli("ok", &["--help"]);
+    let (code, out, _) = run_cli("ok", &[], &["--help"]);
     assert_eq!(code, 0);
     for command in [
         "plan",
@@ -131,4 +120,68 @@ fn usage_errors_exit_2_with_help() {
     ] {
         assert!(out.contains(command), "{command} in --help");
     }
+}
+
+/// The CLI reads the deployed stack's settings (its ClusterIdPrefix here, which the
+/// environment does not set), makes a clone that expires and carries the operator's tags, and
+/// lists its request in the stack's table; every answer in `--output json`.
+#[tokio::test]
+async fn the_cli_speaks_the_deployed_stacks_settings() {
+    let conf = sdk_config();
+    let source = unique("orders");
+    realistic_source(&conf, &source).await;
+    let stack = unique("cli");
+    let prefix = json!({"ClusterIdPrefix": {"Type": "String", "Default": "qa-"}});
+    deployed_stack_with(&conf, &stack, prefix).await;
+    let args = [
+        "provision",
+        "--source",
+        &source,
+        "--wait",
+        "--expires-after",
+        "P2D",
+        "--tag",
+        "team=qa",
+        "--output",
+        "json",
+    ];
+    let (code, out, err) = run_cli(&stack, &[], &args);
+    assert_eq!(code, 0, "{out}{err}");
+    let data: Value = serde_json::from_str(out.trim()).expect("JSON");
+    let id = data["ClusterId"].as_str().expect("a clone").to_string();
+    assert!(id.starts_with("qa-"), "the deployed prefix: {id}");
+    let rds = aws_sdk_rds::Client::new(&conf);
+    let found = rds
+        .describe_db_clusters()
+        .db_cluster_identifier(&id)
+        .send()
+        .await;
+    let cluster = found.unwrap().db_clusters()[0].clone();
+    assert!(has_tag(&cluster, "team", "qa"), "the operator's tag");
+    let (code, out, _) = run_cli(&stack, &[], &["status", "--output", "json"]);
+    assert_eq!(code, 0);
+    let status: Value = serde_json::from_str(out.trim()).unwrap();
+    let clone = &status["clusters"][0];
+    assert_eq!(clone["cluster_id"], id.as_str(), "{status}");
+    assert!(
+        !clone["expiry"]["expires_at"].is_null(),
+        "it expires: {clone}"
+    );
+
+    let (code, out, err) = run_cli(&stack, &[], &["requests", "--output", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let work: Value = serde_json::from_str(out.trim()).expect("JSON");
+    let mine = work["work"]
+        .as_array()
+        .and_then(|w| w.iter().find(|i| i["cluster_id"] == id.as_str()))
+        .unwrap_or_else(|| panic!("the provision's request: {work}"));
+    assert_eq!(mine["state"], "done", "{mine}");
+
+    let (code, _, err) = run_cli(
+        &stack,
+        &[],
+        &["provision", "--source", &source, "--tag", "oops"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("KEY=VALUE"), "{err}");
 }

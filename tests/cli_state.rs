@@ -13,36 +13,9 @@ use aurora_clone_manager::ports::{Responder, StateStore};
 use aurora_clone_manager::service::{Flows, Invocation, Progress, Tracker};
 use aurora_clone_manager::{adapters, cli};
 use serde_json::json;
-use std::process::Command;
 use std::sync::Arc;
-use support::moto::{deployed_stack, moto, realistic_source, sdk_config, unique};
-
-/// The binary; `ACM_BIN` names another build of it (a target directory shared between
-/// worktrees holds whichever worktree built last).
-fn binary() -> String {
-    std::env::var("ACM_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_aurora-clone-manager").into())
-}
-
-fn run(stack: &str, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(binary())
-        .args(args)
-        .env("STACK_NAME", stack)
-        .env("AWS_ENDPOINT_URL", &moto().endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env_remove("AWS_LAMBDA_RUNTIME_API")
-        .env_remove("STATE_TABLE")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run the binary");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+use support::moto::{deployed_stack, realistic_source, run_cli, sdk_config, unique};
+use support::values::{cfn_request, APP_STACK, NOWHERE};
 
 fn settings(vars: &[(&str, &str)]) -> Settings {
     let vars = vars
@@ -53,12 +26,8 @@ fn settings(vars: &[(&str, &str)]) -> Settings {
 }
 
 fn create(source: &str) -> CfnRequest {
-    serde_json::from_value(json!({"RequestType": "Create",
-        "ResponseURL": "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x",
-        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1", "RequestId": unique("req-"),
-        "ResourceType": "Custom::AuroraClone", "LogicalResourceId": "Db",
-        "ResourceProperties": {"SourceClusterId": source}}))
-    .expect("request")
+    let props = json!({"SourceClusterId": source});
+    cfn_request("Create", APP_STACK, &unique("req-"), NOWHERE, props)
 }
 
 /// The function's flows over the stack's table, as the Lambda wires them.
@@ -120,7 +89,7 @@ async fn a_cli_placement_and_a_lambda_placement_share_the_lease() {
     table_state.release_lease(&lease, "operator").await.unwrap();
     let taken = table_state.take_lease(&lease, "lambda", now, 60);
     assert_eq!(taken.await.unwrap(), Some(2), "the same lease item");
-    let (code, out, err) = run(&stack, &[], &["provision", "--source", &source]);
+    let (code, out, err) = run_cli(&stack, &[], &["provision", "--source", &source]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("another request is placing"), "{out}{err}");
     assert!(clones_of(&function, &source).await.is_empty());
@@ -135,7 +104,7 @@ async fn the_cli_keeps_its_requests_and_leases_in_the_stacks_table() {
     let table = deployed_stack(&conf, &stack).await;
     let source = unique("orders");
     realistic_source(&conf, &source).await;
-    let (code, out, err) = run(
+    let (code, out, err) = run_cli(
         &stack,
         &[],
         &["--json", "provision", "--source", &source, "--wait"],
@@ -183,7 +152,7 @@ async fn a_missing_state_table_is_a_clear_error() {
         vec!["provision", "--source", &source],
         vec!["sweep"],
     ] {
-        let (code, out, err) = run(&nowhere, &[], &args);
+        let (code, out, err) = run_cli(&nowhere, &[], &args);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
         assert!(
             err.contains(&format!("stack {nowhere} has no state table"))
@@ -191,7 +160,7 @@ async fn a_missing_state_table_is_a_clear_error() {
             "{err}"
         );
     }
-    let (code, _, err) = run(
+    let (code, _, err) = run_cli(
         &nowhere,
         &[("STATE_TABLE", "no-such-table")],
         &["provision", "--source", &source],
@@ -201,7 +170,7 @@ async fn a_missing_state_table_is_a_clear_error() {
         err.contains("the state table no-such-table does not exist"),
         "{err}"
     );
-    let (code, out, err) = run(
+    let (code, out, err) = run_cli(
         &nowhere,
         &[],
         &["provision", "--source", &source, "--dry-run"],

@@ -12,9 +12,7 @@ const READER: &str = "arn:aws:iam::123456789012:role/developers";
 
 async fn create(w: &World, props: Value) -> (aurora_clone_manager::cfn::CfnRequest, Value) {
     let r = w.request("Create", props);
-    w.deliver(&r).await;
-    w.ticks_until_answers(w.answers().len() + 1, 40).await;
-    let a = w.answer_for(&r).pop().expect("answered");
+    let a = w.answered(&r, 40).await;
     (r, a)
 }
 
@@ -188,9 +186,7 @@ async fn set_password_and_readers_change_in_place() {
     let plain = json!({"SourceClusterId": "orders"});
     let (_, first) = create(&w, plain.clone()).await;
     let with_password = json!({"SourceClusterId": "orders", "SetPassword": "true"});
-    let mut u = w.request("Update", with_password.clone());
-    u.physical_resource_id = first["PhysicalResourceId"].as_str().map(str::to_string);
-    u.old_resource_properties = Some(plain.clone());
+    let u = w.update_of(&first, plain.clone(), with_password.clone());
     w.deliver(&u).await;
     w.ticks_until_answers(2, 30).await;
     let a = &w.answer_for(&u)[0];
@@ -203,9 +199,7 @@ async fn set_password_and_readers_change_in_place() {
     assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 1);
 
     let with_reader = json!({"SourceClusterId": "orders", "SetPassword": "true", "AccessPrincipalArns": [READER]});
-    let mut u2 = w.request("Update", with_reader.clone());
-    u2.physical_resource_id = a["PhysicalResourceId"].as_str().map(str::to_string);
-    u2.old_resource_properties = Some(with_password);
+    let u2 = w.update_of(a, with_password, with_reader.clone());
     w.deliver(&u2).await;
     assert_eq!(w.answer_for(&u2)[0]["Status"], "SUCCESS");
     assert!(w
@@ -219,9 +213,7 @@ async fn set_password_and_readers_change_in_place() {
         .unwrap()
         .contains(READER));
 
-    let mut u3 = w.request("Update", plain);
-    u3.physical_resource_id = a["PhysicalResourceId"].as_str().map(str::to_string);
-    u3.old_resource_properties = Some(with_reader);
+    let u3 = w.update_of(a, with_reader, plain);
     w.deliver(&u3).await;
     let off = &w.answer_for(&u3)[0];
     assert_eq!(off["Status"], "SUCCESS");
@@ -343,9 +335,7 @@ async fn an_in_place_tags_update_reaches_instance_secret_and_key() {
     assert_eq!(a["Status"], "SUCCESS");
     let mut new = old.clone();
     new["Tags"] = json!({"team": "b", "cost": "qa"});
-    let mut u = w.request("Update", new);
-    u.physical_resource_id = a["PhysicalResourceId"].as_str().map(str::to_string);
-    u.old_resource_properties = Some(old);
+    let u = w.update_of(&a, old, new);
     w.deliver(&u).await;
     w.ticks_until_answers(2, 10).await;
     assert_eq!(

@@ -3,7 +3,7 @@
 
 mod support;
 
-use aurora_clone_manager::domain::Cluster;
+use aurora_clone_manager::domain::{tags, Cluster};
 use serde_json::json;
 use std::time::Duration;
 use support::world::*;
@@ -13,9 +13,7 @@ async fn ready_clone(w: &World) -> (String, serde_json::Value) {
         "Create",
         json!({"SourceClusterId": "orders", "Tags": {"team": "qa"}}),
     );
-    w.deliver(&create).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    let a = w.answer_for(&create).pop().expect("answered");
+    let a = w.answered(&create, 30).await;
     assert_eq!(a["Status"], "SUCCESS");
     (a["PhysicalResourceId"].as_str().unwrap().to_string(), a)
 }
@@ -72,9 +70,7 @@ async fn delete_of_a_missing_clone_succeeds() {
 async fn delete_never_touches_a_cluster_it_did_not_create() {
     let w = World::new();
     let mut other = Cluster::new("someone-elses", "available");
-    other
-        .tags
-        .insert("aurora-clone-manager:role".into(), "clone".into());
+    other.tags.insert(tags::ROLE.into(), "clone".into());
     w.rds.put(other);
     for physical in [
         "arn:aws:rds:us-east-1:123456789012:cluster:orders",

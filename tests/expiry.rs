@@ -23,9 +23,7 @@ fn events(w: &World, detail_type: &str) -> Vec<Value> {
 
 async fn ready(w: &World, props: Value) -> Value {
     let r = w.request("Create", props);
-    w.deliver(&r).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    let a = w.answer_for(&r).pop().unwrap();
+    let a = w.answered(&r, 30).await;
     assert_eq!(a["Status"], "SUCCESS", "{a}");
     a
 }
@@ -74,10 +72,7 @@ async fn a_clone_is_warned_then_stopped_then_stopped_again_after_rds_restarts_it
     // Seven days later RDS starts the stopped clone by itself; the next maintenance stops it.
     tokio::time::sleep(8 * 24 * HOUR).await;
     let maintain = json!({"source": "events", "action": "maintain!"});
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-    aurora_clone_manager::lambda::handle(&w.app, maintain, World::invocation(), deadline)
-        .await
-        .unwrap();
+    w.handle(maintain).await.unwrap();
     assert_eq!(w.rds.count_calls("StopDBCluster"), 2, "stopped again");
     assert_eq!(
         events(&w, "lifecycle-event/clone-expired").len(),
@@ -97,10 +92,7 @@ async fn a_schedule_firing_early_does_nothing() {
     .await;
     let id = a["Data"]["ClusterId"].as_str().unwrap();
     let early = json!({"source": "aurora-clone-manager", "action": "expire", "cluster": id});
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-    aurora_clone_manager::lambda::handle(&w.app, early, World::invocation(), deadline)
-        .await
-        .unwrap();
+    w.handle(early).await.unwrap();
     assert!(w.events.sent().iter().all(|(t, _)| !t.contains("expir")));
     assert_eq!(w.rds.count_calls("DeleteDBInstance"), 0);
 }
@@ -212,10 +204,7 @@ async fn deleting_a_clone_stopped_at_expiry_starts_it_first() {
         w.rds.calls()
     );
     let maintain = json!({"source": "events", "action": "maintain!"});
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-    aurora_clone_manager::lambda::handle(&w.app, maintain, World::invocation(), deadline)
-        .await
-        .unwrap();
+    w.handle(maintain).await.unwrap();
     for _ in 0..20 {
         w.tick().await;
     }

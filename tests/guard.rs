@@ -1,21 +1,18 @@
 //! The stack's security settings as the code enforces them (the template's IAM side is in
-//! `tests/iam.rs`): the cluster identifier prefix, allowed sources, reader accounts, secret
+//! `tests/iam*.rs`): the cluster identifier prefix, allowed sources, reader accounts, secret
 //! prefixes, ResponseURL hosts, and forged Updates.
 
 mod support;
 
-use aurora_clone_manager::fakes::FakeRds;
 use serde_json::json;
-use std::time::Duration;
 use support::world::*;
-
-fn fast() -> FakeRds {
-    FakeRds::with_delays(Duration::from_secs(60), Duration::from_secs(60))
-}
 
 #[tokio::test(start_paused = true)]
 async fn every_identifier_carries_the_prefix() {
-    let w = World::with(fast(), settings_with(&[("CLUSTER_ID_PREFIX", "clone-")]));
+    let w = World::with(
+        quick_rds(),
+        settings_with(&[("CLUSTER_ID_PREFIX", "clone-")]),
+    );
     let create = w.request("Create", json!({"SourceClusterId": "orders"}));
     w.deliver(&create).await;
     w.ticks_until_answers(1, 30).await;
@@ -50,17 +47,14 @@ async fn every_identifier_carries_the_prefix() {
 }
 
 async fn answer(w: &World, props: serde_json::Value) -> serde_json::Value {
-    let r = w.request("Create", props);
-    w.deliver(&r).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    w.answer_for(&r).pop().expect("answered")
+    w.answered(&w.request("Create", props), 30).await
 }
 
 /// Issue 10.6: only the sources the stack allows are cloned (by id or by a tag on the source).
 #[tokio::test(start_paused = true)]
 async fn only_allowed_sources_are_cloned() {
     let w = World::with(
-        fast(),
+        quick_rds(),
         settings_with(&[("ALLOWED_SOURCES", "billing,clonable=yes")]),
     );
     let refused = answer(&w, json!({"SourceClusterId": "orders"})).await;
@@ -90,7 +84,7 @@ async fn readers_of_other_accounts_need_the_stacks_consent() {
     let partner = "arn:aws:iam::222222222222:role/partner";
     let props =
         json!({"SourceClusterId": "orders", "SetPassword": "true", "AccessPrincipalArns": partner});
-    let w = World::with(fast(), settings());
+    let w = World::with(quick_rds(), settings());
     let refused = answer(&w, props.clone()).await;
     assert_eq!(refused["Status"], "FAILED");
     assert!(
@@ -102,7 +96,7 @@ async fn readers_of_other_accounts_need_the_stacks_consent() {
     );
     assert!(w.secrets.all().is_empty(), "nothing was made");
     let w = World::with(
-        fast(),
+        quick_rds(),
         settings_with(&[("ALLOWED_READER_ACCOUNTS", "222222222222")]),
     );
     assert_eq!(answer(&w, props).await["Status"], "SUCCESS");
@@ -114,7 +108,7 @@ async fn readers_of_other_accounts_need_the_stacks_consent() {
 async fn secrets_only_under_allowed_prefixes() {
     let props =
         json!({"SourceClusterId": "orders", "SetPassword": "true", "SecretPrefix": "/team-a/"});
-    let w = World::with(fast(), settings());
+    let w = World::with(quick_rds(), settings());
     let refused = answer(&w, props.clone()).await;
     assert!(
         refused["Reason"]
@@ -124,7 +118,7 @@ async fn secrets_only_under_allowed_prefixes() {
         "{refused}"
     );
     let w = World::with(
-        fast(),
+        quick_rds(),
         settings_with(&[("ALLOWED_SECRET_PREFIXES", "/team-a/")]),
     );
     let ok = answer(&w, props).await;
@@ -177,7 +171,10 @@ async fn another_resource_type_is_refused() {
 #[tokio::test(start_paused = true)]
 async fn verified_requests_must_be_cloudformations_own() {
     use aurora_clone_manager::ports::StackResource;
-    let w = World::with(fast(), settings_with(&[("VERIFY_STACK_REQUESTS", "true")]));
+    let w = World::with(
+        quick_rds(),
+        settings_with(&[("VERIFY_STACK_REQUESTS", "true")]),
+    );
     let props = json!({"SourceClusterId": "orders", "Tags": {"team": "a"}});
     let created = answer(&w, props.clone()).await;
     let arn = created["PhysicalResourceId"].as_str().unwrap().to_string();
@@ -240,7 +237,7 @@ async fn verified_requests_must_be_cloudformations_own() {
 #[tokio::test(start_paused = true)]
 async fn clones_are_as_locked_down_as_their_source() {
     use aurora_clone_manager::domain::{ClusterSettings, InstanceSettings};
-    let w = World::with(fast(), settings());
+    let w = World::with(quick_rds(), settings());
     let cluster = ClusterSettings {
         parameter_group: Some("tls-and-audit".into()),
         iam_auth: true,

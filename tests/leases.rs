@@ -113,9 +113,8 @@ async fn maintenance_whose_lease_was_taken_over_makes_no_copy() {
         r#"{"clusters":[{"cluster-id":"orders","target-clone-slots":40}]}"#,
     );
     let run = async {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
         let event = json!({"source": "events", "action": "maintain!"});
-        aurora_clone_manager::lambda::handle(&w.app, event, World::invocation(), deadline).await
+        w.handle(event).await
     };
     let takeover = async {
         tokio::time::sleep(Duration::from_millis(300)).await;

@@ -20,15 +20,9 @@ fn world(config: &str) -> World {
 }
 
 async fn maintain(w: &World) -> serde_json::Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-    aurora_clone_manager::lambda::handle(
-        &w.app,
-        json!({"source": "events", "action": "maintain!"}),
-        World::invocation(),
-        deadline,
-    )
-    .await
-    .expect("maintenance never asks for redelivery")
+    w.handle(json!({"source": "events", "action": "maintain!"}))
+        .await
+        .expect("maintenance never asks for redelivery")
 }
 
 #[tokio::test(start_paused = true)]
@@ -89,9 +83,7 @@ async fn the_sixteenth_clone_lands_on_a_copy_maintenance_made() {
             "Create",
             json!({"SourceClusterId": "orders", "CopyOk": "false"}),
         );
-        w.deliver(&r).await;
-        w.ticks_until_answers(w.answers().len() + 1, 60).await;
-        let a = w.answer_for(&r).pop().unwrap();
+        let a = w.answered(&r, 60).await;
         assert_eq!(a["Status"], "SUCCESS", "{a}");
         sources.push(a["Data"]["SourceClusterId"].as_str().unwrap().to_string());
     }
@@ -264,23 +256,9 @@ async fn obsolete_copies_of_unconfigured_sources_are_retired() {
 
 /// A pool copy of `orders` made by this stack, its data `days_old`.
 fn put_copy(w: &World, id: &str, days_old: i64) {
-    use aurora_clone_manager::domain::{Cluster, Lineage, Ownership, Role};
-    let mut c = Cluster::new(id, "available");
-    let owner = Ownership {
-        managed_by: "acm".into(),
-        role: Role::Copy,
-        stack_id: None,
-        logical_id: None,
-        request_id: None,
-    };
-    owner.write(&mut c.tags);
+    let mut c = aurora_clone_manager::domain::Cluster::new(id, "available");
     let data = time::macros::datetime!(2026-11-22 12:00 UTC) - time::Duration::days(days_old);
-    Lineage {
-        root: "orders".into(),
-        source: "orders".into(),
-        data_timestamp: data,
-    }
-    .write(&mut c.tags);
+    c.tags = copy_tags("orders", data);
     w.put_owned(c);
 }
 

@@ -4,6 +4,7 @@
 
 mod support;
 
+use aurora_clone_manager::domain::tags;
 use serde_json::json;
 use support::flow::Flow;
 
@@ -37,16 +38,10 @@ async fn create_clones_a_realistic_source_then_delete_removes_it() {
             .and_then(|t| t.value())
             .map(str::to_string)
     };
-    assert_eq!(tag("aurora-clone-manager:role").as_deref(), Some("clone"));
-    assert_eq!(
-        tag("aurora-clone-manager:managed-by"),
-        Some(f.stack.clone())
-    );
-    assert_eq!(
-        tag("aurora-clone-manager:logical-id").as_deref(),
-        Some("Db")
-    );
-    assert_eq!(tag("aurora-clone-manager:source"), Some(f.source.clone()));
+    assert_eq!(tag(tags::ROLE).as_deref(), Some("clone"));
+    assert_eq!(tag(tags::MANAGED_BY), Some(f.stack.clone()));
+    assert_eq!(tag(tags::LOGICAL_ID).as_deref(), Some("Db"));
+    assert_eq!(tag(tags::SOURCE), Some(f.source.clone()));
     assert_eq!(tag("purpose").as_deref(), Some("qa"));
     assert_eq!(tag("team"), None, "the source's tags are not copied");
     let members = c.db_cluster_members();

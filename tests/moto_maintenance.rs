@@ -4,10 +4,11 @@
 
 mod support;
 
+use aurora_clone_manager::domain::tags;
 use aws_sdk_rds::types::Tag;
 use serde_json::{json, Value};
 use support::flow::Flow;
-use support::moto::sdk_config;
+use support::moto::{has_tag, sdk_config};
 
 fn scheduled_event() -> Value {
     json!({"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
@@ -29,17 +30,7 @@ async fn copies(f: &Flow) -> Vec<aws_sdk_rds::types::DbCluster> {
     let out = f.rds.describe_db_clusters().send().await.unwrap();
     out.db_clusters()
         .iter()
-        .filter(|c| {
-            c.tag_list().iter().any(|t| {
-                t.key() == Some("aurora-clone-manager:managed-by")
-                    && t.value() == Some(f.stack.as_str())
-            })
-        })
-        .filter(|c| {
-            c.tag_list()
-                .iter()
-                .any(|t| t.key() == Some("aurora-clone-manager:role") && t.value() == Some("copy"))
-        })
+        .filter(|c| has_tag(c, tags::MANAGED_BY, &f.stack) && has_tag(c, tags::ROLE, "copy"))
         .cloned()
         .collect()
 }
@@ -115,14 +106,11 @@ async fn an_obsolete_empty_copy_is_retired_and_a_bad_config_changes_nothing() {
         .source_db_cluster_identifier(&f.source)
         .restore_type("full-copy")
         .use_latest_restorable_time(true)
-        .tags(tag("aurora-clone-manager:managed-by", &f.stack))
-        .tags(tag("aurora-clone-manager:role", "copy"))
-        .tags(tag("aurora-clone-manager:root", &f.source))
-        .tags(tag("aurora-clone-manager:source", &f.source))
-        .tags(tag(
-            "aurora-clone-manager:data-timestamp",
-            "2020-01-01T00:00:00Z",
-        ))
+        .tags(tag(tags::MANAGED_BY, &f.stack))
+        .tags(tag(tags::ROLE, "copy"))
+        .tags(tag(tags::ROOT, &f.source))
+        .tags(tag(tags::SOURCE, &f.source))
+        .tags(tag(tags::DATA_TIMESTAMP, "2020-01-01T00:00:00Z"))
         .send()
         .await
         .unwrap();

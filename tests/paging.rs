@@ -2,11 +2,12 @@
 //! moto returns DescribeDBClusters in one page whatever MaxRecords says, so this test serves
 //! two pages itself (RDS's XML, with a Marker) and counts the calls the adapter makes.
 
+mod support;
+
 use aurora_clone_manager::adapters::rds::SdkRds;
 use aurora_clone_manager::ports::Rds;
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use support::http::{serve, Reply};
 
 fn page(ids: std::ops::Range<u32>, marker: Option<&str>) -> String {
     let clusters: String = ids
@@ -22,49 +23,24 @@ fn page(ids: std::ops::Range<u32>, marker: Option<&str>) -> String {
 
 /// Serves page 1 (clusters 0..100, Marker) or page 2 (100..150), recording each request body.
 async fn rds_stand_in() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 8192];
-                loop {
-                    let n = sock.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    if let Some(head_end) = text.find("\r\n\r\n") {
-                        let len: usize = text[..head_end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if buf.len() >= head_end + 4 + len {
-                            let body = text[head_end + 4..].to_string();
-                            let reply = if body.contains("Marker=page-2") {
-                                page(100..150, None)
-                            } else {
-                                page(0..100, Some("page-2"))
-                            };
-                            log.lock().unwrap().push(body);
-                            let resp = format!("HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{reply}", reply.len());
-                            let _ = sock.write_all(resp.as_bytes()).await;
-                            buf.clear();
-                        }
-                    }
-                }
-            });
-        }
-    });
+    let url = serve(move |request| {
+        let body = String::from_utf8_lossy(&request.body).to_string();
+        let reply = if body.contains("Marker=page-2") {
+            page(100..150, None)
+        } else {
+            page(0..100, Some("page-2"))
+        };
+        log.lock().unwrap().push(body);
+        Some(Reply {
+            status: 200,
+            content_type: "text/xml",
+            body: reply,
+            close: false,
+        })
+    })
+    .await;
     (url, seen)
 }
 

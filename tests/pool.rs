@@ -16,9 +16,7 @@ async fn create_clones(w: &World, n: usize, props: serde_json::Value) -> Vec<ser
     let mut answers = Vec::new();
     for _ in 0..n {
         let r = w.request("Create", props.clone());
-        w.deliver(&r).await;
-        w.ticks_until_answers(w.answers().len() + 1, 120).await;
-        answers.push(w.answer_for(&r).pop().expect("answered"));
+        answers.push(w.answered(&r, 120).await);
     }
     answers
 }

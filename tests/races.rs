@@ -7,8 +7,8 @@ mod support;
 
 use aurora_clone_manager::fakes::FakeRds;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
 use std::time::Duration;
+use support::values::distinct;
 use support::world::*;
 
 fn lagging() -> FakeRds {
@@ -18,10 +18,7 @@ fn lagging() -> FakeRds {
 
 /// The distinct bodies sent for `r` (a resend of the same body counts once).
 fn outcomes(w: &World, r: &aurora_clone_manager::cfn::CfnRequest) -> Vec<Value> {
-    let set: BTreeSet<String> = w.answer_for(r).iter().map(Value::to_string).collect();
-    set.iter()
-        .map(|s| serde_json::from_str(s).unwrap())
-        .collect()
+    distinct(w.answer_for(r))
 }
 
 fn clones(w: &World) -> Vec<String> {
@@ -61,10 +58,7 @@ async fn a_tick_an_rds_event_and_a_redelivery_at_once_settle_on_one_outcome() {
     let follow_up = json!({"source": "aurora-clone-manager", "action": "follow-up"});
     for _ in 0..10 {
         tokio::time::sleep(Duration::from_secs(30)).await;
-        let at = |e: Value| {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-            aurora_clone_manager::lambda::handle(&w.app, e, World::invocation(), deadline)
-        };
+        let at = |e: Value| w.handle(e);
         let _ = tokio::join!(
             at(follow_up.clone()),
             at(rds_event.clone()),
@@ -217,10 +211,7 @@ async fn two_invocations_placing_one_request_never_fail_it() {
     let tick = json!({"source": "aurora-clone-manager", "action": "follow-up"});
     let rds_event =
         json!({"source": "aws.rds", "detail-type": "RDS DB Cluster Event", "detail": {}});
-    let at = |e: Value| {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-        aurora_clone_manager::lambda::handle(&w.app, e, World::invocation(), deadline)
-    };
+    let at = |e: Value| w.handle(e);
     let _ = tokio::join!(at(tick.clone()), at(rds_event));
     w.ticks_until_answers(15, 60).await;
     let out = outcomes(&w, &last);

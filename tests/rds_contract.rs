@@ -2,21 +2,32 @@
 //! the lifecycle tests use, so that the fake cannot drift from the adapter: what a restore
 //! returns, tags (explicit only; on clusters and on instance ARNs), members (one writer, then
 //! readers), what creating twice and deleting what is gone say, and how errors are labelled.
+//! Then what only the adapter does, on moto: listings with tags inline, the calls counted at
+//! the SDK boundary, and what a restore and a writer carry (scaling range, security settings).
 
 mod support;
 
 use aurora_clone_manager::adapters::rds::SdkRds;
+use aurora_clone_manager::domain::tags::ROLE;
 use aurora_clone_manager::domain::{Cluster, InstanceRequest, RestoreRequest, RestoreType, Tags};
 use aurora_clone_manager::fakes::FakeRds;
 use aurora_clone_manager::ports::{Created, Deletion, Rds};
 use std::time::Duration;
 use support::moto::{realistic_source, sdk_config, unique};
+use support::values::tags;
 
-fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+/// A copy-on-write restore of `src` into `id`, in its network, tagged as a clone.
+fn restore_of(src: &Cluster, id: &str) -> RestoreRequest {
+    RestoreRequest {
+        cluster_id: id.into(),
+        source_cluster_id: src.id.clone(),
+        restore_type: RestoreType::CopyOnWrite,
+        subnet_group: src.subnet_group.clone(),
+        security_groups: src.security_groups.clone(),
+        tags: tags(&[(ROLE, "clone")]),
+        capacity: None,
+        settings: Default::default(),
+    }
 }
 
 fn instance(id: &str, cluster: &str, engine: &str) -> InstanceRequest {
@@ -25,7 +36,7 @@ fn instance(id: &str, cluster: &str, engine: &str) -> InstanceRequest {
         cluster_id: cluster.into(),
         engine: engine.into(),
         class: "db.r6g.large".into(),
-        tags: tags(&[("aurora-clone-manager:role", "clone")]),
+        tags: tags(&[(ROLE, "clone")]),
         settings: Default::default(),
     }
 }
@@ -37,14 +48,8 @@ async fn contract(rds: &dyn Rds, source: &str) {
 
     let id = unique("Clone");
     let restore = RestoreRequest {
-        cluster_id: id.clone(),
-        source_cluster_id: source.into(),
-        restore_type: RestoreType::CopyOnWrite,
-        subnet_group: src.subnet_group.clone(),
-        security_groups: src.security_groups.clone(),
-        tags: tags(&[("aurora-clone-manager:role", "clone"), ("mine", "yes")]),
-        capacity: None,
-        settings: Default::default(),
+        tags: tags(&[(ROLE, "clone"), ("mine", "yes")]),
+        ..restore_of(&src, &id)
     };
     let Created::New(made) = rds.restore(&restore).await.unwrap() else {
         panic!("restored anew")
@@ -159,4 +164,178 @@ async fn the_fake_keeps_the_same_contract() {
     let source = unique("src");
     fake.add_source(&source, tags(&[("team", "orders")]));
     contract(&fake, &source).await;
+}
+
+#[tokio::test]
+async fn rds_observes_restores_tags_and_deletes() {
+    let conf = sdk_config();
+    let rds = SdkRds::new(aws_sdk_rds::Client::new(&conf));
+    let source = unique("src");
+    realistic_source(&conf, &source).await;
+
+    let all = rds.clusters().await.unwrap();
+    let src = all.iter().find(|c| c.id == source).expect("listed");
+    assert_eq!(
+        src.tags.get("team").map(String::as_str),
+        Some("orders"),
+        "tags come inline"
+    );
+    assert_eq!(src.engine, "aurora-postgresql");
+    assert!(src.subnet_group.is_some() && !src.security_groups.is_empty());
+    assert_eq!(src.writer(), Some(format!("{source}-1").as_str()));
+    assert_eq!(rds.cluster("no-such-cluster").await.unwrap(), None);
+
+    let clone_id = unique("clone");
+    let request = RestoreRequest {
+        tags: tags(&[(ROLE, "clone"), ("mine", "yes")]),
+        ..restore_of(src, &clone_id)
+    };
+    let Created::New(made) = rds.restore(&request).await.unwrap() else {
+        panic!("restored anew")
+    };
+    assert_eq!(made.id, clone_id);
+    assert!(
+        !made.tags.contains_key("team"),
+        "explicit tags: the source's are not copied"
+    );
+    rds.create_instance(&InstanceRequest {
+        instance_id: format!("{clone_id}-writer"),
+        cluster_id: clone_id.clone(),
+        engine: made.engine.clone(),
+        class: "db.r6g.large".into(),
+        tags: Tags::new(),
+        settings: Default::default(),
+    })
+    .await
+    .unwrap();
+    let instances = rds.instances(&clone_id).await.unwrap();
+    assert_eq!(instances.len(), 1);
+    assert_eq!(instances[0].status, "available");
+
+    rds.add_tags(&made.arn, &tags(&[("extra", "1")]))
+        .await
+        .unwrap();
+    rds.remove_tags(&made.arn, &["mine".to_string()])
+        .await
+        .unwrap();
+    let after = rds.cluster(&clone_id).await.unwrap().unwrap();
+    assert_eq!(after.tags.get("extra").map(String::as_str), Some("1"));
+    assert!(!after.tags.contains_key("mine"));
+
+    assert_eq!(
+        rds.delete_instance(&format!("{clone_id}-writer"))
+            .await
+            .unwrap(),
+        Deletion::Started
+    );
+    assert_eq!(
+        rds.delete_cluster(&clone_id).await.unwrap(),
+        Deletion::Started
+    );
+    assert_eq!(
+        rds.delete_cluster(&clone_id).await.unwrap(),
+        Deletion::AlreadyGone
+    );
+    assert_eq!(
+        rds.delete_instance("no-such-instance").await.unwrap(),
+        Deletion::AlreadyGone
+    );
+}
+
+#[tokio::test]
+async fn aws_calls_are_counted_at_the_sdk_boundary() {
+    let clients = aurora_clone_manager::adapters::Clients::new(&sdk_config());
+    let rds = SdkRds::new(clients.rds.clone());
+    rds.clusters().await.unwrap();
+    rds.cluster("missing").await.unwrap();
+    let calls = clients.calls.take();
+    assert_eq!(
+        calls.get("RDS.DescribeDBClusters").copied(),
+        Some(2),
+        "{calls:?}"
+    );
+    assert!(clients.calls.take().is_empty(), "taking resets");
+}
+
+/// The Serverless v2 scaling range goes with the restore (RDS refuses a `db.serverless` writer
+/// in a cluster without one).
+#[tokio::test]
+async fn a_serverless_restore_carries_its_scaling_range() {
+    use aurora_clone_manager::domain::capacity::Capacity;
+    let conf = sdk_config();
+    let rds = SdkRds::new(aws_sdk_rds::Client::new(&conf));
+    let source = unique("src");
+    realistic_source(&conf, &source).await;
+    let src = rds.cluster(&source).await.unwrap().unwrap();
+    let id = unique("sv2");
+    let range = Capacity { min: 1.0, max: 4.0 };
+    rds.restore(&RestoreRequest {
+        capacity: Some(range),
+        ..restore_of(&src, &id)
+    })
+    .await
+    .unwrap();
+    let made = rds.cluster(&id).await.unwrap().unwrap();
+    assert_eq!(made.capacity, Some(range));
+}
+
+/// What a clone inherits to be as locked down as its source reaches RDS: the cluster parameter
+/// group, IAM authentication and log exports on the restore; the writer's parameter group and
+/// CA, and `PubliclyAccessible=false`.
+#[tokio::test]
+async fn restores_and_writers_carry_the_sources_security_settings() {
+    use aurora_clone_manager::domain::{ClusterSettings, InstanceSettings};
+    let conf = sdk_config();
+    let client = aws_sdk_rds::Client::new(&conf);
+    let (cpg, pg) = (unique("tls-audit"), unique("audited"));
+    client
+        .create_db_cluster_parameter_group()
+        .db_cluster_parameter_group_name(&cpg)
+        .db_parameter_group_family("aurora-postgresql15")
+        .description("rds.force_ssl=1, audit")
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_db_parameter_group()
+        .db_parameter_group_name(&pg)
+        .db_parameter_group_family("aurora-postgresql15")
+        .description("audit")
+        .send()
+        .await
+        .unwrap();
+    let rds = SdkRds::new(client);
+    let source = unique("src");
+    realistic_source(&conf, &source).await;
+    let src = rds.cluster(&source).await.unwrap().unwrap();
+    let id = unique("locked");
+    let cluster = ClusterSettings {
+        parameter_group: Some(cpg.clone()),
+        iam_auth: true,
+        log_exports: vec!["postgresql".into()],
+    };
+    rds.restore(&RestoreRequest {
+        settings: cluster.clone(),
+        ..restore_of(&src, &id)
+    })
+    .await
+    .unwrap();
+    assert_eq!(rds.cluster(&id).await.unwrap().unwrap().settings, cluster);
+    let writer = InstanceSettings {
+        parameter_group: Some(pg),
+        ca_certificate: Some("rds-ca-rsa2048-g1".into()),
+        publicly_accessible: false,
+    };
+    rds.create_instance(&InstanceRequest {
+        instance_id: format!("{id}-writer"),
+        cluster_id: id.clone(),
+        engine: "aurora-postgresql".into(),
+        class: "db.r6g.large".into(),
+        tags: Tags::new(),
+        settings: writer.clone(),
+    })
+    .await
+    .unwrap();
+    let made = rds.instances(&id).await.unwrap();
+    assert_eq!(made[0].settings, writer);
 }

@@ -6,7 +6,7 @@
 mod support;
 
 use aurora_clone_manager::cfn::CfnRequest;
-use aurora_clone_manager::domain::Cluster;
+use aurora_clone_manager::domain::{tags, Cluster};
 use aurora_clone_manager::planner::sweep::{ORPHAN_REMOVED, ORPHAN_SINCE};
 use aurora_clone_manager::ports::StackResource;
 use aurora_clone_manager::service::sweep::Finding;
@@ -25,9 +25,7 @@ async fn clone_for(w: &World, stack_id: &str, logical_id: &str) -> Cluster {
     );
     r.stack_id = stack_id.into();
     r.logical_resource_id = logical_id.into();
-    w.deliver(&r).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    let a = w.answer_for(&r).pop().expect("an answer");
+    let a = w.answered(&r, 30).await;
     assert_eq!(a["Status"], "SUCCESS", "{a}");
     cluster(w, a["Data"]["ClusterId"].as_str().unwrap())
         .await
@@ -185,19 +183,12 @@ async fn a_dry_run_reports_every_candidate_and_changes_nothing() {
 async fn clusters_without_this_managers_tags_are_never_asked_about_or_touched() {
     let w = World::new();
     let mut foreign = Cluster::new("team-db", "available");
-    foreign.tags.insert(
-        "aurora-clone-manager:managed-by".into(),
-        "another-manager".into(),
-    );
     foreign
         .tags
-        .insert("aurora-clone-manager:role".into(), "clone".into());
-    foreign
-        .tags
-        .insert("aurora-clone-manager:stack-id".into(), STACK_ID.into());
-    foreign
-        .tags
-        .insert("aurora-clone-manager:logical-id".into(), "Db".into());
+        .insert(tags::MANAGED_BY.into(), "another-manager".into());
+    foreign.tags.insert(tags::ROLE.into(), "clone".into());
+    foreign.tags.insert(tags::STACK_ID.into(), STACK_ID.into());
+    foreign.tags.insert(tags::LOGICAL_ID.into(), "Db".into());
     w.rds.put(foreign);
     w.rds.put(Cluster::new("untagged", "available"));
     let findings = sweep(&w, false).await;

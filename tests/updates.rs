@@ -8,22 +8,7 @@ use serde_json::{json, Value};
 use support::world::*;
 
 async fn created(w: &World, props: Value) -> Value {
-    let create = w.request("Create", props);
-    w.deliver(&create).await;
-    w.ticks_until_answers(w.answers().len() + 1, 30).await;
-    w.answer_for(&create).pop().expect("answered")
-}
-
-fn update_of(
-    w: &World,
-    before: &Value,
-    old: Value,
-    new: Value,
-) -> aurora_clone_manager::cfn::CfnRequest {
-    let mut u = w.request("Update", new);
-    u.physical_resource_id = before["PhysicalResourceId"].as_str().map(str::to_string);
-    u.old_resource_properties = Some(old);
-    u
+    w.answered(&w.request("Create", props), 30).await
 }
 
 #[tokio::test(start_paused = true)]
@@ -31,8 +16,7 @@ async fn a_new_instance_class_replaces_the_clone_and_keeps_the_old() {
     let w = World::new();
     let old = json!({"SourceClusterId": "orders"});
     let first = created(&w, old.clone()).await;
-    let u = update_of(
-        &w,
+    let u = w.update_of(
         &first,
         old,
         json!({"SourceClusterId": "orders", "InstanceClass": "db.r7g.large"}),
@@ -55,7 +39,7 @@ async fn a_no_op_update_answers_with_the_same_data() {
     let w = World::new();
     let props = json!({"SourceClusterId": "orders", "Tags": {"team": "qa"}});
     let first = created(&w, props.clone()).await;
-    let u = update_of(&w, &first, props.clone(), props);
+    let u = w.update_of(&first, props.clone(), props);
     w.deliver(&u).await;
     let a = &w.answer_for(&u)[0];
     assert_eq!(a["Status"], "SUCCESS");
@@ -69,8 +53,7 @@ async fn tags_change_in_place() {
     let w = World::new();
     let old = json!({"SourceClusterId": "orders", "Tags": {"team": "qa", "cost": "1"}});
     let first = created(&w, old.clone()).await;
-    let u = update_of(
-        &w,
+    let u = w.update_of(
         &first,
         old,
         json!({"SourceClusterId": "orders", "Tags": {"team": "payments"}}),
@@ -93,8 +76,7 @@ async fn a_replacement_cannot_reuse_the_current_cluster_id() {
     let w = World::new();
     let old = json!({"SourceClusterId": "orders", "ClusterId": "fixed-name"});
     let first = created(&w, old.clone()).await;
-    let u = update_of(
-        &w,
+    let u = w.update_of(
         &first,
         old,
         json!({"SourceClusterId": "orders", "ClusterId": "fixed-name", "InstanceClass": "db.r7g.large"}),
@@ -117,8 +99,7 @@ async fn a_failed_replacement_removes_what_it_made() {
     let w = World::new();
     let old = json!({"SourceClusterId": "orders"});
     let first = created(&w, old.clone()).await;
-    let u = update_of(
-        &w,
+    let u = w.update_of(
         &first,
         old,
         json!({"SourceClusterId": "orders", "ClusterId": "replacement"}),
@@ -149,7 +130,7 @@ async fn a_tags_change_after_no_fail_on_existing_cluster_stays_in_place() {
     assert_ne!(first["Data"]["ClusterId"], "taken");
     let mut new = old.clone();
     new["Tags"] = json!({"team": "b"});
-    let u = update_of(&w, &first, old, new);
+    let u = w.update_of(&first, old, new);
     w.deliver(&u).await;
     w.ticks_until_answers(2, 30).await;
     let a = &w.answer_for(&u)[0];
@@ -170,8 +151,7 @@ async fn unreadable_old_properties_never_replace_the_clone() {
     let first = created(&w, props.clone()).await;
     let mut new = props.clone();
     new["Tags"] = json!({"team": "b"});
-    let u = update_of(
-        &w,
+    let u = w.update_of(
         &first,
         json!({"SourceClusterId": "orders", "CopyOk": "maybe"}),
         new,
@@ -194,8 +174,7 @@ async fn a_forged_update_of_another_resources_clone_changes_nothing() {
     let w = World::new();
     let props = json!({"SourceClusterId": "orders", "SetPassword": "true"});
     let victim = created(&w, props.clone()).await;
-    let mut forged = update_of(
-        &w,
+    let mut forged = w.update_of(
         &victim,
         props,
         json!({"SourceClusterId": "orders", "SetPassword": "true",
@@ -232,7 +211,7 @@ async fn a_capacity_change_is_made_in_place_and_rolled_back() {
         }
     };
     assert_eq!(range(&w).await, Some((0.5, 4.0)));
-    let u = update_of(&w, &first, small.clone(), large.clone());
+    let u = w.update_of(&first, small.clone(), large.clone());
     w.deliver(&u).await;
     w.ticks_until_answers(2, 30).await;
     let a = &w.answer_for(&u)[0];
@@ -243,7 +222,7 @@ async fn a_capacity_change_is_made_in_place_and_rolled_back() {
     );
     assert_eq!(range(&w).await, Some((2.0, 16.0)));
     // CloudFormation rolls back: the old properties arrive as the new, and the new as the old.
-    let back = update_of(&w, &first, large, small);
+    let back = w.update_of(&first, large, small);
     w.deliver(&back).await;
     w.ticks_until_answers(3, 30).await;
     assert_eq!(w.answer_for(&back)[0]["Status"], "SUCCESS");

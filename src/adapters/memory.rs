@@ -264,6 +264,11 @@ impl StateStore for MemoryState {
     ) -> Result<Option<RequestItem>, AwsError> {
         self.write("UpdateItem", |t| {
             let stored = t.requests.get_mut(record.request_id())?;
+            // A lost reply retried finds its own revision: the same record at the next version.
+            let own = stored.version == item.version + 1 && &stored.record == record;
+            if stored.phase == Phase::Pending && own {
+                return Some(stored.clone());
+            }
             if stored.phase != Phase::Pending || stored.version != item.version {
                 return None;
             }

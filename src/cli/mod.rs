@@ -7,6 +7,7 @@ mod cost;
 pub mod deployed;
 mod lifecycle;
 mod provision;
+mod requests;
 pub mod state;
 mod status;
 mod term;
@@ -111,6 +112,17 @@ pub enum Command {
         /// Give the clone its own master password in Secrets Manager (needs --wait).
         #[arg(long)]
         set_password: bool,
+        /// When the clone expires, as an ISO-8601 duration from now (P7D, PT12H): stopped then
+        /// (or deleted, with --expiry-action delete). A clone made here has no stack to delete
+        /// it: give it an expiry.
+        #[arg(long)]
+        expires_after: Option<String>,
+        /// What its expiry does: stop (default) or delete.
+        #[arg(long)]
+        expiry_action: Option<String>,
+        /// A tag for the clone, KEY=VALUE (repeatable).
+        #[arg(long = "tag", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
         /// Show the plan only.
         #[arg(long)]
         dry_run: bool,
@@ -126,6 +138,9 @@ pub enum Command {
     },
     /// List the clones and pool copies this stack manages, with each clone's expiry.
     Status,
+    /// List the work in the stack's state table: requests (pending, being answered, done),
+    /// clean-ups and maintenance, most urgent first, for a stack that seems to wait.
+    Requests,
     /// Move a clone's expiry later (tagged as an extension: the stack's next change of
     /// ExpiresAfter/ExpiresAt replaces it; an Update that leaves them alone keeps it).
     Extend {
@@ -172,7 +187,7 @@ pub const REFUSED: u8 = 3;
 pub async fn run() -> ExitCode {
     crate::logging::init_text();
     let cli = Cli::parse();
-    let shared = cli.command.changes_aws();
+    let shared = cli.command.uses_stack_table();
     let clients =
         adapters::Clients::from_env_with(cli.profile.as_deref(), cli.region.as_deref()).await;
     let built = match settings(cli.stack.as_deref(), &clients).await {
@@ -200,12 +215,14 @@ pub async fn run() -> ExitCode {
 }
 
 impl Command {
-    /// True when the command may change something in AWS: it then works on the stack's state
-    /// table. Plans, listings and dry runs change nothing and keep what little state they
-    /// touch in memory, so that they run without a deployed stack.
-    pub fn changes_aws(&self) -> bool {
+    /// True when the command works on the stack's state table: those that may change something
+    /// in AWS, and `requests`, which lists it. Plans, listings and dry runs change nothing and
+    /// keep what little state they touch in memory, so that they run without a deployed stack.
+    pub fn uses_stack_table(&self) -> bool {
         match self {
             Command::Plan { .. } | Command::Status => false,
+            // Reads only, but the stack's table is what it reads.
+            Command::Requests => true,
             Command::Provision { dry_run, .. }
             | Command::Maintain { dry_run }
             | Command::Extend { dry_run, .. }
@@ -315,6 +332,7 @@ async fn execute(
             Ok(())
         }
         Command::Status => status::status(m, volumes, cli.as_json()).await,
+        Command::Requests => requests::requests(m, cli.as_json()).await,
         Command::Extend {
             cluster_id,
             by,

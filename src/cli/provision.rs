@@ -49,6 +49,9 @@ pub async fn provision(
         instance_class,
         copy_ok,
         set_password,
+        expires_after,
+        expiry_action,
+        tags,
         dry_run,
         wait,
     } = command
@@ -71,6 +74,18 @@ pub async fn provision(
     if let Some(class) = instance_class {
         props["InstanceClass"] = json!(class);
     }
+    if let Some(after) = expires_after {
+        props["ExpiresAfter"] = json!(after);
+    }
+    if let Some(action) = expiry_action {
+        props["ExpiryAction"] = json!(action);
+    }
+    if !tags.is_empty() {
+        props["Tags"] = tag_map(tags)?;
+    }
+    // The properties are checked as CloudFormation's would be, before anything is recorded.
+    crate::domain::properties::CloneProperties::parse(&props)
+        .map_err(|e| (USAGE, format!("invalid option: {e}")))?;
     let req = request(props);
     let tracker = Tracker::default();
     let inv = Invocation::default();
@@ -100,6 +115,18 @@ pub async fn provision(
         (None, Progress::Ignored(_)) => finished_elsewhere(m, &req, as_json).await,
         (answer, progress) => report(answer, progress, as_json),
     }
+}
+
+/// `--tag KEY=VALUE` options as the resource's `Tags` map.
+fn tag_map(tags: &[String]) -> Result<Value, (u8, String)> {
+    let mut map = serde_json::Map::new();
+    for tag in tags {
+        let Some((k, v)) = tag.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
+            return Err((USAGE, format!("--tag {tag:?}: expected KEY=VALUE")));
+        };
+        map.insert(k.trim().to_string(), json!(v));
+    }
+    Ok(Value::Object(map))
 }
 
 /// The Lambda's follow-ups took the request up and answered it (the answer of a request made

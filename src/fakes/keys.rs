@@ -22,6 +22,15 @@ impl FakeKeys {
     }
 }
 
+/// What KMS says of a key that does not exist.
+fn missing(operation: &'static str, key_id: &str) -> AwsError {
+    AwsError::permanent(
+        operation,
+        "NotFoundException",
+        format!("Key '{key_id}' does not exist"),
+    )
+}
+
 #[async_trait]
 impl Keys for FakeKeys {
     async fn create(
@@ -50,9 +59,11 @@ impl Keys for FakeKeys {
     }
 
     async fn set_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError> {
-        if let Some(k) = lock(&self.keys).get_mut(key_id) {
-            k.0 = policy.to_string();
-        }
+        let mut keys = lock(&self.keys);
+        let k = keys
+            .get_mut(key_id)
+            .ok_or_else(|| missing("PutKeyPolicy", key_id))?;
+        k.0 = policy.to_string();
         Ok(())
     }
 
@@ -64,10 +75,12 @@ impl Keys for FakeKeys {
     }
 
     async fn retag(&self, key_id: &str, add: &Tags, remove: &[String]) -> Result<(), AwsError> {
-        if let Some(t) = lock(&self.tags).get_mut(key_id) {
-            t.extend(add.clone());
-            t.retain(|k, _| !remove.contains(k));
-        }
+        let mut tags = lock(&self.tags);
+        let t = tags
+            .get_mut(key_id)
+            .ok_or_else(|| missing("TagResource", key_id))?;
+        t.extend(add.clone());
+        t.retain(|k, _| !remove.contains(k));
         Ok(())
     }
 }

@@ -65,9 +65,16 @@ fn missing(op: &'static str) -> AwsError {
 
 /// The secret named `id` (a name or an ARN), as AWS resolves either.
 fn find<'a>(all: &'a mut BTreeMap<String, FakeSecret>, id: &str) -> Option<&'a mut FakeSecret> {
+    find_named(all, id).map(|(_, s)| s)
+}
+
+/// The secret `id` (a name or an ARN) with its name.
+fn find_named<'a>(
+    all: &'a mut BTreeMap<String, FakeSecret>,
+    id: &str,
+) -> Option<(&'a String, &'a mut FakeSecret)> {
     all.iter_mut()
         .find(|(name, s)| name.as_str() == id || s.arn == id)
-        .map(|(_, s)| s)
 }
 
 #[async_trait]
@@ -98,12 +105,24 @@ impl Secrets for FakeSecrets {
         }))
     }
 
+    /// Found by name or ARN, named by its name; a secret scheduled for deletion has no value
+    /// to read, as GetSecretValue refuses it.
     async fn read(&self, name: &str) -> Result<Option<StoredSecret>, AwsError> {
         let mut all = lock(&self.secrets);
-        Ok(find(&mut all, name).map(|s| StoredSecret {
+        let Some((name, s)) = find_named(&mut all, name) else {
+            return Ok(None);
+        };
+        if s.deleted {
+            return Err(AwsError::permanent(
+                "GetSecretValue",
+                "InvalidRequestException",
+                "You can't perform this operation on the secret because it was marked for deletion.",
+            ));
+        }
+        Ok(Some(StoredSecret {
             secret: SecretRef {
                 arn: s.arn.clone(),
-                name: name.into(),
+                name: name.clone(),
             },
             value: Some(s.value.clone()),
             tags: s.tags.clone(),

@@ -24,6 +24,11 @@ pub struct FollowUp {
 }
 
 impl FollowUp {
+    /// Every item of work in the state table, done or not (the CLI's `requests`).
+    pub async fn work(&self) -> Result<Vec<Work>, crate::error::AwsError> {
+        self.state.list().await
+    }
+
     /// A follow-up tick. Returns what became of each item it took up.
     pub async fn follow_up(&self, inv: &Invocation) -> Result<Vec<(String, Progress)>, Error> {
         self.take_up_pending(inv, true).await

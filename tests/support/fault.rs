@@ -10,6 +10,8 @@
 //! - `Kill` / `KillAfter`: the process freezes before the call is sent / after it took effect:
 //!   the call never returns, and `killed()` fires so that the test drops the invocation.
 
+use aws_config::retry::RetryConfig;
+use aws_config::SdkConfig;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -67,6 +69,20 @@ impl Default for Faults {
 }
 
 impl Faults {
+    /// moto's SDK configuration with every call through this layer, retrying as the function
+    /// does in Lambda (three attempts, jittered backoff, here from 10 ms).
+    pub fn lambda_config(&self) -> SdkConfig {
+        super::moto::sdk_config()
+            .into_builder()
+            .http_client(self.clone())
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(10)),
+            )
+            .build()
+    }
+
     /// Decides each call by `rule(number, "service:Operation")`.
     pub fn set(&self, rule: impl FnMut(u64, &str) -> Fault + Send + 'static) {
         self.plan.lock().unwrap().rule = Some(Box::new(rule));

@@ -3,13 +3,13 @@
 use super::fault::Faults;
 use super::http::Capture;
 use super::moto::{realistic_source, sdk_config, state_table, unique};
+use super::values::{cfn_request, APP_STACK};
 use aurora_clone_manager::adapters::{self, http::HttpResponder, Clients};
 use aurora_clone_manager::cfn::CfnRequest;
 use aurora_clone_manager::clock::Clock;
 use aurora_clone_manager::config::Settings;
 use aurora_clone_manager::lambda::{self, App};
 use aurora_clone_manager::service::{Flows, Invocation};
-use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -43,19 +43,9 @@ impl Flow {
         Flow::build(extra, sdk_config()).await
     }
 
-    /// A flow whose function reaches AWS through `faults`, retrying as it does in Lambda (three
-    /// attempts, jittered backoff, here from 10 ms).
+    /// A flow whose function reaches AWS through `faults`, retrying as it does in Lambda.
     pub async fn with_faults(extra: &[(&str, &str)], faults: &Faults) -> Flow {
-        let conf = sdk_config()
-            .into_builder()
-            .http_client(faults.clone())
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(3)
-                    .with_initial_backoff(Duration::from_millis(10)),
-            )
-            .build();
-        Flow::build(extra, conf).await
+        Flow::build(extra, faults.lambda_config()).await
     }
 
     async fn build(extra: &[(&str, &str)], fn_conf: SdkConfig) -> Flow {
@@ -131,9 +121,8 @@ impl Flow {
 
     pub fn request(&self, kind: &str, props: Value) -> CfnRequest {
         let id = unique("req-");
-        serde_json::from_value(json!({"RequestType": kind, "ResponseURL": format!("{}/{id}?X-Amz-Signature=s3cr3t", self.base_url),
-            "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1", "RequestId": id,
-            "ResourceType": "Custom::AuroraClone", "LogicalResourceId": "Db", "ResourceProperties": props})).unwrap()
+        let url = format!("{}/{id}?X-Amz-Signature=s3cr3t", self.base_url);
+        cfn_request(kind, APP_STACK, &id, &url, props)
     }
 
     pub async fn invoke(&self, event: Value) -> Value {

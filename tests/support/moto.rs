@@ -98,6 +98,14 @@ pub fn check_config() -> SdkConfig {
         .build()
 }
 
+/// True when the cluster carries the tag `key = value`.
+pub fn has_tag(cluster: &aws_sdk_rds::types::DbCluster, key: &str, value: &str) -> bool {
+    cluster
+        .tag_list()
+        .iter()
+        .any(|t| t.key() == Some(key) && t.value() == Some(value))
+}
+
 /// A unique name for this test run, so that tests sharing the server never collide.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -356,7 +364,18 @@ pub async fn state_table(conf: &SdkConfig) -> String {
 /// chose (not `<stack>-state`, so a CLI that guesses the name finds nothing). Returns the
 /// table's name.
 pub async fn deployed_stack(conf: &SdkConfig, stack: &str) -> String {
-    let template = serde_json::json!({"Resources": {"StateTable": {"Type": "AWS::DynamoDB::Table",
+    deployed_stack_with(conf, stack, serde_json::json!({})).await
+}
+
+/// A deployed clone manager stack with these parameters (`{"Name": {"Type": "String",
+/// "Default": ...}}`): its state table, and the settings the CLI reads from it.
+pub async fn deployed_stack_with(
+    conf: &SdkConfig,
+    stack: &str,
+    parameters: serde_json::Value,
+) -> String {
+    let template = serde_json::json!({"Parameters": parameters,
+        "Resources": {"StateTable": {"Type": "AWS::DynamoDB::Table",
         "Properties": {"BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}}}});
@@ -381,4 +400,34 @@ pub async fn deployed_stack(conf: &SdkConfig, stack: &str) -> String {
         .to_string();
     assert_ne!(table, format!("{stack}-state"));
     table
+}
+
+/// The binary; `ACM_BIN` names another build of it (a target directory shared between
+/// worktrees holds whichever worktree built last).
+fn binary() -> String {
+    std::env::var("ACM_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_aurora-clone-manager").into())
+}
+
+/// The operator CLI as a user runs it against moto, with `env` besides the stack's name and
+/// moto's endpoint: its exit code, stdout and stderr.
+pub fn run_cli(stack: &str, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(binary())
+        .args(args)
+        .env("STACK_NAME", stack)
+        .env("AWS_ENDPOINT_URL", &moto().endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .env_remove("STATE_TABLE")
+        .env_remove("ACM_STACK")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run the binary");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }

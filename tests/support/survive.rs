@@ -4,9 +4,10 @@
 
 use super::fault::Faults;
 use super::flow::Flow;
+use super::moto::has_tag;
 use aurora_clone_manager::cfn::CfnRequest;
+use aurora_clone_manager::domain::tags::MANAGED_BY;
 use serde_json::Value;
-use std::collections::BTreeSet;
 
 /// Seconds a restarted process's clock moves on: past any lease the dead one held.
 pub const RESTART_SECS: i64 = 61;
@@ -54,15 +55,7 @@ pub async fn follow_ups(f: &mut Flow, faults: &Faults, max: usize) -> usize {
 
 /// The distinct bodies CloudFormation received for `r` (a resend of the same body is one).
 pub fn outcomes(f: &Flow, r: &CfnRequest) -> Vec<Value> {
-    let bodies: BTreeSet<String> = f
-        .answers_for(r)
-        .into_iter()
-        .map(|v| v.to_string())
-        .collect();
-    bodies
-        .into_iter()
-        .map(|b| serde_json::from_str(&b).expect("JSON"))
-        .collect()
+    super::values::distinct(f.answers_for(r))
 }
 
 /// Clusters whose tags say this flow's manager made them.
@@ -71,12 +64,7 @@ pub async fn managed_clusters(f: &Flow) -> Vec<String> {
     let out = rds.describe_db_clusters().send().await.expect("describe");
     out.db_clusters()
         .iter()
-        .filter(|c| {
-            c.tag_list().iter().any(|t| {
-                t.key() == Some("aurora-clone-manager:managed-by")
-                    && t.value() == Some(f.stack.as_str())
-            })
-        })
+        .filter(|c| has_tag(c, MANAGED_BY, &f.stack))
         .filter_map(|c| c.db_cluster_identifier().map(str::to_string))
         .collect()
 }
@@ -114,10 +102,9 @@ pub async fn managed_secrets(f: &Flow) -> Vec<(String, bool)> {
     }
     all.iter()
         .filter(|s| {
-            s.tags().iter().any(|t| {
-                t.key() == Some("aurora-clone-manager:managed-by")
-                    && t.value() == Some(f.stack.as_str())
-            })
+            s.tags()
+                .iter()
+                .any(|t| t.key() == Some(MANAGED_BY) && t.value() == Some(f.stack.as_str()))
         })
         .map(|s| {
             (
@@ -175,7 +162,7 @@ pub async fn managed_keys(f: &Flow) -> Vec<(String, bool)> {
         let ours = tags
             .tags()
             .iter()
-            .any(|t| t.tag_key() == "aurora-clone-manager:managed-by" && t.tag_value() == f.stack);
+            .any(|t| t.tag_key() == MANAGED_BY && t.tag_value() == f.stack);
         if ours {
             let meta = kms
                 .describe_key()

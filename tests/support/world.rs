@@ -1,11 +1,13 @@
 //! A world of in-memory fakes around the real handler, with paused tokio time.
 
 use super::cloudformation::CloudFormation;
+use super::values::cfn_request;
 use aurora_clone_manager::cfn::CfnRequest;
 use aurora_clone_manager::clock::Clock;
 use aurora_clone_manager::config::Settings;
+use aurora_clone_manager::domain::{Lineage, Ownership, Role, Tags};
 use aurora_clone_manager::fakes::*;
-use aurora_clone_manager::lambda::{self, App};
+use aurora_clone_manager::lambda::{self, App, Redeliver};
 use aurora_clone_manager::ports::Ports;
 use aurora_clone_manager::ports::Responder;
 use aurora_clone_manager::service::{Flows, Invocation};
@@ -15,6 +17,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::macros::datetime;
+use time::OffsetDateTime;
 
 pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:acm";
 pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1111";
@@ -38,6 +41,11 @@ pub struct World {
     pub cloudformation: Arc<CloudFormation>,
     next_id: AtomicU32,
     kinds: Arc<Mutex<HashMap<String, String>>>,
+}
+
+/// A fake RDS that makes a cluster, and an instance, in a minute.
+pub fn quick_rds() -> FakeRds {
+    FakeRds::with_delays(Duration::from_secs(60), Duration::from_secs(60))
 }
 
 pub fn settings() -> Settings {
@@ -165,12 +173,29 @@ impl World {
             .insert(format!("req-{n}"), kind.to_string());
         let mut props = props;
         props["ServiceToken"] = json!(FUNCTION_ARN);
-        serde_json::from_value(json!({
-            "RequestType": kind, "ResponseURL": format!("https://cfn-responses.example/signed-{n}?X-Amz-Signature=abc"),
-            "StackId": STACK_ID, "RequestId": format!("req-{n}"), "ResourceType": "Custom::AuroraClone",
-            "LogicalResourceId": "Db", "ResourceProperties": props
-        }))
-        .expect("request")
+        let url = format!("https://cfn-responses.example/signed-{n}?X-Amz-Signature=abc");
+        cfn_request(kind, STACK_ID, &format!("req-{n}"), &url, props)
+    }
+
+    /// An Update of the resource whose answer was `before` (same logical id and physical id),
+    /// from `old` to `new`.
+    pub fn update_of(&self, before: &Value, old: Value, new: Value) -> CfnRequest {
+        let mut u = self.request("Update", new);
+        if let Some(logical_id) = before["LogicalResourceId"].as_str() {
+            u.logical_resource_id = logical_id.into();
+        }
+        u.physical_resource_id = before["PhysicalResourceId"].as_str().map(str::to_string);
+        u.old_resource_properties = Some(old);
+        u
+    }
+
+    /// Delivers `request` and follows up until one more answer is sent (`max_ticks` at most):
+    /// the request's answer.
+    pub async fn answered(&self, request: &CfnRequest, max_ticks: usize) -> Value {
+        self.deliver(request).await;
+        self.ticks_until_answers(self.answers().len() + 1, max_ticks)
+            .await;
+        self.answer_for(request).pop().expect("answered")
     }
 
     pub fn invocation() -> Invocation {
@@ -184,12 +209,21 @@ impl World {
     }
 
     pub async fn deliver_with_deadline(&self, request: &CfnRequest, within: Duration) -> Value {
-        let deadline = tokio::time::Instant::now() + within;
         let event = serde_json::to_value(request).expect("request JSON");
-        match lambda::handle(&self.app, event, World::invocation(), deadline).await {
+        match self.handle_within(event, within).await {
             Ok(v) => v,
             Err(e) => json!({"redeliver": e.to_string()}),
         }
+    }
+
+    /// Invokes the function with `event` as Lambda would, with a 15-minute deadline.
+    pub async fn handle(&self, event: Value) -> Result<Value, Redeliver> {
+        self.handle_within(event, Duration::from_secs(900)).await
+    }
+
+    async fn handle_within(&self, event: Value, within: Duration) -> Result<Value, Redeliver> {
+        let deadline = tokio::time::Instant::now() + within;
+        lambda::handle(&self.app, event, World::invocation(), deadline).await
     }
 
     /// One minute passes and the follow-up rule fires (if it is enabled).
@@ -197,8 +231,7 @@ impl World {
         tokio::time::sleep(Duration::from_secs(60)).await;
         if self.follow_ups.enabled() {
             let event = json!({"source": "aurora-clone-manager", "action": "follow-up"});
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-            let _ = lambda::handle(&self.app, event, World::invocation(), deadline).await;
+            let _ = self.handle(event).await;
         }
     }
 
@@ -218,8 +251,7 @@ impl World {
         let now = self.flows().core.clock.now();
         for input in self.schedules.fire_due(now) {
             let event: Value = serde_json::from_str(&input).expect("schedule input");
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
-            let _ = lambda::handle(&self.app, event, World::invocation(), deadline).await;
+            let _ = self.handle(event).await;
         }
     }
 
@@ -233,4 +265,24 @@ impl World {
             .filter(|a| a["RequestId"] == request.request_id.as_str())
             .collect()
     }
+}
+
+/// The tags of a pool copy of `root` made by the test stack, its data from `data`.
+pub fn copy_tags(root: &str, data: OffsetDateTime) -> Tags {
+    let mut t = Tags::new();
+    let owner = Ownership {
+        managed_by: "acm".into(),
+        role: Role::Copy,
+        stack_id: None,
+        logical_id: None,
+        request_id: None,
+    };
+    owner.write(&mut t);
+    let lineage = Lineage {
+        root: root.into(),
+        source: root.into(),
+        data_timestamp: data,
+    };
+    lineage.write(&mut t);
+    t
 }

@@ -12,7 +12,8 @@ use std::sync::Mutex;
 use tokio::time::Instant;
 
 /// Keeps every response sent, parsed from the exact bytes the real responder would PUT.
-/// `fail_next(n)` refuses the next `n` PUTs, as a ResponseURL answering 500 would.
+/// `fail_next(n)` refuses the next `n` PUTs, as a ResponseURL answering 500 would. Like the HTTP
+/// responder, it makes no attempt with less than a second left before `until`.
 #[derive(Default)]
 pub struct MemoryResponder {
     sent: Mutex<Vec<Value>>,
@@ -41,8 +42,12 @@ impl Responder for MemoryResponder {
         &self,
         _url: &str,
         body: &ResponseBody,
-        _until: Option<Instant>,
+        until: Option<Instant>,
     ) -> Result<(), String> {
+        let left = until.map(|u| u.saturating_duration_since(Instant::now()));
+        if left.is_some_and(|l| l < std::time::Duration::from_secs(1)) {
+            return Err("no attempt fitted in the time left".into());
+        }
         self.attempts.fetch_add(1, Ordering::SeqCst);
         let failing = self.failures.load(Ordering::SeqCst);
         if failing > 0 {

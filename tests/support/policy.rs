@@ -12,9 +12,6 @@
 //!   String(Not)Equals(IgnoreCase), String(Not)Like, Arn(Not)Equals, Arn(Not)Like, Bool, Null.
 //!   Key names are case-insensitive, values are not (except IgnoreCase and Bool).
 
-// Shared by tests/iam.rs and tests/template.rs, which each use a part.
-#![allow(dead_code)]
-
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -353,71 +350,4 @@ pub fn resource_allows(resource_policy: &Value, iam: Option<&Value>, req: &Reque
         Decision::Denied => false,
         Decision::NotAllowed => false,
     }
-}
-
-#[test]
-fn the_evaluator_follows_aws_rules_on_small_cases() {
-    use serde_json::json;
-    assert!(wildcard(
-        "arn:aws:rds:*:cluster:clone-*",
-        "arn:aws:rds:x:cluster:clone-a"
-    ));
-    assert!(!wildcard(
-        "arn:aws:rds:*:cluster:clone-*",
-        "arn:aws:rds:x:cluster:prod"
-    ));
-    assert!(wildcard("a?c", "abc") && !wildcard("a?c", "ac"));
-    let p = json!({"Statement": [
-        {"Effect": "Allow", "Action": "rds:Delete*", "Resource": "*",
-         "Condition": {"StringEquals": {"aws:ResourceTag/owner": "me"}}},
-        {"Effect": "Deny", "Action": "rds:DeleteDBCluster", "Resource": "arn:x:cluster:prod"},
-        {"Effect": "Allow", "Action": "kms:CreateKey", "Resource": "*",
-         "Condition": {"Null": {"aws:RequestTag/a": "false"},
-                       "ForAllValues:StringEquals": {"aws:TagKeys": ["a", "b"]}}}
-    ]});
-    let del = |r: &str| Request::new("me", "rds:DeleteDBCluster", r);
-    assert!(allows(
-        &p,
-        &del("arn:x:cluster:c").resource_tags(&[("owner", "me")])
-    ));
-    assert!(!allows(&p, &del("arn:x:cluster:c")), "a missing key fails");
-    assert!(!allows(
-        &p,
-        &del("arn:x:cluster:prod").resource_tags(&[("owner", "me")])
-    ));
-    assert_eq!(
-        evaluate(
-            &p,
-            &del("arn:x:cluster:prod").resource_tags(&[("owner", "me")]),
-            false
-        ),
-        Decision::Denied
-    );
-    let key = |tags: &[(&str, &str)]| Request::new("me", "kms:CreateKey", "*").request_tags(tags);
-    assert!(allows(&p, &key(&[("a", "1")])));
-    assert!(allows(&p, &key(&[("a", "1"), ("b", "2")])));
-    assert!(!allows(&p, &key(&[("a", "1"), ("c", "2")])));
-    assert!(!allows(&p, &key(&[("b", "1")])));
-    let kp = json!({"Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "kms:*", "Resource": "*"},
-        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*",
-         "Condition": {"StringEquals": {"kms:CallerAccount": "1"}}}
-    ]});
-    let role = "arn:aws:iam::1:role/r";
-    let none = json!({"Statement": []});
-    assert!(!resource_allows(
-        &kp,
-        Some(&none),
-        &Request::new(role, "kms:PutKeyPolicy", "k")
-    ));
-    assert!(resource_allows(
-        &kp,
-        None,
-        &Request::new(role, "kms:PutKeyPolicy", "k")
-    ));
-    assert!(resource_allows(
-        &kp,
-        Some(&none),
-        &Request::new(role, "kms:Decrypt", "k").with("kms:CallerAccount", "1")
-    ));
 }

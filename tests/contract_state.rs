@@ -1,24 +1,27 @@
-//! The state table's contract, run against the DynamoDB adapter on moto and against the
-//! in-memory store the CLI and the fakes use: the same conditional transitions settle the same
-//! way in both, lost replies included.
+//! The contracts of the ports in the stack's state table, each run against the DynamoDB adapter
+//! on moto and against the in-memory one the CLI and the fakes use: the state store (the same
+//! conditional transitions settle the same way in both, lost replies included) and the
+//! ownership ledger (a deed entered once, amended against its version, struck).
 
 mod support;
 
-use aurora_clone_manager::adapters::{dynamo::DynamoState, memory::MemoryState};
-use aurora_clone_manager::cfn::{CfnRequest, Outcome};
-use aurora_clone_manager::domain::{events::InstanceReady, Cluster};
-use aurora_clone_manager::ports::StateStore;
+use aurora_clone_manager::adapters::dynamo::{DynamoLedger, DynamoState};
+use aurora_clone_manager::adapters::memory::MemoryState;
+use aurora_clone_manager::cfn::Outcome;
+use aurora_clone_manager::domain::events::InstanceReady;
+use aurora_clone_manager::domain::ledger::Made;
+use aurora_clone_manager::domain::{Cluster, Deed, Role};
+use aurora_clone_manager::fakes::FakeLedger;
+use aurora_clone_manager::ports::{Entered, Ledger, StateStore};
 use aurora_clone_manager::state::{Answer, MaintainItem, Phase, ReapItem, RequestRecord, Work};
 use serde_json::json;
 use support::moto::{sdk_config, state_table, unique};
+use support::values::cfn_request;
 
 fn record(id: &str, cluster: &str) -> RequestRecord {
-    let request: CfnRequest = serde_json::from_value(json!({"RequestType": "Create",
-        "ResponseURL": "https://example/x", "StackId": "s", "RequestId": id,
-        "LogicalResourceId": "Db", "ResourceProperties": {"SourceClusterId": "o"}}))
-    .unwrap();
+    let props = json!({"SourceClusterId": "o"});
     RequestRecord {
-        request,
+        request: cfn_request("Create", "s", id, "https://example/x", props),
         cluster_id: cluster.into(),
         fallback_id: None,
         received: 1_000,
@@ -63,6 +66,11 @@ async fn contract(store: &dyn StateStore) {
             .unwrap()
             .is_none(),
         "stale version"
+    );
+    assert_eq!(
+        store.revise(&first, &moved).await.unwrap(),
+        Some(revised.clone()),
+        "the same revision again (its reply lost) reads as its own"
     );
 
     // The outcome is decided once: a second decision gets the first one back.
@@ -322,4 +330,100 @@ async fn refusals_are_recorded_answering_in_dynamodb() {
 #[tokio::test]
 async fn refusals_are_recorded_answering_in_memory() {
     refusal_contract(&MemoryState::default()).await;
+}
+
+/// A clone's deed, for `request_id`.
+fn deed(cluster_id: &str, request_id: &str) -> Deed {
+    Deed {
+        cluster_id: cluster_id.into(),
+        manager: "acm".into(),
+        role: Role::Clone,
+        stack_id: Some("arn:aws:cloudformation:us-east-1:123456789012:stack/app/1".into()),
+        logical_id: Some("Db".into()),
+        request_id: Some(request_id.into()),
+        root: Some("orders".into()),
+        recorded: 1_000,
+        properties: Some(json!({"SourceClusterId": "orders"})),
+        secret: Some(Made::Intended("/acm/x".into())),
+        key: None,
+        marked: 0,
+        deleting: false,
+        version: 0,
+    }
+}
+
+/// Entered once: a retry of the same intent finds it held, another owner's is refused.
+async fn entered(ledger: &dyn Ledger, id: &str) -> Deed {
+    assert_eq!(ledger.deed(id).await.unwrap(), None, "no deed: None");
+    let Entered::New(made) = ledger.enter(&deed(id, "req-1")).await.unwrap() else {
+        panic!("entered anew")
+    };
+    assert_eq!(made.version, 1);
+    assert_eq!(
+        ledger.deed(id).await.unwrap().as_ref(),
+        Some(&made),
+        "read back"
+    );
+    let retry = Deed {
+        recorded: 2_000,
+        ..deed(id, "req-1")
+    };
+    assert_eq!(
+        ledger.enter(&retry).await.unwrap(),
+        Entered::Held(made.clone()),
+        "the same intent: held, unchanged"
+    );
+    assert_eq!(
+        ledger.enter(&deed(id, "req-2")).await.unwrap(),
+        Entered::Other(made.clone()),
+        "another owner's: nothing written"
+    );
+    made
+}
+
+/// Amended against its version, once; listed; struck (twice is fine).
+async fn ledger_contract(ledger: &dyn Ledger) {
+    let id = unique("deed-");
+    let made = entered(ledger, &id).await;
+    let deleting = Deed {
+        deleting: true,
+        secret: Some(Made::Made("arn:secret".into())),
+        ..made.clone()
+    };
+    let amended = ledger.amend(&deleting).await.unwrap().expect("amended");
+    assert_eq!((amended.version, amended.deleting), (2, true));
+    assert_eq!(
+        ledger.amend(&deleting).await.unwrap(),
+        Some(amended.clone()),
+        "the same amendment again (its reply lost) reads as its own"
+    );
+    assert_eq!(ledger.amend(&made).await.unwrap(), None, "stale version");
+    assert_eq!(ledger.deed(&id).await.unwrap(), Some(amended.clone()));
+    assert!(ledger.deeds().await.unwrap().contains(&amended), "listed");
+    ledger.strike(&id).await.unwrap();
+    ledger.strike(&id).await.unwrap();
+    assert_eq!(ledger.deed(&id).await.unwrap(), None, "struck");
+    assert!(!ledger
+        .deeds()
+        .await
+        .unwrap()
+        .iter()
+        .any(|d| d.cluster_id == id));
+    assert_eq!(ledger.amend(&amended).await.unwrap(), None, "gone: None");
+}
+
+#[tokio::test]
+async fn the_dynamodb_ledger_keeps_the_contract() {
+    let conf = sdk_config();
+    let table = state_table(&conf).await;
+    ledger_contract(&DynamoLedger::new(
+        aws_sdk_dynamodb::Client::new(&conf),
+        table,
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn the_fake_ledger_keeps_the_same_contract() {
+    ledger_contract(&FakeLedger::default()).await;
 }

@@ -3,9 +3,6 @@
 //! parameters and attributes replaced by fixed example values: account 123456789012, region
 //! eu-west-1, stack aurora-clone-manager).
 
-// Shared by tests/iam.rs and tests/template.rs, which each use a part.
-#![allow(dead_code)]
-
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
@@ -75,4 +72,10 @@ pub fn role_arn(rendered: &Value) -> String {
 
 pub fn arn(service: &str, rest: &str) -> String {
     format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{rest}")
+}
+
+/// A file of the project, as text.
+pub fn read(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
