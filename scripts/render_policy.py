@@ -306,7 +306,9 @@ def policy_documents(rendered):
 
 # The parameter sets the audit renders: the defaults, and every option that changes the policies.
 AUDITED = {
-    "defaults": {},
+    # AllowedSources has no default: "*" (any source) is the widest a deployer may choose.
+    "defaults, any source": {"AllowedSources": "*"},
+    "no prefix, any source": {"ClusterIdPrefix": "", "AllowedSources": "*"},
     "prefix, source ids, secret prefixes, readers, no verification": {
         "ClusterIdPrefix": "clone-",
         "AllowedSources": "orders,billing",
@@ -319,6 +321,7 @@ AUDITED = {
         "AllowedSources": "orders,clone-source=yes",
     },
     "default access for groups and roles": {
+        "AllowedSources": "*",
         "SetupDefaultAccess": "true",
         "DefaultAccessGroups": "dba",
         "DefaultAccessRoles": "developers",

@@ -13,7 +13,7 @@ use aurora_clone_manager::password::key_policy;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use support::policy;
-use support::render::{self, arn, properties, read, render, role_policy};
+use support::render::{self, arn, properties, read, render, render_file, role_policy};
 
 /// The keys of the Lambda's `Environment: Variables:` block.
 fn template_variables(template: &str) -> BTreeSet<String> {
@@ -284,18 +284,14 @@ fn failed_asynchronous_invocations_land_in_an_encrypted_queue() {
     assert!(policy::allows(role, &send));
 }
 
-/// Issue 11 item 4: `sam build` builds the function with cargo-lambda, the binary named as in
-/// Cargo.toml.
+/// No unverified build claim: `sam build` is not advertised (the function is built by
+/// `./build.sh build` with cargo-lambda), so the template carries no SAM build metadata.
 #[test]
-fn sam_builds_the_function_with_cargo_lambda() {
+fn the_template_claims_no_sam_build() {
     let rendered = render(&[]);
     let metadata = &rendered["Resources"]["Function"]["Metadata"];
-    assert_eq!(metadata["BuildMethod"], "rust-cargolambda");
-    let binary = metadata["BuildProperties"]["Binary"].as_str().unwrap();
-    assert!(
-        read("Cargo.toml").contains(&format!("[[bin]]\nname = \"{binary}\"")),
-        "Cargo.toml has no binary {binary}"
-    );
+    assert!(metadata.get("BuildMethod").is_none(), "{metadata}");
+    assert!(read("build.sh").contains("cargo lambda build --release"));
 }
 
 /// An expiry schedule invokes the function the template names, as the role the template makes,
@@ -343,5 +339,35 @@ fn the_fallback_timeout_is_the_templates() {
     assert!(
         t.lines().any(|l| l.trim() == format!("Timeout: {secs}")),
         "template.yaml's Function Timeout is not {secs}"
+    );
+}
+
+/// Safe by default: the deployer must name the sources that may be cloned (no default; `*` is an
+/// explicit choice, and the role's restore is then unscoped), and clones carry a prefix that
+/// scopes the role's RDS writes unless the deployer empties it.
+#[test]
+fn the_defaults_are_safe() {
+    let rendered = render_file("template.yaml", &[("AllowedSources", "orders")]);
+    let params = &rendered["Parameters"];
+    assert_eq!(params["ClusterIdPrefix"], "clone-", "a prefix by default");
+    let t = read("template.yaml");
+    let block = t
+        .split("\n  AllowedSources:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n  AllowedReaderAccounts:").next())
+        .expect("the AllowedSources parameter");
+    assert!(!block.contains("Default:"), "no default: {block}");
+    assert!(
+        block.contains("\"*\""),
+        "the explicit any is described: {block}"
+    );
+    let scoped = role_policy(&rendered).to_string();
+    assert!(
+        scoped.contains(":cluster:clone-*"),
+        "RDS writes scoped by the prefix"
+    );
+    assert!(
+        scoped.contains(":cluster:orders"),
+        "restores scoped to the sources"
     );
 }

@@ -78,6 +78,8 @@ impl Guard {
         };
         let allowed_sources = list(get("ALLOWED_SOURCES"))
             .into_iter()
+            // `*` (the template's explicit "any") allows what an empty list allows.
+            .filter(|s| s != "*")
             .map(|s| match s.split_once('=') {
                 Some((k, v)) if !k.is_empty() => Ok(SourceRule::Tag(k.to_string(), v.to_string())),
                 Some(_) => Err(bad(

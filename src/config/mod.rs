@@ -245,6 +245,21 @@ mod tests {
             .collect()
     }
 
+    /// The template's explicit "any source" (`AllowedSources: "*"`) allows every source, as an
+    /// empty list does; named sources stay a list.
+    #[test]
+    fn a_star_allows_every_source() {
+        let with = |v: &str| {
+            Settings::from_map(&vars(&[("STACK_NAME", "acm"), ("ALLOWED_SOURCES", v)]))
+                .expect("settings")
+                .guard
+                .allowed_sources
+        };
+        assert!(with("*").is_empty());
+        assert!(with("").is_empty());
+        assert_eq!(with("orders, billing").len(), 2);
+    }
+
     #[test]
     fn durations() {
         assert_eq!(parse_iso_duration("P3D"), Ok(Duration::from_secs(259_200)));

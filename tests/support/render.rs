@@ -45,7 +45,16 @@ pub fn render_file(template: &str, params: &[(&str, &str)]) -> Value {
 
 /// Renders the clone manager's template (`TEMPLATE_UNDER_TEST`, a path under the project, names
 /// another: how the tests were shown to fail on the template before issue 10).
+///
+/// The tests were written for any source and no prefix unless they say otherwise: those two
+/// parameters are passed so (`AllowedSources` has no default); the template's own defaults are
+/// held by `template.rs`.
 pub fn render(params: &[(&str, &str)]) -> Value {
+    let given = |name: &str| params.iter().any(|(k, _)| *k == name);
+    let implied = [("AllowedSources", "*"), ("ClusterIdPrefix", "")];
+    let mut params: Vec<(&str, &str)> = params.to_vec();
+    params.extend(implied.into_iter().filter(|(k, _)| !given(k)));
+    let params = params.as_slice();
     let path = std::env::var("TEMPLATE_UNDER_TEST").unwrap_or_else(|_| "template.yaml".into());
     render_file(&path, params)
 }
