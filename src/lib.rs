@@ -9,8 +9,8 @@
 //! - `domain`: plain values: clusters and instances as observed, each joined with its deed in
 //!   the ownership ledger (`ledger`: the only proof of what this manager made), the resource's
 //!   properties (parsed strictly from CloudFormation's strings), identifier rules, the tags this
-//!   tool writes (a mirror of the ledger, and lineage), what it asks RDS to make, clone expiry
-//!   and cost estimates.
+//!   tool writes (a mirror of the ledger, and lineage), what it asks RDS to make, clone expiry,
+//!   cost estimates and the lifecycle events (`events`: one shape per detail-type).
 //! - `cfn`: the custom-resource protocol: requests, physical ids (a cluster ARN counts only in
 //!   this function's own partition, region and account: `home`), where a ResponseURL may lead
 //!   and when CloudFormation sent it (`url`), the response body.

@@ -6,6 +6,7 @@
 
 use crate::cfn::ResponseBody;
 use crate::domain::capacity::Capacity;
+use crate::domain::events::LifecycleEvent;
 use crate::domain::{
     Cluster, Deed, Instance, InstanceRequest, Quotas, RestoreRequest, StackStatus, Tags,
 };
@@ -211,10 +212,11 @@ pub trait Keys: Send + Sync {
     async fn retag(&self, key_id: &str, add: &Tags, remove: &[String]) -> Result<(), AwsError>;
 }
 
-/// Lifecycle events for the users' automation.
+/// Lifecycle events for the users' automation. The port takes the enum, not a detail-type and
+/// JSON, so that nothing but a documented shape can be put; the adapter asks the event for both.
 #[async_trait]
 pub trait Events: Send + Sync {
-    async fn put(&self, detail_type: &str, detail: &serde_json::Value) -> Result<(), AwsError>;
+    async fn put(&self, event: &LifecycleEvent) -> Result<(), AwsError>;
 }
 
 /// Parameters this tool reads (the maintenance config).

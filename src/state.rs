@@ -11,8 +11,8 @@
 //! `answering` item only resends that same outcome (a second PUT of the same body is harmless).
 
 use crate::cfn::{CfnRequest, Outcome, PhysicalId, RequestType};
+use crate::domain::events::InstanceReady;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// A request as first recorded: what every later invocation continues.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,7 +52,7 @@ impl RequestRecord {
 pub struct Answer {
     pub outcome: Outcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<Value>,
+    pub event: Option<Box<InstanceReady>>,
     #[serde(default)]
     pub event_sent: bool,
 }

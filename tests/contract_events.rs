@@ -11,6 +11,8 @@ use async_trait::async_trait;
 use aurora_clone_manager::adapters::events::{BusEvents, RuleFollowUps};
 use aurora_clone_manager::adapters::{http::HttpResponder, rds::SdkRds, schedules::SdkSchedules};
 use aurora_clone_manager::cfn::{Outcome, ResponseBody};
+use aurora_clone_manager::domain::events::{InstanceReady, LifecycleEvent};
+use aurora_clone_manager::domain::Cluster;
 use aurora_clone_manager::fakes::{FakeEvents, FakeFollowUps, FakeResponder, FakeSchedules};
 use aurora_clone_manager::ports::*;
 use serde_json::{json, Value};
@@ -58,22 +60,20 @@ impl Seen for FakeEvents {
 
 /// Every event put arrives, its type and detail as given.
 async fn events_contract(events: &dyn Events, seen: &dyn Seen) {
-    let id = unique("clone-");
-    let ready = json!({"clusterId": id, "endpoint": format!("{id}.example")});
-    let deleted = json!({"clusterId": id});
-    events
-        .put("lifecycle-event/instance-ready", &ready)
-        .await
-        .unwrap();
-    events
-        .put("lifecycle-event/clone-deleted", &deleted)
-        .await
-        .unwrap();
+    let mut cluster = Cluster::new(&unique("clone-"), "available");
+    cluster.endpoint = Some(format!("{}.example", cluster.id));
+    let ready = LifecycleEvent::InstanceReady(Box::new(InstanceReady::of(&cluster)));
+    let deleted = LifecycleEvent::deleted(&cluster);
+    events.put(&ready).await.unwrap();
+    events.put(&deleted).await.unwrap();
     let mut got = seen.events().await;
     got.sort_by(|a, b| a.0.cmp(&b.0));
     let want = [
-        ("lifecycle-event/clone-deleted".to_string(), deleted),
-        ("lifecycle-event/instance-ready".to_string(), ready),
+        (
+            "lifecycle-event/clone-deleted".to_string(),
+            deleted.detail(),
+        ),
+        ("lifecycle-event/instance-ready".to_string(), ready.detail()),
     ];
     assert_eq!(got, want);
 }

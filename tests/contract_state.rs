@@ -8,8 +8,9 @@ mod support;
 use aurora_clone_manager::adapters::dynamo::{DynamoLedger, DynamoState};
 use aurora_clone_manager::adapters::memory::MemoryState;
 use aurora_clone_manager::cfn::Outcome;
+use aurora_clone_manager::domain::events::InstanceReady;
 use aurora_clone_manager::domain::ledger::Made;
-use aurora_clone_manager::domain::{Deed, Role};
+use aurora_clone_manager::domain::{Cluster, Deed, Role};
 use aurora_clone_manager::fakes::FakeLedger;
 use aurora_clone_manager::ports::{Entered, Ledger, StateStore};
 use aurora_clone_manager::state::{Answer, MaintainItem, Phase, ReapItem, RequestRecord, Work};
@@ -36,7 +37,7 @@ fn answer(status_ok: bool) -> Answer {
         } else {
             Outcome::failed("f", "no")
         },
-        event: status_ok.then(|| json!({"clusterId": "c"})),
+        event: status_ok.then(|| Box::new(InstanceReady::of(&Cluster::new("c", "available")))),
         event_sent: false,
     }
 }

@@ -2,6 +2,7 @@
 //! the function every minute while anything is pending, and is disabled when nothing is.
 
 use super::{aws_error, is_not_found};
+use crate::domain::events::LifecycleEvent;
 use crate::error::AwsError;
 use crate::ports::FollowUps;
 use async_trait::async_trait;
@@ -114,12 +115,12 @@ impl BusEvents {
 
 #[async_trait]
 impl crate::ports::Events for BusEvents {
-    async fn put(&self, detail_type: &str, detail: &serde_json::Value) -> Result<(), AwsError> {
+    async fn put(&self, event: &LifecycleEvent) -> Result<(), AwsError> {
         let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
             .event_bus_name(&self.bus)
             .source(&self.source)
-            .detail_type(detail_type)
-            .detail(detail.to_string())
+            .detail_type(event.detail_type())
+            .detail(event.detail().to_string())
             .build();
         let out = self
             .client

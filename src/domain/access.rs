@@ -23,6 +23,15 @@ pub fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
+/// A secret's name from its ARN (`...:secret:<name>-<6 random characters>`).
+pub fn secret_name(arn: &str) -> String {
+    let tail = arn.split_once(":secret:").map(|(_, t)| t).unwrap_or(arn);
+    match tail.rsplit_once('-') {
+        Some((name, suffix)) if suffix.len() == 6 => name.to_string(),
+        _ => tail.to_string(),
+    }
+}
+
 /// The principals of `arns` outside `own` and `allowed` accounts (or not ARNs at all).
 pub fn foreign_principals<'a>(arns: &'a [String], own: &str, allowed: &[String]) -> Vec<&'a str> {
     arns.iter()

@@ -19,6 +19,7 @@ pub mod access;
 pub mod capacity;
 pub mod cost;
 pub mod duration;
+pub mod events;
 pub mod expiry;
 pub mod ident;
 pub mod ledger;

@@ -1,6 +1,7 @@
 //! EventBridge in memory: the follow-up rule and the lifecycle events.
 
 use super::lock;
+use crate::domain::events::LifecycleEvent;
 use crate::error::AwsError;
 use crate::ports::*;
 use async_trait::async_trait;
@@ -75,8 +76,9 @@ impl FakeEvents {
 
 #[async_trait]
 impl Events for FakeEvents {
-    async fn put(&self, detail_type: &str, detail: &Value) -> Result<(), AwsError> {
-        lock(&self.sent).push((detail_type.to_string(), detail.clone()));
+    async fn put(&self, event: &LifecycleEvent) -> Result<(), AwsError> {
+        let sent = (event.detail_type().to_string(), event.detail());
+        lock(&self.sent).push(sent);
         Ok(())
     }
 }

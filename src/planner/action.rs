@@ -5,9 +5,9 @@
 //! It is the bottom of the planner: every other planner module imports it, and it imports none
 //! of them (only `domain`), so what an action carries is defined here too.
 
+use crate::domain::events::LifecycleEvent;
 use crate::domain::expiry::{schedule_names, EXPIRES_AT};
 use crate::domain::{Cluster, ClusterStatus, InstanceRequest, Made, RestoreRequest, Tags};
-use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -48,7 +48,7 @@ pub enum Action {
         reason: String,
     },
     /// A lifecycle event for the users' automation.
-    Publish(Event),
+    Publish(LifecycleEvent),
     /// The request's clone takes another identifier (its own was taken; `NoFailOnExistingCluster`).
     Retarget {
         cluster_id: String,
@@ -122,7 +122,7 @@ pub struct Removal {
     pub request_id: Option<String>,
     /// Sent once the deletion starts (instances or cluster); `None` when it was sent before
     /// (reap work finishing a deletion already announced).
-    pub event: Option<Event>,
+    pub event: Option<LifecycleEvent>,
     /// The clone's expiry schedules, removed with it.
     pub schedules: Vec<String>,
 }
@@ -141,48 +141,11 @@ impl Removal {
             secret: cluster.deed.as_ref().and_then(|d| d.secret.clone()),
             created_key: cluster.deed.as_ref().and_then(|d| d.key.clone()),
             request_id: cluster.deed.as_ref().and_then(|d| d.request_id.clone()),
-            event: Some(Event::deleted(cluster)),
+            event: Some(LifecycleEvent::deleted(cluster)),
             schedules: match cluster.tags.contains_key(EXPIRES_AT) {
                 true => schedule_names(&cluster.id).to_vec(),
                 false => vec![],
             },
         }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Event {
-    pub detail_type: String,
-    pub detail: Value,
-}
-
-pub const INSTANCE_READY: &str = "lifecycle-event/instance-ready";
-pub const CLONE_DELETED: &str = "lifecycle-event/clone-deleted";
-pub const CLEANUP_FAILED: &str = "lifecycle-event/cleanup-failed";
-
-impl Event {
-    pub fn new(detail_type: &str, detail: Value) -> Event {
-        Event {
-            detail_type: detail_type.to_string(),
-            detail,
-        }
-    }
-
-    /// `clone-deleted` for a clone or pool copy whose deletion starts.
-    pub fn deleted(cluster: &Cluster) -> Event {
-        let o = cluster.ownership();
-        let l = cluster.lineage();
-        Event::new(
-            CLONE_DELETED,
-            serde_json::json!({
-                "clusterId": cluster.id,
-                "role": o.as_ref().map(|o| o.role.as_str()),
-                "stackId": o.as_ref().and_then(|o| o.stack_id.clone()),
-                "logicalResourceId": o.as_ref().and_then(|o| o.logical_id.clone()),
-                "sourceClusterId": l.as_ref().map(|l| l.source.clone()),
-                "rootClusterId": l.as_ref().map(|l| l.root.clone()),
-                "passwordSecretArn": cluster.secret_arn(),
-            }),
-        )
     }
 }

@@ -3,6 +3,7 @@
 
 pub use super::action::{KeyChoice, PasswordPlan};
 use super::Policy;
+pub use crate::domain::access::secret_name;
 use crate::domain::properties::CloneProperties;
 use crate::domain::{ident, tags, Cluster, Tags};
 
@@ -62,15 +63,6 @@ fn secret_tags(props: &CloneProperties, request_id: &str, cluster: &Cluster) -> 
     secret_tags.insert(tags::CLUSTER.into(), cluster.id.clone());
     secret_tags.insert(tags::SECRET_REQUEST.into(), request_id.to_string());
     secret_tags
-}
-
-/// The secret's name from its ARN (`...:secret:<name>-<6 random characters>`).
-pub fn secret_name(arn: &str) -> String {
-    let tail = arn.split_once(":secret:").map(|(_, t)| t).unwrap_or(arn);
-    match tail.rsplit_once('-') {
-        Some((name, suffix)) if suffix.len() == 6 => name.to_string(),
-        _ => tail.to_string(),
-    }
 }
 
 /// Account and region from an RDS ARN (for the policies of keys this tool creates).

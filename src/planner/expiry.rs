@@ -4,15 +4,13 @@
 //! expiry schedules (which may fire early: then nothing is due) and by every maintenance run,
 //! as a backstop.
 
-use super::action::{Action, Event, Removal, Tagged};
+use super::action::{Action, Removal, Tagged};
+use crate::domain::events::LifecycleEvent;
 pub use crate::domain::expiry::schedule_names;
 use crate::domain::expiry::{Expiry, ExpiryAction, EXPIRED, EXPIRING_SENT, TAG_KEYS};
-use crate::domain::{tags, Cluster, Tags};
+use crate::domain::{Cluster, Tags};
 use std::time::Duration;
 use time::OffsetDateTime;
-
-pub const CLONE_EXPIRING: &str = "lifecycle-event/clone-expiring";
-pub const CLONE_EXPIRED: &str = "lifecycle-event/clone-expired";
 
 /// The input an expiry schedule sends the function.
 pub fn schedule_input(cluster_id: &str) -> serde_json::Value {
@@ -69,7 +67,7 @@ pub fn due(cluster: &Cluster, lead: Duration, now: OffsetDateTime) -> Vec<Action
     }
     if !e.warned && now + lead >= e.at {
         return vec![
-            Action::Publish(event(CLONE_EXPIRING, cluster, &e)),
+            Action::Publish(LifecycleEvent::expiring(cluster, &e)),
             mark(cluster, EXPIRING_SENT, "sent"),
         ];
     }
@@ -78,7 +76,7 @@ pub fn due(cluster: &Cluster, lead: Duration, now: OffsetDateTime) -> Vec<Action
 
 fn expire(cluster: &Cluster, e: &Expiry) -> Vec<Action> {
     let mut out = vec![
-        Action::Publish(event(CLONE_EXPIRED, cluster, e)),
+        Action::Publish(LifecycleEvent::expired(cluster, e)),
         mark(cluster, EXPIRED, e.action.as_str()),
     ];
     match e.action {
@@ -98,28 +96,6 @@ fn mark(cluster: &Cluster, key: &str, value: &str) -> Action {
         add: [(key.to_string(), value.to_string())].into(),
         remove: vec![],
     }
-}
-
-/// The `instance-ready` keys, with the expiry and its action.
-fn event(detail_type: &str, cluster: &Cluster, e: &Expiry) -> Event {
-    let o = cluster.ownership();
-    let l = cluster.lineage();
-    let secret = cluster.secret_arn();
-    Event::new(
-        detail_type,
-        serde_json::json!({
-            "instanceId": cluster.writer(), "clusterId": cluster.id, "host": cluster.endpoint,
-            "port": cluster.port, "user": cluster.master_username,
-            "passwordSecret": secret.map(super::credentials::secret_name),
-            "database": cluster.database_name, "role": o.as_ref().map(|o| o.role.as_str()),
-            "passwordSecretArn": secret, "sourceClusterId": l.as_ref().map(|l| l.source.clone()),
-            "rootClusterId": l.as_ref().map(|l| l.root.clone()),
-            "dataTimestamp": l.map(|l| tags::format_time(l.data_timestamp)),
-            "stackId": o.as_ref().and_then(|o| o.stack_id.clone()),
-            "logicalResourceId": o.as_ref().and_then(|o| o.logical_id.clone()),
-            "expiresAt": tags::format_time(e.at), "action": e.action.as_str(),
-        }),
-    )
 }
 
 /// A new expiry for a clone (an Update that moved it, or `extend`): the tags, the schedules

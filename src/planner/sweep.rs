@@ -5,14 +5,15 @@
 //! (access denied is not absence), as is a clone its stack retained on purpose. An orphan is
 //! removed only a grace period after the sweep first saw it orphaned (recorded in a tag).
 
-use super::action::{Action, Event, Removal, Tagged};
+use super::action::{Action, Removal, Tagged};
+use crate::domain::events::LifecycleEvent;
 use crate::domain::ident::ClusterArn;
 use crate::domain::{tags, Cluster, Role, StackResource, StackStatus, Tags};
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-pub const ORPHAN_REMOVED: &str = "lifecycle-event/orphan-removed";
+pub use crate::domain::events::ORPHAN_REMOVED;
 /// When the sweep first saw the clone orphaned (RFC 3339).
 pub const ORPHAN_SINCE: &str = "aurora-clone-manager:orphan-since";
 
@@ -122,18 +123,9 @@ fn retag(cluster: &Cluster, add: Tags, remove: Vec<String>) -> Action {
     }
 }
 
-/// `orphan-removed`: the `clone-deleted` keys and the reason.
-fn removed(cluster: &Cluster, reason: &str) -> Event {
-    let mut event = Event::deleted(cluster);
-    event.detail_type = ORPHAN_REMOVED.into();
-    if let Some(detail) = event.detail.as_object_mut() {
-        detail.insert("reason".into(), reason.into());
-        detail.insert(
-            "orphanSince".into(),
-            orphan_since(cluster).map(tags::format_time).into(),
-        );
-    }
-    event
+/// `orphan-removed`, with the reason and since when the sweep has seen the clone orphaned.
+fn removed(cluster: &Cluster, reason: &str) -> LifecycleEvent {
+    LifecycleEvent::orphan_removed(cluster, reason, orphan_since(cluster))
 }
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 //! give copies their writer, and retire obsolete copies that host no clones. Pure: the
 //! executor applies the plan (or, in a dry run, only reports it).
 
-use super::action::{Action, Event, Removal, Tagged, INSTANCE_READY};
+use super::action::{Action, Removal, Tagged};
 use super::copy::{copy_restore, copy_writer_class};
 use super::pool::{is_pool_copy_of, observe_pool, Pool, Volume, VolumeIndex};
 use super::writer::writer_request;
 use super::Policy;
+use crate::domain::events::LifecycleEvent;
 use crate::domain::upkeep::ClusterConfig;
 use crate::domain::{ident, tags, Cluster, Instance, InstanceSettings, Tags};
 use crate::domain::{InstanceRequest, RestoreRequest};
@@ -170,7 +171,7 @@ fn actions(
         out.push(Action::RemoveCluster(Removal::of(c)));
     }
     for c in plan.ready.iter().filter_map(|id| find(id)) {
-        out.push(Action::Publish(copy_ready(c)));
+        out.push(Action::Publish(LifecycleEvent::copy_ready(c)));
         out.push(Action::Retag {
             targets: vec![Tagged::Rds(c.arn.clone())],
             add: [(tags::READY_EVENT.to_string(), "sent".to_string())].into(),
@@ -204,19 +205,6 @@ fn retire_orphaned_copies(
             plan.kept.push((c.id.clone(), why));
         }
     }
-}
-
-/// The ready event of a pool copy: the same keys as a clone's.
-pub fn copy_ready(c: &Cluster) -> Event {
-    let lineage = c.lineage();
-    Event::new(
-        INSTANCE_READY,
-        serde_json::json!({"instanceId": c.writer(), "clusterId": c.id, "host": c.endpoint, "port": c.port,
-            "user": c.master_username, "passwordSecret": null, "database": c.database_name, "role": "copy",
-            "passwordSecretArn": null, "sourceClusterId": lineage.as_ref().map(|l| l.source.clone()),
-            "rootClusterId": lineage.as_ref().map(|l| l.root.clone()),
-            "dataTimestamp": lineage.map(|l| tags::format_time(l.data_timestamp)), "stackId": null, "logicalResourceId": null}),
-    )
 }
 
 /// Where one copy of the pool stands: retired or kept when obsolete; otherwise fresh (its free

@@ -8,8 +8,8 @@
 use super::Core;
 use super::{Invocation, Progress};
 use crate::cfn::{ResponseBody, Status};
+use crate::domain::events::LifecycleEvent;
 use crate::error::AwsError;
-use crate::planner::action::INSTANCE_READY;
 use crate::state::{Answer, Phase, ReapItem, RequestItem, RequestRecord};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -146,10 +146,11 @@ impl Answers {
     /// failure is retried by the next follow-ups (which resend the same PUT, harmlessly) until
     /// the request's deadline; CloudFormation's answer never waits on it.
     async fn deliver_event(&self, record: &RequestRecord, answer: &Answer) -> Result<(), String> {
-        let Some(detail) = answer.event.as_ref().filter(|_| !answer.event_sent) else {
+        let Some(ready) = answer.event.as_ref().filter(|_| !answer.event_sent) else {
             return Ok(());
         };
-        match self.events.put(INSTANCE_READY, detail).await {
+        let event = LifecycleEvent::InstanceReady(ready.clone());
+        match self.events.put(&event).await {
             Ok(()) => {
                 if let Err(e) = self.state.event_sent(record.request_id()).await {
                     tracing::warn!(error = %e, "event sent, not noted: it may be sent twice");

@@ -118,8 +118,8 @@ impl Applier {
             Action::RemoveCluster(r) => self.remove(r).await,
             Action::Cancel { request_id, reason } => self.cancel(request_id, reason).await,
             Action::Publish(event) => {
-                if let Err(e) = self.events.put(&event.detail_type, &event.detail).await {
-                    tracing::error!(error = %e, detail_type = %event.detail_type, "could not put a lifecycle event");
+                if let Err(e) = self.events.put(event).await {
+                    tracing::error!(error = %e, detail_type = event.detail_type(), "could not put a lifecycle event");
                 }
                 Ok(Applied::Done)
             }
@@ -223,9 +223,9 @@ impl Applier {
     }
 
     /// Puts a lifecycle event; a failure is logged, never fails the work it reports.
-    async fn publish(&self, event: &crate::planner::action::Event) {
-        if let Err(e) = self.events.put(&event.detail_type, &event.detail).await {
-            tracing::error!(error = %e, detail_type = %event.detail_type, "could not put a lifecycle event");
+    async fn publish(&self, event: &crate::domain::events::LifecycleEvent) {
+        if let Err(e) = self.events.put(event).await {
+            tracing::error!(error = %e, detail_type = event.detail_type(), "could not put a lifecycle event");
         }
     }
 

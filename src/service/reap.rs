@@ -7,9 +7,10 @@ use super::apply::{Applied, Applier};
 use super::ledger::Deeds;
 use super::rule::Rule;
 use super::{Core, Invocation, Progress};
+use crate::domain::events::LifecycleEvent;
 use crate::domain::Cluster;
 use crate::error::AwsError;
-use crate::planner::action::{Action, Removal, CLEANUP_FAILED};
+use crate::planner::action::{Action, Removal};
 use crate::ports::{Deletion, Events, StateStore};
 use crate::state::ReapItem;
 use std::sync::Arc;
@@ -144,9 +145,9 @@ impl Reaper {
             reap.given_up = true;
             tracing::error!(cluster = %reap.cluster_id, attempts = reap.attempts, reason = %why,
                 "giving up deleting a cluster RDS keeps refusing; delete it by hand");
-            let detail = serde_json::json!({"clusterId": reap.cluster_id, "reason": why,
-                "since": reap.since, "attempts": reap.attempts});
-            if let Err(e) = self.events.put(CLEANUP_FAILED, &detail).await {
+            let event =
+                LifecycleEvent::cleanup_failed(&reap.cluster_id, &why, reap.since, reap.attempts);
+            if let Err(e) = self.events.put(&event).await {
                 tracing::error!(error = %e, "could not put the cleanup-failed event");
             }
         }

@@ -43,7 +43,7 @@ fn kinds(actions: &[Action]) -> Vec<String> {
     actions
         .iter()
         .map(|a| match a {
-            Action::Publish(e) => e.detail_type.clone(),
+            Action::Publish(e) => e.detail_type().to_string(),
             Action::Retag { add, .. } => format!("tag {}", add.keys().next().unwrap()),
             Action::StopCluster(_) => "stop".into(),
             Action::StartCluster(_) => "start".into(),
@@ -92,7 +92,10 @@ fn at_expiry_the_action_is_taken_and_announced() {
         panic!()
     };
     assert_eq!(
-        (e.detail["action"].as_str(), e.detail["clusterId"].as_str()),
+        (
+            e.detail()["action"].as_str(),
+            e.detail()["clusterId"].as_str()
+        ),
         (Some("stop"), Some("qa-db"))
     );
     let delete = due(

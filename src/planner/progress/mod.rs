@@ -112,7 +112,8 @@ impl fmt::Display for Pending {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ready {
     pub data: BTreeMap<String, String>,
-    pub event: serde_json::Value,
+    /// Boxed: it waits in the decided answer, beside much smaller states.
+    pub event: Box<crate::domain::events::InstanceReady>,
 }
 
 pub fn next_step(req: &Request, seen: &Observed, policy: &Policy, now: OffsetDateTime) -> Step {

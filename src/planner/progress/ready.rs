@@ -2,32 +2,22 @@
 //! `instance-ready` event the users' automation gets.
 
 use super::{Ready, Request};
+use crate::domain::events::InstanceReady;
 use crate::domain::{tags, Cluster};
 use crate::planner::credentials::secret_name;
 use std::collections::BTreeMap;
 
 /// The answer and the event of a usable clone, served by `req`.
 pub(super) fn ready(req: &Request, cluster: &Cluster, instance_id: &str) -> Ready {
-    let data = data(cluster, instance_id);
-    let lineage = cluster.lineage();
-    let secret_arn = cluster.secret_arn();
-    let event = serde_json::json!({
-        "instanceId": instance_id,
-        "clusterId": cluster.id,
-        "host": cluster.endpoint,
-        "port": cluster.port,
-        "user": cluster.master_username,
-        "passwordSecret": secret_arn.map(secret_name),
-        "database": cluster.database_name,
-        "role": "clone",
-        "passwordSecretArn": secret_arn,
-        "sourceClusterId": lineage.as_ref().map(|l| l.source.clone()),
-        "rootClusterId": lineage.as_ref().map(|l| l.root.clone()),
-        "dataTimestamp": data.get("DataTimestamp"),
-        "stackId": req.stack_id,
-        "logicalResourceId": req.logical_id,
-    });
-    Ready { data, event }
+    Ready {
+        data: data(cluster, instance_id),
+        event: Box::new(InstanceReady::of_clone(
+            cluster,
+            instance_id,
+            req.stack_id,
+            req.logical_id,
+        )),
+    }
 }
 
 /// The `Data` CloudFormation exposes through `Fn::GetAtt` (an empty string for what is unknown).

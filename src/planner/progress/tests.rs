@@ -252,9 +252,9 @@ fn a_clone_gets_a_writer_then_waits_then_is_ready() {
     else {
         panic!()
     };
-    assert_eq!(event["clusterId"], "orders-clone");
-    assert_eq!(event["role"], "clone");
-    assert_eq!(event["logicalResourceId"], "Db");
+    assert_eq!(event.cluster_id, "orders-clone");
+    assert_eq!(event.role, Some(crate::domain::Role::Clone));
+    assert_eq!(event.logical_resource_id.as_deref(), Some("Db"));
     for key in [
         "Arn",
         "ClusterId",

@@ -99,10 +99,10 @@ fn an_orphan_is_marked_first_and_removed_only_after_the_grace() {
     };
     assert_eq!(r.cluster_id, "qa");
     let event = r.event.as_ref().expect("orphan-removed event");
-    assert_eq!(event.detail_type, ORPHAN_REMOVED);
-    assert_eq!(event.detail["stackId"], "s");
+    assert_eq!(event.detail_type(), ORPHAN_REMOVED);
+    assert_eq!(event.detail()["stackId"], "s");
     assert_eq!(
-        event.detail["reason"],
+        event.detail()["reason"],
         "its stack or resource no longer exists"
     );
 }
