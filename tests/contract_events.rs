@@ -13,6 +13,7 @@ use aurora_clone_manager::adapters::{http::HttpResponder, rds::SdkRds, schedules
 use aurora_clone_manager::cfn::{Outcome, ResponseBody};
 use aurora_clone_manager::domain::events::{InstanceReady, LifecycleEvent};
 use aurora_clone_manager::domain::Cluster;
+use aurora_clone_manager::error::AwsError;
 use aurora_clone_manager::fakes::{FakeEvents, FakeFollowUps, FakeResponder, FakeSchedules};
 use aurora_clone_manager::ports::*;
 use serde_json::{json, Value};
@@ -292,22 +293,34 @@ async fn expiry_schedules_and_stopping() {
         "stopped"
     );
     stop_retrying(&rds, &source).await;
-    rds.start_cluster(&source).await.unwrap();
+    let started = retrying("StartDBCluster", || rds.start_cluster(&source)).await;
+    started.unwrap();
 }
 
-/// StopDBCluster, tried again on a retryable error. moto deep-copies the cluster while other
-/// tests write to the same server, and then answers 500 ("OrderedDict mutated during
-/// iteration"); a 5xx from AWS is what the SDK's own retries (off in these tests) take care of.
+/// StopDBCluster, tried again on a retryable error (see `retrying`).
 async fn stop_retrying(rds: &SdkRds, id: &str) {
+    let stopped = retrying("StopDBCluster", || rds.stop_cluster(id)).await;
+    stopped.unwrap_or_else(|e| panic!("StopDBCluster: {e}"));
+}
+
+/// A call tried again on a retryable error. moto deep-copies the cluster while other tests
+/// write to the same server, and then answers 500 ("OrderedDict mutated during iteration"); a
+/// 5xx from AWS is what the SDK's own retries (off in these tests) take care of.
+async fn retrying<F, Fut>(operation: &str, call: F) -> Result<(), AwsError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), AwsError>>,
+{
     for attempt in 1..=5 {
-        match rds.stop_cluster(id).await {
-            Ok(()) => return,
+        match call().await {
             Err(e) if e.retryable && attempt < 5 => {
+                eprintln!("{operation}: {e}; moto's own race, trying again");
                 tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await
             }
-            Err(e) => panic!("StopDBCluster: {e}"),
+            done => return done,
         }
     }
+    unreachable!("the last attempt returns")
 }
 
 // --- Responder ---------------------------------------------------------------------------------
