@@ -190,11 +190,7 @@ async fn set_password_and_readers_change_in_place() {
     w.deliver(&u).await;
     w.ticks_until_answers(2, 30).await;
     let a = &w.answer_for(&u)[0];
-    assert_eq!(a["Status"], "SUCCESS", "{a}");
-    assert_eq!(
-        a["PhysicalResourceId"], first["PhysicalResourceId"],
-        "in place, not replaced"
-    );
+    assert_in_place(&first, a);
     assert_ne!(a["Data"]["PasswordSecret"], "");
     assert_eq!(w.rds.count_calls("RestoreDBClusterToPointInTime"), 1);
 

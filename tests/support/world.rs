@@ -286,3 +286,12 @@ pub fn copy_tags(root: &str, data: OffsetDateTime) -> Tags {
     lineage.write(&mut t);
     t
 }
+
+/// An Update's answer: SUCCESS for the same clone (changed in place, not replaced).
+pub fn assert_in_place(first: &Value, answer: &Value) {
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(
+        answer["PhysicalResourceId"], first["PhysicalResourceId"],
+        "in place, not replaced: {answer}"
+    );
+}
