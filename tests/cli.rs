@@ -208,3 +208,71 @@ async fn the_cli_speaks_the_deployed_stacks_settings() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("KEY=VALUE"), "{err}");
 }
+
+/// Every command answers `--output json` with one JSON document on stdout; every command that
+/// changes or removes something asks first, and without a terminal stops at exit 3 unless `--yes`.
+#[tokio::test]
+async fn every_command_speaks_json_and_asks_before_it_changes() {
+    let conf = sdk_config();
+    let source = unique("orders");
+    realistic_source(&conf, &source).await;
+    let stack = unique("cli");
+    deployed_stack(&conf, &stack).await;
+    let json = |args: &[&str]| -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--output", "json"]);
+        let (code, out, err) = run_cli(&stack, &[], &all);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+    };
+    let clone = format!("{source}-qa");
+    let made = json(&[
+        "provision",
+        "--source",
+        &source,
+        "--cluster-id",
+        &clone,
+        "--wait",
+        "--expires-after",
+        "P1D",
+    ]);
+    assert_eq!(made["ClusterId"], clone.as_str());
+    assert_eq!(
+        json(&["plan", "--source", &source])["source"],
+        source.as_str()
+    );
+    assert!(json(&["status"])["clusters"].is_array());
+    assert!(json(&["requests"])["work"].is_array());
+    assert_eq!(json(&["maintain", "--dry-run"])["dry_run"], true);
+    assert!(json(&["sweep", "--dry-run"]).is_array());
+    assert!(json(&["adopt", "--dry-run"]).is_array());
+    let extended = json(&["extend", "--cluster-id", &clone, "--by", "P1D", "--dry-run"]);
+    assert_eq!(extended["cluster_id"], clone.as_str());
+    assert_eq!(
+        json(&["delete", "--cluster-id", &clone, "--dry-run"])["would_delete"],
+        true
+    );
+
+    for args in [
+        vec!["maintain"],
+        vec!["sweep"],
+        vec!["adopt"],
+        vec!["delete", "--cluster-id", &clone],
+    ] {
+        let (code, out, err) = run_cli(&stack, &[], &args);
+        assert_eq!(code, 3, "{args:?} without --yes: {out}{err}");
+        assert!(err.contains("--yes"), "{args:?}: {err}");
+    }
+    assert_eq!(
+        json(&["status"])["clusters"][0]["cluster_id"],
+        clone.as_str(),
+        "nothing removed"
+    );
+    assert!(json(&["--yes", "sweep"]).is_array());
+    assert_eq!(json(&["--yes", "maintain"])["dry_run"], false);
+    assert!(json(&["--yes", "adopt"]).is_array());
+    assert_eq!(
+        json(&["--yes", "delete", "--cluster-id", &clone])["deleted"],
+        true
+    );
+}

@@ -1,6 +1,8 @@
-//! The operator CLI: the same core as the Lambda, for people at a terminal, against their AWS
-//! credentials (or `AWS_ENDPOINT_URL` for the local AWS). Tables by default, `--json` for
-//! scripts. Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 refused.
+//! The operator CLI: the same flows as the Lambda, for people at a terminal, against their AWS
+//! credentials (`--profile`, `--region`, or `AWS_ENDPOINT_URL` for the local AWS) and the
+//! deployed stack's settings (`deployed`). Tables by default, `--output json` for scripts (one
+//! document per command); what changes or removes something asks first (`confirm`). Exit codes:
+//! 0 done, 1 failed, 2 bad usage or configuration, 3 refused or not confirmed.
 
 mod confirm;
 mod cost;

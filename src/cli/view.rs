@@ -202,10 +202,7 @@ pub fn describe(step: &Step) -> String {
 
 pub fn maintenance(report: &Report, as_json: bool) {
     if as_json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(report).unwrap_or_default()
-        );
+        println!("{}", serde_json::to_string(report).unwrap_or_default());
         return;
     }
     if let Some(note) = &report.note {
