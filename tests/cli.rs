@@ -39,7 +39,7 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     );
     assert_eq!(code, 0, "{out}{err}");
     let data: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON");
-    assert_eq!(data["ClusterId"], format!("{source}-dev"));
+    assert_eq!(data["cluster_id"], format!("{source}-dev"));
 
     let (code, out, _) = run_cli(&stack, &[], &["status"]);
     assert_eq!(code, 0);
@@ -171,7 +171,7 @@ async fn the_cli_speaks_the_deployed_stacks_settings() {
     let (code, out, err) = run_cli(&stack, &[], &args);
     assert_eq!(code, 0, "{out}{err}");
     let data: Value = serde_json::from_str(out.trim()).expect("JSON");
-    let id = data["ClusterId"].as_str().expect("a clone").to_string();
+    let id = data["cluster_id"].as_str().expect("a clone").to_string();
     assert!(id.starts_with("qa-"), "the deployed prefix: {id}");
     let rds = aws_sdk_rds::Client::new(&conf);
     let found = rds
@@ -236,7 +236,7 @@ async fn every_command_speaks_json_and_asks_before_it_changes() {
         "--expires-after",
         "P1D",
     ]);
-    assert_eq!(made["ClusterId"], clone.as_str());
+    assert_eq!(made["cluster_id"], clone.as_str());
     assert_eq!(
         json(&["plan", "--source", &source])["source"],
         source.as_str()

@@ -132,6 +132,25 @@ fn properties(command: &Command) -> Result<Value, (u8, String)> {
     Ok(props)
 }
 
+/// The resource's `Data` with the CLI's JSON keys: `ClusterId` becomes `cluster_id`, as every
+/// other command prints (the names are the `Fn::GetAtt` ones, in snake_case).
+fn snake_keys(data: &Value) -> Value {
+    let snake = |key: &str| {
+        let mut out = String::new();
+        for (i, c) in key.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    };
+    match data.as_object() {
+        Some(map) => map.iter().map(|(k, v)| (snake(k), v.clone())).collect(),
+        None => data.clone(),
+    }
+}
+
 /// `--tag KEY=VALUE` options as the resource's `Tags` map.
 fn tag_map(tags: &[String]) -> Result<Value, (u8, String)> {
     let mut map = serde_json::Map::new();
@@ -175,7 +194,7 @@ fn report(answer: Option<Value>, progress: Progress, as_json: bool) -> Outcome {
     match (progress, answer) {
         (_, Some(a)) if a["Status"] == "SUCCESS" => {
             if as_json {
-                println!("{}", a["Data"]);
+                println!("{}", snake_keys(&a["Data"]));
             } else {
                 println!("clone ready:");
                 for (k, v) in a["Data"].as_object().into_iter().flatten() {
@@ -292,4 +311,18 @@ async fn wait_until_gone(m: &Flows, cluster_id: &str, as_json: bool) -> Outcome 
 /// One line: JSON for scripts, the sentence for people.
 fn print(as_json: bool, doc: Value, text: String) {
     println!("{}", if as_json { doc.to_string() } else { text });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_keys_print_in_snake_case() {
+        let data = json!({"ClusterId": "c", "ReaderEndpoint": "r", "Port": "5432"});
+        assert_eq!(
+            snake_keys(&data),
+            json!({"cluster_id": "c", "reader_endpoint": "r", "port": "5432"})
+        );
+    }
 }
