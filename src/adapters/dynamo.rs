@@ -46,6 +46,40 @@ pub struct DynamoState {
 }
 
 impl DynamoState {
+    /// Stores a request's first item in `phase` (pending, or answering at once), if it is not
+    /// stored already: by a first delivery, or by this write whose reply was lost.
+    async fn put_first(
+        &self,
+        record: &RequestRecord,
+        phase: Phase,
+    ) -> Result<RequestItem, AwsError> {
+        let pk = request_pk(record.request_id());
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&pk))
+            .item("record", s(json(record)?))
+            .item("version", n(1))
+            .item("ttl", n(record.deadline + REQUEST_TTL_SECS))
+            .condition_expression("attribute_not_exists(pk)");
+        put = match &phase {
+            Phase::Answering(answer) => put
+                .item("state", s("answering"))
+                .item("answer", s(json(answer)?)),
+            _ => put.item("state", s("pending")),
+        };
+        match put.send().await {
+            Ok(_) => Ok(RequestItem {
+                record: record.clone(),
+                phase,
+                version: 1,
+            }),
+            Err(e) if condition_failed(&e) => self.stored(&pk).await,
+            Err(e) => Err(aws_error("PutItem", e)),
+        }
+    }
+
     pub fn new(client: Client, table: impl Into<String>) -> DynamoState {
         DynamoState::with_clock(client, table, crate::clock::Clock::System)
     }
@@ -110,28 +144,7 @@ fn condition_failed<E: ProvideErrorMetadata>(
 #[async_trait]
 impl StateStore for DynamoState {
     async fn record(&self, record: &RequestRecord) -> Result<RequestItem, AwsError> {
-        let pk = request_pk(record.request_id());
-        let out = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(&pk))
-            .item("record", s(json(record)?))
-            .item("state", s("pending"))
-            .item("version", n(1))
-            .item("ttl", n(record.deadline + REQUEST_TTL_SECS))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(RequestItem {
-                record: record.clone(),
-                phase: Phase::Pending,
-                version: 1,
-            }),
-            Err(e) if condition_failed(&e) => self.stored(&pk).await,
-            Err(e) => Err(aws_error("PutItem", e)),
-        }
+        self.put_first(record, Phase::Pending).await
     }
 
     async fn refuse(
@@ -139,30 +152,8 @@ impl StateStore for DynamoState {
         record: &RequestRecord,
         answer: &Answer,
     ) -> Result<RequestItem, AwsError> {
-        let pk = request_pk(record.request_id());
-        let out = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(&pk))
-            .item("record", s(json(record)?))
-            .item("state", s("answering"))
-            .item("answer", s(json(answer)?))
-            .item("version", n(1))
-            .item("ttl", n(record.deadline + REQUEST_TTL_SECS))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(RequestItem {
-                record: record.clone(),
-                phase: Phase::Answering(answer.clone()),
-                version: 1,
-            }),
-            // Stored already: by a first delivery, or by this write whose reply was lost.
-            Err(e) if condition_failed(&e) => self.stored(&pk).await,
-            Err(e) => Err(aws_error("PutItem", e)),
-        }
+        self.put_first(record, Phase::Answering(answer.clone()))
+            .await
     }
 
     async fn request(&self, request_id: &str) -> Result<Option<RequestItem>, AwsError> {

@@ -176,6 +176,30 @@ impl MemoryState {
 }
 
 impl MemoryState {
+    /// Stores a request's first item in `phase` unless it is stored already (the condition
+    /// the DynamoDB adapter writes with).
+    fn put_first(&self, record: &RequestRecord, phase: Phase) -> Result<RequestItem, AwsError> {
+        let first = match phase {
+            Phase::Pending => "pending",
+            _ => "answering",
+        };
+        self.write("PutItem", |t| {
+            let item = t
+                .requests
+                .entry(record.request_id().to_string())
+                .or_insert_with(|| RequestItem {
+                    record: record.clone(),
+                    phase,
+                    version: 1,
+                })
+                .clone();
+            t.first
+                .entry(record.request_id().to_string())
+                .or_insert(first);
+            item
+        })
+    }
+
     fn scan_fault(&self) -> Result<(), AwsError> {
         let mut f = lock(&self.failing_scans);
         match *f {
@@ -213,21 +237,7 @@ pub fn throttled(n: u32, percent: u32) -> bool {
 #[async_trait]
 impl StateStore for MemoryState {
     async fn record(&self, record: &RequestRecord) -> Result<RequestItem, AwsError> {
-        self.write("PutItem", |t| {
-            let item = t
-                .requests
-                .entry(record.request_id().to_string())
-                .or_insert_with(|| RequestItem {
-                    record: record.clone(),
-                    phase: Phase::Pending,
-                    version: 1,
-                })
-                .clone();
-            t.first
-                .entry(record.request_id().to_string())
-                .or_insert("pending");
-            item
-        })
+        self.put_first(record, Phase::Pending)
     }
 
     async fn refuse(
@@ -235,21 +245,7 @@ impl StateStore for MemoryState {
         record: &RequestRecord,
         answer: &Answer,
     ) -> Result<RequestItem, AwsError> {
-        self.write("PutItem", |t| {
-            let item = t
-                .requests
-                .entry(record.request_id().to_string())
-                .or_insert_with(|| RequestItem {
-                    record: record.clone(),
-                    phase: Phase::Answering(answer.clone()),
-                    version: 1,
-                })
-                .clone();
-            t.first
-                .entry(record.request_id().to_string())
-                .or_insert("answering");
-            item
-        })
+        self.put_first(record, Phase::Answering(answer.clone()))
     }
 
     async fn request(&self, request_id: &str) -> Result<Option<RequestItem>, AwsError> {

@@ -197,7 +197,11 @@ pub async fn run() -> ExitCode {
     let clients =
         adapters::Clients::from_env_with(cli.profile.as_deref(), cli.region.as_deref()).await;
     let built = match settings(cli.stack.as_deref(), &clients).await {
-        Ok(settings) => manager(settings, &clients, cli.state_table.as_deref(), shared).await,
+        Ok((settings, deployed_table)) => {
+            // The table the stack reported, unless named: no second look at the stack for it.
+            let table = cli.state_table.as_deref().or(deployed_table.as_deref());
+            manager(settings, &clients, table, shared).await
+        }
         Err(e) => Err(e),
     };
     let (manager, answers, volumes) = match built {
@@ -240,8 +244,12 @@ impl Command {
 }
 
 /// The settings: the deployed stack's where it is deployed here (the Lambda's own), else the
-/// environment's. The stack is `--stack`/`ACM_STACK`, else `STACK_NAME`.
-async fn settings(stack: Option<&str>, clients: &adapters::Clients) -> Result<Settings, String> {
+/// environment's; and the state table the deployed stack reported. The stack is
+/// `--stack`/`ACM_STACK`, else `STACK_NAME`.
+async fn settings(
+    stack: Option<&str>,
+    clients: &adapters::Clients,
+) -> Result<(Settings, Option<String>), String> {
     let mut vars: std::collections::HashMap<String, String> = std::env::vars().collect();
     let stack = stack
         .map(str::to_string)
@@ -249,14 +257,19 @@ async fn settings(stack: Option<&str>, clients: &adapters::Clients) -> Result<Se
         .filter(|s| !s.trim().is_empty())
         .ok_or("name the clone manager's stack with --stack or ACM_STACK")?;
     vars.insert("STACK_NAME".into(), stack.clone());
+    let mut table = None;
     match deployed::stack_settings(&stack, clients).await {
-        Ok(Some(deployed)) => vars.extend(deployed),
+        Ok(Some(deployed)) => {
+            table = deployed.get("STATE_TABLE").cloned();
+            vars.extend(deployed);
+        }
         Ok(None) => eprintln!(
             "note: stack {stack} is not deployed in this account and region: using the environment's settings"
         ),
         Err(e) => eprintln!("note: {e}; using the environment's settings"),
     }
-    Settings::from_map(&vars).map_err(|e| e.to_string())
+    let settings = Settings::from_map(&vars).map_err(|e| e.to_string())?;
+    Ok((settings, table))
 }
 
 /// The flows over the real AWS adapters, serving their own requests in process. With `shared`,

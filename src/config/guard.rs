@@ -76,7 +76,14 @@ impl Guard {
                 ))
             }
         };
-        let allowed_sources = list(get("ALLOWED_SOURCES"))
+        let sources = list(get("ALLOWED_SOURCES"));
+        if sources.len() > 1 && sources.iter().any(|s| s == "*") {
+            return Err(bad(
+                "ALLOWED_SOURCES",
+                "\"*\" (any source) stands alone: list sources, or give \"*\" only",
+            ));
+        }
+        let allowed_sources = sources
             .into_iter()
             // `*` (the template's explicit "any") allows what an empty list allows.
             .filter(|s| s != "*")

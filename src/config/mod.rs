@@ -258,6 +258,11 @@ mod tests {
         assert!(with("*").is_empty());
         assert!(with("").is_empty());
         assert_eq!(with("orders, billing").len(), 2);
+        let mixed = Settings::from_map(&vars(&[
+            ("STACK_NAME", "acm"),
+            ("ALLOWED_SOURCES", "orders,*"),
+        ]));
+        assert!(mixed.is_err_and(|e| e.to_string().contains("stands alone")));
     }
 
     #[test]
