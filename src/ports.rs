@@ -7,6 +7,7 @@
 use crate::cfn::ResponseBody;
 use crate::domain::capacity::Capacity;
 use crate::domain::events::LifecycleEvent;
+use crate::domain::refresh::RefreshItem;
 use crate::domain::{
     Cluster, Deed, Instance, InstanceRequest, Quotas, RestoreRequest, StackStatus, Tags,
 };
@@ -37,6 +38,21 @@ pub enum Deletion {
     NotYet,
 }
 
+/// What a rename call found. RDS takes minutes to rename, and the old name may answer
+/// `NotFound` before the new one is listed: the caller judges by looking again, never by this
+/// answer alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renaming {
+    /// RDS accepted the rename.
+    Started,
+    /// Nothing of the old name (renamed already, by a call whose reply was lost, or gone).
+    Missing,
+    /// The new name is taken (by another cluster, or still by the one renamed away from it).
+    Taken,
+    /// RDS refuses for now (the cluster or instance is not available): try again later.
+    NotYet,
+}
+
 #[async_trait]
 pub trait Rds: Send + Sync {
     /// Every cluster in the account and region, all pages, tags included.
@@ -60,6 +76,10 @@ pub trait Rds: Send + Sync {
     /// Sets a cluster's Serverless v2 range, applied at once (its writer rescales in place).
     async fn set_capacity(&self, cluster_id: &str, capacity: Capacity) -> Result<(), AwsError>;
     async fn start_cluster(&self, id: &str) -> Result<(), AwsError>;
+    /// Renames a cluster, applied at once (its endpoint follows the name).
+    async fn rename_cluster(&self, id: &str, new_id: &str) -> Result<Renaming, AwsError>;
+    /// Renames an instance, applied at once.
+    async fn rename_instance(&self, id: &str, new_id: &str) -> Result<Renaming, AwsError>;
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError>;
     async fn remove_tags(&self, arn: &str, keys: &[String]) -> Result<(), AwsError>;
 }
@@ -263,6 +283,16 @@ pub trait Schedules: Send + Sync {
         target: &ScheduleTarget,
         input: &str,
     ) -> Result<Created, AwsError>;
+    /// A recurring schedule `name` on `expression` (`cron(...)`, `rate(...)`) in `timezone`
+    /// (`None`: UTC) that invokes `target` with `input`; one of that name is updated to this.
+    async fn recurring(
+        &self,
+        name: &str,
+        expression: &str,
+        timezone: Option<&str>,
+        target: &ScheduleTarget,
+        input: &str,
+    ) -> Result<(), AwsError>;
     /// Gone already is fine.
     async fn remove(&self, name: &str) -> Result<(), AwsError>;
 }
@@ -300,6 +330,20 @@ pub trait Ledger: Send + Sync {
     async fn strike(&self, cluster_id: &str) -> Result<(), AwsError>;
 }
 
+/// Refreshes in the stack's state table (`refresh#<clone id>`): one per clone at a time, every
+/// change conditional. The state store's `list` returns them among the pending work.
+#[async_trait]
+pub trait Refreshes: Send + Sync {
+    /// Records `item` if no refresh of its clone is recorded; returns the stored one either way
+    /// (a second refresh asked for meanwhile joins the first).
+    async fn begin(&self, item: &RefreshItem) -> Result<RefreshItem, AwsError>;
+    async fn refresh(&self, cluster_id: &str) -> Result<Option<RefreshItem>, AwsError>;
+    /// Replaces the item if it is still at `item.version`; `None` when it changed meanwhile.
+    async fn amend(&self, item: &RefreshItem) -> Result<Option<RefreshItem>, AwsError>;
+    /// Removes the refresh if it is still attempt `attempt`; gone already is fine.
+    async fn end(&self, cluster_id: &str, attempt: &str) -> Result<(), AwsError>;
+}
+
 /// Every port, as the wiring hands them to the flows (each flow keeps only those it uses).
 #[derive(Clone)]
 pub struct Ports {
@@ -315,4 +359,6 @@ pub struct Ports {
     pub parameters: std::sync::Arc<dyn Parameters>,
     pub stacks: std::sync::Arc<dyn Stacks>,
     pub schedules: std::sync::Arc<dyn Schedules>,
+    /// Refreshes in place (in the same table as `state`).
+    pub refreshes: std::sync::Arc<dyn Refreshes>,
 }

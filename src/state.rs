@@ -116,6 +116,8 @@ pub enum Work {
     Request(Box<RequestItem>),
     Reap(ReapItem),
     Maintain(MaintainItem),
+    /// A clone being refreshed in place.
+    Refresh(Box<crate::domain::refresh::RefreshItem>),
 }
 
 impl Work {
@@ -124,7 +126,7 @@ impl Work {
         match self {
             Work::Request(item) => item.phase != Phase::Done,
             Work::Reap(r) => !r.given_up,
-            Work::Maintain(_) => true,
+            Work::Maintain(_) | Work::Refresh(_) => true,
         }
     }
 
@@ -137,6 +139,7 @@ impl Work {
             }
             Work::Request(item) => (1, item.record.deadline),
             Work::Reap(r) => (2, r.since),
+            Work::Refresh(r) => (2, r.since),
             Work::Maintain(m) => (3, m.not_before),
         }
     }
@@ -146,6 +149,7 @@ impl Work {
             Work::Request(item) => format!("request {}", item.record.request_id()),
             Work::Reap(r) => format!("reap {}", r.cluster_id),
             Work::Maintain(_) => "maintenance".into(),
+            Work::Refresh(r) => format!("refresh of {}", r.cluster_id),
         }
     }
 }

@@ -348,6 +348,9 @@ fn deed(cluster_id: &str, request_id: &str) -> Deed {
         key: None,
         marked: 0,
         deleting: false,
+        refreshing: None,
+        refresh_of: None,
+        born: None,
         version: 0,
     }
 }

@@ -7,6 +7,7 @@
 //! | `reap#<cluster id>` | `reap` (JSON), `ttl` |
 //! | `maintain` | `maintain` (JSON), `version`, `ttl` |
 //! | `lease#<name>` | `holder`, `expires`, `fence`, `ttl` (see `dynamo::lease`) |
+//! | `refresh#<clone id>` | `refresh` (JSON), `version` (see `dynamo::refresh`) |
 //!
 //! Every write is conditional. When a condition fails the item is read again (strongly
 //! consistent) and judged from what is there: a write whose reply was lost and that the SDK
@@ -15,8 +16,10 @@
 mod items;
 mod lease;
 mod ledger;
+mod refresh;
 
 pub use ledger::DynamoLedger;
+pub use refresh::DynamoRefreshes;
 
 use items::{json, n, number, reap_pk, request_pk, s, text, to_request, to_work, MAINTAIN_PK};
 

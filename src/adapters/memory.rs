@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
+mod refresh;
 mod responder;
 
 pub use responder::{MemoryResponder, NoFollowUps};
@@ -27,6 +28,7 @@ struct Tables {
     requests: BTreeMap<String, RequestItem>,
     reaps: BTreeMap<String, ReapItem>,
     maintain: Option<MaintainItem>,
+    refreshes: BTreeMap<String, crate::domain::refresh::RefreshItem>,
     leases: BTreeMap<String, LeaseItem>,
     writes: u64,
     /// The phase each request was first stored in (`pending` or `answering`).
@@ -324,6 +326,12 @@ impl StateStore for MemoryState {
             .collect();
         out.extend(t.reaps.values().cloned().map(Work::Reap));
         out.extend(t.maintain.clone().map(Work::Maintain));
+        out.extend(
+            t.refreshes
+                .values()
+                .cloned()
+                .map(|r| Work::Refresh(Box::new(r))),
+        );
         Ok(out)
     }
 

@@ -9,6 +9,7 @@ pub mod http;
 pub mod kms;
 pub mod memory;
 pub mod rds;
+mod rename;
 pub mod schedules;
 pub mod secrets;
 pub mod skew;

@@ -6,7 +6,7 @@ use crate::domain::{
     Cluster, Instance, InstanceRequest, Member, RestoreRequest, RestoreType, Tags,
 };
 use crate::error::AwsError;
-use crate::ports::{Created, Deletion, Rds};
+use crate::ports::{Created, Deletion, Rds, Renaming};
 use async_trait::async_trait;
 use aws_sdk_rds::types::{DbCluster, DbInstance, Filter, Tag};
 use aws_sdk_rds::Client;
@@ -362,6 +362,14 @@ impl Rds for SdkRds {
         }
     }
 
+    async fn rename_cluster(&self, id: &str, new_id: &str) -> Result<Renaming, AwsError> {
+        super::rename::cluster(&self.client, id, new_id).await
+    }
+
+    async fn rename_instance(&self, id: &str, new_id: &str) -> Result<Renaming, AwsError> {
+        super::rename::instance(&self.client, id, new_id).await
+    }
+
     async fn add_tags(&self, arn: &str, tags: &Tags) -> Result<(), AwsError> {
         self.client
             .add_tags_to_resource()
@@ -410,7 +418,7 @@ pub fn refusal_is_permanent(code: &str, message: &str) -> bool {
 }
 
 /// Converts an RDS SDK error: RDS's transient states are retryable too.
-fn aws_error<E>(
+pub(super) fn aws_error<E>(
     operation: &'static str,
     err: aws_sdk_rds::error::SdkError<
         E,

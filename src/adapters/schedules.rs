@@ -1,5 +1,6 @@
 //! The `Schedules` port over EventBridge Scheduler: one-time `at(...)` schedules in the stack's
-//! group (`<stack>-expiry`), deleted by Scheduler after they fire.
+//! group (`<stack>-expiry`), deleted by Scheduler after they fire, and a clone's recurring
+//! refresh schedule in the same group.
 
 use super::{aws_error, is_not_found};
 use crate::error::AwsError;
@@ -39,6 +40,24 @@ fn at_expression(at: OffsetDateTime) -> String {
     )
 }
 
+/// No flexible window: a schedule fires at its time.
+fn window(op: &'static str) -> Result<FlexibleTimeWindow, AwsError> {
+    FlexibleTimeWindow::builder()
+        .mode(FlexibleTimeWindowMode::Off)
+        .build()
+        .map_err(|e| AwsError::permanent(op, "Build", e.to_string()))
+}
+
+/// The function, invoked as the schedule's role with `input`.
+fn invoking(target: &ScheduleTarget, input: &str, op: &'static str) -> Result<Target, AwsError> {
+    Target::builder()
+        .arn(&target.function_arn)
+        .role_arn(&target.role_arn)
+        .input(input)
+        .build()
+        .map_err(|e| AwsError::permanent(op, "Build", e.to_string()))
+}
+
 #[async_trait]
 impl Schedules for SdkSchedules {
     async fn once(
@@ -48,16 +67,6 @@ impl Schedules for SdkSchedules {
         target: &ScheduleTarget,
         input: &str,
     ) -> Result<Created, AwsError> {
-        let window = FlexibleTimeWindow::builder()
-            .mode(FlexibleTimeWindowMode::Off)
-            .build()
-            .map_err(|e| AwsError::permanent("CreateSchedule", "Build", e.to_string()))?;
-        let target = Target::builder()
-            .arn(&target.function_arn)
-            .role_arn(&target.role_arn)
-            .input(input)
-            .build()
-            .map_err(|e| AwsError::permanent("CreateSchedule", "Build", e.to_string()))?;
         let out = self
             .client
             .create_schedule()
@@ -65,8 +74,8 @@ impl Schedules for SdkSchedules {
             .group_name(&self.group)
             .schedule_expression(at_expression(at))
             .schedule_expression_timezone("UTC")
-            .flexible_time_window(window)
-            .target(target)
+            .flexible_time_window(window("CreateSchedule")?)
+            .target(invoking(target, input, "CreateSchedule")?)
             .action_after_completion(ActionAfterCompletion::Delete)
             .send()
             .await;
@@ -80,6 +89,48 @@ impl Schedules for SdkSchedules {
                     Err(e)
                 }
             }
+        }
+    }
+
+    async fn recurring(
+        &self,
+        name: &str,
+        expression: &str,
+        timezone: Option<&str>,
+        target: &ScheduleTarget,
+        input: &str,
+    ) -> Result<(), AwsError> {
+        let zone = timezone.unwrap_or("UTC");
+        let created = self
+            .client
+            .create_schedule()
+            .name(name)
+            .group_name(&self.group)
+            .schedule_expression(expression)
+            .schedule_expression_timezone(zone)
+            .flexible_time_window(window("CreateSchedule")?)
+            .target(invoking(target, input, "CreateSchedule")?)
+            .send()
+            .await;
+        match created.map_err(|e| aws_error("CreateSchedule", e)) {
+            Ok(_) => Ok(()),
+            // One of that name: its expression, zone or target changes (UpdateSchedule replaces
+            // every setting).
+            Err(e) if e.code == "ConflictException" => {
+                self.client
+                    .update_schedule()
+                    .name(name)
+                    .group_name(&self.group)
+                    .schedule_expression(expression)
+                    .schedule_expression_timezone(zone)
+                    .flexible_time_window(window("UpdateSchedule")?)
+                    .target(invoking(target, input, "UpdateSchedule")?)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("UpdateSchedule", e))?;
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
 

@@ -38,5 +38,9 @@ pub fn sdk_ports(settings: &Settings, clients: &Clients, responder: Arc<dyn Resp
             clients.scheduler.clone(),
             settings.expiry_group(),
         )),
+        refreshes: Arc::new(super::dynamo::DynamoRefreshes::new(
+            clients.dynamodb.clone(),
+            table,
+        )),
     }
 }

@@ -283,12 +283,19 @@ pub async fn manager(
 ) -> Result<(Flows, Arc<MemoryResponder>, Volumes), String> {
     let stacks = adapters::stacks::SdkStacks::new(clients.cloudformation.clone());
     let table = state::table_name(&settings.stack_name, state_table, &stacks).await;
-    let state: Arc<dyn StateStore> = if shared {
+    type Held = (Arc<dyn StateStore>, Arc<dyn crate::ports::Refreshes>);
+    let (state, refreshes): Held = if shared {
         let table = table.clone()?;
         settings.state_table = table.clone();
-        Arc::new(state::shared_state(&table, clients).await?)
+        let refreshes =
+            adapters::dynamo::DynamoRefreshes::new(clients.dynamodb.clone(), table.as_str());
+        (
+            Arc::new(state::shared_state(&table, clients).await?),
+            Arc::new(refreshes),
+        )
     } else {
-        Arc::new(MemoryState::default())
+        let memory = Arc::new(MemoryState::default());
+        (memory.clone(), memory)
     };
     // Ownership is the stack's ledger's alone, for every command: without a table nothing is
     // this stack's (plans and listings still run; nothing can be changed).
@@ -308,6 +315,7 @@ pub async fn manager(
     // request it leaves pending in the table, the Lambda's follow-ups may finish).
     let ports = Ports {
         state,
+        refreshes,
         ledger,
         follow_ups: Arc::new(NoFollowUps),
         ..base

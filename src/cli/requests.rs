@@ -70,5 +70,12 @@ fn row(work: &Work, now: i64) -> Value {
             "work": "maintenance",
             "state": format!("sources {}", item.sources.join(",")),
         }),
+        Work::Refresh(r) => json!({
+            "work": format!("refresh {}", r.cluster_id),
+            "state": format!("{:?}", r.stage).to_lowercase(),
+            "cluster_id": r.cluster_id,
+            "seconds_left": r.deadline - now,
+            "last_error": r.reason,
+        }),
     }
 }

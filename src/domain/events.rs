@@ -18,6 +18,9 @@ pub const CLONE_EXPIRING: &str = "lifecycle-event/clone-expiring";
 pub const CLONE_EXPIRED: &str = "lifecycle-event/clone-expired";
 pub const ORPHAN_REMOVED: &str = "lifecycle-event/orphan-removed";
 pub const CLEANUP_FAILED: &str = "lifecycle-event/cleanup-failed";
+pub const CLONE_REFRESH_STARTED: &str = "lifecycle-event/clone-refresh-started";
+pub const CLONE_REFRESHED: &str = "lifecycle-event/clone-refreshed";
+pub const CLONE_REFRESH_FAILED: &str = "lifecycle-event/clone-refresh-failed";
 
 /// One lifecycle event. Untagged: the variant travels as the detail-type, beside the detail.
 /// The shapes are boxed: every planned action would otherwise be hundreds of bytes larger.
@@ -36,6 +39,42 @@ pub enum LifecycleEvent {
     OrphanRemoved(Box<OrphanRemoved>),
     /// Removal work that RDS kept refusing was given up.
     CleanupFailed(Box<CleanupFailed>),
+    /// A refresh in place began: a new clone of the source is being made.
+    CloneRefreshStarted(Box<RefreshNote>),
+    /// The clone serves the new data under its own name.
+    CloneRefreshed(Box<Refreshed>),
+    /// A refresh was given up; the clone kept serving its old data.
+    CloneRefreshFailed(Box<RefreshNote>),
+}
+
+/// A refresh of a clone: which, for whom, and when the cut-over is expected (started) or why
+/// it was given up (failed).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshNote {
+    pub cluster_id: String,
+    pub stack_id: Option<String>,
+    pub logical_resource_id: Option<String>,
+    pub root_cluster_id: Option<String>,
+    /// When the new clone is expected to take over (its restore and writer, from now; later
+    /// when a pool copy must be made first).
+    #[serde(with = "rfc3339_opt")]
+    pub expected_cut_over_at: Option<OffsetDateTime>,
+    /// When a refresh not yet cut over is given up.
+    #[serde(with = "rfc3339_opt")]
+    pub abandon_after: Option<OffsetDateTime>,
+    /// Why it was given up (`clone-refresh-failed`).
+    pub reason: Option<String>,
+}
+
+/// The `instance-ready` keys of the refreshed clone (its new `dataTimestamp`), and the old one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refreshed {
+    #[serde(flatten)]
+    pub clone: InstanceReady,
+    #[serde(with = "rfc3339_opt")]
+    pub previous_data_timestamp: Option<OffsetDateTime>,
 }
 
 /// How to reach a usable cluster and where it came from. Also kept in the request's decided
@@ -116,6 +155,9 @@ impl LifecycleEvent {
             LifecycleEvent::CloneExpired(_) => CLONE_EXPIRED,
             LifecycleEvent::OrphanRemoved(_) => ORPHAN_REMOVED,
             LifecycleEvent::CleanupFailed(_) => CLEANUP_FAILED,
+            LifecycleEvent::CloneRefreshStarted(_) => CLONE_REFRESH_STARTED,
+            LifecycleEvent::CloneRefreshed(_) => CLONE_REFRESHED,
+            LifecycleEvent::CloneRefreshFailed(_) => CLONE_REFRESH_FAILED,
         }
     }
 
@@ -165,6 +207,54 @@ impl LifecycleEvent {
             since,
             attempts,
         }))
+    }
+}
+
+impl LifecycleEvent {
+    /// `clone-refresh-started` for `cluster`, expected to cut over at `expected`, given up
+    /// after `abandon_after`.
+    pub fn refresh_started(
+        cluster: &Cluster,
+        expected: OffsetDateTime,
+        abandon_after: OffsetDateTime,
+    ) -> LifecycleEvent {
+        LifecycleEvent::CloneRefreshStarted(Box::new(RefreshNote {
+            expected_cut_over_at: Some(expected),
+            abandon_after: Some(abandon_after),
+            ..RefreshNote::of(cluster)
+        }))
+    }
+
+    /// `clone-refresh-failed` for `cluster`, with why.
+    pub fn refresh_failed(cluster: &Cluster, reason: &str) -> LifecycleEvent {
+        LifecycleEvent::CloneRefreshFailed(Box::new(RefreshNote {
+            reason: Some(reason.to_string()),
+            ..RefreshNote::of(cluster)
+        }))
+    }
+
+    /// `clone-refreshed`: the clone as it serves now, and the data timestamp it had before.
+    pub fn refreshed(cluster: &Cluster, previous: Option<OffsetDateTime>) -> LifecycleEvent {
+        LifecycleEvent::CloneRefreshed(Box::new(Refreshed {
+            clone: InstanceReady::of(cluster),
+            previous_data_timestamp: previous,
+        }))
+    }
+}
+
+impl RefreshNote {
+    /// The clone and its owner, by its deed; no times, no reason.
+    fn of(cluster: &Cluster) -> RefreshNote {
+        let owner = cluster.ownership();
+        RefreshNote {
+            cluster_id: cluster.id.clone(),
+            stack_id: owner.as_ref().and_then(|o| o.stack_id.clone()),
+            logical_resource_id: owner.and_then(|o| o.logical_id),
+            root_cluster_id: cluster.deed.as_ref().and_then(|d| d.root.clone()),
+            expected_cut_over_at: None,
+            abandon_after: None,
+            reason: None,
+        }
     }
 }
 

@@ -66,6 +66,18 @@ pub struct Deed {
     /// Its deletion has started: the deed goes once the cluster is gone.
     #[serde(default)]
     pub deleting: bool,
+    /// On a clone's deed: the refresh attempt under way (its names are being swapped, so RDS
+    /// may not list the clone for minutes; the deed is never struck meanwhile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refreshing: Option<String>,
+    /// On the deed of a cluster a refresh made or renamed aside: the clone it serves. Such a
+    /// cluster belongs to that refresh alone (no sweep, no expiry, no Delete of its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_of: Option<String>,
+    /// Unix seconds when the clone was first made, once a refresh replaced its cluster: its
+    /// lifetime (`ExpiresAfter`) counts from then, not from the newest cluster's creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub born: Option<i64>,
     /// The version every conditional change is made against (not stored in the JSON).
     #[serde(skip)]
     pub version: u64,
@@ -107,6 +119,12 @@ impl Deed {
     pub fn key_id(&self) -> Option<&str> {
         self.key.as_ref().and_then(Made::made)
     }
+
+    /// True while a refresh works on this deed's cluster (the clone, or a helper of its
+    /// refresh): RDS may not list it for minutes while it is renamed.
+    pub fn in_refresh(&self) -> bool {
+        self.refreshing.is_some() || self.refresh_of.is_some()
+    }
 }
 
 /// The deed an operator's `adopt` records for a cluster this manager made before it kept a
@@ -131,6 +149,9 @@ pub fn adopted(cluster: &Cluster, recorded: i64) -> Option<Deed> {
             .map(Made::Made),
         marked: 0,
         deleting: false,
+        refreshing: None,
+        refresh_of: None,
+        born: None,
         version: 0,
     })
 }
@@ -168,6 +189,9 @@ mod tests {
             key: Some(Made::Made("k".into())),
             marked: 0,
             deleting: false,
+            refreshing: None,
+            refresh_of: None,
+            born: None,
             version: 3,
         };
         let back: Deed = serde_json::from_str(&serde_json::to_string(&deed).unwrap()).unwrap();

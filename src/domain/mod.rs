@@ -10,6 +10,7 @@
 //! - `ident`: RDS identifier rules, the identifiers this tool generates, and RDS cluster ARNs.
 //! - `ledger`: the ownership ledger's deeds: the only proof of what this manager made.
 //! - `properties`: the `Custom::AuroraClone` properties, parsed strictly.
+//! - `refresh`: refreshing a clone in place: the work item, its helper identifiers, schedules.
 //! - `requests`: what this tool asks RDS to make (restores, instances).
 //! - `status`: the states AWS reports (cluster, instance, stack), with every rule that reads one.
 //! - `tags`: the tags this tool writes: ownership and lineage.
@@ -24,6 +25,7 @@ pub mod expiry;
 pub mod ident;
 pub mod ledger;
 pub mod properties;
+pub mod refresh;
 pub mod requests;
 pub mod status;
 pub mod tags;

@@ -48,6 +48,16 @@ pub struct CloneProperties {
     pub capacity: Option<Capacity>,
     /// `ExpiresAfter` or `ExpiresAt`, and `ExpiryAction`.
     pub expiry: Option<ExpirySpec>,
+    /// `RefreshSchedule` and `RefreshTimezone`: when the clone is refreshed in place.
+    pub refresh: Option<RefreshSpec>,
+}
+
+/// When a clone is refreshed in place: an EventBridge Scheduler expression and its time zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshSpec {
+    pub schedule: String,
+    /// IANA zone name; `None` is UTC.
+    pub timezone: Option<String>,
 }
 
 const KNOWN: &[&str] = &[
@@ -72,6 +82,8 @@ const KNOWN: &[&str] = &[
     "ExpiresAfter",
     "ExpiresAt",
     "ExpiryAction",
+    "RefreshSchedule",
+    "RefreshTimezone",
 ];
 
 impl CloneProperties {
@@ -93,6 +105,7 @@ impl CloneProperties {
         Ok(CloneProperties {
             capacity: capacity(map, instance_class.as_deref())?,
             expiry: expiry(map)?,
+            refresh: refresh(map)?,
             source_cluster_id: source.to_ascii_lowercase(),
             cluster_id: cluster_id.map(|c| c.to_ascii_lowercase()),
             copy_ok: boolean(map, "CopyOk")?.unwrap_or(true),
@@ -152,6 +165,23 @@ fn expiry(map: &Map<String, Value>) -> Result<Option<ExpirySpec>, PropertyError>
         when,
         action: action.unwrap_or(ExpiryAction::Stop),
     }))
+}
+
+/// `RefreshSchedule` (a Scheduler `cron(...)` or `rate(...)`) and `RefreshTimezone`.
+fn refresh(map: &Map<String, Value>) -> Result<Option<RefreshSpec>, PropertyError> {
+    let timezone = text(map, "RefreshTimezone")?;
+    if let Some(zone) = &timezone {
+        crate::domain::refresh::check_timezone(zone).map_err(|r| err("RefreshTimezone", r))?;
+    }
+    match text(map, "RefreshSchedule")? {
+        Some(schedule) => {
+            crate::domain::refresh::check_schedule(&schedule)
+                .map_err(|r| err("RefreshSchedule", r))?;
+            Ok(Some(RefreshSpec { schedule, timezone }))
+        }
+        None if timezone.is_some() => Err(err("RefreshTimezone", "needs RefreshSchedule")),
+        None => Ok(None),
+    }
 }
 
 /// `MinCapacity` and `MaxCapacity`: half ACUs, only with `InstanceClass: db.serverless`.

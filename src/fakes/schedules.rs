@@ -1,5 +1,5 @@
 //! EventBridge Scheduler in memory: one-time schedules, which a test fires when their time has
-//! come (Scheduler deletes each after it fires).
+//! come (Scheduler deletes each after it fires), and recurring ones (refreshes), fired by hand.
 
 use super::lock;
 use crate::error::AwsError;
@@ -16,14 +16,28 @@ pub struct FakeSchedule {
     pub input: String,
 }
 
+/// A recurring schedule (a clone's refresh), which a test fires by hand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeRecurring {
+    pub expression: String,
+    pub timezone: Option<String>,
+    pub target: ScheduleTarget,
+    pub input: String,
+}
+
 #[derive(Default)]
 pub struct FakeSchedules {
     schedules: Mutex<BTreeMap<String, FakeSchedule>>,
+    recurring: Mutex<BTreeMap<String, FakeRecurring>>,
 }
 
 impl FakeSchedules {
     pub fn all(&self) -> BTreeMap<String, FakeSchedule> {
         lock(&self.schedules).clone()
+    }
+
+    pub fn recurring(&self) -> BTreeMap<String, FakeRecurring> {
+        lock(&self.recurring).clone()
     }
 
     /// The inputs of the schedules due by `now`, which are then gone.
@@ -63,8 +77,27 @@ impl Schedules for FakeSchedules {
         Ok(Created::New(()))
     }
 
+    async fn recurring(
+        &self,
+        name: &str,
+        expression: &str,
+        timezone: Option<&str>,
+        target: &ScheduleTarget,
+        input: &str,
+    ) -> Result<(), AwsError> {
+        let s = FakeRecurring {
+            expression: expression.to_string(),
+            timezone: timezone.map(str::to_string),
+            target: target.clone(),
+            input: input.to_string(),
+        };
+        lock(&self.recurring).insert(name.to_string(), s);
+        Ok(())
+    }
+
     async fn remove(&self, name: &str) -> Result<(), AwsError> {
         lock(&self.schedules).remove(name);
+        lock(&self.recurring).remove(name);
         Ok(())
     }
 }

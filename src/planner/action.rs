@@ -7,7 +7,7 @@
 
 use crate::domain::events::LifecycleEvent;
 use crate::domain::expiry::{schedule_names, EXPIRES_AT};
-use crate::domain::{Cluster, ClusterStatus, InstanceRequest, Made, RestoreRequest, Tags};
+use crate::domain::{Cluster, ClusterStatus, Deed, InstanceRequest, Made, RestoreRequest, Tags};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -69,6 +69,29 @@ pub enum Action {
     Unschedule {
         name: String,
     },
+    /// A recurring schedule that refreshes a clone (created, or changed to this).
+    ScheduleRefresh {
+        name: String,
+        expression: String,
+        timezone: Option<String>,
+        cluster_id: String,
+        cluster_arn: String,
+    },
+    /// Rename a cluster or an instance (a refresh's cut-over). A cluster's new name is entered
+    /// in the ledger first (`deed`), as anything this tool makes is.
+    Rename {
+        what: Renamed,
+        from: String,
+        to: String,
+        deed: Option<Box<Deed>>,
+    },
+}
+
+/// What a `Rename` renames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renamed {
+    Cluster,
+    Instance,
 }
 
 /// Which KMS key encrypts the secret, in the order the user's choices win.
@@ -127,6 +150,24 @@ pub struct Removal {
     pub schedules: Vec<String>,
 }
 
+/// The schedules made for a clone: its expiry's (when it has one) and its refresh's (when its
+/// deed's properties ask for one).
+fn schedules_of(cluster: &Cluster) -> Vec<String> {
+    let mut names = match cluster.tags.contains_key(EXPIRES_AT) {
+        true => schedule_names(&cluster.id).to_vec(),
+        false => vec![],
+    };
+    let refreshed = cluster
+        .deed
+        .as_ref()
+        .and_then(|d| d.properties.as_ref())
+        .is_some_and(|p| p.get("RefreshSchedule").is_some());
+    if refreshed {
+        names.push(crate::domain::refresh::schedule_name(&cluster.id));
+    }
+    names
+}
+
 impl Removal {
     pub fn of(cluster: &Cluster) -> Removal {
         Removal {
@@ -142,10 +183,7 @@ impl Removal {
             created_key: cluster.deed.as_ref().and_then(|d| d.key.clone()),
             request_id: cluster.deed.as_ref().and_then(|d| d.request_id.clone()),
             event: Some(LifecycleEvent::deleted(cluster)),
-            schedules: match cluster.tags.contains_key(EXPIRES_AT) {
-                true => schedule_names(&cluster.id).to_vec(),
-                false => vec![],
-            },
+            schedules: schedules_of(cluster),
         }
     }
 }

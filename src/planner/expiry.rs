@@ -170,15 +170,19 @@ pub fn change(
 /// to a clone whose properties have none. A clone adopted without properties keeps its tags'
 /// (the operator vouched for them).
 fn vouched(cluster: &Cluster, mut e: Expiry) -> Option<Expiry> {
-    let deed = cluster.deed.as_ref()?;
+    let deed = cluster.deed.as_ref().filter(|d| d.refresh_of.is_none())?;
     let Some(props) = deed.properties.as_ref() else {
         return Some(e);
     };
     let spec = crate::domain::properties::CloneProperties::parse(props)
         .ok()?
         .expiry?;
-    let created = cluster
-        .created
+    // A refreshed clone's lifetime counts from its first cluster, not from the newest one.
+    let born = deed
+        .born
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok());
+    let created = born
+        .or(cluster.created)
         .or_else(|| OffsetDateTime::from_unix_timestamp(deed.recorded).ok())
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     e.at = e.at.max(spec.at(created) - time::Duration::minutes(1));

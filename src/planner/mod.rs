@@ -26,6 +26,7 @@ pub mod credentials;
 pub mod expiry;
 pub mod pool;
 pub mod progress;
+pub mod refresh;
 pub mod revision;
 pub mod sweep;
 pub mod teardown;

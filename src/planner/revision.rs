@@ -85,6 +85,8 @@ pub fn decide(
         capacity,
         // In place, by the flow: the expiry schedules and tags (`planner::expiry::change`).
         expiry: _,
+        // In place, by the flow: the clone's recurring refresh schedule.
+        refresh: _,
         // Where and how a new clone is placed and named: nothing to change on one that exists.
         copy_ok: _,
         no_fail_on_existing_cluster: _,

@@ -33,8 +33,17 @@ pub enum Standing {
 }
 
 /// The stack and logical id a clone of `manager` was made for; `None` for anything else (pool
-/// copies belong to the manager, CLI clones, whose stack id is no stack ARN, to their operator).
+/// copies belong to the manager, CLI clones, whose stack id is no stack ARN, to their operator,
+/// the clusters of a refresh to that refresh).
 pub fn owner(cluster: &Cluster, manager: &str) -> Option<(String, String)> {
+    // A refresh's new or retired cluster: its refresh removes it (its resource names the clone).
+    if cluster
+        .deed
+        .as_ref()
+        .is_some_and(|d| d.refresh_of.is_some())
+    {
+        return None;
+    }
     let o = cluster.ownership()?;
     if o.managed_by != manager || o.role != Role::Clone {
         return None;

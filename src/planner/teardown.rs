@@ -83,9 +83,11 @@ pub fn plan_teardown(res: &Resource, clusters: &[Cluster], pending: &[PendingClo
     if let Named::Failed(request_id) = &res.physical {
         requests.insert(request_id);
     }
+    // A cluster a refresh made or renamed aside is that refresh's to remove, never a Delete's.
     let owned = |c: &Cluster| {
-        c.ownership()
-            .is_some_and(|o| o.is_clone_of_resource(res.manager, res.stack_id, res.logical_id))
+        c.deed.as_ref().is_some_and(|d| d.refresh_of.is_none())
+            && c.ownership()
+                .is_some_and(|o| o.is_clone_of_resource(res.manager, res.stack_id, res.logical_id))
     };
     let mut plan = Teardown {
         actions: cancelled

@@ -306,7 +306,7 @@ impl Place {
                         "RDS is making the change just asked for".into(),
                     ))
                 }
-                Applied::Cluster(_) | Applied::Done | Applied::Deferred => {
+                Applied::Cluster(_) | Applied::Done | Applied::Deferred | Applied::Renamed(_) => {
                     Ok(Stepped::Next(None, None))
                 }
             },

@@ -5,7 +5,7 @@
 use super::Core;
 use crate::domain::Cluster;
 use crate::error::AwsError;
-use crate::planner::action::{Action, Removal, Tagged};
+use crate::planner::action::{Action, Removal, Renamed, Tagged};
 use crate::planner::expiry::schedule_input;
 use crate::ports::{Created, Deletion, ScheduleTarget};
 use crate::state::{failed, Phase, RequestItem};
@@ -41,6 +41,8 @@ pub enum Applied {
     Retargeted(Box<RequestItem>),
     /// A `Cancel` decided this request's FAILED answer: the caller delivers it.
     Cancelled(Box<RequestItem>),
+    /// What a rename call found.
+    Renamed(crate::ports::Renaming),
 }
 
 /// The one applier of the planner's actions.
@@ -147,7 +149,49 @@ impl Applier {
                 self.schedules.remove(name).await?;
                 Ok(Applied::Done)
             }
+            Action::ScheduleRefresh {
+                name,
+                expression,
+                timezone,
+                cluster_id,
+                cluster_arn,
+            } => {
+                let target = schedule_target(&self.core.settings.stack_name, cluster_arn)
+                    .ok_or_else(|| {
+                        AwsError::permanent("CreateSchedule", "NoArn", "the clone has no ARN")
+                    })?;
+                let input = crate::domain::refresh::refresh_input(cluster_id);
+                self.schedules
+                    .recurring(name, expression, timezone.as_deref(), &target, &input)
+                    .await?;
+                Ok(Applied::Done)
+            }
+            Action::Rename {
+                what,
+                from,
+                to,
+                deed,
+            } => self.rename(*what, from, to, deed.as_deref()).await,
         }
+    }
+
+    /// Renames a cluster or an instance; a cluster's new name is entered in the ledger first.
+    async fn rename(
+        &self,
+        what: Renamed,
+        from: &str,
+        to: &str,
+        deed: Option<&crate::domain::Deed>,
+    ) -> Result<Applied, AwsError> {
+        if let Some(deed) = deed {
+            self.deeds.enter_deed(deed).await?;
+        }
+        tracing::info!(?what, %from, %to, "renaming");
+        let found = match what {
+            Renamed::Cluster => self.rds.rename_cluster(from, to).await?,
+            Renamed::Instance => self.rds.rename_instance(from, to).await?,
+        };
+        Ok(Applied::Renamed(found))
     }
 
     async fn retag(

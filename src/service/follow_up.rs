@@ -21,6 +21,7 @@ pub struct FollowUp {
     pub(super) answers: Arc<super::answer::Answers>,
     pub(super) advance: Arc<super::advance::Advance>,
     pub(super) maintain: Arc<super::maintain::Maintain>,
+    pub(super) refresh: Arc<super::refresh::Refresh>,
 }
 
 impl FollowUp {
@@ -183,6 +184,7 @@ impl FollowUp {
                 Progress::Pending("maintenance retries later".into())
             }
             Work::Maintain(m) => self.maintain.continue_maintenance(m, inv).await,
+            Work::Refresh(r) => self.refresh.advance(*r, inv).await,
         }
     }
 }

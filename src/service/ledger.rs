@@ -35,6 +35,16 @@ impl Deeds {
         Ok(Some(cluster))
     }
 
+    /// The deed of `cluster_id`, whether or not RDS lists the cluster now.
+    pub async fn deed(&self, cluster_id: &str) -> Result<Option<Deed>, AwsError> {
+        self.ledger.deed(cluster_id).await
+    }
+
+    /// Strikes a deed whose cluster is gone or was never made (a refresh's own helpers).
+    pub(super) async fn strike(&self, cluster_id: &str) -> Result<(), AwsError> {
+        self.ledger.strike(cluster_id).await
+    }
+
     /// Every instance in the account and region (the CLI's listings).
     pub async fn observe_instances(&self) -> Result<Vec<crate::domain::Instance>, AwsError> {
         self.rds.all_instances().await
@@ -66,7 +76,10 @@ impl Deeds {
         let mut struck = 0;
         for gone in self.ledger.deeds().await? {
             let unseen = !listed.contains(gone.cluster_id.as_str());
-            if unseen && (gone.deleting || now - gone.recorded > UNSEEN_DEED_SECS) {
+            // A refresh renames its clusters: RDS lists neither name for minutes meanwhile.
+            let refreshing = gone.in_refresh()
+                && now - gone.recorded < crate::domain::refresh::REFRESH_LIMIT_SECS;
+            if unseen && !refreshing && (gone.deleting || now - gone.recorded > UNSEEN_DEED_SECS) {
                 tracing::info!(cluster = %gone.cluster_id, "striking the deed of a cluster that is gone");
                 self.ledger.strike(&gone.cluster_id).await?;
                 struck += 1;
@@ -104,6 +117,22 @@ impl Deeds {
         }
     }
 
+    /// Enters a deed made whole by the caller (a refresh's new or retired cluster): the same
+    /// intent found there is fine; another owner's stops what was to follow.
+    pub(super) async fn enter_deed(&self, deed: &Deed) -> Result<Deed, AwsError> {
+        match self.ledger.enter(deed).await? {
+            Entered::New(d) | Entered::Held(d) => Ok(d),
+            Entered::Other(_) => Err(AwsError::permanent(
+                "PutItem",
+                "ClusterIdHeld",
+                format!(
+                    "cluster id {} is held in this manager's ledger by another resource or request",
+                    deed.cluster_id
+                ),
+            )),
+        }
+    }
+
     async fn is_gone(&self, id: &str) -> Result<bool, AwsError> {
         Ok(self.rds.cluster(id).await?.is_none())
     }
@@ -128,6 +157,9 @@ impl Deeds {
             key: None,
             marked: 0,
             deleting: false,
+            refreshing: None,
+            refresh_of: None,
+            born: None,
             version: 0,
         })
     }

@@ -12,6 +12,8 @@
 //!   stack's admission rules for its properties, its identifiers.
 //! - `revise` (`Revise`): Updates: in place, or a replacement clone.
 //! - `teardown` (`Teardown`): Deletes of the custom resource.
+//! - `refresh` (`Refresh`): refreshing a clone in place (a new clone of its source takes its
+//!   name; the old one is deleted).
 //! - `sweep` (`Sweep`): clones whose stack no longer claims them.
 //! - `expiry` (`Expiry`): clones' expiry schedules, stops and deletes.
 //! - `answer` (`Answers`): the answer protocol (decide once, deliver, finish).
@@ -38,6 +40,7 @@ pub mod maintain;
 pub mod place;
 mod reap;
 mod receive;
+pub mod refresh;
 mod revise;
 mod rule;
 mod sources;

@@ -125,7 +125,10 @@ impl Reaper {
     /// when it began, except for a failed request's clone (which nobody announced).
     async fn reap_cluster(&self, c: &Cluster, reap: &ReapItem) -> Result<bool, AwsError> {
         let mut removal = Removal::of(c);
-        if reap.request_id.is_none() {
+        // A refresh's own clusters (the new one given up, the old one retired) are no clone
+        // their users know: nothing is announced.
+        let helper = c.deed.as_ref().is_some_and(|d| d.refresh_of.is_some());
+        if reap.request_id.is_none() || helper {
             removal.event = None;
         }
         match self

@@ -15,6 +15,7 @@ use super::maintain::Maintain;
 use super::place::Place;
 use super::reap::Reaper;
 use super::receive::Receive;
+use super::refresh::Refresh;
 use super::revise::Revise;
 use super::rule::Rule;
 use super::sources::Sources;
@@ -40,6 +41,7 @@ pub struct Flows {
     pub answers: Arc<Answers>,
     pub sources: Arc<Sources>,
     pub reaper: Arc<Reaper>,
+    pub refresh: Arc<Refresh>,
 }
 
 /// The flows below the front doors' entry points.
@@ -89,6 +91,18 @@ impl Flows {
             sources: base.sources.clone(),
             sweep: sweep.clone(),
         });
+        let refresh = Arc::new(Refresh {
+            core: core.clone(),
+            rds: ports.rds.clone(),
+            refreshes: ports.refreshes.clone(),
+            secrets: ports.secrets.clone(),
+            state: ports.state.clone(),
+            deeds: base.deeds.clone(),
+            applier: base.applier.clone(),
+            place: advance.place.clone(),
+            leases: base.leases.clone(),
+            rule: base.rule.clone(),
+        });
         let follow_up = Arc::new(FollowUp {
             core: core.clone(),
             state: ports.state.clone(),
@@ -98,6 +112,7 @@ impl Flows {
             answers: base.answers.clone(),
             advance,
             maintain: maintain.clone(),
+            refresh: refresh.clone(),
         });
         Flows {
             core,
@@ -110,6 +125,7 @@ impl Flows {
             answers: base.answers,
             sources: base.sources,
             reaper: base.reaper,
+            refresh,
         }
     }
 }

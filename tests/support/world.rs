@@ -112,6 +112,7 @@ impl World {
             parameters: parameters.clone(),
             stacks: stacks.clone(),
             schedules: schedules.clone(),
+            refreshes: state.clone(),
         };
         let flows = Flows::new(
             settings,

@@ -69,6 +69,8 @@ pub(super) fn to_work(item: &Item) -> Result<Option<Work>, AwsError> {
     let pk = text(item, "pk").unwrap_or_default();
     Ok(if pk.starts_with("request#") {
         Some(Work::Request(Box::new(to_request(item)?)))
+    } else if pk.starts_with(super::refresh::PREFIX) {
+        Some(Work::Refresh(Box::new(super::refresh::to_refresh(item)?)))
     } else if pk.starts_with("reap#") {
         Some(Work::Reap(decode(item, "reap")?))
     } else if pk == MAINTAIN_PK {

@@ -59,6 +59,13 @@ fn examples() -> Vec<LifecycleEvent> {
         LifecycleEvent::expired(&c, &expiry()),
         LifecycleEvent::orphan_removed(&c, "its stack is gone", None),
         LifecycleEvent::cleanup_failed("qa-db", "refused", 100, 7),
+        LifecycleEvent::refresh_started(
+            &c,
+            datetime!(2026-12-10 12:20 UTC),
+            datetime!(2026-12-10 18:00 UTC),
+        ),
+        LifecycleEvent::refreshed(&c, Some(datetime!(2026-12-09 05:00 UTC))),
+        LifecycleEvent::refresh_failed(&c, "its source cluster prod no longer exists"),
     ]
 }
 
@@ -71,13 +78,16 @@ fn ordinal(e: &LifecycleEvent) -> usize {
         LifecycleEvent::CloneExpired(_) => 3,
         LifecycleEvent::OrphanRemoved(_) => 4,
         LifecycleEvent::CleanupFailed(_) => 5,
+        LifecycleEvent::CloneRefreshStarted(_) => 6,
+        LifecycleEvent::CloneRefreshed(_) => 7,
+        LifecycleEvent::CloneRefreshFailed(_) => 8,
     }
 }
 
 #[test]
 fn the_examples_cover_every_variant_once() {
     let ordinals: Vec<usize> = examples().iter().map(ordinal).collect();
-    assert_eq!(ordinals, (0..6).collect::<Vec<_>>());
+    assert_eq!(ordinals, (0..9).collect::<Vec<_>>());
 }
 
 fn keys(detail: &Value) -> Vec<String> {

@@ -29,6 +29,8 @@ pub(super) struct FakeCluster {
     stopped_at: Option<Instant>,
     /// Started again: `starting` until then.
     starting_until: Option<Instant>,
+    /// A rename in flight.
+    pub(super) lag: super::rename::Lag,
 }
 
 impl FakeCluster {
@@ -41,10 +43,11 @@ impl FakeCluster {
             password: None,
             stopped_at: None,
             starting_until: None,
+            lag: Default::default(),
         }
     }
 
-    fn is_gone(&self, now: Instant) -> bool {
+    pub(super) fn is_gone(&self, now: Instant) -> bool {
         self.gone_at.is_some_and(|g| g <= now)
     }
 
@@ -60,6 +63,7 @@ impl FakeCluster {
             _ if stopped.is_some_and(|d| d < STOPPING) => ClusterStatus::Stopping,
             _ if stopped.is_some_and(|d| d < AUTO_START) => ClusterStatus::Stopped,
             _ if self.available_at > now => ClusterStatus::Creating,
+            _ if self.lag.renaming(now) => super::rename::renaming_status(),
             _ if resetting => ClusterStatus::ResettingMasterCredentials,
             _ => self.cluster.status.clone(),
         }
@@ -85,6 +89,9 @@ impl RdsState {
     /// The cluster as it looks at `now`, or `None` once gone.
     pub(super) fn view(&self, id: &str, now: Instant) -> Option<Cluster> {
         let fc = self.clusters.get(id).filter(|fc| !fc.is_gone(now))?;
+        if fc.lag.hidden(now) {
+            return None;
+        }
         let mut c = fc.cluster.clone();
         c.status = fc.status_at(self.stuck.get(id), now);
         c.password_pending = fc.password.is_some_and(|(p, _)| now < p);
@@ -241,7 +248,7 @@ impl FakeRds {
         now: Instant,
     ) -> Result<Created<Cluster>, AwsError> {
         let id = r.cluster_id.to_ascii_lowercase();
-        if st.view(&id, now).is_some() {
+        if st.view(&id, now).is_some() || st.held(&id, now) {
             return Ok(Created::Exists);
         }
         let source = st
@@ -287,12 +294,18 @@ impl FakeRds {
         &self,
         st: &mut RdsState,
         cluster_id: &str,
+        password: &str,
         now: Instant,
     ) -> Result<(), AwsError> {
         let pending_until = now + self.password_pending;
+        if st.view(cluster_id, now).is_none() {
+            return Err(not_found("ModifyDBCluster", cluster_id));
+        }
         match st.clusters.get_mut(cluster_id) {
             Some(c) => {
                 c.password = Some((pending_until, pending_until + self.password_delay));
+                st.passwords
+                    .insert(cluster_id.to_string(), password.to_string());
                 Ok(())
             }
             None => Err(not_found("ModifyDBCluster", cluster_id)),

@@ -19,6 +19,8 @@ pub(super) struct FakeInstance {
     available_at: Instant,
     gone_at: Option<Instant>,
     pub(super) tags: Tags,
+    /// A rename in flight.
+    pub(super) lag: super::rename::Lag,
 }
 
 impl FakeInstance {
@@ -30,6 +32,7 @@ impl FakeInstance {
             available_at: now + delay,
             gone_at: None,
             tags,
+            lag: Default::default(),
         }
     }
 }
@@ -56,7 +59,7 @@ impl RdsState {
     /// The instance as it looks at `now`, or `None` once gone.
     pub(super) fn instance_view(&self, id: &str, now: Instant) -> Option<Instance> {
         let fi = self.instances.get(id)?;
-        if fi.gone_at.is_some_and(|g| g <= now) {
+        if fi.gone_at.is_some_and(|g| g <= now) || fi.lag.hidden(now) {
             return None;
         }
         let mut i = fi.instance.clone();
@@ -64,6 +67,8 @@ impl RdsState {
             i.status = InstanceStatus::Deleting;
         } else if fi.available_at > now {
             i.status = InstanceStatus::Creating;
+        } else if fi.lag.renaming(now) {
+            i.status = InstanceStatus::Renaming;
         }
         Some(i)
     }
@@ -96,7 +101,7 @@ impl FakeRds {
         now: Instant,
     ) -> Result<Created, AwsError> {
         let id = r.instance_id.to_ascii_lowercase();
-        if st.instance_view(&id, now).is_some() {
+        if st.instance_view(&id, now).is_some() || st.held(&id, now) {
             return Ok(Created::Exists);
         }
         st.admits_instance(r, now)?;

@@ -10,12 +10,14 @@
 //!   and deletion.
 //! - `faults`: what tests inject (failures, throttling, panics, stuck states, protection, quotas)
 //!   and the gate every call passes, where they fire.
+//! - `rename`: cluster and instance renames, lagging as RDS's do.
 //! - `inspect`: what tests read back (calls made, tags, settings).
 
 mod clusters;
 mod faults;
 mod inspect;
 mod instances;
+mod rename;
 
 use clusters::FakeCluster;
 use faults::rds_error;
@@ -27,7 +29,7 @@ use crate::domain::{
     InstanceStatus, Quotas, RestoreRequest, Tags,
 };
 use crate::error::AwsError;
-use crate::ports::{Created, Deletion, Rds};
+use crate::ports::{Created, Deletion, Rds, Renaming};
 use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -54,6 +56,10 @@ struct RdsState {
     protected: BTreeSet<String>,
     /// Listings of every cluster (not narrowed to one).
     listings: u32,
+    /// Names a rename in flight holds (old and new), until then.
+    held_names: HashMap<String, Instant>,
+    /// The master password last set on each cluster.
+    passwords: HashMap<String, String>,
 }
 
 /// RDS in memory. Clusters take `create_delay` to become available, instances `instance_delay`,
@@ -71,6 +77,10 @@ pub struct FakeRds {
     pub password_pending: Duration,
     /// How long the cluster then stays `resetting-master-credentials`.
     pub password_delay: Duration,
+    /// How long a renamed cluster or instance is listed under neither name.
+    pub rename_gap: Duration,
+    /// How long a rename takes in all (`renaming` after the gap, until then).
+    pub rename_delay: Duration,
 }
 
 impl Default for FakeRds {
@@ -84,6 +94,8 @@ impl Default for FakeRds {
             latency: Duration::ZERO,
             password_pending: Duration::from_secs(90),
             password_delay: Duration::from_secs(120),
+            rename_gap: Duration::from_secs(60),
+            rename_delay: Duration::from_secs(240),
         }
     }
 }
@@ -269,9 +281,19 @@ impl Rds for FakeRds {
         self.delete_cluster_in(&mut st, id, Instant::now())
     }
 
-    async fn set_master_password(&self, cluster_id: &str, _password: &str) -> Result<(), AwsError> {
+    async fn set_master_password(&self, cluster_id: &str, password: &str) -> Result<(), AwsError> {
         let mut st = self.begin("ModifyDBCluster").await?;
-        self.set_password_in(&mut st, cluster_id, Instant::now())
+        self.set_password_in(&mut st, cluster_id, password, Instant::now())
+    }
+
+    async fn rename_cluster(&self, id: &str, new_id: &str) -> Result<Renaming, AwsError> {
+        let mut st = self.begin(rename::MODIFY_CLUSTER).await?;
+        self.rename_cluster_in(&mut st, id, new_id, Instant::now())
+    }
+
+    async fn rename_instance(&self, id: &str, new_id: &str) -> Result<Renaming, AwsError> {
+        let mut st = self.begin(rename::MODIFY_INSTANCE).await?;
+        self.rename_instance_in(&mut st, id, new_id, Instant::now())
     }
 
     async fn stop_cluster(&self, id: &str) -> Result<(), AwsError> {
