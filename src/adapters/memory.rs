@@ -74,6 +74,11 @@ impl MemoryState {
             .collect()
     }
 
+    /// Refreshes recorded and not yet over.
+    pub fn refreshes(&self) -> Vec<crate::domain::refresh::RefreshItem> {
+        lock(&self.tables).refreshes.values().cloned().collect()
+    }
+
     pub fn reaps(&self) -> Vec<ReapItem> {
         lock(&self.tables).reaps.values().cloned().collect()
     }

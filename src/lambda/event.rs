@@ -18,6 +18,8 @@ pub enum Event {
     Maintain,
     /// A clone's expiry schedule fired.
     Expire(String),
+    /// A refresh of a clone asked for (its schedule fired, or someone invoked the function).
+    Refresh(String),
     Unknown(String),
 }
 
@@ -27,7 +29,7 @@ impl Event {
         match self {
             Event::CloudFormation(_) | Event::Malformed(..) => "request",
             Event::FollowUp | Event::Rds(_) => "follow-up",
-            Event::Maintain | Event::Expire(_) => "maintenance",
+            Event::Maintain | Event::Expire(_) | Event::Refresh(_) => "maintenance",
             Event::Unknown(_) => "other",
         }
     }
@@ -53,6 +55,10 @@ impl Event {
             ("aurora-clone-manager", "expire", _) => match ident::check(text("cluster")) {
                 Ok(()) => Event::Expire(text("cluster").to_string()),
                 Err(why) => Event::Unknown(format!("an expiry about no valid cluster: {why}")),
+            },
+            ("aurora-clone-manager", "refresh", _) => match ident::check(text("cluster")) {
+                Ok(()) => Event::Refresh(text("cluster").to_string()),
+                Err(why) => Event::Unknown(format!("a refresh of no valid cluster: {why}")),
             },
             ("aws.rds", _, _) => Event::Rds(
                 v.pointer("/detail/SourceIdentifier")
@@ -114,9 +120,19 @@ mod tests {
             Event::classify(&expire(json!("qa-clone"))),
             Event::Expire("qa-clone".into())
         );
+        let refresh =
+            |c: Value| json!({"source": "aurora-clone-manager", "action": "refresh", "cluster": c});
+        assert_eq!(
+            Event::classify(&refresh(json!("qa-clone"))),
+            Event::Refresh("qa-clone".into())
+        );
         for bad in [json!(""), json!(null), json!("a--b"), json!("x".repeat(64))] {
             assert!(
                 matches!(Event::classify(&expire(bad.clone())), Event::Unknown(_)),
+                "{bad}"
+            );
+            assert!(
+                matches!(Event::classify(&refresh(bad.clone())), Event::Unknown(_)),
                 "{bad}"
             );
         }

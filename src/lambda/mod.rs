@@ -95,7 +95,10 @@ pub async fn handle_event(
         }
         (Event::Maintain, Ok(m)) => Ok(maintain(m, &inv).await),
         (Event::FollowUp, Err(e)) => Ok(fail_pending(app, e, &inv).await),
-        (Event::Maintain | Event::Expire(_), Err(e)) => Ok(json!({"error": e.to_string()})),
+        (Event::Maintain | Event::Expire(_) | Event::Refresh(_), Err(e)) => {
+            Ok(json!({"error": e.to_string()}))
+        }
+        (Event::Refresh(id), Ok(m)) => Ok(refresh(m, &id, &inv).await),
         (Event::Expire(id), Ok(m)) => Ok(match m.expiry.expire(&id, &inv).await {
             Ok(n) => json!({"expiry": id, "actions": n}),
             Err(e) => json!({"error": e.to_string()}),
@@ -104,6 +107,18 @@ pub async fn handle_event(
             tracing::warn!(%why, "ignoring event");
             Ok(json!({"ignored": why}))
         }
+    }
+}
+
+/// A refresh asked for: recorded (or joined) for the follow-ups to carry out. Whether the
+/// cluster is a clone this manager may refresh is the ledger's word alone.
+async fn refresh(m: &Flows, id: &str, inv: &Invocation) -> Value {
+    use crate::service::refresh::Asked;
+    match m.refresh.ask(id, "event", inv).await {
+        Ok(Asked::Started(r)) => json!({"refresh": id, "attempt": r.attempt, "started": true}),
+        Ok(Asked::Joined(r)) => json!({"refresh": id, "attempt": r.attempt, "started": false}),
+        Ok(Asked::Refused(why)) => json!({"ignored": why}),
+        Err(e) => json!({"error": e.to_string()}),
     }
 }
 

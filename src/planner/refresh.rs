@@ -70,6 +70,29 @@ pub fn fresh_tags(clone: &Tags, planned: &Tags) -> Tags {
     tags
 }
 
+/// The clone's refresh schedule as `props` ask for it: made (or changed) when they name one,
+/// removed when they do not. `None` when nothing needs doing: no schedule asked for and none
+/// had (`had`: the properties the clone satisfied before).
+pub fn schedule_action(
+    cluster: &Cluster,
+    props: &CloneProperties,
+    had: Option<&CloneProperties>,
+) -> Option<Action> {
+    let before = had.and_then(|p| p.refresh.as_ref());
+    let name = crate::domain::refresh::schedule_name(&cluster.id);
+    match &props.refresh {
+        Some(spec) if had.is_none() || before != Some(spec) => Some(Action::ScheduleRefresh {
+            name,
+            expression: spec.schedule.clone(),
+            timezone: spec.timezone.clone(),
+            cluster_id: cluster.id.clone(),
+            cluster_arn: cluster.arn.clone(),
+        }),
+        None if before.is_some() => Some(Action::Unschedule { name }),
+        _ => None,
+    }
+}
+
 /// What the cut-over does next.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CutOver {

@@ -206,6 +206,7 @@ impl Place {
         let purge = self.purge_wanted(&req, &step, &sighting.observed);
         if let (Step::Ready(_), Observed::Clone { cluster, .. }) = (&step, &sighting.observed) {
             self.expiry.schedule_expiry(cluster).await;
+            self.schedule_refresh(cluster, props).await?;
         }
         // A clone restored now has the root's writer settings to take (observed just now).
         let root_writer = match &sighting.observed {
@@ -244,6 +245,19 @@ impl Place {
             crate::planner::upkeep::obsolete_copies(root, clusters, &policy, self.core.clock.now());
         (req.props.purge_obsolete_copies && r.cluster_id == req.cluster_id && !obsolete.is_empty())
             .then(|| root.clone())
+    }
+
+    /// A clone with `RefreshSchedule` gets its recurring schedule before it is answered: a clone
+    /// answered SUCCESS without the schedule it asked for would never be refreshed.
+    async fn schedule_refresh(
+        &self,
+        cluster: &crate::domain::Cluster,
+        props: &CloneProperties,
+    ) -> Result<(), AwsError> {
+        match crate::planner::refresh::schedule_action(cluster, props, None) {
+            Some(action) => self.applier.apply(&action, None).await.map(|_| ()),
+            None => Ok(()),
+        }
     }
 
     /// Records a source for a maintenance follow-up now (best effort: the daily run also does

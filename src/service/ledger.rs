@@ -78,6 +78,7 @@ impl Deeds {
             let unseen = !listed.contains(gone.cluster_id.as_str());
             // A refresh renames its clusters: RDS lists neither name for minutes meanwhile.
             let refreshing = gone.in_refresh()
+                && !gone.deleting
                 && now - gone.recorded < crate::domain::refresh::REFRESH_LIMIT_SECS;
             if unseen && !refreshing && (gone.deleting || now - gone.recorded > UNSEEN_DEED_SECS) {
                 tracing::info!(cluster = %gone.cluster_id, "striking the deed of a cluster that is gone");

@@ -171,6 +171,12 @@ impl Revise {
                 self.core.clock.now(),
             ));
         }
+        // The refresh schedule changes in place (`RefreshSchedule`, `RefreshTimezone`).
+        actions.extend(crate::planner::refresh::schedule_action(
+            &cluster,
+            props,
+            old.as_ref(),
+        ));
         for action in actions {
             self.applier.apply(&action, Some(item)).await?;
         }

@@ -23,6 +23,15 @@ impl FakeRds {
             .map(|c| c.cluster.settings.clone())
     }
 
+    /// The cluster and its instances are gone at once, as if deleted long ago (a source
+    /// deleted by its owners).
+    pub fn vanish(&self, id: &str) {
+        let mut st = lock(&self.state);
+        st.clusters.remove(id);
+        st.instances
+            .retain(|_, i| i.instance.cluster_id.as_deref() != Some(id));
+    }
+
     pub fn calls(&self) -> Vec<String> {
         lock(&self.state).calls.clone()
     }
