@@ -27,6 +27,13 @@ pub fn question(command: &Command) -> Option<String> {
         Command::Adopt { dry_run: false } => Some(
             "Record the clusters tagged as this stack's in its ownership ledger, giving it authority to delete them (see adopt --dry-run)?".into(),
         ),
+        Command::Refresh {
+            cluster_id,
+            dry_run: false,
+            ..
+        } => Some(format!(
+            "Refresh clone {cluster_id} in place: its data is replaced by a new clone of its source, and the old cluster deleted?"
+        )),
         _ => None,
     }
 }
@@ -101,6 +108,11 @@ mod tests {
             Command::Sweep { dry_run: true },
             Command::Maintain { dry_run: true },
             Command::Adopt { dry_run: true },
+            Command::Refresh {
+                cluster_id: "c".into(),
+                wait: true,
+                dry_run: true,
+            },
             Command::Status,
         ];
         assert!(dry.iter().all(|c| question(c).is_none()));
@@ -114,6 +126,11 @@ mod tests {
             Command::Sweep { dry_run: false },
             Command::Maintain { dry_run: false },
             Command::Adopt { dry_run: false },
+            Command::Refresh {
+                cluster_id: "c".into(),
+                wait: false,
+                dry_run: false,
+            },
         ];
         assert!(live.iter().all(|c| question(c).is_some()));
     }

@@ -9,6 +9,7 @@ mod cost;
 pub mod deployed;
 mod lifecycle;
 mod provision;
+mod refresh;
 mod requests;
 pub mod state;
 mod status;
@@ -169,6 +170,18 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Refresh a clone in place: a new clone of its source takes its name, endpoint, password
+    /// and secret; the old one is deleted (what its RefreshSchedule does on schedule).
+    Refresh {
+        #[arg(long)]
+        cluster_id: String,
+        /// Wait until the refresh is over (this terminal carries it on; minutes).
+        #[arg(long)]
+        wait: bool,
+        /// Say whether the clone may be refreshed and under which names; record nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Delete a clone this stack made (never anything else).
     Delete {
         #[arg(long)]
@@ -238,6 +251,7 @@ impl Command {
             | Command::Extend { dry_run, .. }
             | Command::Sweep { dry_run }
             | Command::Adopt { dry_run }
+            | Command::Refresh { dry_run, .. }
             | Command::Delete { dry_run, .. } => !dry_run,
         }
     }
@@ -367,6 +381,11 @@ async fn execute(
         } => lifecycle::extend(m, cluster_id, by, *dry_run, cli.as_json()).await,
         Command::Sweep { dry_run } => lifecycle::sweep(m, *dry_run, cli.as_json()).await,
         Command::Adopt { dry_run } => lifecycle::adopt(m, *dry_run, cli.as_json()).await,
+        Command::Refresh {
+            cluster_id,
+            wait,
+            dry_run,
+        } => refresh::refresh(m, cluster_id, *wait, *dry_run, cli.as_json()).await,
         Command::Delete {
             cluster_id,
             force,

@@ -77,6 +77,26 @@ impl Refresh {
         })
     }
 
+    /// Why `cluster_id` may not be refreshed, if it may not (the CLI's `--dry-run`): the same
+    /// ledger check a firing passes.
+    pub async fn check(&self, cluster_id: &str) -> Result<Result<(), String>, AwsError> {
+        let deed = self.deeds.deed(&cluster_id.to_ascii_lowercase()).await?;
+        Ok(refreshable(deed.as_ref(), &self.core.settings.stack_name))
+    }
+
+    /// Carries the refresh of `cluster_id` on as a follow-up would (the CLI's `--wait`, where
+    /// no follow-up rule runs); `None` once none is recorded.
+    pub async fn carry_on(
+        &self,
+        cluster_id: &str,
+        inv: &Invocation,
+    ) -> Result<Option<Progress>, AwsError> {
+        match self.refreshes.refresh(cluster_id).await? {
+            Some(item) => Ok(Some(self.advance(item, inv).await)),
+            None => Ok(None),
+        }
+    }
+
     /// The refresh of `cluster_id` under way, if one is.
     pub async fn underway(&self, cluster_id: &str) -> Result<Option<RefreshItem>, AwsError> {
         self.refreshes.refresh(cluster_id).await
