@@ -1,6 +1,6 @@
 //! The contracts of the ports through which the function is called back and tells others:
-//! lifecycle events and the follow-up rule (EventBridge), one-time expiry schedules (EventBridge
-//! Scheduler), the response PUT. The same cases run against the adapter (on moto; the PUT
+//! lifecycle events and the follow-up rule (EventBridge), one-time expiry schedules and
+//! recurring refresh schedules (EventBridge Scheduler), the response PUT. The same cases run against the adapter (on moto; the PUT
 //! against a loopback server) and against the fake the flow tests use; each side is observed
 //! its own way (an SQS queue behind the bus, the rule as described, the schedule as stored,
 //! what the server received). Then what only the adapters do, on the wire.
@@ -12,6 +12,7 @@ use aurora_clone_manager::adapters::events::{BusEvents, RuleFollowUps};
 use aurora_clone_manager::adapters::{http::HttpResponder, rds::SdkRds, schedules::SdkSchedules};
 use aurora_clone_manager::cfn::{Outcome, ResponseBody};
 use aurora_clone_manager::domain::events::{InstanceReady, LifecycleEvent};
+use aurora_clone_manager::domain::refresh::refresh_input;
 use aurora_clone_manager::domain::Cluster;
 use aurora_clone_manager::error::AwsError;
 use aurora_clone_manager::fakes::{FakeEvents, FakeFollowUps, FakeResponder, FakeSchedules};
@@ -172,10 +173,27 @@ async fn the_fake_follow_ups_keep_the_same_contract() {
 
 // --- Schedules ---------------------------------------------------------------------------------
 
-/// A schedule's input as Scheduler stores it; `None` when there is no such schedule.
+/// A schedule as Scheduler stores it: when it fires (its expression, and its time zone, UTC
+/// unless given), what it invokes, as which role, with what input.
+#[derive(Debug, Clone, PartialEq)]
+struct Stored {
+    expression: String,
+    timezone: String,
+    target: ScheduleTarget,
+    input: String,
+}
+
+/// The schedules of one group, as Scheduler keeps them.
 #[async_trait]
 trait ScheduleView: Sync {
-    async fn input(&self, name: &str) -> Option<String>;
+    /// The schedule `name`; `None` when there is no such schedule.
+    async fn stored(&self, name: &str) -> Option<Stored>;
+    /// The names of every schedule in the group (one namespace, whatever their kind).
+    async fn names(&self) -> Vec<String>;
+
+    async fn input(&self, name: &str) -> Option<String> {
+        self.stored(name).await.map(|s| s.input)
+    }
 }
 
 struct Group {
@@ -185,17 +203,63 @@ struct Group {
 
 #[async_trait]
 impl ScheduleView for Group {
-    async fn input(&self, name: &str) -> Option<String> {
+    async fn stored(&self, name: &str) -> Option<Stored> {
         let get = self.client.get_schedule().name(name).group_name(&self.name);
         let stored = get.send().await.ok()?;
-        stored.target().and_then(|t| t.input()).map(str::to_string)
+        let target = stored.target()?;
+        Some(Stored {
+            expression: stored.schedule_expression()?.to_string(),
+            timezone: stored.schedule_expression_timezone()?.to_string(),
+            target: ScheduleTarget {
+                function_arn: target.arn().to_string(),
+                role_arn: target.role_arn().to_string(),
+            },
+            input: target.input()?.to_string(),
+        })
     }
+
+    async fn names(&self) -> Vec<String> {
+        let list = self.client.list_schedules().group_name(&self.name);
+        let listed = list.send().await.expect("the group's schedules");
+        let names = listed.schedules().iter().filter_map(|s| s.name());
+        names.map(str::to_string).collect()
+    }
+}
+
+/// `at(...)` as Scheduler stores a one-time schedule's time.
+fn at_expression(at: time::OffsetDateTime) -> String {
+    let t = at.to_offset(time::UtcOffset::UTC);
+    let (date, clock) = (t.date(), t.time());
+    format!(
+        "at({date}T{:02}:{:02}:{:02})",
+        clock.hour(),
+        clock.minute(),
+        clock.second()
+    )
 }
 
 #[async_trait]
 impl ScheduleView for FakeSchedules {
-    async fn input(&self, name: &str) -> Option<String> {
-        self.all().get(name).map(|s| s.input.clone())
+    async fn stored(&self, name: &str) -> Option<Stored> {
+        if let Some(r) = self.recurring().get(name) {
+            return Some(Stored {
+                expression: r.expression.clone(),
+                timezone: r.timezone.clone().unwrap_or_else(|| "UTC".into()),
+                target: r.target.clone(),
+                input: r.input.clone(),
+            });
+        }
+        self.all().get(name).map(|s| Stored {
+            expression: at_expression(s.at),
+            timezone: "UTC".into(),
+            target: s.target.clone(),
+            input: s.input.clone(),
+        })
+    }
+
+    async fn names(&self) -> Vec<String> {
+        let once = self.all().into_keys();
+        once.chain(self.recurring().into_keys()).collect()
     }
 }
 
@@ -226,6 +290,70 @@ async fn schedules_contract(schedules: &dyn Schedules, view: &dyn ScheduleView) 
     assert_eq!(view.input(&name).await, None);
     let anew = schedules.once(&name, at, &target, &input).await.unwrap();
     assert_eq!(anew, Created::New(()), "the name is free again");
+    let stored = view.stored(&name).await.expect("stored");
+    assert_eq!(stored.expression, "at(2030-01-02T03:04:05)");
+    assert_eq!((stored.timezone.as_str(), stored.target), ("UTC", target));
+}
+
+/// How many schedules of the group bear `name`.
+async fn bearing(view: &dyn ScheduleView, name: &str) -> usize {
+    view.names().await.iter().filter(|n| *n == name).count()
+}
+
+/// A clone's refresh schedule: made with its expression, time zone, target and input; made
+/// again with another expression and no zone, changed in place (one schedule of that name,
+/// the new expression, UTC: UpdateSchedule replaces every setting); its name is taken for a
+/// one-time schedule too (one namespace per group); removed (twice is fine). A recurring
+/// schedule given a one-time schedule's name replaces it.
+async fn recurring_contract(schedules: &dyn Schedules, view: &dyn ScheduleView) {
+    let (name, target) = (unique("refresh-qa-"), expiry_target());
+    let input = refresh_input(&name);
+    let cron = "cron(0 5 ? * MON-FRI *)";
+    let paris = Some("Europe/Paris");
+    let made = schedules
+        .recurring(&name, cron, paris, &target, &input)
+        .await;
+    made.unwrap();
+    let want = Stored {
+        expression: cron.into(),
+        timezone: "Europe/Paris".into(),
+        target: target.clone(),
+        input: input.clone(),
+    };
+    assert_eq!(view.stored(&name).await, Some(want.clone()));
+    let daily = "rate(1 day)";
+    let changed = schedules.recurring(&name, daily, None, &target, "{}").await;
+    changed.unwrap();
+    let now = view.stored(&name).await.expect("still there");
+    assert_eq!(
+        (now.expression.as_str(), now.timezone.as_str()),
+        (daily, "UTC")
+    );
+    assert_eq!(now.input, "{}");
+    assert_eq!(bearing(view, &name).await, 1, "changed in place");
+    let at = time::macros::datetime!(2030-01-02 03:04:05 UTC);
+    let once = schedules.once(&name, at, &target, &input).await.unwrap();
+    assert_eq!(once, Created::Exists, "one namespace");
+    assert_eq!(
+        view.stored(&name).await.map(|s| s.expression).as_deref(),
+        Some(daily)
+    );
+    schedules.remove(&name).await.unwrap();
+    assert_eq!(view.stored(&name).await, None);
+    assert_eq!(bearing(view, &name).await, 0);
+    schedules.remove(&name).await.unwrap();
+
+    let expiry = unique("qa-");
+    schedules.once(&expiry, at, &target, &input).await.unwrap();
+    let hourly = "rate(2 hours)";
+    let replaced = schedules
+        .recurring(&expiry, hourly, paris, &target, &input)
+        .await;
+    replaced.unwrap();
+    let now = view.stored(&expiry).await.map(|s| s.expression);
+    assert_eq!(now.as_deref(), Some(hourly));
+    assert_eq!(bearing(view, &expiry).await, 1);
+    schedules.remove(&expiry).await.unwrap();
 }
 
 #[tokio::test]
@@ -235,13 +363,16 @@ async fn eventbridge_scheduler_keeps_the_schedules_contract() {
     let group = client.create_schedule_group().name(&name);
     group.send().await.expect("group");
     let schedules = SdkSchedules::new(client.clone(), &name);
-    schedules_contract(&schedules, &Group { client, name }).await;
+    let group = Group { client, name };
+    schedules_contract(&schedules, &group).await;
+    recurring_contract(&schedules, &group).await;
 }
 
 #[tokio::test]
 async fn the_fake_schedules_keep_the_same_contract() {
     let fake = FakeSchedules::default();
     schedules_contract(&fake, &fake).await;
+    recurring_contract(&fake, &fake).await;
 }
 
 /// Expiry against moto: a one-time schedule in the stack's group (moto stores it; it never

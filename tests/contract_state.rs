@@ -1,18 +1,20 @@
 //! The contracts of the ports in the stack's state table, each run against the DynamoDB adapter
 //! on moto and against the in-memory one the CLI and the fakes use: the state store (the same
-//! conditional transitions settle the same way in both, lost replies included) and the
-//! ownership ledger (a deed entered once, amended against its version, struck).
+//! conditional transitions settle the same way in both, lost replies included), the
+//! ownership ledger (a deed entered once, amended against its version, struck) and refreshes
+//! (one per clone, begun if absent, amended against their version, ended by their attempt).
 
 mod support;
 
-use aurora_clone_manager::adapters::dynamo::{DynamoLedger, DynamoState};
+use aurora_clone_manager::adapters::dynamo::{DynamoLedger, DynamoRefreshes, DynamoState};
 use aurora_clone_manager::adapters::memory::MemoryState;
 use aurora_clone_manager::cfn::Outcome;
 use aurora_clone_manager::domain::events::InstanceReady;
 use aurora_clone_manager::domain::ledger::Made;
+use aurora_clone_manager::domain::refresh::{RefreshItem, RefreshStage};
 use aurora_clone_manager::domain::{Cluster, Deed, Role};
 use aurora_clone_manager::fakes::FakeLedger;
-use aurora_clone_manager::ports::{Entered, Ledger, StateStore};
+use aurora_clone_manager::ports::{Entered, Ledger, Refreshes, StateStore};
 use aurora_clone_manager::state::{Answer, MaintainItem, Phase, ReapItem, RequestRecord, Work};
 use serde_json::json;
 use support::moto::{sdk_config, state_table, unique};
@@ -429,4 +431,106 @@ async fn the_dynamodb_ledger_keeps_the_contract() {
 #[tokio::test]
 async fn the_fake_ledger_keeps_the_same_contract() {
     ledger_contract(&FakeLedger::default()).await;
+}
+
+/// The refreshes of `clone` the state store lists as pending work.
+async fn listed_refreshes(store: &dyn StateStore, clone: &str) -> Vec<RefreshItem> {
+    let work = store.list().await.unwrap().into_iter();
+    let refreshes = work.filter_map(|w| match w {
+        Work::Refresh(r) if r.cluster_id == clone => Some(*r),
+        _ => None,
+    });
+    refreshes.collect()
+}
+
+/// One refresh per clone: begun if absent (a second refresh asked for meanwhile, even at the
+/// same instant, gets the first one's item); amended at the stored version once (the same
+/// amendment again, its reply lost, reads as its own; a stale one is `None`); listed as
+/// pending work while it exists; ended only by its own attempt (again is fine), and then a
+/// new one may begin.
+async fn refresh_contract(refreshes: &dyn Refreshes, store: &dyn StateStore) {
+    let clone = unique("clone-qa-");
+    let item = |attempt: &str| RefreshItem::new(&clone, attempt, "schedule", 1_000);
+    assert_eq!(refreshes.refresh(&clone).await.unwrap(), None);
+    let (a, b) = (item("a"), item("b"));
+    let (first, second) = tokio::join!(refreshes.begin(&a), refreshes.begin(&b));
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first, second, "two refreshes at once make one");
+    assert_eq!(first.version, 1);
+    let winner = first.attempt.clone();
+    let again = refreshes.begin(&item("c")).await.unwrap();
+    assert_eq!(again, first, "a later one joins it");
+    assert_eq!(
+        refreshes.refresh(&clone).await.unwrap(),
+        Some(first.clone())
+    );
+
+    let cutting = RefreshItem {
+        stage: RefreshStage::CuttingOver,
+        renamed: 1,
+        ..first.clone()
+    };
+    let amended = refreshes.amend(&cutting).await.unwrap().expect("amended");
+    assert_eq!(
+        (amended.version, amended.stage),
+        (2, RefreshStage::CuttingOver)
+    );
+    assert_eq!(
+        refreshes.amend(&cutting).await.unwrap(),
+        Some(amended.clone()),
+        "the same amendment again (its reply lost) reads as its own"
+    );
+    let stale = RefreshItem {
+        stage: RefreshStage::Abandoning,
+        ..first.clone()
+    };
+    assert_eq!(
+        refreshes.amend(&stale).await.unwrap(),
+        None,
+        "stale version"
+    );
+    assert_eq!(
+        refreshes.refresh(&clone).await.unwrap(),
+        Some(amended.clone())
+    );
+    let listed = listed_refreshes(store, &clone).await;
+    assert_eq!(
+        listed,
+        std::slice::from_ref(&amended),
+        "listed while it exists"
+    );
+
+    let loser = if winner == "a" { "b" } else { "a" };
+    refreshes.end(&clone, loser).await.unwrap();
+    assert_eq!(
+        refreshes.refresh(&clone).await.unwrap(),
+        Some(amended.clone()),
+        "another attempt's end leaves it"
+    );
+    refreshes.end(&clone, &winner).await.unwrap();
+    assert_eq!(refreshes.refresh(&clone).await.unwrap(), None, "ended");
+    assert!(listed_refreshes(store, &clone).await.is_empty());
+    refreshes.end(&clone, &winner).await.unwrap();
+    assert_eq!(refreshes.amend(&amended).await.unwrap(), None, "gone: None");
+    let next = refreshes.begin(&item("d")).await.unwrap();
+    assert_eq!(
+        (next.attempt.as_str(), next.version),
+        ("d", 1),
+        "a new one begins"
+    );
+}
+
+#[tokio::test]
+async fn dynamodb_refreshes_keep_the_contract() {
+    let conf = sdk_config();
+    let table = state_table(&conf).await;
+    let client = aws_sdk_dynamodb::Client::new(&conf);
+    let refreshes = DynamoRefreshes::new(client.clone(), table.clone());
+    refresh_contract(&refreshes, &DynamoState::new(client, table)).await;
+}
+
+#[tokio::test]
+async fn memory_refreshes_keep_the_same_contract() {
+    let state = MemoryState::default();
+    refresh_contract(&state, &state).await;
 }

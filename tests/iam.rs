@@ -12,17 +12,26 @@
 
 mod support;
 
+use aurora_clone_manager::domain::ident::writer_instance_id;
+use aurora_clone_manager::domain::refresh::{fresh_id, retired_id, schedule_name};
 use aurora_clone_manager::domain::tags::{self, FOR_SECRET, MANAGED_BY};
 use support::iam::*;
 use support::policy::{allows, evaluate, resource_allows, wildcard, Decision, Request};
 use support::render::{arn, ACCOUNT, REGION, STACK};
 
 /// Every call the function makes in its flows (Create with SetPassword and a key of its own,
-/// Update of tags and readers, expiry, Delete, maintenance, follow-ups, events), for a clone
-/// `<prefix>orders-...` of `orders`, its writer, a pool copy, the secret and the key.
+/// Update of tags and readers, expiry, refresh, Delete, maintenance, follow-ups, events), for a
+/// clone `<prefix>orders-...` of `orders`, its writer, a pool copy, a refresh's new and retired
+/// clusters and writers, the secret and the key.
 fn every_flow(s: &Stack, prefix: &str) {
     let clone = format!("{prefix}orders-20261122120000-0f11");
     let writer = format!("{clone}-writer");
+    // A refresh's names, as the code makes them.
+    let (fresh, retired) = (fresh_id(&clone, "ab12cd"), retired_id(&clone, "ab12cd"));
+    let refresh_schedule = arn(
+        "scheduler",
+        &format!("schedule/{STACK}-expiry/{}", schedule_name(&clone)),
+    );
     let copy = format!("{prefix}orders-copy-20261122");
     let copy_tags: Tags = &[(MANAGED_BY, STACK), (tags::ROLE, "copy")];
     let name = format!("/aurora-clone-manager/{clone}-0f11");
@@ -225,6 +234,56 @@ fn every_flow(s: &Stack, prefix: &str) {
             ],
         ),
         (
+            "refresh: make the new clone and its writer, and give it the clone's password",
+            [
+                s.restore(&fresh, "orders", &[("team", "orders")], OURS),
+                s.create_instance(&writer_instance_id(&fresh), &fresh, OURS, OURS),
+                s.on("rds:ModifyDBCluster", &cluster(&fresh), OURS),
+            ]
+            .concat(),
+        ),
+        (
+            "refresh: cut over (the old writer and clone aside, the new ones in) and back",
+            [
+                s.rename_instance(&writer, &writer_instance_id(&retired), OURS),
+                s.rename_cluster(&clone, &retired, OURS),
+                s.rename_cluster(&fresh, &clone, OURS),
+                s.rename_instance(&writer_instance_id(&fresh), &writer, OURS),
+                s.rename_cluster(&retired, &clone, OURS),
+                s.rename_instance(&writer_instance_id(&retired), &writer, OURS),
+            ]
+            .concat(),
+        ),
+        (
+            "refresh: delete the retired clone and its writer",
+            [
+                s.on(
+                    "rds:DeleteDBInstance",
+                    &db(&writer_instance_id(&retired)),
+                    OURS,
+                ),
+                s.on("rds:DeleteDBCluster", &cluster(&retired), OURS),
+            ]
+            .concat(),
+        ),
+        (
+            "schedule, change and unschedule a clone's refresh",
+            [
+                "scheduler:CreateSchedule",
+                "scheduler:UpdateSchedule",
+                "scheduler:DeleteSchedule",
+            ]
+            .iter()
+            .map(|a| s.req(a, &refresh_schedule))
+            .chain([s
+                .req(
+                    "iam:PassRole",
+                    &format!("arn:aws:iam::{ACCOUNT}:role/{STACK}-expiry-{REGION}"),
+                )
+                .with("iam:PassedToService", "scheduler.amazonaws.com")])
+            .collect(),
+        ),
+        (
             "report a failed asynchronous invocation",
             vec![s.req(
                 "sqs:SendMessage",
@@ -259,6 +318,24 @@ fn every_flow_of_the_function_is_allowed_with_the_prefix_and_without() {
         ]),
         PREFIX,
     );
+}
+
+/// A refresh renames within the prefix whatever the clone's length: its temporary and retired
+/// names, and their writers', cut the clone's identifier at its end, never its start.
+#[test]
+fn a_refresh_renames_within_the_prefix_for_the_longest_clone_id() {
+    let s = Stack::new(&with_prefix());
+    let clone = format!("{PREFIX}{}", "o".repeat(63 - PREFIX.len()));
+    let attempt = "ffffffffffff";
+    let (fresh, retired) = (fresh_id(&clone, attempt), retired_id(&clone, attempt));
+    let writer = writer_instance_id(&clone);
+    let renames = [
+        s.rename_instance(&writer, &writer_instance_id(&retired), OURS),
+        s.rename_cluster(&clone, &retired, OURS),
+        s.rename_cluster(&fresh, &clone, OURS),
+        s.rename_instance(&writer_instance_id(&fresh), &writer, OURS),
+    ];
+    s.assert_allowed(&format!("{clone} refreshed"), &renames.concat());
 }
 
 #[test]

@@ -52,10 +52,28 @@ fn with_the_prefix_a_tag_makes_nothing_ours() {
         "delete production's writer",
         &s.on("rds:DeleteDBInstance", &db("orders-writer"), OURS),
     );
+    s.assert_refused(
+        "rename production's writer aside",
+        &s.rename_instance("orders-writer", "clone-orders-writer", OURS),
+    );
+    // A clone taking a name outside the prefix (a production endpoint's, once that cluster is
+    // gone): refused where AWS authorizes the name a rename takes, as this test writes it.
+    s.assert_refused(
+        "rename a clone onto production's name",
+        &s.rename_cluster("clone-orders-1", "orders", OURS),
+    );
+    s.assert_refused(
+        "rename a clone's writer onto production's writer's name",
+        &s.rename_instance("clone-orders-1-writer", "orders-writer", OURS),
+    );
     // Ours by prefix but not by tag (a cluster someone else named with the prefix): no change.
     s.assert_refused(
         "delete an untagged prefixed cluster",
         &s.on("rds:DeleteDBCluster", &cluster("clone-manual"), &[]),
+    );
+    s.assert_refused(
+        "rename an untagged prefixed instance",
+        &s.rename_instance("clone-manual-1", "clone-manual-2", &[]),
     );
 }
 
@@ -116,6 +134,10 @@ fn without_the_prefix_the_two_step_remains_as_the_readme_says() {
     s.assert_refused(
         "modify untagged production",
         &s.on("rds:ModifyDBCluster", &cluster("orders"), &[]),
+    );
+    s.assert_refused(
+        "rename untagged production's writer",
+        &s.rename_instance("orders-writer", "orders-writer-old", &[("team", "orders")]),
     );
     s.assert_allowed(
         "step 1: tag production as ours (documented)",

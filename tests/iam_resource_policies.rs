@@ -315,6 +315,13 @@ fn the_expiry_role_may_only_invoke_this_function() {
         trust,
         &assume(ACCOUNT, &arn("scheduler", "schedule-group/default"))
     ));
+    // A clone's refresh schedule lives in the same group: its firings may assume the role
+    // (and invoke the function, whatever the input); a schedule of another group may not.
+    let refresh = aurora_clone_manager::domain::refresh::schedule_name("clone-qa");
+    let in_group = arn("scheduler", &format!("schedule/{STACK}-expiry/{refresh}"));
+    assert!(evaluate_trust(trust, &assume(ACCOUNT, &in_group)));
+    let elsewhere = arn("scheduler", &format!("schedule/default/{refresh}"));
+    assert!(!evaluate_trust(trust, &assume(ACCOUNT, &elsewhere)));
     // The function's role passes this role, to the scheduler only.
     let pass = |service: &str| {
         s.req("iam:PassRole", &runner)

@@ -69,7 +69,7 @@ const CLI_ONLY: &[&str] = &["cloudwatch:GetMetricData"];
 /// checks the grants stops (so that no adapter goes unchecked).
 fn service_of(adapter: &str) -> Option<&'static str> {
     Some(match adapter {
-        "rds" => "rds",
+        "rds" | "rename" => "rds",
         "ssm" => "ssm",
         "events" => "events",
         "secrets" => "secretsmanager",

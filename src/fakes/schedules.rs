@@ -65,7 +65,8 @@ impl Schedules for FakeSchedules {
         input: &str,
     ) -> Result<Created, AwsError> {
         let mut all = lock(&self.schedules);
-        if all.contains_key(name) {
+        // A group's names are one namespace, one-time and recurring schedules alike.
+        if all.contains_key(name) || lock(&self.recurring).contains_key(name) {
             return Ok(Created::Exists);
         }
         let s = FakeSchedule {
@@ -91,6 +92,10 @@ impl Schedules for FakeSchedules {
             target: target.clone(),
             input: input.to_string(),
         };
+        // Locks taken in `once`'s order. A one-time schedule of this name becomes this one, as
+        // the adapter's UpdateSchedule (after CreateSchedule's conflict) makes it.
+        let mut once = lock(&self.schedules);
+        once.remove(name);
         lock(&self.recurring).insert(name.to_string(), s);
         Ok(())
     }

@@ -123,6 +123,30 @@ impl Stack {
         vec![self.req(action, resource).resource_tags(resource_tags)]
     }
 
+    /// `ModifyDBCluster` with a new identifier. RDS authorizes it on the cluster by its name;
+    /// the name it takes is written too, as the same cluster (its tags go with it), so that the
+    /// policy is held to both names whether or not AWS also authorizes the new one.
+    pub fn rename_cluster(&self, from: &str, to: &str, tags: Tags) -> Vec<Request> {
+        [from, to]
+            .iter()
+            .map(|id| {
+                self.req("rds:ModifyDBCluster", &cluster(id))
+                    .resource_tags(tags)
+            })
+            .collect()
+    }
+
+    /// `ModifyDBInstance` with a new identifier, written as `rename_cluster`'s.
+    pub fn rename_instance(&self, from: &str, to: &str, tags: Tags) -> Vec<Request> {
+        [from, to]
+            .iter()
+            .map(|id| {
+                self.req("rds:ModifyDBInstance", &db(id))
+                    .resource_tags(tags)
+            })
+            .collect()
+    }
+
     pub fn tag(&self, resource: &str, resource_tags: Tags, tags: Tags) -> Vec<Request> {
         vec![self
             .req("rds:AddTagsToResource", resource)

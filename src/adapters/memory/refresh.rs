@@ -26,15 +26,18 @@ impl Refreshes for MemoryState {
     }
 
     async fn amend(&self, item: &RefreshItem) -> Result<Option<RefreshItem>, AwsError> {
+        let amended = RefreshItem {
+            version: item.version + 1,
+            ..item.clone()
+        };
         self.write("UpdateItem", |t| {
             match t.refreshes.get_mut(&item.cluster_id) {
                 Some(stored) if stored.version == item.version => {
-                    *stored = RefreshItem {
-                        version: item.version + 1,
-                        ..item.clone()
-                    };
+                    *stored = amended;
                     Some(stored.clone())
                 }
+                // A lost reply retried finds its own amendment, as `dynamo::refresh` reads it.
+                Some(stored) if *stored == amended => Some(amended),
                 _ => None,
             }
         })

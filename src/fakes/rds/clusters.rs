@@ -248,7 +248,7 @@ impl FakeRds {
         now: Instant,
     ) -> Result<Created<Cluster>, AwsError> {
         let id = r.cluster_id.to_ascii_lowercase();
-        if st.view(&id, now).is_some() || st.held(&id, now) {
+        if st.view(&id, now).is_some() || st.cluster_held(&id, now) {
             return Ok(Created::Exists);
         }
         let source = st

@@ -101,7 +101,7 @@ impl FakeRds {
         now: Instant,
     ) -> Result<Created, AwsError> {
         let id = r.instance_id.to_ascii_lowercase();
-        if st.instance_view(&id, now).is_some() || st.held(&id, now) {
+        if st.instance_view(&id, now).is_some() || st.instance_held(&id, now) {
             return Ok(Created::Exists);
         }
         st.admits_instance(r, now)?;

@@ -56,8 +56,10 @@ struct RdsState {
     protected: BTreeSet<String>,
     /// Listings of every cluster (not narrowed to one).
     listings: u32,
-    /// Names a rename in flight holds (old and new), until then.
-    held_names: HashMap<String, Instant>,
+    /// Cluster names a rename in flight holds (old and new), until then.
+    held_clusters: HashMap<String, Instant>,
+    /// Instance names likewise: RDS keeps clusters and instances in two namespaces.
+    held_instances: HashMap<String, Instant>,
     /// The master password last set on each cluster.
     passwords: HashMap<String, String>,
 }

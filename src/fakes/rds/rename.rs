@@ -3,7 +3,7 @@
 //! `renaming` until `rename_delay` has passed. Both names stay taken meanwhile. A cluster's
 //! endpoint and ARN follow its name, and its instances stay its members.
 
-use super::{not_found, rds_error, FakeRds, RdsState};
+use super::{not_found, FakeRds, RdsState};
 use crate::domain::ClusterStatus;
 use crate::error::AwsError;
 use crate::ports::Renaming;
@@ -29,18 +29,33 @@ impl Lag {
     }
 }
 
+/// A cluster or an instance: RDS keeps their names apart (an instance may bear its cluster's
+/// name), so a rename holds a name in its own namespace only.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Cluster,
+    Instance,
+}
+
 impl RdsState {
-    /// True while `id` is held by a rename in flight (the old name or the new one).
-    pub(super) fn held(&self, id: &str, now: Instant) -> bool {
-        self.held_names.get(id).is_some_and(|t| now < *t)
+    /// True while the cluster name `id` is held by a rename in flight (old name or new one).
+    pub(super) fn cluster_held(&self, id: &str, now: Instant) -> bool {
+        self.held_clusters.get(id).is_some_and(|t| now < *t)
+    }
+
+    /// True while the instance name `id` is held by a rename in flight.
+    pub(super) fn instance_held(&self, id: &str, now: Instant) -> bool {
+        self.held_instances.get(id).is_some_and(|t| now < *t)
     }
 
     fn cluster_taken(&self, id: &str, now: Instant) -> bool {
-        self.held(id, now) || self.clusters.get(id).is_some_and(|c| !c.is_gone(now))
+        self.cluster_held(id, now) || self.clusters.get(id).is_some_and(|c| !c.is_gone(now))
     }
 
     fn instance_taken(&self, id: &str, now: Instant) -> bool {
-        self.held(id, now) || self.instance_view(id, now).is_some() || self.instance_hidden(id, now)
+        self.instance_held(id, now)
+            || self.instance_view(id, now).is_some()
+            || self.instance_hidden(id, now)
     }
 
     fn instance_hidden(&self, id: &str, now: Instant) -> bool {
@@ -63,12 +78,9 @@ impl FakeRds {
         if st.cluster_taken(&new_id, now) {
             return Ok(Renaming::Taken);
         }
+        // RDS refuses with InvalidDBClusterStateFault, which the adapter reads as `NotYet`.
         if !view.status.is_available() {
-            return Err(refused(
-                MODIFY_CLUSTER,
-                "InvalidDBClusterStateFault",
-                &view.status,
-            ));
+            return Ok(Renaming::NotYet);
         }
         let Some(mut fc) = st.clusters.remove(&id) else {
             return Err(not_found(MODIFY_CLUSTER, &id));
@@ -87,10 +99,14 @@ impl FakeRds {
                 i.instance.cluster_id = Some(new_id.clone());
             }
         }
-        if let Some(p) = st.passwords.remove(&id) {
-            st.passwords.insert(new_id.clone(), p);
+        // What RDS keeps on the cluster, not on its name, goes with it: its master password,
+        // deletion protection, and a state a test holds it in.
+        follow(&mut st.passwords, &id, &new_id);
+        follow(&mut st.stuck, &id, &new_id);
+        if st.protected.remove(&id) {
+            st.protected.insert(new_id.clone());
         }
-        self.hold(st, [id, new_id], now);
+        self.hold(st, Kind::Cluster, [id, new_id], now);
         Ok(Renaming::Started)
     }
 
@@ -108,12 +124,9 @@ impl FakeRds {
         if st.instance_taken(&new_id, now) {
             return Ok(Renaming::Taken);
         }
+        // RDS refuses with InvalidDBInstanceState, which the adapter reads as `NotYet`.
         if !view.status.is_available() {
-            return Err(refused(
-                MODIFY_INSTANCE,
-                "InvalidDBInstanceState",
-                &view.status,
-            ));
+            return Ok(Renaming::NotYet);
         }
         let Some(mut fi) = st.instances.remove(&id) else {
             return Err(not_found(MODIFY_INSTANCE, &format!("instance {id}")));
@@ -121,7 +134,7 @@ impl FakeRds {
         fi.instance.id = new_id.clone();
         fi.lag = self.lag(now);
         st.instances.insert(new_id.clone(), fi);
-        self.hold(st, [id, new_id], now);
+        self.hold(st, Kind::Instance, [id, new_id], now);
         Ok(Renaming::Started)
     }
 
@@ -132,9 +145,13 @@ impl FakeRds {
         }
     }
 
-    fn hold(&self, st: &mut RdsState, names: [String; 2], now: Instant) {
+    fn hold(&self, st: &mut RdsState, kind: Kind, names: [String; 2], now: Instant) {
+        let held = match kind {
+            Kind::Cluster => &mut st.held_clusters,
+            Kind::Instance => &mut st.held_instances,
+        };
         for name in names {
-            st.held_names.insert(name, now + self.rename_delay);
+            held.insert(name, now + self.rename_delay);
         }
     }
 
@@ -144,8 +161,11 @@ impl FakeRds {
     }
 }
 
-fn refused(op: &'static str, code: &str, status: &impl std::fmt::Display) -> AwsError {
-    rds_error(op, code, &format!("it is {status}, not available"))
+/// Moves what `map` keeps under `from` to `to`.
+fn follow<V>(map: &mut std::collections::HashMap<String, V>, from: &str, to: &str) {
+    if let Some(v) = map.remove(from) {
+        map.insert(to.to_string(), v);
+    }
 }
 
 /// The status a cluster in a rename shows, once it is listed again.
