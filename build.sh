@@ -67,6 +67,8 @@ cmd_test() {
   export MOTO_SERVER="$PWD/$VENV/bin/moto_server"
   cargo fmt --all -- --check || die "cargo fmt reports unformatted code: run cargo fmt --all"
   cargo clippy --all-targets --quiet -- -D warnings
+  # The Lambda's own build (no CLI), as `build` and `bench` make it.
+  cargo clippy --no-default-features --quiet -- -D warnings
   cargo test --quiet
   "$VENV/bin/cfn-lint" template.yaml example/template.yaml
   echo "cfn-lint: both templates clean"
@@ -94,14 +96,16 @@ cmd_test() {
 cmd_build() {
   need cargo "install Rust (rustup)"
   venv "cargo-lambda>=1.8,<2" "ziglang>=0.13"
-  PATH="$PWD/$VENV/bin:$PATH" cargo lambda build --release --output-format zip --bin aurora-clone-manager
+  # Without the `cli` feature: the operator CLI (clap, CloudWatch) stays out of the zip.
+  PATH="$PWD/$VENV/bin:$PATH" cargo lambda build --release --output-format zip \
+    --bin aurora-clone-manager --no-default-features
   ls -l target/lambda/aurora-clone-manager/bootstrap.zip
 }
 
 cmd_bench() {
   need cargo "install Rust (rustup)"
   venv
-  cargo build --release --quiet --bin aurora-clone-manager
+  cargo build --release --quiet --bin aurora-clone-manager --no-default-features
   "$VENV/bin/python" scripts/bench.py
   cargo bench --quiet --bench planner
 }

@@ -14,6 +14,7 @@ pub mod secrets;
 pub mod skew;
 pub mod ssm;
 pub mod stacks;
+#[cfg(feature = "cli")]
 pub mod volumes;
 mod wire;
 
@@ -142,6 +143,7 @@ pub struct Clients {
     pub cloudformation: aws_sdk_cloudformation::Client,
     pub scheduler: aws_sdk_scheduler::Client,
     /// Only the CLI's cost estimates use it.
+    #[cfg(feature = "cli")]
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// Account and region, for the policies of keys this tool creates.
     pub region: String,
@@ -194,6 +196,7 @@ impl Clients {
             dynamodb: client!(aws_sdk_dynamodb, conf, calls),
             cloudformation: client!(aws_sdk_cloudformation, conf, calls),
             scheduler: client!(aws_sdk_scheduler, conf, calls),
+            #[cfg(feature = "cli")]
             cloudwatch: client!(aws_sdk_cloudwatch, conf, calls),
             calls,
             region: conf
