@@ -7,6 +7,7 @@
 mod confirm;
 mod cost;
 pub mod deployed;
+mod json;
 mod lifecycle;
 mod provision;
 mod requests;

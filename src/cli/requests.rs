@@ -3,7 +3,7 @@
 //! long CloudFormation has left.
 
 use super::term::Table;
-use super::{Outcome, FAILED};
+use super::{json, Outcome, FAILED};
 use crate::service::Flows;
 use crate::state::{Phase, Work};
 use serde_json::{json, Value};
@@ -18,7 +18,7 @@ pub async fn requests(m: &Flows, as_json: bool) -> Outcome {
     let now = m.core.clock.now().unix_timestamp();
     let rows: Vec<Value> = work.iter().map(|w| row(w, now)).collect();
     if as_json {
-        println!("{}", json!({ "work": rows }));
+        json::print(json!({ "work": rows }));
         return Ok(());
     }
     if rows.is_empty() {
@@ -32,8 +32,8 @@ pub async fn requests(m: &Flows, as_json: bool) -> Outcome {
             cell("work"),
             cell("resource"),
             cell("state"),
-            cell("cluster_id"),
-            r["seconds_left"]
+            cell("clusterId"),
+            r["secondsLeft"]
                 .as_i64()
                 .map_or("-".into(), |s| format!("{}m", s.max(0) / 60)),
         ]);
@@ -42,7 +42,7 @@ pub async fn requests(m: &Flows, as_json: bool) -> Outcome {
     Ok(())
 }
 
-/// One item as the operator reads it (snake_case keys, as `status` and `plan` print).
+/// One item as the operator reads it (camelCase keys, as every command prints).
 fn row(work: &Work, now: i64) -> Value {
     match work {
         Work::Request(item) => {
@@ -56,15 +56,15 @@ fn row(work: &Work, now: i64) -> Value {
                 "work": format!("{:?} {}", r.request.request_type, r.request_id()),
                 "resource": format!("{} / {}", r.request.stack_id, r.request.logical_resource_id),
                 "state": state,
-                "cluster_id": (!r.cluster_id.is_empty()).then_some(&r.cluster_id),
-                "seconds_left": (item.phase != Phase::Done).then_some(r.deadline - now),
+                "clusterId": (!r.cluster_id.is_empty()).then_some(&r.cluster_id),
+                "secondsLeft": (item.phase != Phase::Done).then_some(r.deadline - now),
             })
         }
         Work::Reap(reap) => json!({
             "work": format!("clean-up {}", reap.cluster_id),
             "state": if reap.given_up { "given up" } else { "retrying" },
-            "cluster_id": reap.cluster_id,
-            "last_error": reap.last_error,
+            "clusterId": reap.cluster_id,
+            "lastError": reap.last_error,
         }),
         Work::Maintain(item) => json!({
             "work": "maintenance",
