@@ -242,7 +242,8 @@ async fn every_command_speaks_json_and_asks_before_it_changes() {
         all.extend(["--output", "json"]);
         let (code, out, err) = run_cli(&stack, &[], &all);
         assert_eq!(code, 0, "{args:?}: {out}{err}");
-        let doc = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"));
+        let doc =
+            serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"));
         assert_camel_case(&doc, &format!("{args:?}"));
         doc
     };
