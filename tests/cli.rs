@@ -156,13 +156,19 @@ async fn the_cli_speaks_the_deployed_stacks_settings() {
     let stack = unique("cli");
     let prefix = json!({"ClusterIdPrefix": {"Type": "String", "Default": "qa-"}});
     deployed_stack_with(&conf, &stack, prefix).await;
+    let in_two_days = time::OffsetDateTime::now_utc() + time::Duration::days(2);
+    let expires_at = in_two_days
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
     let args = [
         "provision",
         "--source",
         &source,
         "--wait",
-        "--expires-after",
-        "P2D",
+        "--expires-at",
+        &expires_at,
         "--tag",
         "team=qa",
         "--output",
@@ -186,10 +192,7 @@ async fn the_cli_speaks_the_deployed_stacks_settings() {
     let status: Value = serde_json::from_str(out.trim()).unwrap();
     let clone = &status["clusters"][0];
     assert_eq!(clone["clusterId"], id.as_str(), "{status}");
-    assert!(
-        !clone["expiry"]["expiresAt"].is_null(),
-        "it expires: {clone}"
-    );
+    assert_eq!(clone["expiry"]["expiresAt"], expires_at.as_str(), "{clone}");
 
     let (code, out, err) = run_cli(&stack, &[], &["requests", "--output", "json"]);
     assert_eq!(code, 0, "{err}");
@@ -207,6 +210,16 @@ async fn the_cli_speaks_the_deployed_stacks_settings() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("KEY=VALUE"), "{err}");
+    let past = [
+        "provision",
+        "--source",
+        &source,
+        "--expires-at",
+        "2020-01-01T00:00:00Z",
+    ];
+    let (code, _, err) = run_cli(&stack, &[], &past);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("ExpiresAt"), "{err}");
 }
 
 /// One JSON style: every key camelCase, as the lifecycle events and `Data` (lower-camel-cased)

@@ -24,6 +24,12 @@ pub fn question(command: &Command) -> Option<String> {
         Command::Maintain { dry_run: false } => Some(
             "Run maintenance: make and retire full pool copies as the config asks (see maintain --dry-run)?".into(),
         ),
+        Command::Requests {
+            fail: Some(id),
+            ..
+        } => Some(format!(
+            "Answer request {id} FAILED now (CloudFormation gets the answer; the clone it was making is removed)?"
+        )),
         Command::Adopt { dry_run: false } => Some(
             "Record the clusters tagged as this stack's in its ownership ledger, giving it authority to delete them (see adopt --dry-run)?".into(),
         ),
@@ -102,6 +108,10 @@ mod tests {
             Command::Maintain { dry_run: true },
             Command::Adopt { dry_run: true },
             Command::Status,
+            Command::Requests {
+                fail: None,
+                reason: None,
+            },
         ];
         assert!(dry.iter().all(|c| question(c).is_none()));
         let live = [
@@ -114,6 +124,10 @@ mod tests {
             Command::Sweep { dry_run: false },
             Command::Maintain { dry_run: false },
             Command::Adopt { dry_run: false },
+            Command::Requests {
+                fail: Some("r".into()),
+                reason: None,
+            },
         ];
         assert!(live.iter().all(|c| question(c).is_some()));
     }

@@ -105,6 +105,7 @@ fn properties(command: &Command) -> Result<Value, (u8, String)> {
         copy_ok,
         set_password,
         expires_after,
+        expires_at,
         expiry_action,
         tags,
         ..
@@ -117,6 +118,7 @@ fn properties(command: &Command) -> Result<Value, (u8, String)> {
         ("ClusterId", cluster_id),
         ("InstanceClass", instance_class),
         ("ExpiresAfter", expires_after),
+        ("ExpiresAt", expires_at),
         ("ExpiryAction", expiry_action),
     ];
     for (key, value) in optional {
@@ -127,9 +129,27 @@ fn properties(command: &Command) -> Result<Value, (u8, String)> {
     if !tags.is_empty() {
         props["Tags"] = tag_map(tags)?;
     }
-    crate::domain::properties::CloneProperties::parse(&props)
+    let parsed = crate::domain::properties::CloneProperties::parse(&props)
         .map_err(|e| (USAGE, format!("invalid option: {e}")))?;
+    not_born_expired(&parsed)?;
     Ok(props)
+}
+
+/// A stack may keep an `ExpiresAt` that has passed (a rollback sends old properties again); a
+/// clone made here now must not be born expired.
+fn not_born_expired(props: &crate::domain::properties::CloneProperties) -> Outcome {
+    match props.expiry.as_ref().map(|e| &e.when) {
+        Some(crate::domain::expiry::ExpiresWhen::At(t))
+            if *t <= time::OffsetDateTime::now_utc() =>
+        {
+            let when = crate::domain::tags::format_time(*t);
+            Err((
+                USAGE,
+                format!("--expires-at {when}: ExpiresAt must be after now"),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `--tag KEY=VALUE` options as the resource's `Tags` map.
