@@ -206,14 +206,31 @@ impl Clients {
         }
     }
 
-    /// Loads the configuration from the environment, as the Lambda and the CLI run, with
-    /// bounded timeouts and jittered retries.
-    pub async fn from_env() -> Clients {
-        Clients::from_env_with(None, None).await
+    /// The Lambda's clients, from what Lambda puts in the environment: the role's credentials
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), `AWS_REGION`, and
+    /// `AWS_ENDPOINT_URL` for a local AWS; bounded timeouts and jittered retries. Not the SDK's
+    /// whole default chain (profiles, SSO, instance metadata, role assumption): a function never
+    /// needs it, and without it that chain and the STS client it carries stay out of the zip.
+    pub fn from_env() -> Clients {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+        let mut conf = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .http_client(https_client())
+            .retry_config(retry_config())
+            .timeout_config(timeout_config())
+            .credentials_provider(aws_sdk_rds::config::SharedCredentialsProvider::new(
+                credentials,
+            ));
+        let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
+        conf.set_region(region.map(aws_config::Region::new));
+        conf.set_endpoint_url(var("AWS_ENDPOINT_URL"));
+        Clients::new(&conf.build())
     }
 
-    /// The clients of a profile and region, where given (the CLI's `--profile`, `--region`);
-    /// otherwise the environment's, as the SDK finds them.
+    /// The operator's clients: a profile and region where given (the CLI's `--profile`,
+    /// `--region`), otherwise the environment's, as the SDK's default chain finds them.
+    #[cfg(feature = "cli")]
     pub async fn from_env_with(profile: Option<&str>, region: Option<&str>) -> Clients {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(https_client())
