@@ -6,7 +6,8 @@
 #                        checkov and parliament
 #   ./build.sh build     the Lambda zip (target/lambda/aurora-clone-manager/bootstrap.zip)
 #   ./build.sh package   aws cloudformation package (needs LAMBDA_S3_BUCKET, LAMBDA_S3_PREFIX)
-#   ./build.sh deploy [Param=Value ...]   aws cloudformation deploy (needs STACK_NAME)
+#   ./build.sh deploy [Param=Value ...]   aws cloudformation deploy (needs STACK_NAME; the template
+#                        goes by the bucket `package` used)
 #   ./build.sh bench     release build; zip size, cold start, warm Create, peak RSS, AWS calls, planner
 #
 # Tools come from registries only: moto, cfn-lint and cargo-lambda from PyPI into .venv,
@@ -99,7 +100,7 @@ cmd_build() {
   # Without the `cli` feature: the operator CLI (clap, CloudWatch) stays out of the zip.
   PATH="$PWD/$VENV/bin:$PATH" cargo lambda build --release --output-format zip \
     --bin aurora-clone-manager --no-default-features
-  ls -l target/lambda/aurora-clone-manager/bootstrap.zip
+  ls -l "${CARGO_TARGET_DIR:-target}/lambda/aurora-clone-manager/bootstrap.zip"
 }
 
 cmd_bench() {
@@ -116,23 +117,32 @@ cmd_package() {
   [ -f target/lambda/aurora-clone-manager/bootstrap.zip ] || die "no zip: run ./build.sh build first"
   aws cloudformation package --template-file template.yaml --s3-bucket "$LAMBDA_S3_BUCKET" \
     --s3-prefix "${LAMBDA_S3_PREFIX:-aurora-clone-manager}" --output-template-file target/packaged.yaml
+  # `deploy` uploads the template to the same place (see cmd_deploy).
+  printf '%s\n%s\n' "$LAMBDA_S3_BUCKET" "${LAMBDA_S3_PREFIX:-aurora-clone-manager}" > target/packaged.s3
 }
 
 cmd_deploy() {
   need aws "install the AWS CLI"
   [ -n "${STACK_NAME:-}" ] || die "set STACK_NAME to the clone manager's stack name"
   [ -f target/packaged.yaml ] || die "no packaged template: run ./build.sh package first"
+  # The packaged template is over the 51,200 bytes CloudFormation takes inline: it goes by S3,
+  # to the bucket `package` used (or LAMBDA_S3_BUCKET).
+  local bucket prefix
+  bucket="${LAMBDA_S3_BUCKET:-$(sed -n 1p target/packaged.s3 2>/dev/null)}"
+  prefix="${LAMBDA_S3_PREFIX:-$(sed -n 2p target/packaged.s3 2>/dev/null)}"
+  [ -n "$bucket" ] || die "set LAMBDA_S3_BUCKET: the template is deployed through S3 (run ./build.sh package first)"
   local overrides=()
   [ $# -gt 0 ] && overrides=(--parameter-overrides "$@")
   # An unchanged redeploy succeeds; `${a[@]+...}` keeps bash 3.2 (macOS) quiet about an empty
   # array under `set -u`.
   aws cloudformation deploy --template-file target/packaged.yaml --stack-name "$STACK_NAME" \
     --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset \
+    --s3-bucket "$bucket" --s3-prefix "${prefix:-aurora-clone-manager}" \
     ${overrides[@]+"${overrides[@]}"}
 }
 
 case "${1:-}" in
   demo|test|build|bench|package) "cmd_$1" ;;
   deploy) shift; cmd_deploy "$@" ;;
-  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
