@@ -3,12 +3,13 @@
 #
 #   ./build.sh demo      the Lambda against a local AWS (moto): Create -> ready -> Delete
 #   ./build.sh test      every check: fmt, clippy, all tests (moto started by the tests), cfn-lint,
-#                        checkov and parliament
+#                        checkov and parliament, the demo and the Quickstart against moto
 #   ./build.sh build     the Lambda zip (target/lambda/aurora-clone-manager/bootstrap.zip)
 #   ./build.sh package   aws cloudformation package (needs LAMBDA_S3_BUCKET, LAMBDA_S3_PREFIX)
 #   ./build.sh deploy [Param=Value ...]   aws cloudformation deploy (needs STACK_NAME; the template
 #                        goes by the bucket `package` used)
 #   ./build.sh bench     release build; zip size, cold start, warm Create, peak RSS, AWS calls, planner
+#   ./build.sh quickstart [--release]   the README's Quickstart, word for word, against moto
 #
 # Tools come from registries only: moto, cfn-lint and cargo-lambda from PyPI into .venv,
 # checkov and parliament into .venv/scan.
@@ -21,6 +22,8 @@ PY_TOOLS=("moto[server]>=5.2,<5.3" "cfn-lint>=1.20,<2")
 # IAM policies. They get a virtualenv of their own, .venv/scan: checkov pins boto3 (==1.35.49),
 # which in .venv would downgrade the boto3 that moto and the demo run on.
 SCAN_TOOLS=("checkov>=3.3.30,<3.4" "parliament>=1.6.4,<1.7")
+# The AWS CLI for `./build.sh quickstart`, in .venv/aws: awscli pins botocore to its own release.
+AWS_TOOLS=("awscli>=1.36,<2")
 
 die() { echo "build.sh: $*" >&2; exit 1; }
 
@@ -43,17 +46,20 @@ venv() {
   fi
 }
 
-scan_venv() {
+# A virtualenv of its own under .venv for tools whose pins would move what .venv runs on.
+side_venv() {
   venv
-  local scan="$VENV/scan"
-  [ -x "$scan/bin/python" ] || python3 -m venv "$scan" || die "python3 -m venv $scan failed"
-  local stamp="$scan/.tools-$(printf '%s ' "${SCAN_TOOLS[@]}" | cksum | cut -d' ' -f1)"
+  local dir="$VENV/$1"; shift
+  [ -x "$dir/bin/python" ] || python3 -m venv "$dir" || die "python3 -m venv $dir failed"
+  local stamp="$dir/.tools-$(printf '%s ' "$@" | cksum | cut -d' ' -f1)"
   if [ ! -f "$stamp" ]; then
-    "$scan/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$scan/bin/python" -m pip install -q "${SCAN_TOOLS[@]}" || die "pip install of the scanners failed"
+    "$dir/bin/python" -m pip install -q --upgrade pip >/dev/null
+    "$dir/bin/python" -m pip install -q "$@" || die "pip install of $* failed"
     touch "$stamp"
   fi
 }
+
+scan_venv() { side_venv scan "${SCAN_TOOLS[@]}"; }
 
 cmd_demo() {
   need cargo "install Rust (rustup)"
@@ -92,6 +98,13 @@ cmd_test() {
   # reasons, in scripts/render_policy.py (the CLI cannot read --file without a terminal).
   "$VENV/scan/bin/python" -W ignore scripts/render_policy.py --audit || die "parliament reports findings"
   cmd_demo
+  cmd_quickstart
+}
+
+cmd_quickstart() {
+  need cargo "install Rust (rustup)"
+  side_venv aws "${AWS_TOOLS[@]}"
+  "$VENV/bin/python" scripts/quickstart.py "$@"
 }
 
 cmd_build() {
@@ -143,6 +156,7 @@ cmd_deploy() {
 
 case "${1:-}" in
   demo|test|build|bench|package) "cmd_$1" ;;
+  quickstart) shift; cmd_quickstart "$@" ;;
   deploy) shift; cmd_deploy "$@" ;;
-  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
