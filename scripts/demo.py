@@ -266,7 +266,9 @@ def main():
                 print(f"   pool copy {copy_id}: writer {i['DBInstanceClass']}, scaling {scaling}")
 
         cli_env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo",
-                       AWS_REGION="us-east-1", STACK_NAME=STACK)
+                       AWS_REGION="us-east-1", STACK_NAME=STACK, STATE_TABLE=STATE_TABLE)
+        # The demo has no CloudFormation stack to name the table: without it the CLI finds no
+        # ownership ledger, and `status` would show nothing as the stack's.
         cli_env.pop("AWS_LAMBDA_RUNTIME_API", None)
         for args in (["status"], ["plan", "--source", "orders"]):
             print(f"   $ aurora-clone-manager {' '.join(args)}")

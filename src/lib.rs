@@ -41,13 +41,15 @@
 //! - `password`: per-clone master passwords, the secret JSON and the access policies.
 //! - `lambda`: the Lambda front door (`app`: wired from the environment; `event`: the payload,
 //!   classified once; `runtime`: the loop; `deadline`: the runtime's deadline header); `cli`: the
-//!   operator's front door, which calls flows, never ports.
+//!   operator's front door, which calls flows, never ports (feature `cli`, on by default and
+//!   left out of the Lambda's zip).
 //! - `metrics`: CloudWatch metrics in Embedded Metric Format (JSON lines on stdout).
 //! - `clock`: wall time, pausable in tests. `logging`: JSON logs without secrets. `error`: errors
 //!   that keep the AWS error code.
 
 pub mod adapters;
 pub mod cfn;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod clock;
 pub mod config;

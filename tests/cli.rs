@@ -39,7 +39,7 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     );
     assert_eq!(code, 0, "{out}{err}");
     let data: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON");
-    assert_eq!(data["cluster_id"], format!("{source}-dev"));
+    assert_eq!(data["clusterId"], format!("{source}-dev"));
 
     let (code, out, _) = run_cli(&stack, &[], &["status"]);
     assert_eq!(code, 0);
@@ -51,12 +51,12 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     assert_eq!(code, 0);
     let status: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     let clone = &status["clusters"][0];
-    assert_eq!(clone["source"], source.as_str());
+    assert_eq!(clone["sourceClusterId"], source.as_str());
     // A db.r6g.large writer at the default $0.26 an hour; storage unknown without CloudWatch data.
-    let compute = clone["cost_per_month"]["compute_usd"].as_f64().unwrap();
+    let compute = clone["costPerMonth"]["computeUsd"].as_f64().unwrap();
     assert!((compute - 0.26 * 730.0).abs() < 0.01, "{clone}");
-    assert!(clone["cost_per_month"]["storage_usd"].is_null(), "{clone}");
-    assert_eq!(status["pools"][0]["root"], source.as_str());
+    assert!(clone["costPerMonth"]["storageUsd"].is_null(), "{clone}");
+    assert_eq!(status["pools"][0]["rootClusterId"], source.as_str());
     assert_eq!(status["pools"][0]["clones"], 1);
 
     let (code, _, err) = run_cli(
@@ -103,7 +103,7 @@ async fn a_newcomer_plans_provisions_sees_and_deletes_a_clone() {
     let (code, out, _) = run_cli(&stack, &[], &dry);
     assert_eq!(code, 0, "{out}");
     let plan: Value = serde_json::from_str(out.trim()).expect("one JSON document");
-    assert_eq!(plan["would_delete"], true, "{plan}");
+    assert_eq!(plan["wouldDelete"], true, "{plan}");
     let args = [
         "delete",
         "-y",
@@ -156,13 +156,19 @@ async fn the_cli_speaks_the_deployed_stacks_settings() {
     let stack = unique("cli");
     let prefix = json!({"ClusterIdPrefix": {"Type": "String", "Default": "qa-"}});
     deployed_stack_with(&conf, &stack, prefix).await;
+    let in_two_days = time::OffsetDateTime::now_utc() + time::Duration::days(2);
+    let expires_at = in_two_days
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
     let args = [
         "provision",
         "--source",
         &source,
         "--wait",
-        "--expires-after",
-        "P2D",
+        "--expires-at",
+        &expires_at,
         "--tag",
         "team=qa",
         "--output",
@@ -171,7 +177,7 @@ async fn the_cli_speaks_the_deployed_stacks_settings() {
     let (code, out, err) = run_cli(&stack, &[], &args);
     assert_eq!(code, 0, "{out}{err}");
     let data: Value = serde_json::from_str(out.trim()).expect("JSON");
-    let id = data["cluster_id"].as_str().expect("a clone").to_string();
+    let id = data["clusterId"].as_str().expect("a clone").to_string();
     assert!(id.starts_with("qa-"), "the deployed prefix: {id}");
     let rds = aws_sdk_rds::Client::new(&conf);
     let found = rds
@@ -185,18 +191,15 @@ async fn the_cli_speaks_the_deployed_stacks_settings() {
     assert_eq!(code, 0);
     let status: Value = serde_json::from_str(out.trim()).unwrap();
     let clone = &status["clusters"][0];
-    assert_eq!(clone["cluster_id"], id.as_str(), "{status}");
-    assert!(
-        !clone["expiry"]["expires_at"].is_null(),
-        "it expires: {clone}"
-    );
+    assert_eq!(clone["clusterId"], id.as_str(), "{status}");
+    assert_eq!(clone["expiry"]["expiresAt"], expires_at.as_str(), "{clone}");
 
     let (code, out, err) = run_cli(&stack, &[], &["requests", "--output", "json"]);
     assert_eq!(code, 0, "{err}");
     let work: Value = serde_json::from_str(out.trim()).expect("JSON");
     let mine = work["work"]
         .as_array()
-        .and_then(|w| w.iter().find(|i| i["cluster_id"] == id.as_str()))
+        .and_then(|w| w.iter().find(|i| i["clusterId"] == id.as_str()))
         .unwrap_or_else(|| panic!("the provision's request: {work}"));
     assert_eq!(mine["state"], "done", "{mine}");
 
@@ -207,6 +210,35 @@ async fn the_cli_speaks_the_deployed_stacks_settings() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("KEY=VALUE"), "{err}");
+    let past = [
+        "provision",
+        "--source",
+        &source,
+        "--expires-at",
+        "2020-01-01T00:00:00Z",
+    ];
+    let (code, _, err) = run_cli(&stack, &[], &past);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("ExpiresAt"), "{err}");
+}
+
+/// One JSON style: every key camelCase, as the lifecycle events and `Data` (lower-camel-cased)
+/// name them, except inside a clone's resource properties and tags, which are data.
+fn assert_camel_case(doc: &Value, at: &str) {
+    match doc {
+        Value::Object(map) => {
+            for (key, value) in map {
+                let camel = key.starts_with(|c: char| c.is_ascii_lowercase())
+                    && key.chars().all(|c| c.is_ascii_alphanumeric());
+                assert!(camel, "{at}: key {key:?} is not camelCase");
+                if !["properties", "tags"].contains(&key.as_str()) {
+                    assert_camel_case(value, &format!("{at}.{key}"));
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| assert_camel_case(v, at)),
+        _ => {}
+    }
 }
 
 /// Every command answers `--output json` with one JSON document on stdout; every command that
@@ -223,7 +255,10 @@ async fn every_command_speaks_json_and_asks_before_it_changes() {
         all.extend(["--output", "json"]);
         let (code, out, err) = run_cli(&stack, &[], &all);
         assert_eq!(code, 0, "{args:?}: {out}{err}");
-        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+        let doc =
+            serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"));
+        assert_camel_case(&doc, &format!("{args:?}"));
+        doc
     };
     let clone = format!("{source}-qa");
     let made = json(&[
@@ -236,20 +271,20 @@ async fn every_command_speaks_json_and_asks_before_it_changes() {
         "--expires-after",
         "P1D",
     ]);
-    assert_eq!(made["cluster_id"], clone.as_str());
+    assert_eq!(made["clusterId"], clone.as_str());
     assert_eq!(
-        json(&["plan", "--source", &source])["source"],
+        json(&["plan", "--source", &source])["sourceClusterId"],
         source.as_str()
     );
     assert!(json(&["status"])["clusters"].is_array());
     assert!(json(&["requests"])["work"].is_array());
-    assert_eq!(json(&["maintain", "--dry-run"])["dry_run"], true);
+    assert_eq!(json(&["maintain", "--dry-run"])["dryRun"], true);
     assert!(json(&["sweep", "--dry-run"]).is_array());
     assert!(json(&["adopt", "--dry-run"]).is_array());
     let extended = json(&["extend", "--cluster-id", &clone, "--by", "P1D", "--dry-run"]);
-    assert_eq!(extended["cluster_id"], clone.as_str());
+    assert_eq!(extended["clusterId"], clone.as_str());
     assert_eq!(
-        json(&["delete", "--cluster-id", &clone, "--dry-run"])["would_delete"],
+        json(&["delete", "--cluster-id", &clone, "--dry-run"])["wouldDelete"],
         true
     );
 
@@ -264,12 +299,12 @@ async fn every_command_speaks_json_and_asks_before_it_changes() {
         assert!(err.contains("--yes"), "{args:?}: {err}");
     }
     assert_eq!(
-        json(&["status"])["clusters"][0]["cluster_id"],
+        json(&["status"])["clusters"][0]["clusterId"],
         clone.as_str(),
         "nothing removed"
     );
     assert!(json(&["--yes", "sweep"]).is_array());
-    assert_eq!(json(&["--yes", "maintain"])["dry_run"], false);
+    assert_eq!(json(&["--yes", "maintain"])["dryRun"], false);
     assert!(json(&["--yes", "adopt"]).is_array());
     assert_eq!(
         json(&["--yes", "delete", "--cluster-id", &clone])["deleted"],

@@ -1,5 +1,5 @@
 //! The escalations a role that can tag could try, all denied (issue 10, item 1): with the
-//! prefix, a tag makes nothing the manager's; without it, what the README's security model says
+//! prefix, a tag makes nothing the manager's; without it, what the security model (docs/security.md) says
 //! remains; secrets outside the allowed prefixes and keys the function did not create stay out
 //! of reach.
 
@@ -116,7 +116,7 @@ fn with_the_prefix_restores_go_only_into_prefixed_ids_from_allowed_sources() {
     );
 }
 
-/// Issue 10 item 1, without the prefix: what the README's Security model says remains. RDS
+/// Issue 10 item 1, without the prefix: what the security model (docs/security.md) says remains. RDS
 /// authorizes create-time tags as rds:AddTagsToResource with no condition that tells creation
 /// from later tagging, so the role can tag any cluster as its own and then change or delete it.
 /// A single step (deleting what does not carry the tag) is refused.

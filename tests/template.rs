@@ -62,8 +62,11 @@ fn granted_actions(template: &str) -> BTreeSet<String> {
 }
 
 /// Operations only the operator CLI makes, with the operator's credentials: the function's role
-/// is not granted them (the Lambda never reads CloudWatch).
-const CLI_ONLY: &[&str] = &["cloudwatch:GetMetricData"];
+/// is not granted them (the Lambda never reads CloudWatch or lists its own stack).
+const CLI_ONLY: &[&str] = &[
+    "cloudwatch:GetMetricData",
+    "cloudformation:DescribeStackResources",
+];
 
 /// The service an adapter file talks to. A new adapter must be named here, or the test that
 /// checks the grants stops (so that no adapter goes unchecked).

@@ -15,6 +15,7 @@ pub mod secrets;
 pub mod skew;
 pub mod ssm;
 pub mod stacks;
+#[cfg(feature = "cli")]
 pub mod volumes;
 mod wire;
 
@@ -143,6 +144,7 @@ pub struct Clients {
     pub cloudformation: aws_sdk_cloudformation::Client,
     pub scheduler: aws_sdk_scheduler::Client,
     /// Only the CLI's cost estimates use it.
+    #[cfg(feature = "cli")]
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// Account and region, for the policies of keys this tool creates.
     pub region: String,
@@ -195,6 +197,7 @@ impl Clients {
             dynamodb: client!(aws_sdk_dynamodb, conf, calls),
             cloudformation: client!(aws_sdk_cloudformation, conf, calls),
             scheduler: client!(aws_sdk_scheduler, conf, calls),
+            #[cfg(feature = "cli")]
             cloudwatch: client!(aws_sdk_cloudwatch, conf, calls),
             calls,
             region: conf
@@ -204,14 +207,31 @@ impl Clients {
         }
     }
 
-    /// Loads the configuration from the environment, as the Lambda and the CLI run, with
-    /// bounded timeouts and jittered retries.
-    pub async fn from_env() -> Clients {
-        Clients::from_env_with(None, None).await
+    /// The Lambda's clients, from what Lambda puts in the environment: the role's credentials
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), `AWS_REGION`, and
+    /// `AWS_ENDPOINT_URL` for a local AWS; bounded timeouts and jittered retries. Not the SDK's
+    /// whole default chain (profiles, SSO, instance metadata, role assumption): a function never
+    /// needs it, and without it that chain and the STS client it carries stay out of the zip.
+    pub fn from_env() -> Clients {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+        let mut conf = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .http_client(https_client())
+            .retry_config(retry_config())
+            .timeout_config(timeout_config())
+            .credentials_provider(aws_sdk_rds::config::SharedCredentialsProvider::new(
+                credentials,
+            ));
+        let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
+        conf.set_region(region.map(aws_config::Region::new));
+        conf.set_endpoint_url(var("AWS_ENDPOINT_URL"));
+        Clients::new(&conf.build())
     }
 
-    /// The clients of a profile and region, where given (the CLI's `--profile`, `--region`);
-    /// otherwise the environment's, as the SDK finds them.
+    /// The operator's clients: a profile and region where given (the CLI's `--profile`,
+    /// `--region`), otherwise the environment's, as the SDK's default chain finds them.
+    #[cfg(feature = "cli")]
     pub async fn from_env_with(profile: Option<&str>, region: Option<&str>) -> Clients {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(https_client())

@@ -1,4 +1,5 @@
-//! The `Stacks` port over aws-sdk-cloudformation: `DescribeStackResource`, `DescribeStacks`.
+//! The `Stacks` port over aws-sdk-cloudformation: `DescribeStackResource`, `DescribeStacks`; and
+//! for the CLI, a deployed stack's parameters and resources.
 
 use super::aws_error;
 use crate::domain::StackStatus;
@@ -43,6 +44,30 @@ impl SdkStacks {
                 })
                 .collect()
         }))
+    }
+
+    /// The physical ids of a deployed stack's resources, by logical id, in one call (the CLI's
+    /// reading of the deployed settings; a stack has far fewer than the 100 resources one
+    /// answer holds).
+    pub async fn physical_ids(
+        &self,
+        stack: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+        let out = self
+            .client
+            .describe_stack_resources()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| aws_error("DescribeStackResources", e))?;
+        Ok(out
+            .stack_resources()
+            .iter()
+            .filter_map(|r| {
+                let physical = r.physical_resource_id().filter(|p| !p.is_empty())?;
+                Some((r.logical_resource_id()?.to_string(), physical.to_string()))
+            })
+            .collect())
     }
 }
 

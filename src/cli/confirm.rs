@@ -24,6 +24,12 @@ pub fn question(command: &Command) -> Option<String> {
         Command::Maintain { dry_run: false } => Some(
             "Run maintenance: make and retire full pool copies as the config asks (see maintain --dry-run)?".into(),
         ),
+        Command::Requests {
+            fail: Some(id),
+            ..
+        } => Some(format!(
+            "Answer request {id} FAILED now (CloudFormation gets the answer; the clone it was making is removed)?"
+        )),
         Command::Adopt { dry_run: false } => Some(
             "Record the clusters tagged as this stack's in its ownership ledger, giving it authority to delete them (see adopt --dry-run)?".into(),
         ),
@@ -114,6 +120,10 @@ mod tests {
                 dry_run: true,
             },
             Command::Status,
+            Command::Requests {
+                fail: None,
+                reason: None,
+            },
         ];
         assert!(dry.iter().all(|c| question(c).is_none()));
         let live = [
@@ -130,6 +140,10 @@ mod tests {
                 cluster_id: "c".into(),
                 wait: false,
                 dry_run: false,
+            },
+            Command::Requests {
+                fail: Some("r".into()),
+                reason: None,
             },
         ];
         assert!(live.iter().all(|c| question(c).is_some()));

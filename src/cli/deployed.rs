@@ -1,10 +1,9 @@
 //! The deployed stack's settings, so that a terminal and the Lambda agree: the CLI reads the
-//! stack's parameters (DescribeStacks, defaults included) and sets the variables the template
-//! gives the function from them. `tests/template.rs` holds `STACK_SETTINGS` to the template.
+//! stack's parameters (DescribeStacks, defaults included) and resources (DescribeStackResources)
+//! and sets the variables the template gives the function from them. `tests/template.rs` holds
+//! `STACK_SETTINGS` to the template.
 
 use crate::adapters::{stacks::SdkStacks, Clients};
-use crate::domain::StackResource;
-use crate::ports::Stacks;
 use std::collections::HashMap;
 
 /// The template's parameters and the function's variables they become (`!Ref Parameter`).
@@ -47,15 +46,16 @@ pub async fn stack_settings(
     if let Some(bus) = params.get("EventBusName").filter(|b| !b.is_empty()) {
         vars.insert("EVENT_BUS_NAME".into(), bus.clone());
     }
-    for (logical_id, var) in STACK_RESOURCES {
-        let found = stacks.resource(stack, logical_id).await;
-        if let Ok(StackResource::Found {
-            physical_id: Some(id),
-            ..
-        }) = found
-        {
-            vars.insert(var.to_string(), id);
+    // Without its resources the parameters still stand (the table can be named instead).
+    match stacks.physical_ids(stack).await {
+        Ok(ids) => {
+            for (logical_id, var) in STACK_RESOURCES {
+                if let Some(id) = ids.get(*logical_id) {
+                    vars.insert(var.to_string(), id.clone());
+                }
+            }
         }
+        Err(e) => eprintln!("note: could not read the resources of stack {stack}: {e}"),
     }
     Ok(Some(vars))
 }

@@ -1,6 +1,6 @@
 //! The clone lifecycle at a terminal: `extend` a clone's expiry, `sweep` for orphans.
 
-use super::{Outcome, FAILED, REFUSED, USAGE};
+use super::{json, Outcome, FAILED, REFUSED, USAGE};
 use crate::domain::tags;
 use crate::service::expiry::ExtendRefused;
 use crate::service::sweep::Finding;
@@ -26,10 +26,7 @@ pub async fn extend(
         })?;
     let at = tags::format_time(at);
     if as_json {
-        println!(
-            "{}",
-            json!({"cluster_id": cluster_id, "expires_at": at, "dry_run": dry_run})
-        );
+        json::print(json!({"clusterId": cluster_id, "expiresAt": at, "dryRun": dry_run}));
     } else {
         let verb = if dry_run { "would expire" } else { "expires" };
         println!("{cluster_id} {verb} at {at} (the stack's next change of ExpiresAfter/ExpiresAt replaces this)");
@@ -48,7 +45,7 @@ pub async fn sweep(m: &Flows, dry_run: bool, as_json: bool) -> Outcome {
         .sweep(&clusters, dry_run, &Invocation::default())
         .await;
     if as_json {
-        println!("{}", serde_json::to_value(&findings).unwrap_or_default());
+        json::print_serialized(&findings);
         return Ok(());
     }
     if findings.is_empty() {
@@ -101,7 +98,7 @@ pub async fn adopt(m: &Flows, dry_run: bool, as_json: bool) -> Outcome {
         .await
         .map_err(|e| (FAILED, e.to_string()))?;
     if as_json {
-        println!("{}", serde_json::to_value(&found).unwrap_or_default());
+        json::print_serialized(&found);
         return Ok(());
     }
     if found.is_empty() {

@@ -4,9 +4,11 @@
 //! document per command); what changes or removes something asks first (`confirm`). Exit codes:
 //! 0 done, 1 failed, 2 bad usage or configuration, 3 refused or not confirmed.
 
+mod args;
 mod confirm;
 mod cost;
 pub mod deployed;
+mod json;
 mod lifecycle;
 mod provision;
 mod refresh;
@@ -25,180 +27,13 @@ use crate::config::Settings;
 use crate::ports::Ports;
 use crate::ports::StateStore;
 use crate::service::{Flows, Invocation};
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "aurora-clone-manager",
-    version,
-    about = "Aurora copy-on-write clones and their pools of full copies.",
-    long_about = "Aurora copy-on-write clones and their pools of full copies.\n\n\
-Run as an AWS Lambda it serves Custom::AuroraClone resources; run here it lets you see the pools,\n\
-plan and make clones, run maintenance and delete what it made. It uses your AWS credentials, or\n\
-the local AWS when AWS_ENDPOINT_URL is set. --stack (or ACM_STACK) names the clone manager's\n\
-stack: it is the owner recorded on every cluster this tool makes, its deployed settings (prefix,\n\
-ages, grace, default key) are the ones used here, and commands that change something keep their\n\
-requests and leases in its state table, shared with the Lambda."
-)]
-pub struct Cli {
-    /// The clone manager's stack: the owner of clones and copies, whose deployed settings are
-    /// used (STACK_NAME is read when neither is given).
-    #[arg(long, env = "ACM_STACK", global = true)]
-    pub stack: Option<String>,
-    /// The AWS profile to use (SSO profiles need the `sso` build feature).
-    #[arg(long, global = true)]
-    pub profile: Option<String>,
-    /// The AWS region to use.
-    #[arg(long, global = true)]
-    pub region: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, global = true, default_value = "table")]
-    pub output: Output,
-    /// The stack's state table (default: read from the stack, its `StateTable`).
-    #[arg(long, env = "STATE_TABLE", global = true)]
-    pub state_table: Option<String>,
-    /// The same as --output json.
-    #[arg(long, global = true)]
-    pub json: bool,
-    /// Go ahead without asking (delete, sweep, maintain and adopt ask first; without a terminal
-    /// they need --yes).
-    #[arg(long, short = 'y', global = true)]
-    pub yes: bool,
-    #[command(subcommand)]
-    pub command: Command,
-}
+pub use args::{Cli, Command, Output};
 
-/// How results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Output {
-    /// Tables and sentences, for people.
-    Table,
-    /// One JSON document on stdout, for scripts.
-    Json,
-}
-
-impl Cli {
-    /// True when the output is JSON (`--output json` or `--json`).
-    pub fn as_json(&self) -> bool {
-        self.json || self.output == Output::Json
-    }
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Show a source's pool (root and copies: age, data time, clones, free slots) and where a
-    /// new clone would go.
-    Plan {
-        /// The root cluster.
-        #[arg(long)]
-        source: String,
-        /// Allow waiting for a new pool copy when no slot is free.
-        #[arg(long)]
-        copy_ok: bool,
-        /// Only copies with data newer than this (RFC 3339 or YYYY-MM-DD).
-        #[arg(long)]
-        copy_created_since: Option<String>,
-    },
-    /// Make a clone now, with the same planner as the Lambda.
-    Provision {
-        #[arg(long)]
-        source: String,
-        /// The clone's identifier (default: generated).
-        #[arg(long)]
-        cluster_id: Option<String>,
-        #[arg(long)]
-        instance_class: Option<String>,
-        #[arg(long)]
-        copy_ok: bool,
-        /// Give the clone its own master password in Secrets Manager (needs --wait).
-        #[arg(long)]
-        set_password: bool,
-        /// When the clone expires, as an ISO-8601 duration from now (P7D, PT12H): stopped then
-        /// (or deleted, with --expiry-action delete). A clone made here has no stack to delete
-        /// it: give it an expiry.
-        #[arg(long)]
-        expires_after: Option<String>,
-        /// What its expiry does: stop (default) or delete.
-        #[arg(long)]
-        expiry_action: Option<String>,
-        /// A tag for the clone, KEY=VALUE (repeatable).
-        #[arg(long = "tag", value_name = "KEY=VALUE")]
-        tags: Vec<String>,
-        /// Show the plan only.
-        #[arg(long)]
-        dry_run: bool,
-        /// Wait, showing progress, until the clone is usable.
-        #[arg(long)]
-        wait: bool,
-    },
-    /// Run pool maintenance from the config in SSM.
-    Maintain {
-        /// Plan and report without changing anything.
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// List the clones and pool copies this stack manages, with each clone's expiry.
-    Status,
-    /// List the work in the stack's state table: requests (pending, being answered, done),
-    /// clean-ups and maintenance, most urgent first, for a stack that seems to wait.
-    Requests,
-    /// Move a clone's expiry later (tagged as an extension: the stack's next change of
-    /// ExpiresAfter/ExpiresAt replaces it; an Update that leaves them alone keeps it).
-    Extend {
-        #[arg(long)]
-        cluster_id: String,
-        /// How much later, as an ISO-8601 duration (P7D, PT12H); from now if it has passed.
-        #[arg(long)]
-        by: String,
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// Find clones whose stack no longer claims them and, a grace period (ORPHAN_GRACE) after
-    /// first seeing them orphaned, remove them with their secrets and keys.
-    Sweep {
-        /// Ask and report every candidate with the reason; change nothing.
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// Record in the ownership ledger the clusters whose tags say this stack made them (clones
-    /// and copies made before the ledger existed). Only the ledger gives the manager authority
-    /// over a cluster: run this once after upgrading, after checking the list with --dry-run.
-    Adopt {
-        /// List what would be recorded; record nothing.
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// Refresh a clone in place: a new clone of its source takes its name, endpoint, password
-    /// and secret; the old one is deleted (what its RefreshSchedule does on schedule).
-    Refresh {
-        #[arg(long)]
-        cluster_id: String,
-        /// Wait until the refresh is over (this terminal carries it on; minutes).
-        #[arg(long)]
-        wait: bool,
-        /// Say whether the clone may be refreshed and under which names; record nothing.
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// Delete a clone this stack made (never anything else).
-    Delete {
-        #[arg(long)]
-        cluster_id: String,
-        /// Also delete a clone that belongs to a CloudFormation stack.
-        #[arg(long)]
-        force: bool,
-        /// Show what would be deleted; delete nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Wait until the clone is gone.
-        #[arg(long)]
-        wait: bool,
-    },
-}
-
-/// Exit codes.
+/// Exit codes (`args` tells them in `--help`).
 pub const FAILED: u8 = 1;
 pub const USAGE: u8 = 2;
 pub const REFUSED: u8 = 3;
@@ -233,26 +68,6 @@ pub async fn run() -> ExitCode {
         Err((code, message)) => {
             eprintln!("aurora-clone-manager: {message}");
             ExitCode::from(code)
-        }
-    }
-}
-
-impl Command {
-    /// True when the command works on the stack's state table: those that may change something
-    /// in AWS, and `requests`, which lists it. Plans, listings and dry runs change nothing and
-    /// keep what little state they touch in memory, so that they run without a deployed stack.
-    pub fn uses_stack_table(&self) -> bool {
-        match self {
-            Command::Plan { .. } | Command::Status => false,
-            // Reads only, but the stack's table is what it reads.
-            Command::Requests => true,
-            Command::Provision { dry_run, .. }
-            | Command::Maintain { dry_run }
-            | Command::Extend { dry_run, .. }
-            | Command::Sweep { dry_run }
-            | Command::Adopt { dry_run }
-            | Command::Refresh { dry_run, .. }
-            | Command::Delete { dry_run, .. } => !dry_run,
         }
     }
 }
@@ -324,9 +139,11 @@ pub async fn manager(
         }
     };
     let answers = Arc::new(MemoryResponder::default());
-    let base = adapters::sdk_ports(&settings, clients, answers.clone());
-    // Served in process: the CLI has no ResponseURL and no follow-up rule of its own (a
-    // request it leaves pending in the table, the Lambda's follow-ups may finish).
+    let responder = Arc::new(state::CliResponder::new(answers.clone()));
+    let base = adapters::sdk_ports(&settings, clients, responder);
+    // Served in process: the CLI's own requests have no ResponseURL, and it has no follow-up
+    // rule of its own (a request it leaves pending in the table, the Lambda's follow-ups may
+    // finish).
     let ports = Ports {
         state,
         refreshes,
@@ -373,7 +190,11 @@ async fn execute(
             Ok(())
         }
         Command::Status => status::status(m, volumes, cli.as_json()).await,
-        Command::Requests => requests::requests(m, cli.as_json()).await,
+        Command::Requests { fail: None, .. } => requests::requests(m, cli.as_json()).await,
+        Command::Requests {
+            fail: Some(id),
+            reason,
+        } => requests::fail(m, id, reason.as_deref(), cli.as_json()).await,
         Command::Extend {
             cluster_id,
             by,

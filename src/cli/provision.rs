@@ -3,7 +3,7 @@
 //! follow-up rule), under the same placement lease as the Lambda's; `--wait` serves it again
 //! until it is answered.
 
-use super::{Command, Outcome, FAILED, REFUSED, USAGE};
+use super::{json, Command, Outcome, FAILED, REFUSED, USAGE};
 use crate::adapters::memory::MemoryResponder;
 use crate::cfn::{CfnRequest, RequestType};
 use crate::domain::Role;
@@ -105,6 +105,7 @@ fn properties(command: &Command) -> Result<Value, (u8, String)> {
         copy_ok,
         set_password,
         expires_after,
+        expires_at,
         expiry_action,
         tags,
         ..
@@ -117,6 +118,7 @@ fn properties(command: &Command) -> Result<Value, (u8, String)> {
         ("ClusterId", cluster_id),
         ("InstanceClass", instance_class),
         ("ExpiresAfter", expires_after),
+        ("ExpiresAt", expires_at),
         ("ExpiryAction", expiry_action),
     ];
     for (key, value) in optional {
@@ -127,27 +129,26 @@ fn properties(command: &Command) -> Result<Value, (u8, String)> {
     if !tags.is_empty() {
         props["Tags"] = tag_map(tags)?;
     }
-    crate::domain::properties::CloneProperties::parse(&props)
+    let parsed = crate::domain::properties::CloneProperties::parse(&props)
         .map_err(|e| (USAGE, format!("invalid option: {e}")))?;
+    not_born_expired(&parsed)?;
     Ok(props)
 }
 
-/// The resource's `Data` with the CLI's JSON keys: `ClusterId` becomes `cluster_id`, as every
-/// other command prints (the names are the `Fn::GetAtt` ones, in snake_case).
-fn snake_keys(data: &Value) -> Value {
-    let snake = |key: &str| {
-        let mut out = String::new();
-        for (i, c) in key.chars().enumerate() {
-            if c.is_ascii_uppercase() && i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
+/// A stack may keep an `ExpiresAt` that has passed (a rollback sends old properties again); a
+/// clone made here now must not be born expired.
+fn not_born_expired(props: &crate::domain::properties::CloneProperties) -> Outcome {
+    match props.expiry.as_ref().map(|e| &e.when) {
+        Some(crate::domain::expiry::ExpiresWhen::At(t))
+            if *t <= time::OffsetDateTime::now_utc() =>
+        {
+            let when = crate::domain::tags::format_time(*t);
+            Err((
+                USAGE,
+                format!("--expires-at {when}: ExpiresAt must be after now"),
+            ))
         }
-        out
-    };
-    match data.as_object() {
-        Some(map) => map.iter().map(|(k, v)| (snake(k), v.clone())).collect(),
-        None => data.clone(),
+        _ => Ok(()),
     }
 }
 
@@ -176,7 +177,7 @@ async fn finished_elsewhere(m: &Flows, req: &CfnRequest, as_json: bool) -> Outco
     };
     match cluster {
         Some(c) if as_json => {
-            println!("{}", json!({"ClusterId": c.id, "Status": c.status.as_str()}));
+            json::print(json!({"clusterId": c.id, "status": c.status.as_str()}));
             Ok(())
         }
         Some(c) => {
@@ -194,7 +195,8 @@ fn report(answer: Option<Value>, progress: Progress, as_json: bool) -> Outcome {
     match (progress, answer) {
         (_, Some(a)) if a["Status"] == "SUCCESS" => {
             if as_json {
-                println!("{}", snake_keys(&a["Data"]));
+                // The `Fn::GetAtt` names, lower-camel-cased: `ClusterId` is `clusterId`.
+                json::print(a["Data"].clone());
             } else {
                 println!("clone ready:");
                 for (k, v) in a["Data"].as_object().into_iter().flatten() {
@@ -205,14 +207,10 @@ fn report(answer: Option<Value>, progress: Progress, as_json: bool) -> Outcome {
         }
         (_, Some(a)) => Err((FAILED, a["Reason"].as_str().unwrap_or("failed").to_string())),
         (Progress::Pending(what), None) => {
-            println!(
-                "{}",
-                if as_json {
-                    json!({"pending": what}).to_string()
-                } else {
-                    format!("started; not usable yet ({what}). `status` shows it; the clone finishes by itself.")
-                }
+            let text = format!(
+                "started; not usable yet ({what}). `status` shows it; the clone finishes by itself."
             );
+            print(as_json, json!({ "pending": what }), text);
             Ok(())
         }
         (other, None) => Err((FAILED, format!("{other:?}"))),
@@ -222,13 +220,13 @@ fn report(answer: Option<Value>, progress: Progress, as_json: bool) -> Outcome {
 pub async fn delete(m: &Flows, cluster_id: &str, options: Deleting, as_json: bool) -> Outcome {
     let failed = |e: crate::error::AwsError| (FAILED, e.to_string());
     let Some(cluster) = m.deeds.observe_cluster(cluster_id).await.map_err(failed)? else {
-        let gone = json!({"cluster_id": cluster_id, "deleted": false, "reason": "no such cluster"});
+        let gone = json!({"clusterId": cluster_id, "deleted": false, "reason": "no such cluster"});
         print(as_json, gone, format!("{cluster_id}: already gone"));
         return Ok(());
     };
     deletable(m, &cluster, options.force)?;
     if options.dry_run {
-        let plan = json!({"cluster_id": cluster_id, "dry_run": true, "would_delete": true,
+        let plan = json!({"clusterId": cluster_id, "dryRun": true, "wouldDelete": true,
             "instances": cluster.members.iter().map(|i| &i.instance_id).collect::<Vec<_>>()});
         let text = format!("would delete {cluster_id} and its instances (no final snapshot)");
         print(as_json, plan, text);
@@ -247,7 +245,7 @@ pub async fn delete(m: &Flows, cluster_id: &str, options: Deleting, as_json: boo
         (false, crate::ports::Deletion::NotYet) => "deferred",
         (false, _) => "started",
     };
-    let done = json!({"cluster_id": cluster_id, "deleted": true, "outcome": outcome});
+    let done = json!({"clusterId": cluster_id, "deleted": true, "outcome": outcome});
     print(as_json, done, format!("{cluster_id}: deletion {outcome}"));
     Ok(())
 }
@@ -310,19 +308,8 @@ async fn wait_until_gone(m: &Flows, cluster_id: &str, as_json: bool) -> Outcome 
 
 /// One line: JSON for scripts, the sentence for people.
 fn print(as_json: bool, doc: Value, text: String) {
-    println!("{}", if as_json { doc.to_string() } else { text });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn data_keys_print_in_snake_case() {
-        let data = json!({"ClusterId": "c", "ReaderEndpoint": "r", "Port": "5432"});
-        assert_eq!(
-            snake_keys(&data),
-            json!({"cluster_id": "c", "reader_endpoint": "r", "port": "5432"})
-        );
+    match as_json {
+        true => json::print(doc),
+        false => println!("{text}"),
     }
 }

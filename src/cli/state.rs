@@ -5,10 +5,13 @@
 //! `STATE_TABLE` names it instead. A command that would change something and finds no table
 //! fails: an in-memory state would serialise with nothing.
 
-use crate::adapters::{self, dynamo::DynamoState};
+use crate::adapters::{self, dynamo::DynamoState, http::HttpResponder, memory::MemoryResponder};
+use crate::cfn::ResponseBody;
 use crate::domain::Deed;
 use crate::error::AwsError;
-use crate::ports::{Entered, Ledger, StackResource, Stacks, StateStore};
+use crate::ports::{Entered, Ledger, Responder, StackResource, Stacks, StateStore};
+use std::sync::Arc;
+use tokio::time::Instant;
 
 /// The state table's logical id in `template.yaml`.
 pub const STATE_TABLE_LOGICAL_ID: &str = "StateTable";
@@ -77,6 +80,37 @@ impl Ledger for NoLedger {
 
     async fn strike(&self, _: &str) -> Result<(), AwsError> {
         Err(no_table())
+    }
+}
+
+/// The CLI's answers: each one kept in memory (what `provision` reports), and an answer to one
+/// of CloudFormation's requests (it has a ResponseURL: `requests --fail`) also PUT there, as the
+/// Lambda sends it, so that no stack's request is marked done without CloudFormation being told.
+/// A request made at the terminal has no ResponseURL and goes to nobody.
+pub struct CliResponder {
+    kept: Arc<MemoryResponder>,
+    http: HttpResponder,
+}
+
+impl CliResponder {
+    pub fn new(kept: Arc<MemoryResponder>) -> CliResponder {
+        CliResponder {
+            kept,
+            http: HttpResponder::new(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Responder for CliResponder {
+    async fn send(
+        &self,
+        url: &str,
+        body: &ResponseBody,
+        until: Option<Instant>,
+    ) -> Result<(), String> {
+        self.http.send(url, body, until).await?;
+        self.kept.send(url, body, until).await
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::cost::{costs, usd, Costs};
 use super::view::{age, table};
-use super::{Outcome, FAILED};
+use super::{json, Outcome, FAILED};
 use crate::domain::cost::Cost;
 use crate::domain::expiry::{Expiry, EXTENDED};
 use crate::domain::{tags, Cluster, Role};
@@ -31,10 +31,7 @@ pub async fn status(m: &Flows, volumes: &dyn VolumeSizes, as_json: bool) -> Outc
         .collect();
     if as_json {
         let pools = pool_sums(&managed, &costs);
-        println!(
-            "{}",
-            json!({"clusters": rows, "pools": pools, "cost_note": costs.note})
-        );
+        json::print(json!({"clusters": rows, "pools": pools, "costNote": costs.note}));
         return Ok(());
     }
     println!(
@@ -69,7 +66,7 @@ fn status_table(m: &Flows, managed: &[&Cluster], rows: &[Value], costs: &Costs) 
             c.status.as_str().to_string(),
             lineage.as_ref().map(|l| l.root.clone()).unwrap_or_default(),
             age(lineage.as_ref().map(|l| l.data_timestamp), now),
-            r["clones_on_it"].to_string(),
+            r["clonesOnIt"].to_string(),
             r["owner"].as_str().unwrap_or_default().into(),
             expires(c),
             costs.of(&c.id).describe(),
@@ -80,8 +77,9 @@ fn status_table(m: &Flows, managed: &[&Cluster], rows: &[Value], costs: &Costs) 
 
 /// A root's pool copies and clones, and their month.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct PoolSum {
-    root: String,
+    root_cluster_id: String,
     copies: usize,
     copies_cost: Cost,
     clones: usize,
@@ -110,7 +108,7 @@ fn pool_sums(managed: &[&Cluster], costs: &Costs) -> Vec<PoolSum> {
             let (copies, copies_cost) = of(&root, Role::Copy);
             let (clones, clones_cost) = of(&root, Role::Clone);
             PoolSum {
-                root,
+                root_cluster_id: root,
                 copies,
                 copies_cost,
                 clones,
@@ -125,7 +123,7 @@ fn print_pool_sums(managed: &[&Cluster], costs: &Costs) {
     for p in pool_sums(managed, costs) {
         println!(
             "Pool of {}: {} copies, {}; {} clones, {}",
-            p.root,
+            p.root_cluster_id,
             p.copies,
             money(&p.copies_cost),
             p.clones,
@@ -161,17 +159,17 @@ fn status_json(c: &Cluster, index: &crate::planner::pool::VolumeIndex, cost: &Co
         })
         .unwrap_or_else(|| "pool".into());
     let lineage = c.lineage();
-    json!({"cluster_id": c.id, "role": role, "status": c.status.as_str(), "root": lineage.as_ref().map(|l| l.root.clone()),
-        "source": lineage.as_ref().map(|l| l.source.clone()), "data_timestamp": lineage.map(|l| tags::format_time(l.data_timestamp)),
-        "clones_on_it": index.clones_on(c).len(), "owner": owner, "expiry": expiry_json(c),
-        "orphan_since": c.tags.get(crate::planner::sweep::ORPHAN_SINCE), "cost_per_month": cost})
+    json!({"clusterId": c.id, "role": role, "status": c.status.as_str(), "rootClusterId": lineage.as_ref().map(|l| l.root.clone()),
+        "sourceClusterId": lineage.as_ref().map(|l| l.source.clone()), "dataTimestamp": lineage.map(|l| tags::format_time(l.data_timestamp)),
+        "clonesOnIt": index.clones_on(c).len(), "owner": owner, "expiry": expiry_json(c),
+        "orphanSince": c.tags.get(crate::planner::sweep::ORPHAN_SINCE), "costPerMonth": cost})
 }
 
 fn expiry_json(c: &Cluster) -> Value {
     Expiry::from_tags(&c.tags).map_or(Value::Null, |e| {
-        json!({"expires_at": tags::format_time(e.at), "action": e.action.as_str(),
+        json!({"expiresAt": tags::format_time(e.at), "action": e.action.as_str(),
             "warned": e.warned, "expired": e.handled.map(|a| a.as_str()),
-            "extended_at": c.tags.get(EXTENDED)})
+            "extendedAt": c.tags.get(EXTENDED)})
     })
 }
 

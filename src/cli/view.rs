@@ -2,7 +2,7 @@
 
 use super::cost::{costs, usd, Costs};
 use super::term::Table;
-use super::{Outcome, FAILED, USAGE};
+use super::{json, Outcome, FAILED, USAGE};
 use crate::domain::tags;
 use crate::domain::Cluster;
 use crate::domain::RestoreType;
@@ -50,8 +50,8 @@ fn volume_row(v: &Volume, now: OffsetDateTime) -> Vec<String> {
 }
 
 fn volume_json(v: &Volume, costs: &Costs) -> Value {
-    json!({"cost_per_month": costs.of(&v.cluster_id), "cluster_id": v.cluster_id, "role": if v.role == VolumeRole::Root { "root" } else { "copy" }, "status": v.status.as_str(),
-        "data_timestamp": v.data_timestamp.map(tags::format_time), "clones": v.clones, "slots": v.slots, "free": v.free()})
+    json!({"costPerMonth": costs.of(&v.cluster_id), "clusterId": v.cluster_id, "role": if v.role == VolumeRole::Root { "root" } else { "copy" }, "status": v.status.as_str(),
+        "dataTimestamp": v.data_timestamp.map(tags::format_time), "clones": v.clones, "slots": v.slots, "free": v.free()})
 }
 
 pub async fn plan(
@@ -108,10 +108,7 @@ pub async fn plan(
             .chain(pool.copies.iter())
             .map(|v| volume_json(v, &costs))
             .collect();
-        println!(
-            "{}",
-            json!({"source": source, "volumes": volumes, "plan": decision})
-        );
+        json::print(json!({"sourceClusterId": source, "volumes": volumes, "plan": decision}));
         return Ok(());
     }
     print_pool(&pool, &policy, now, &costs);
@@ -202,7 +199,7 @@ pub fn describe(step: &Step) -> String {
 
 pub fn maintenance(report: &Report, as_json: bool) {
     if as_json {
-        println!("{}", serde_json::to_string(report).unwrap_or_default());
+        json::print_serialized(report);
         return;
     }
     if let Some(note) = &report.note {

@@ -45,7 +45,7 @@ impl App {
     pub async fn from_env() -> App {
         let env = Environment::read();
         let responder: Arc<dyn Responder> = Arc::new(HttpResponder::new());
-        let clients = adapters::Clients::from_env().await;
+        let clients = adapters::Clients::from_env();
         let wire = |settings: Settings| {
             let ports = adapters::sdk_ports(&settings, &clients, responder.clone());
             Flows::new(settings, ports, Clock::System)

@@ -411,7 +411,19 @@ fn binary() -> String {
 /// The operator CLI as a user runs it against moto, with `env` besides the stack's name and
 /// moto's endpoint: its exit code, stdout and stderr.
 pub fn run_cli(stack: &str, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(binary())
+    run_cli_without(stack, &[], env, args)
+}
+
+/// `run_cli` with the variables in `unset` taken out of its environment (its static
+/// credentials and region, to test where else they come from).
+pub fn run_cli_without(
+    stack: &str,
+    unset: &[&str],
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (i32, String, String) {
+    let mut command = Command::new(binary());
+    command
         .args(args)
         .env("STACK_NAME", stack)
         .env("AWS_ENDPOINT_URL", &moto().endpoint)
@@ -422,9 +434,12 @@ pub fn run_cli(stack: &str, env: &[(&str, &str)], args: &[&str]) -> (i32, String
         .env_remove("AWS_LAMBDA_RUNTIME_API")
         .env_remove("STATE_TABLE")
         .env_remove("ACM_STACK")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run the binary");
+        .env_remove("AWS_PROFILE")
+        .envs(env.iter().copied());
+    for name in unset {
+        command.env_remove(name);
+    }
+    let out = command.output().expect("run the binary");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into(),
