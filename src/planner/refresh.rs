@@ -287,19 +287,26 @@ mod tests {
             CutOver::Counted,
             "a lost reply's rename is seen"
         );
+        let retired = helper_deed(&deed(), &item(1), &item(1).retired_id, None, 5);
         let CutOver::Act(Action::Rename {
             what,
             deed: Some(d),
             ..
-        }) = cut_over(&item(1), names, &deed())
+        }) = cut_over(&item(1), names, &retired)
         else {
             panic!("then the old cluster, its new name entered first")
         };
         assert_eq!(what, Renamed::Cluster);
-        assert!(
-            d.secret.is_none(),
-            "the clone's secret stays with the clone"
+        assert_eq!(
+            *d, retired,
+            "the retired name's deed is entered with the rename"
         );
+        assert!(
+            d.secret.is_none() && d.key.is_none() && d.properties.is_none(),
+            "the clone's secret, key and properties stay with the clone: {d:?}"
+        );
+        assert_eq!(d.refresh_of.as_deref(), Some("clone-qa"));
+        assert_eq!(d.cluster_id, "clone-qa-oab12cd");
         // RDS lags: neither name listed is a wait, never a conclusion.
         let gap = Names {
             clone: None,

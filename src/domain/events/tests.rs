@@ -171,6 +171,9 @@ fn details_keep_their_bytes() {
         format!(r#"{ready},"expiresAt":"2026-12-10T12:00:00Z","action":"stop"}}"#),
         format!(r#"{deleted},"reason":"its stack is gone","orphanSince":null}}"#),
         r#"{"clusterId":"qa-db","reason":"refused","since":100,"attempts":7}"#.to_string(),
+        r#"{"clusterId":"qa-db","stackId":"s","logicalResourceId":"L","rootClusterId":"prod","expectedCutOverAt":"2026-12-10T12:20:00Z","abandonAfter":"2026-12-10T18:00:00Z","reason":null}"#.to_string(),
+        format!(r#"{ready},"previousDataTimestamp":"2026-12-09T05:00:00Z"}}"#),
+        r#"{"clusterId":"qa-db","stackId":"s","logicalResourceId":"L","rootClusterId":"prod","expectedCutOverAt":null,"abandonAfter":null,"reason":"its source cluster prod no longer exists"}"#.to_string(),
     ];
     let emitted: Vec<String> = examples().iter().map(|e| e.detail().to_string()).collect();
     assert_eq!(emitted, expect);
