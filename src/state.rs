@@ -32,6 +32,9 @@ pub struct RequestRecord {
     /// An in-place Update working on the resource's current clone (e.g. turning SetPassword on).
     #[serde(default)]
     pub adopted: bool,
+    /// With `Prepare`: the preparation asked for, and what the preparer reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preparation: Option<crate::domain::prepare::Preparation>,
 }
 
 impl RequestRecord {

@@ -22,6 +22,7 @@ fn pending_create(url: &str, cluster_id: &str) -> RequestRecord {
         received: now,
         deadline: now + 3000,
         adopted: false,
+        preparation: None,
     }
 }
 

@@ -29,6 +29,7 @@ fn record(id: &str, cluster: &str) -> RequestRecord {
         received: 1_000,
         deadline: 4_000,
         adopted: false,
+        preparation: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn record(kind: &str, received: i64, service_timeout: i64) -> RequestRecord {
         received,
         deadline: received + service_timeout - 120,
         adopted: false,
+        preparation: None,
     }
 }
 

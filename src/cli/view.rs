@@ -95,6 +95,7 @@ pub async fn plan(
         fallback_id: None,
         deadline: now + time::Duration::hours(1),
         adopted: false,
+        preparation: None,
     };
     let seen = Observed::Absent {
         clusters,

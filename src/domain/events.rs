@@ -21,6 +21,7 @@ pub const CLEANUP_FAILED: &str = "lifecycle-event/cleanup-failed";
 pub const CLONE_REFRESH_STARTED: &str = "lifecycle-event/clone-refresh-started";
 pub const CLONE_REFRESHED: &str = "lifecycle-event/clone-refreshed";
 pub const CLONE_REFRESH_FAILED: &str = "lifecycle-event/clone-refresh-failed";
+pub const CLONE_PREPARE: &str = "lifecycle-event/clone-prepare";
 
 /// One lifecycle event. Untagged: the variant travels as the detail-type, beside the detail.
 /// The shapes are boxed: every planned action would otherwise be hundreds of bytes larger.
@@ -45,6 +46,30 @@ pub enum LifecycleEvent {
     CloneRefreshed(Box<Refreshed>),
     /// A refresh was given up; the clone kept serving its old data.
     CloneRefreshFailed(Box<RefreshNote>),
+    /// A new clone waits for its preparer (masking, fixtures) before anyone else may read it.
+    ClonePrepare(Box<ClonePrepare>),
+}
+
+/// What a preparer needs: where the clone is, the secret it may read, where the data came from,
+/// why it is asked, until when, and the single-use token it reports with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClonePrepare {
+    pub cluster_id: String,
+    pub endpoint: Option<String>,
+    pub port: Option<i32>,
+    pub database_name: Option<String>,
+    pub password_secret_arn: Option<String>,
+    pub source_cluster_id: Option<String>,
+    #[serde(with = "rfc3339_opt")]
+    pub data_timestamp: Option<OffsetDateTime>,
+    /// `create` (or `refresh`).
+    pub reason: String,
+    pub token: String,
+    #[serde(with = "rfc3339_opt")]
+    pub prepare_by: Option<OffsetDateTime>,
+    pub stack_id: Option<String>,
+    pub logical_resource_id: Option<String>,
 }
 
 /// A refresh of a clone: which, for whom, and when the cut-over is expected (started) or why
@@ -158,6 +183,7 @@ impl LifecycleEvent {
             LifecycleEvent::CloneRefreshStarted(_) => CLONE_REFRESH_STARTED,
             LifecycleEvent::CloneRefreshed(_) => CLONE_REFRESHED,
             LifecycleEvent::CloneRefreshFailed(_) => CLONE_REFRESH_FAILED,
+            LifecycleEvent::ClonePrepare(_) => CLONE_PREPARE,
         }
     }
 
@@ -238,6 +264,34 @@ impl LifecycleEvent {
         LifecycleEvent::CloneRefreshed(Box::new(Refreshed {
             clone: InstanceReady::of(cluster),
             previous_data_timestamp: previous,
+        }))
+    }
+}
+
+impl LifecycleEvent {
+    /// `clone-prepare` for `cluster` (observed with its deed), asked for `reason` with `token`,
+    /// to report by `prepare_by`.
+    pub fn prepare(
+        cluster: &Cluster,
+        reason: &str,
+        token: &str,
+        prepare_by: OffsetDateTime,
+    ) -> LifecycleEvent {
+        let owner = cluster.ownership();
+        let lineage = cluster.lineage();
+        LifecycleEvent::ClonePrepare(Box::new(ClonePrepare {
+            cluster_id: cluster.id.clone(),
+            endpoint: cluster.endpoint.clone(),
+            port: cluster.port,
+            database_name: cluster.database_name.clone(),
+            password_secret_arn: cluster.secret_arn().map(str::to_string),
+            source_cluster_id: lineage.as_ref().map(|l| l.source.clone()),
+            data_timestamp: lineage.map(|l| l.data_timestamp),
+            reason: reason.to_string(),
+            token: token.to_string(),
+            prepare_by: Some(prepare_by),
+            stack_id: owner.as_ref().and_then(|o| o.stack_id.clone()),
+            logical_resource_id: owner.and_then(|o| o.logical_id),
         }))
     }
 }

@@ -9,6 +9,7 @@
 //! - `expiry`: when a clone expires and what happens then, as properties ask and tags record it.
 //! - `ident`: RDS identifier rules, the identifiers this tool generates, and RDS cluster ARNs.
 //! - `ledger`: the ownership ledger's deeds: the only proof of what this manager made.
+//! - `prepare`: the preparation step's record, report and single-use tokens.
 //! - `properties`: the `Custom::AuroraClone` properties, parsed strictly.
 //! - `refresh`: refreshing a clone in place: the work item, its helper identifiers, schedules.
 //! - `requests`: what this tool asks RDS to make (restores, instances).
@@ -24,6 +25,7 @@ pub mod events;
 pub mod expiry;
 pub mod ident;
 pub mod ledger;
+pub mod prepare;
 pub mod properties;
 pub mod refresh;
 pub mod requests;

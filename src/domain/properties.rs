@@ -50,7 +50,22 @@ pub struct CloneProperties {
     pub expiry: Option<ExpirySpec>,
     /// `RefreshSchedule` and `RefreshTimezone`: when the clone is refreshed in place.
     pub refresh: Option<RefreshSpec>,
+    /// `Prepare`, `PrepareTimeout`, `PreparerArns`: a preparation step before anyone else may
+    /// read the clone.
+    pub prepare: Option<PrepareSpec>,
 }
+
+/// A preparation step (masking, fixtures) the clone waits for before it is handed out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrepareSpec {
+    /// How long the preparer has, from when it is asked.
+    pub timeout: Duration,
+    /// Who may read the master secret while the clone is prepared (and nobody else).
+    pub preparers: Vec<String>,
+}
+
+/// `PrepareTimeout` when none is given.
+pub const DEFAULT_PREPARE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// When a clone is refreshed in place: an EventBridge Scheduler expression and its time zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +99,9 @@ const KNOWN: &[&str] = &[
     "ExpiryAction",
     "RefreshSchedule",
     "RefreshTimezone",
+    "Prepare",
+    "PrepareTimeout",
+    "PreparerArns",
 ];
 
 impl CloneProperties {
@@ -106,6 +124,7 @@ impl CloneProperties {
             capacity: capacity(map, instance_class.as_deref())?,
             expiry: expiry(map)?,
             refresh: refresh(map)?,
+            prepare: prepare(map)?,
             source_cluster_id: source.to_ascii_lowercase(),
             cluster_id: cluster_id.map(|c| c.to_ascii_lowercase()),
             copy_ok: boolean(map, "CopyOk")?.unwrap_or(true),
@@ -164,6 +183,38 @@ fn expiry(map: &Map<String, Value>) -> Result<Option<ExpirySpec>, PropertyError>
     Ok(Some(ExpirySpec {
         when,
         action: action.unwrap_or(ExpiryAction::Stop),
+    }))
+}
+
+/// `Prepare` (with `SetPassword`: the preparer reads the clone's own secret), `PrepareTimeout`
+/// (ISO 8601, PT1M to PT55M: within CloudFormation's hour) and `PreparerArns`.
+fn prepare(map: &Map<String, Value>) -> Result<Option<PrepareSpec>, PropertyError> {
+    let timeout = text(map, "PrepareTimeout")?
+        .map(|t| {
+            let d = crate::domain::duration::parse_iso_duration(&t)
+                .map_err(|r| err("PrepareTimeout", r))?;
+            match d >= Duration::from_secs(60) && d <= Duration::from_secs(55 * 60) {
+                true => Ok(d),
+                false => Err(err("PrepareTimeout", format!("must be from PT1M to PT55M (CloudFormation waits an hour at most), got {t:?}"))),
+            }
+        })
+        .transpose()?;
+    let preparers = arns(map, "PreparerArns")?;
+    if boolean(map, "Prepare")? != Some(true) {
+        return match (timeout, preparers.is_empty()) {
+            (None, true) => Ok(None),
+            _ => Err(err(
+                "Prepare",
+                "PrepareTimeout and PreparerArns need Prepare: true",
+            )),
+        };
+    }
+    if boolean(map, "SetPassword")? != Some(true) {
+        return Err(err("Prepare", "needs SetPassword: true (the preparer reads the clone's own secret; nobody else may until it reports)"));
+    }
+    Ok(Some(PrepareSpec {
+        timeout: timeout.unwrap_or(DEFAULT_PREPARE_TIMEOUT),
+        preparers,
     }))
 }
 
@@ -330,11 +381,16 @@ fn list(map: &Map<String, Value>, key: &'static str) -> Result<Vec<String>, Prop
 }
 
 fn principals(map: &Map<String, Value>) -> Result<Vec<String>, PropertyError> {
-    let arns = list(map, "AccessPrincipalArns")?;
+    arns(map, "AccessPrincipalArns")
+}
+
+/// A list of IAM principal ARNs, without wildcards.
+fn arns(map: &Map<String, Value>, key: &'static str) -> Result<Vec<String>, PropertyError> {
+    let arns = list(map, key)?;
     for arn in &arns {
         if arn == "*" || !arn.starts_with("arn:") || arn.split(':').count() < 6 {
             return Err(err(
-                "AccessPrincipalArns",
+                key,
                 format!("must hold IAM principal ARNs (no wildcards), got {arn:?}"),
             ));
         }

@@ -20,6 +20,12 @@ pub enum Event {
     Expire(String),
     /// A refresh of a clone asked for (its schedule fired, or someone invoked the function).
     Refresh(String),
+    /// A preparer's report: its single-use token, `ok` or not, and why.
+    Prepared {
+        token: String,
+        ok: bool,
+        reason: Option<String>,
+    },
     Unknown(String),
 }
 
@@ -30,6 +36,7 @@ impl Event {
             Event::CloudFormation(_) | Event::Malformed(..) => "request",
             Event::FollowUp | Event::Rds(_) => "follow-up",
             Event::Maintain | Event::Expire(_) | Event::Refresh(_) => "maintenance",
+            Event::Prepared { .. } => "request",
             Event::Unknown(_) => "other",
         }
     }
@@ -60,6 +67,7 @@ impl Event {
                 Ok(()) => Event::Refresh(text("cluster").to_string()),
                 Err(why) => Event::Unknown(format!("a refresh of no valid cluster: {why}")),
             },
+            ("aurora-clone-manager", "prepared", _) => prepared(v),
             ("aws.rds", _, _) => Event::Rds(
                 v.pointer("/detail/SourceIdentifier")
                     .and_then(Value::as_str)
@@ -67,6 +75,28 @@ impl Event {
             ),
             ("events", "maintain!", _) | ("aws.events", _, "Scheduled Event") => Event::Maintain,
             (source, _, _) => Event::Unknown(format!("unrecognised event from source {source:?}")),
+        }
+    }
+}
+
+/// A preparer's report: a well-formed token (64 hex digits) and a status of `ok` or `failed`.
+/// Nothing of a malformed one is echoed (it may be someone's token).
+fn prepared(v: &Value) -> Event {
+    let text = |k: &str| v.get(k).and_then(Value::as_str);
+    let token = text("token").filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    let ok = match text("status") {
+        Some("ok") => Some(true),
+        Some("failed") => Some(false),
+        _ => None,
+    };
+    match (token, ok) {
+        (Some(token), Some(ok)) => Event::Prepared {
+            token: token.to_ascii_lowercase(),
+            ok,
+            reason: text("reason").map(str::to_string),
+        },
+        _ => {
+            Event::Unknown("a preparation report needs a token and a status of ok or failed".into())
         }
     }
 }
@@ -120,6 +150,28 @@ mod tests {
             Event::classify(&expire(json!("qa-clone"))),
             Event::Expire("qa-clone".into())
         );
+        let token = "ab".repeat(32);
+        let report = json!({"source": "aurora-clone-manager", "action": "prepared", "token": token, "status": "failed", "reason": "masking broke"});
+        assert_eq!(
+            Event::classify(&report),
+            Event::Prepared {
+                token: token.clone(),
+                ok: false,
+                reason: Some("masking broke".into())
+            }
+        );
+        for bad in [
+            json!({"token": "short", "status": "ok"}),
+            json!({"token": token, "status": "maybe"}),
+        ] {
+            let mut e = bad.clone();
+            e["source"] = json!("aurora-clone-manager");
+            e["action"] = json!("prepared");
+            assert!(
+                matches!(Event::classify(&e), Event::Unknown(ref why) if !why.contains("short")),
+                "{bad}"
+            );
+        }
         let refresh =
             |c: Value| json!({"source": "aurora-clone-manager", "action": "refresh", "cluster": c});
         assert_eq!(

@@ -99,6 +99,19 @@ pub async fn handle_event(
             Ok(json!({"error": e.to_string()}))
         }
         (Event::Refresh(id), Ok(m)) => Ok(refresh(m, &id, &inv).await),
+        (Event::Prepared { token, ok, reason }, Ok(m)) => {
+            use crate::service::prepare::Reported;
+            Ok(
+                match m.prepared.report(&token, ok, reason.as_deref(), &inv).await {
+                    Ok(Reported::Recorded { cluster_id }) => {
+                        json!({"prepared": cluster_id, "ok": ok})
+                    }
+                    Ok(Reported::Refused(why)) => json!({"ignored": why}),
+                    Err(e) => json!({"error": e.to_string()}),
+                },
+            )
+        }
+        (Event::Prepared { .. }, Err(e)) => Ok(json!({"error": e.to_string()})),
         (Event::Expire(id), Ok(m)) => Ok(match m.expiry.expire(&id, &inv).await {
             Ok(n) => json!({"expiry": id, "actions": n}),
             Err(e) => json!({"error": e.to_string()}),

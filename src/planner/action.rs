@@ -49,6 +49,9 @@ pub enum Action {
     },
     /// A lifecycle event for the users' automation.
     Publish(LifecycleEvent),
+    /// A lifecycle event someone waits on (a preparer's `clone-prepare`): unlike `Publish`, a
+    /// failure to put it fails the step, which is tried again.
+    Ask(LifecycleEvent),
     /// The request's clone takes another identifier (its own was taken; `NoFailOnExistingCluster`).
     Retarget {
         cluster_id: String,

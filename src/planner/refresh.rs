@@ -26,6 +26,7 @@ pub fn fresh_properties(clone: &CloneProperties, item: &RefreshItem) -> ClonePro
         purge_obsolete_copies: false,
         expiry: None,
         refresh: None,
+        prepare: None,
         ..clone.clone()
     }
 }
@@ -116,7 +117,7 @@ pub struct Names<'a> {
 
 /// The next step of the cut-over, by how many renames RDS accepted.
 pub fn cut_over(item: &RefreshItem, seen: Names, retired_deed: &Deed) -> CutOver {
-    let writer = |c: Option<&Cluster>| c.and_then(|c| c.writer().map(str::to_string));
+    let writer = |c: Option<&Cluster>| c.and_then(writer_of);
     let (w_clone, w_fresh, w_retired) = (
         writer_instance_id(&item.cluster_id),
         writer_instance_id(&item.fresh_id),
@@ -172,6 +173,16 @@ pub fn cut_over(item: &RefreshItem, seen: Names, retired_deed: &Deed) -> CutOver
     }
 }
 
+/// A cluster's writer: the member RDS flags so, or else its only member (the clusters this tool
+/// makes have one instance; a listing may not flag it while a rename settles).
+fn writer_of(c: &Cluster) -> Option<String> {
+    match (c.writer(), c.members.as_slice()) {
+        (Some(w), _) => Some(w.to_string()),
+        (None, [only]) => Some(only.instance_id.clone()),
+        _ => None,
+    }
+}
+
 fn rename(what: Renamed, from: &str, to: &str, deed: Option<Deed>) -> CutOver {
     CutOver::Act(Action::Rename {
         what,
@@ -196,7 +207,7 @@ pub fn put_back(item: &RefreshItem, seen: Names) -> Option<CutOver> {
             None,
         ));
     }
-    match seen.clone.and_then(|c| c.writer()) {
+    match seen.clone.and_then(writer_of) {
         Some(w) if w == w_retired => Some(rename(Renamed::Instance, &w_retired, &w_clone, None)),
         Some(_) => None,
         None if item.renamed == 0 => None,

@@ -87,6 +87,8 @@ pub fn decide(
         expiry: _,
         // In place, by the flow: the clone's recurring refresh schedule.
         refresh: _,
+        // Create-only: the clone was prepared when made; a change applies to its next refresh.
+        prepare: _,
         // Where and how a new clone is placed and named: nothing to change on one that exists.
         copy_ok: _,
         no_fail_on_existing_cluster: _,

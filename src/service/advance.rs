@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 const MAX_STEPS: usize = 6;
 
 /// How one step ended.
-enum Stepped {
+pub(super) enum Stepped {
     /// Go on, with what the action showed (a restore returns the new cluster).
     Next(Option<Observed>, Option<Box<RequestItem>>),
     Wait(String),
@@ -196,6 +196,7 @@ impl Place {
             deadline: OffsetDateTime::from_unix_timestamp(record.deadline)
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH),
             adopted: record.adopted,
+            preparation: record.preparation.as_ref(),
         };
         let step = next_step(
             &req,
@@ -214,7 +215,7 @@ impl Place {
             Observed::Clone { .. } => None,
         };
         let result = self
-            .take(step, item, sighting.lease.as_ref(), root_writer)
+            .take(step, item, props, sighting.lease.as_ref(), root_writer)
             .await;
         if let Some(lease) = &sighting.lease {
             self.leases.release(lease, inv).await;
@@ -278,6 +279,7 @@ impl Place {
         &self,
         step: Step,
         item: &RequestItem,
+        props: &CloneProperties,
         lease: Option<&super::Lease>,
         root_writer: Option<crate::domain::InstanceSettings>,
     ) -> Result<Stepped, AwsError> {
@@ -293,6 +295,11 @@ impl Place {
             }
             Step::Fail(reason) => Ok(Stepped::Answer(failed(&item.record.request, reason))),
             Step::Wait(pending) => Ok(Stepped::Wait(pending.what)),
+            Step::Prepare => self.ask_preparer(item, props).await,
+            Step::Act(action @ Action::SetReaders { .. }) if item.record.preparation.is_some() => {
+                self.applier.apply(&action, Some(item)).await?;
+                self.prepared_readers(item).await
+            }
             Step::Act(_) if lease.is_some_and(|l| !self.leases.lease_holds(l)) => {
                 Ok(Stepped::Wait(
                     "the placement lease ran short; placing again on the next follow-up".into(),

@@ -125,6 +125,10 @@ impl Applier {
                 }
                 Ok(Applied::Done)
             }
+            Action::Ask(event) => {
+                self.events.put(event).await?;
+                Ok(Applied::Done)
+            }
             Action::Retarget { cluster_id } => self.retarget(item, cluster_id).await,
             Action::StopCluster(id) => {
                 tracing::info!(cluster = %id, "stopping a clone (its expiry)");

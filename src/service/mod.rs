@@ -10,6 +10,8 @@
 //!   and, on `Place`, the steps of making a clone (observe -> plan -> apply).
 //! - `place` (`Place`): making a clone: observing for it under the root's placement lease, the
 //!   stack's admission rules for its properties, its identifiers.
+//! - `prepare` (`Prepared`): the preparation step: asking a Create's preparer, and recording its
+//!   report against the one request whose token it carries.
 //! - `revise` (`Revise`): Updates: in place, or a replacement clone.
 //! - `teardown` (`Teardown`): Deletes of the custom resource.
 //! - `refresh` (`Refresh`): refreshing a clone in place (a new clone of its source takes its
@@ -38,6 +40,7 @@ mod lease;
 pub mod ledger;
 pub mod maintain;
 pub mod place;
+pub mod prepare;
 mod reap;
 mod receive;
 pub mod refresh;

@@ -227,13 +227,11 @@ impl Place {
             .and_then(access::account_of)
             .or_else(|| access::account_of(stack_id))
             .unwrap_or_default();
-        let foreign = access::foreign_principals(
-            &props.access_principal_arns,
-            own,
-            &guard.allowed_reader_accounts,
-        );
+        let mut readers = props.access_principal_arns.clone();
+        readers.extend(props.prepare.iter().flat_map(|p| p.preparers.clone()));
+        let foreign = access::foreign_principals(&readers, own, &guard.allowed_reader_accounts);
         if !foreign.is_empty() {
-            return Err(format!("invalid property AccessPrincipalArns: {foreign:?} are not principals of this account or of the clone manager's AllowedReaderAccounts"));
+            return Err(format!("invalid property AccessPrincipalArns/PreparerArns: {foreign:?} are not principals of this account or of the clone manager's AllowedReaderAccounts"));
         }
         if let Some(p) = props.secret_prefix.as_ref().filter(|_| props.set_password) {
             let allowed = p.starts_with(self.core.settings.default_secret_prefix.as_str())

@@ -166,6 +166,7 @@ impl Receive {
             received,
             deadline: received + (timeout - DEADLINE_MARGIN_SECS).max(timeout / 2),
             adopted: false,
+            preparation: None,
         }
     }
 }

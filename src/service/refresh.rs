@@ -181,14 +181,22 @@ fn refreshable(deed: Option<&Deed>, manager: &str) -> Result<(), String> {
     if d.deleting {
         return Err(format!("{} is being deleted", d.cluster_id));
     }
-    match &d.properties {
-        None => Err(format!(
+    let props = match &d.properties {
+        None => {
+            return Err(format!(
             "{} has no recorded properties (adopted): update its stack once before refreshing it",
             d.cluster_id
+        ))
+        }
+        Some(p) => CloneProperties::parse(p).map_err(|e| e.to_string())?,
+    };
+    // The new clone would open with the clone's password before its preparer masked it.
+    match props.prepare {
+        Some(_) => Err(format!(
+            "{} is prepared (Prepare: true): refreshing a prepared clone is not supported yet",
+            d.cluster_id
         )),
-        Some(p) => CloneProperties::parse(p)
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
+        None => Ok(()),
     }
 }
 
@@ -340,6 +348,12 @@ impl Refresh {
             Step::Wait(p) => Ok(Stepped::Wait(p.what)),
             Step::Fail(reason) => Err(AwsError::permanent("Refresh", "CannotPlace", reason)),
             Step::Ready(_) => self.password(item, deed, &sighting.observed).await,
+            // The new clone is made without `Prepare` (refused for such clones, `refreshable`).
+            Step::Prepare => Err(AwsError::permanent(
+                "Refresh",
+                "Unplanned",
+                "a refresh does not prepare",
+            )),
         }
     }
 
@@ -430,5 +444,6 @@ fn request<'a>(
         deadline: time::OffsetDateTime::from_unix_timestamp(item.deadline)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
         adopted: false,
+        preparation: None,
     }
 }

@@ -42,6 +42,7 @@ pub struct Flows {
     pub sources: Arc<Sources>,
     pub reaper: Arc<Reaper>,
     pub refresh: Arc<Refresh>,
+    pub prepared: Arc<super::prepare::Prepared>,
 }
 
 /// The flows below the front doors' entry points.
@@ -103,6 +104,11 @@ impl Flows {
             leases: base.leases.clone(),
             rule: base.rule.clone(),
         });
+        let prepared = Arc::new(super::prepare::Prepared {
+            core: core.clone(),
+            state: ports.state.clone(),
+            rule: base.rule.clone(),
+        });
         let follow_up = Arc::new(FollowUp {
             core: core.clone(),
             state: ports.state.clone(),
@@ -126,6 +132,7 @@ impl Flows {
             sources: base.sources,
             reaper: base.reaper,
             refresh,
+            prepared,
         }
     }
 }

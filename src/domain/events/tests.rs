@@ -66,6 +66,7 @@ fn examples() -> Vec<LifecycleEvent> {
         ),
         LifecycleEvent::refreshed(&c, Some(datetime!(2026-12-09 05:00 UTC))),
         LifecycleEvent::refresh_failed(&c, "its source cluster prod no longer exists"),
+        LifecycleEvent::prepare(&c, "create", "t0k3n", datetime!(2026-12-10 12:30 UTC)),
     ]
 }
 
@@ -81,13 +82,14 @@ fn ordinal(e: &LifecycleEvent) -> usize {
         LifecycleEvent::CloneRefreshStarted(_) => 6,
         LifecycleEvent::CloneRefreshed(_) => 7,
         LifecycleEvent::CloneRefreshFailed(_) => 8,
+        LifecycleEvent::ClonePrepare(_) => 9,
     }
 }
 
 #[test]
 fn the_examples_cover_every_variant_once() {
     let ordinals: Vec<usize> = examples().iter().map(ordinal).collect();
-    assert_eq!(ordinals, (0..9).collect::<Vec<_>>());
+    assert_eq!(ordinals, (0..10).collect::<Vec<_>>());
 }
 
 fn keys(detail: &Value) -> Vec<String> {
@@ -174,6 +176,7 @@ fn details_keep_their_bytes() {
         r#"{"clusterId":"qa-db","stackId":"s","logicalResourceId":"L","rootClusterId":"prod","expectedCutOverAt":"2026-12-10T12:20:00Z","abandonAfter":"2026-12-10T18:00:00Z","reason":null}"#.to_string(),
         format!(r#"{ready},"previousDataTimestamp":"2026-12-09T05:00:00Z"}}"#),
         r#"{"clusterId":"qa-db","stackId":"s","logicalResourceId":"L","rootClusterId":"prod","expectedCutOverAt":null,"abandonAfter":null,"reason":"its source cluster prod no longer exists"}"#.to_string(),
+        r#"{"clusterId":"qa-db","endpoint":"qa-db.cluster-x.rds","port":5432,"databaseName":"orders","passwordSecretArn":"arn:aws:secretsmanager:us-east-1:1:secret:/acm/qa-db-1a2b-AbCdEf","sourceClusterId":"prod-copy","dataTimestamp":"1970-01-01T00:00:00Z","reason":"create","token":"t0k3n","prepareBy":"2026-12-10T12:30:00Z","stackId":"s","logicalResourceId":"L"}"#.to_string(),
     ];
     let emitted: Vec<String> = examples().iter().map(|e| e.detail().to_string()).collect();
     assert_eq!(emitted, expect);

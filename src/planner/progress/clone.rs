@@ -91,7 +91,11 @@ fn first_writer(
 /// answer. RDS shows `available` while a new master password is still pending, then
 /// `resetting-master-credentials`: until both are over, production's password still opens it.
 fn usable_clone(req: &Request, cluster: &Cluster, writer: &str, policy: &Policy) -> Step {
-    if let Some(plan) = password_plan(req.props, req.request_id, cluster, policy) {
+    if let Some(mut plan) = password_plan(req.props, req.request_id, cluster, policy) {
+        // A clone to be prepared is readable by its preparers alone until they report.
+        if let Some(spec) = req.props.prepare.as_ref().filter(|_| !req.adopted) {
+            plan.readers = spec.preparers.clone();
+        }
         return Step::Act(Action::SetPassword {
             cluster: Box::new(cluster.clone()),
             plan,

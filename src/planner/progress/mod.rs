@@ -6,8 +6,10 @@
 //!   a free slot, or make (and wait for) a pool copy when none has one.
 //! - `clone`: the clone exists: its writer, its own password, then the answer.
 //! - `ready`: a usable clone's `Data` and ready event.
+//! - `gate`: with `Prepare`, a usable clone waits for its preparer before it is handed out.
 
 mod clone;
+mod gate;
 mod place;
 mod ready;
 
@@ -36,6 +38,8 @@ pub struct Request<'a> {
     pub deadline: OffsetDateTime,
     /// An in-place Update that works on the resource's current clone (made by an earlier request).
     pub adopted: bool,
+    /// With `Prepare`: the preparation asked for so far.
+    pub preparation: Option<&'a crate::domain::prepare::Preparation>,
 }
 
 /// What was observed for the request, in one of two shapes: the request's clone exists, or it
@@ -67,6 +71,9 @@ pub enum Step {
     Wait(Pending),
     Ready(Ready),
     Fail(String),
+    /// The clone is usable and its password in force: ask its preparer (a new single-use
+    /// token, recorded as its hash, then `clone-prepare`).
+    Prepare,
 }
 
 /// What a request waits for: on whose making, and in words (logged on every follow-up, named
@@ -122,7 +129,10 @@ pub fn next_step(req: &Request, seen: &Observed, policy: &Policy, now: OffsetDat
             cluster,
             instances,
             source_writer,
-        } => clone::step_for_clone(req, cluster, instances, source_writer.as_ref(), policy),
+        } => match clone::step_for_clone(req, cluster, instances, source_writer.as_ref(), policy) {
+            Step::Ready(ready) => gate::prepared(req, ready, cluster, now),
+            step => step,
+        },
         Observed::Absent {
             clusters,
             quotas,

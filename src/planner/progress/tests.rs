@@ -29,6 +29,7 @@ fn request(p: &CloneProperties) -> Request<'_> {
         fallback_id: None,
         deadline: NOW + TimeDuration::hours(1),
         adopted: false,
+        preparation: None,
     }
 }
 
