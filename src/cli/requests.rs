@@ -56,7 +56,20 @@ fn row(work: &Work, now: i64) -> Value {
         Work::Request(item) => {
             let r = &item.record;
             let state = match &item.phase {
-                Phase::Pending => "pending".to_string(),
+                Phase::Pending => match &r.preparation {
+                    Some(p) if p.report.is_none() => {
+                        format!("waiting for its preparer ({}s left)", p.until - now)
+                    }
+                    Some(p) => format!(
+                        "prepared ({})",
+                        if p.report.as_ref().is_some_and(|r| r.ok) {
+                            "ok"
+                        } else {
+                            "failed"
+                        }
+                    ),
+                    None => "pending".to_string(),
+                },
                 Phase::Answering(a) => format!("answering {:?}", a.outcome.status).to_lowercase(),
                 Phase::Done => "done".to_string(),
             };

@@ -56,6 +56,7 @@ fn status_table(m: &Flows, managed: &[&Cluster], rows: &[Value], costs: &Costs) 
         "CLONES ON IT",
         "OWNER",
         "EXPIRES",
+        "REFRESH",
         "EST. $/MONTH",
     ]);
     for (c, r) in managed.iter().zip(rows) {
@@ -69,6 +70,7 @@ fn status_table(m: &Flows, managed: &[&Cluster], rows: &[Value], costs: &Costs) 
             r["clonesOnIt"].to_string(),
             r["owner"].as_str().unwrap_or_default().into(),
             expires(c),
+            refresh_cell(&r["refresh"]),
             costs.of(&c.id).describe(),
         ]);
     }
@@ -162,7 +164,26 @@ fn status_json(c: &Cluster, index: &crate::planner::pool::VolumeIndex, cost: &Co
     json!({"clusterId": c.id, "role": role, "status": c.status.as_str(), "rootClusterId": lineage.as_ref().map(|l| l.root.clone()),
         "sourceClusterId": lineage.as_ref().map(|l| l.source.clone()), "dataTimestamp": lineage.map(|l| tags::format_time(l.data_timestamp)),
         "clonesOnIt": index.clones_on(c).len(), "owner": owner, "expiry": expiry_json(c),
-        "orphanSince": c.tags.get(crate::planner::sweep::ORPHAN_SINCE), "costPerMonth": cost})
+        "orphanSince": c.tags.get(crate::planner::sweep::ORPHAN_SINCE), "costPerMonth": cost,
+        "refresh": refresh_json(c)})
+}
+
+/// A clone's refresh schedule (as its deed's properties ask) and the attempt under way, if any.
+fn refresh_json(c: &Cluster) -> Value {
+    let deed = c.deed.as_ref();
+    let props = deed
+        .and_then(|d| d.properties.as_ref())
+        .and_then(|p| crate::domain::properties::CloneProperties::parse(p).ok());
+    let spec = props.and_then(|p| p.refresh);
+    let underway = deed.and_then(|d| d.refreshing.clone());
+    match (spec, underway) {
+        (None, None) => Value::Null,
+        (spec, underway) => json!({
+            "schedule": spec.as_ref().map(|s| s.schedule.clone()),
+            "timezone": spec.as_ref().map(|s| s.timezone.clone().unwrap_or_else(|| "UTC".into())),
+            "underway": underway,
+        }),
+    }
 }
 
 fn expiry_json(c: &Cluster) -> Value {
@@ -171,6 +192,19 @@ fn expiry_json(c: &Cluster) -> Value {
             "warned": e.warned, "expired": e.handled.map(|a| a.as_str()),
             "extendedAt": c.tags.get(EXTENDED)})
     })
+}
+
+/// A clone's refresh for the table: its schedule, and "now" while one is under way.
+fn refresh_cell(r: &Value) -> String {
+    let schedule = r["schedule"]
+        .as_str()
+        .map(|s| format!("{s} {}", r["timezone"].as_str().unwrap_or("UTC")));
+    match (schedule, r["underway"].is_string()) {
+        (Some(s), true) => format!("{s}, refreshing now"),
+        (Some(s), false) => s,
+        (None, true) => "refreshing now".into(),
+        (None, false) => String::new(),
+    }
 }
 
 /// A clone's expiry for the table: the moment and the action, or what was done at it.
