@@ -115,29 +115,39 @@ pub struct Names<'a> {
     pub retired: Option<&'a Cluster>,
 }
 
-/// The next step of the cut-over, by how many renames RDS accepted.
+/// Renames accepted from which the new cluster has the clone's name: a refresh is not given up
+/// (nor its names put back) past this point, only carried on.
+pub const NO_RETURN: u8 = 4;
+
+/// The next step of the cut-over, by how many renames RDS accepted. The writers move first,
+/// while both clusters still list them as members, then the clusters; the new cluster is judged
+/// to serve under the clone's name when it lists the clone's writer name, or no member at all
+/// (a listing that has not caught up with the rename), never the old writer's.
 pub fn cut_over(item: &RefreshItem, seen: Names, retired_deed: &Deed) -> CutOver {
-    let writer = |c: Option<&Cluster>| c.and_then(writer_of);
     let (w_clone, w_fresh, w_retired) = (
         writer_instance_id(&item.cluster_id),
         writer_instance_id(&item.fresh_id),
         writer_instance_id(&item.retired_id),
     );
-    let clone_writer = writer(seen.clone);
+    let clone_writer = seen.clone.map(writer_of);
+    let fresh_writer = seen.fresh.map(writer_of);
+    let new_under_name = matches!(&clone_writer, Some(None))
+        || clone_writer
+            .as_ref()
+            .is_some_and(|w| w.as_deref() == Some(w_clone.as_str()));
     match item.renamed {
-        0 => match (seen.clone, clone_writer) {
-            (None, _) => CutOver::Wait(format!("clone {} is not listed", item.cluster_id)),
-            (Some(_), Some(w)) if w == w_retired => CutOver::Counted,
-            (Some(_), Some(w)) => rename(Renamed::Instance, &w, &w_retired, None),
-            (Some(_), None) => CutOver::Counted,
+        0 => match clone_writer {
+            None => CutOver::Wait(format!("clone {} is not listed", item.cluster_id)),
+            Some(Some(w)) if w == w_retired => CutOver::Counted,
+            Some(Some(w)) => rename(Renamed::Instance, &w, &w_retired, None),
+            Some(None) => CutOver::Counted,
         },
-        1 => match (seen.clone, seen.retired) {
-            (Some(_), _) if clone_writer.as_deref().is_some_and(|w| w != w_retired) => {
-                CutOver::Wait(format!(
-                    "the old writer of {} is still being renamed",
-                    item.cluster_id
-                ))
-            }
+        1 => match fresh_writer {
+            Some(Some(w)) if w == w_clone => CutOver::Counted,
+            Some(Some(w)) => rename(Renamed::Instance, &w, &w_clone, None),
+            _ => CutOver::Wait(format!("the new writer of {} is not listed", item.fresh_id)),
+        },
+        2 => match (seen.clone, seen.retired) {
             (Some(_), _) => rename(
                 Renamed::Cluster,
                 &item.cluster_id,
@@ -147,23 +157,13 @@ pub fn cut_over(item: &RefreshItem, seen: Names, retired_deed: &Deed) -> CutOver
             (None, Some(_)) => CutOver::Counted,
             (None, None) => CutOver::Wait(format!("{} is being renamed aside", item.cluster_id)),
         },
-        2 => match (seen.fresh, clone_writer) {
+        3 => match (seen.fresh, new_under_name) {
             (Some(_), _) => rename(Renamed::Cluster, &item.fresh_id, &item.cluster_id, None),
-            (None, Some(w)) if w == w_fresh || w == w_clone => CutOver::Counted,
-            (None, _) => CutOver::Wait(format!("{} is taking the clone's name", item.fresh_id)),
-        },
-        3 => match clone_writer {
-            Some(w) if w == w_fresh => rename(Renamed::Instance, &w_fresh, &w_clone, None),
-            Some(w) if w == w_clone => CutOver::Counted,
-            _ => CutOver::Wait(format!(
-                "the new writer of {} is not listed yet",
-                item.cluster_id
-            )),
+            (None, true) => CutOver::Counted,
+            (None, false) => CutOver::Wait(format!("{} is taking the clone's name", item.fresh_id)),
         },
         _ => match seen.clone {
-            Some(c) if c.is_available() && clone_writer.as_deref() == Some(w_clone.as_str()) => {
-                CutOver::Finished
-            }
+            Some(c) if c.is_available() && new_under_name => CutOver::Finished,
             Some(c) => CutOver::Wait(format!("{} is {} under its name", c.id, c.status)),
             None => CutOver::Wait(format!(
                 "{} is not listed under its name yet",
@@ -192,11 +192,13 @@ fn rename(what: Renamed, from: &str, to: &str, deed: Option<Deed>) -> CutOver {
     })
 }
 
-/// What putting the names back does next, when a refresh is abandoned after the old clone was
-/// renamed aside and before the new one took its name: the old cluster back, then its writer.
+/// What putting the names back does next, when a refresh is given up before the new cluster
+/// took the clone's name: the old cluster back, the new writer's name back, the old writer's
+/// name back. `None` once nothing is left to put back.
 pub fn put_back(item: &RefreshItem, seen: Names) -> Option<CutOver> {
-    let (w_clone, w_retired) = (
+    let (w_clone, w_fresh, w_retired) = (
         writer_instance_id(&item.cluster_id),
+        writer_instance_id(&item.fresh_id),
         writer_instance_id(&item.retired_id),
     );
     if seen.retired.is_some() {
@@ -207,8 +209,13 @@ pub fn put_back(item: &RefreshItem, seen: Names) -> Option<CutOver> {
             None,
         ));
     }
-    match seen.clone.and_then(writer_of) {
-        Some(w) if w == w_retired => Some(rename(Renamed::Instance, &w_retired, &w_clone, None)),
+    if seen.fresh.and_then(writer_of).as_deref() == Some(w_clone.as_str()) {
+        return Some(rename(Renamed::Instance, &w_clone, &w_fresh, None));
+    }
+    match seen.clone.map(writer_of) {
+        Some(Some(w)) if w == w_retired => {
+            Some(rename(Renamed::Instance, &w_retired, &w_clone, None))
+        }
         Some(_) => None,
         None if item.renamed == 0 => None,
         None => Some(CutOver::Wait(format!(
@@ -266,26 +273,24 @@ mod tests {
 
     #[test]
     fn the_cut_over_renames_in_order_and_counts_what_it_sees_done() {
-        let (old, fresh) = (
-            cluster("clone-qa", "clone-qa-writer"),
-            cluster("clone-qa-rab12cd", "clone-qa-rab12cd-writer"),
-        );
+        let old = cluster("clone-qa", "clone-qa-writer");
+        let fresh = cluster("clone-qa-rab12cd", "clone-qa-rab12cd-writer");
         let names = Names {
             clone: Some(&old),
             fresh: Some(&fresh),
             retired: None,
         };
-        let CutOver::Act(Action::Rename { what, from, to, .. }) =
-            cut_over(&item(0), names, &deed())
-        else {
-            panic!("the old writer goes aside first")
+        let act = |n: u8, names: Names| match cut_over(&item(n), names, &retired()) {
+            CutOver::Act(Action::Rename { what, from, to, .. }) => (what, from, to),
+            other => panic!("{n}: {other:?}"),
         };
+        // The old writer goes aside, then the new writer takes its name.
         assert_eq!(
-            (what, from.as_str(), to.as_str()),
+            act(0, names),
             (
                 Renamed::Instance,
-                "clone-qa-writer",
-                "clone-qa-oab12cd-writer"
+                "clone-qa-writer".into(),
+                "clone-qa-oab12cd-writer".into()
             )
         );
         let aside = cluster("clone-qa", "clone-qa-oab12cd-writer");
@@ -294,94 +299,149 @@ mod tests {
             ..names
         };
         assert_eq!(
-            cut_over(&item(0), names, &deed()),
+            cut_over(&item(0), names, &retired()),
             CutOver::Counted,
             "a lost reply's rename is seen"
         );
-        let retired = helper_deed(&deed(), &item(1), &item(1).retired_id, None, 5);
+        assert_eq!(
+            act(1, names),
+            (
+                Renamed::Instance,
+                "clone-qa-rab12cd-writer".into(),
+                "clone-qa-writer".into()
+            )
+        );
+        let fresh_in = cluster("clone-qa-rab12cd", "clone-qa-writer");
+        let names = Names {
+            fresh: Some(&fresh_in),
+            ..names
+        };
+        assert_eq!(cut_over(&item(1), names, &retired()), CutOver::Counted);
+        // Then the old cluster, its new name entered in the ledger first.
         let CutOver::Act(Action::Rename {
             what,
             deed: Some(d),
             ..
-        }) = cut_over(&item(1), names, &retired)
+        }) = cut_over(&item(2), names, &retired())
         else {
-            panic!("then the old cluster, its new name entered first")
+            panic!("the old cluster goes aside")
         };
         assert_eq!(what, Renamed::Cluster);
         assert_eq!(
-            *d, retired,
+            *d,
+            retired(),
             "the retired name's deed is entered with the rename"
         );
         assert!(
             d.secret.is_none() && d.key.is_none() && d.properties.is_none(),
-            "the clone's secret, key and properties stay with the clone: {d:?}"
+            "{d:?}"
         );
         assert_eq!(d.refresh_of.as_deref(), Some("clone-qa"));
-        assert_eq!(d.cluster_id, "clone-qa-oab12cd");
         // RDS lags: neither name listed is a wait, never a conclusion.
         let gap = Names {
             clone: None,
-            fresh: Some(&fresh),
+            fresh: Some(&fresh_in),
             retired: None,
         };
-        assert!(matches!(cut_over(&item(1), gap, &deed()), CutOver::Wait(_)));
-        let serving = cluster("clone-qa", "clone-qa-rab12cd-writer");
+        assert!(matches!(
+            cut_over(&item(2), gap, &retired()),
+            CutOver::Wait(_)
+        ));
+        assert_eq!(
+            act(3, gap),
+            (
+                Renamed::Cluster,
+                "clone-qa-rab12cd".into(),
+                "clone-qa".into()
+            )
+        );
+        // The old cluster still listed under the name (its old writer's name aside) is no sign.
+        let lagging = Names {
+            clone: Some(&aside),
+            fresh: None,
+            retired: None,
+        };
+        assert!(matches!(
+            cut_over(&item(3), lagging, &retired()),
+            CutOver::Wait(_)
+        ));
+        let serving = cluster("clone-qa", "clone-qa-writer");
         let after = Names {
             clone: Some(&serving),
             fresh: None,
             retired: None,
         };
-        assert_eq!(cut_over(&item(2), after, &deed()), CutOver::Counted);
-        assert!(matches!(
-            cut_over(&item(3), after, &deed()),
-            CutOver::Act(Action::Rename {
-                what: Renamed::Instance,
-                ..
-            })
-        ));
-        let done = cluster("clone-qa", "clone-qa-writer");
-        let end = Names {
-            clone: Some(&done),
+        assert_eq!(cut_over(&item(3), after, &retired()), CutOver::Counted);
+        assert_eq!(cut_over(&item(4), after, &retired()), CutOver::Finished);
+        // A listing that lost the members of a renamed cluster (moto does) still finishes.
+        let bare = Cluster::new("clone-qa", "available");
+        let bare = Names {
+            clone: Some(&bare),
             fresh: None,
             retired: None,
         };
-        assert_eq!(cut_over(&item(4), end, &deed()), CutOver::Finished);
+        assert_eq!(cut_over(&item(4), bare, &retired()), CutOver::Finished);
+    }
+
+    fn retired() -> Deed {
+        helper_deed(&deed(), &item(2), &item(2).retired_id, None, 5)
     }
 
     #[test]
     fn names_go_back_the_way_they_came() {
         let aside = cluster("clone-qa-oab12cd", "clone-qa-oab12cd-writer");
+        let fresh_in = cluster("clone-qa-rab12cd", "clone-qa-writer");
         let names = Names {
             clone: None,
-            fresh: None,
+            fresh: Some(&fresh_in),
             retired: Some(&aside),
         };
-        assert!(matches!(
-            put_back(&item(2), names),
-            Some(CutOver::Act(Action::Rename {
-                what: Renamed::Cluster,
-                ..
-            }))
-        ));
-        let back = cluster("clone-qa", "clone-qa-oab12cd-writer");
+        let back = |names: Names| match put_back(&item(3), names) {
+            Some(CutOver::Act(Action::Rename { what, from, to, .. })) => (what, from, to),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            back(names),
+            (
+                Renamed::Cluster,
+                "clone-qa-oab12cd".into(),
+                "clone-qa".into()
+            )
+        );
+        let old_back = cluster("clone-qa", "clone-qa-oab12cd-writer");
         let names = Names {
-            clone: Some(&back),
-            fresh: None,
+            clone: Some(&old_back),
+            fresh: Some(&fresh_in),
             retired: None,
         };
-        assert!(matches!(
-            put_back(&item(2), names),
-            Some(CutOver::Act(Action::Rename {
-                what: Renamed::Instance,
-                ..
-            }))
-        ));
+        assert_eq!(
+            back(names),
+            (
+                Renamed::Instance,
+                "clone-qa-writer".into(),
+                "clone-qa-rab12cd-writer".into()
+            )
+        );
+        let fresh_out = cluster("clone-qa-rab12cd", "clone-qa-rab12cd-writer");
+        let names = Names {
+            clone: Some(&old_back),
+            fresh: Some(&fresh_out),
+            retired: None,
+        };
+        assert_eq!(
+            back(names),
+            (
+                Renamed::Instance,
+                "clone-qa-oab12cd-writer".into(),
+                "clone-qa-writer".into()
+            )
+        );
         let whole = cluster("clone-qa", "clone-qa-writer");
         let names = Names {
             clone: Some(&whole),
-            fresh: None,
+            fresh: Some(&fresh_out),
             retired: None,
         };
-        assert_eq!(put_back(&item(2), names), None, "nothing left to put back");
+        assert_eq!(put_back(&item(3), names), None, "nothing left to put back");
     }
 }

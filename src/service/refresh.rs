@@ -13,7 +13,7 @@ use crate::domain::{Deed, Role};
 use crate::error::AwsError;
 use crate::planner::action::Action;
 use crate::planner::progress::{next_step, Observed, Request, Step};
-use crate::planner::refresh::{fresh_properties, fresh_tags, helper_deed};
+use crate::planner::refresh::{fresh_properties, fresh_tags, helper_deed, NO_RETURN};
 use std::sync::Arc;
 
 /// Steps one invocation takes for one refresh before leaving the rest to the next follow-up.
@@ -157,7 +157,7 @@ impl Refresh {
 
     /// Gives the refresh up before its cut-over: the names go back, the new clone goes.
     async fn give_up(&self, item: &mut RefreshItem, reason: &str) -> Result<(), AwsError> {
-        if item.stage == RefreshStage::Abandoning || item.renamed >= 3 {
+        if item.stage == RefreshStage::Abandoning || item.renamed >= NO_RETURN {
             return Ok(());
         }
         tracing::warn!(cluster = %item.cluster_id, %reason, "giving the refresh up");

@@ -7,7 +7,7 @@ use crate::domain::refresh::{RefreshItem, RefreshStage, REFRESH_LIMIT_SECS};
 use crate::domain::{Cluster, Deed};
 use crate::error::AwsError;
 use crate::planner::action::Action;
-use crate::planner::refresh::{cut_over, helper_deed, put_back, CutOver, Names};
+use crate::planner::refresh::{cut_over, helper_deed, put_back, CutOver, Names, NO_RETURN};
 use crate::ports::Renaming;
 use crate::service::apply::Applied;
 use crate::service::Invocation;
@@ -71,7 +71,7 @@ impl Refresh {
     /// A wait in the cut-over; before the new clone took the clone's name, past the deadline the
     /// refresh is given up (names put back).
     fn late(&self, item: &RefreshItem, what: String) -> Result<Stepped, AwsError> {
-        if item.renamed < 3 && self.core.now_secs() >= item.deadline {
+        if item.renamed < NO_RETURN && self.core.now_secs() >= item.deadline {
             return Err(AwsError::permanent(
                 "Refresh",
                 "TimedOut",
