@@ -71,14 +71,20 @@ def debug_build(env):
     subprocess.run(["cargo", "build", "--quiet", "--no-default-features", "--bin", "aurora-clone-manager"],
                    cwd=ROOT, env=env, check=True)
     target = env.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+    binary = os.path.join(target, "debug", "aurora-clone-manager")
+    # The Lambda's build has no CLI: outside Lambda it says so and exits 2.
+    alone = subprocess.run([binary, "status"], env=env, capture_output=True, text=True)
+    if alone.returncode != 2 or "the Lambda's build" not in alone.stderr:
+        raise SystemExit(f"the zip's binary is not the Lambda's build: {alone.returncode} {alone.stderr}")
     os.makedirs(os.path.dirname(ZIP), exist_ok=True)
     with zipfile.ZipFile(ZIP, "w", zipfile.ZIP_DEFLATED) as z:
         info = zipfile.ZipInfo("bootstrap")
         info.external_attr = 0o755 << 16
         info.compress_type = zipfile.ZIP_DEFLATED
-        with open(os.path.join(target, "debug", "aurora-clone-manager"), "rb") as f:
+        with open(binary, "rb") as f:
             z.writestr(info, f.read())
-    return f"zipped the debug binary as bootstrap: {os.path.relpath(ZIP, ROOT)} ({os.path.getsize(ZIP):,} bytes)"
+    return (f"the binary, outside Lambda: {alone.stderr.strip()}\n"
+            f"zipped it as bootstrap: {os.path.relpath(ZIP, ROOT)} ({os.path.getsize(ZIP):,} bytes)")
 
 
 STAND_INS = {

@@ -20,7 +20,8 @@ pub async fn requests(m: &Flows, as_json: bool) -> Outcome {
         .map_err(|e| (FAILED, format!("could not read the state table: {e}")))?;
     work.sort_by_key(Work::urgency);
     let now = m.core.clock.now().unix_timestamp();
-    let rows: Vec<Value> = work.iter().map(|w| row(w, now)).collect();
+    // In the one JSON style before the table reads them too, whoever wrote a row's keys.
+    let rows: Vec<Value> = work.iter().map(|w| json::camel(row(w, now))).collect();
     if as_json {
         json::print(json!({ "work": rows }));
         return Ok(());
