@@ -27,8 +27,9 @@ pub enum RefreshStage {
     Abandoning,
 }
 
-/// The renames of a cut-over, in the order they are made: the old writer aside, the old
-/// cluster aside, the new cluster in, the new writer in. `renamed` counts those accepted.
+/// The renames of a cut-over, in the order they are made: the old writer aside, the new writer
+/// to the clone's writer name, the old cluster aside, the new cluster to the clone's name.
+/// `renamed` counts those accepted.
 pub const CUT_OVER_RENAMES: u8 = 4;
 
 /// A refresh of one clone, as the state table keeps it.

@@ -2,9 +2,10 @@
 //! the same placement rules as a Create place it), the deeds of its helper clusters, and each
 //! step of the cut-over.
 //!
-//! The cut-over renames four things, in this order: the old writer aside, the old cluster aside
-//! (its new name entered in the ledger first), the new cluster to the clone's name, the new
-//! writer to the clone's writer name. `RefreshItem::renamed` counts the renames RDS accepted.
+//! The cut-over renames four things, in this order: the old writer aside, the new writer to the
+//! clone's writer name (both while their clusters still list them), the old cluster aside (its
+//! new name entered in the ledger first), the new cluster to the clone's name.
+//! `RefreshItem::renamed` counts the renames RDS accepted.
 //! RDS lags a rename (the old name answers `NotFound` before the new one is listed), so each
 //! step is judged by what is listed, and a step whose effect is seen already counts as done.
 
@@ -117,16 +118,15 @@ pub struct Names<'a> {
 
 /// Renames accepted from which the new cluster has the clone's name: a refresh is not given up
 /// (nor its names put back) past this point, only carried on.
-pub const NO_RETURN: u8 = 4;
+pub const NO_RETURN: u8 = crate::domain::refresh::CUT_OVER_RENAMES;
 
 /// The next step of the cut-over, by how many renames RDS accepted. The writers move first,
 /// while both clusters still list them as members, then the clusters; the new cluster is judged
 /// to serve under the clone's name when it lists the clone's writer name, or no member at all
 /// (a listing that has not caught up with the rename), never the old writer's.
 pub fn cut_over(item: &RefreshItem, seen: Names, retired_deed: &Deed) -> CutOver {
-    let (w_clone, w_fresh, w_retired) = (
+    let (w_clone, w_retired) = (
         writer_instance_id(&item.cluster_id),
-        writer_instance_id(&item.fresh_id),
         writer_instance_id(&item.retired_id),
     );
     let clone_writer = seen.clone.map(writer_of);
