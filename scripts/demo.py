@@ -4,7 +4,8 @@
 Starts moto, creates a realistic source cluster (aurora-postgresql in its own VPC subnet group and
 security group, with tags and a writer instance), starts a stand-in for the Lambda Runtime API and
 for CloudFormation's ResponseURL, runs the real binary with AWS_LAMBDA_RUNTIME_API set, and sends it
-a Create, plays EventBridge's scheduler while the follow-up rule is enabled, then sends a Delete.
+a Create, plays EventBridge's scheduler while the follow-up rule is enabled, then sends a Delete;
+then a Create with a preparation step (the demo plays the preparer) and a refresh in place.
 Everything it shows comes from the binary's responses and from the local AWS APIs.
 """
 
@@ -195,6 +196,69 @@ def expire(session, runtime, rds, clone):
         sys.exit("the clone was not stopped at expiry")
 
 
+def prepared_create(session, runtime, events, rule):
+    """A clone with a preparation step: the demo plays the preparer. A rule on the lifecycle bus
+    sends clone-prepare to a queue; the demo takes the token from it, "masks", and reports ok."""
+    sqs = session.client("sqs")
+    queue_url = sqs.create_queue(QueueName="demo-preparer")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="demo-preparer", EventBusName=EVENT_BUS,
+                    EventPattern=json.dumps({"detail-type": ["lifecycle-event/clone-prepare"]}))
+    events.put_targets(Rule="demo-preparer", EventBusName=EVENT_BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
+    masker = "arn:aws:iam::123456789012:role/demo-masker"
+    request_id, create = cfn_request(runtime, "Create", {
+        "SourceClusterId": "orders", "CopyOk": "true", "InstanceClass": "db.t4g.medium",
+        "SetPassword": "true", "Prepare": "true", "PrepareTimeout": "PT10M", "PreparerArns": [masker],
+        "AccessPrincipalArns": ["arn:aws:iam::123456789012:role/demo-developers"]})
+    print("7. CloudFormation sends Create for a clone with Prepare: true (the demo plays the preparer)")
+    runtime.invoke(create)
+    token = None
+    for tick in range(20):
+        for m in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+            event = json.loads(m["Body"])
+            token, detail = event["detail"]["token"], event["detail"]
+            print(f"   clone-prepare for {detail['clusterId']} ({detail['reason']}): secret "
+                  f"{detail['passwordSecretArn'].split(':')[-1]}, report by {detail['prepareBy']}")
+        if token:
+            break
+        print(f"  scheduler tick {tick + 1}: follow-up")
+        runtime.invoke({"source": "aurora-clone-manager", "action": "follow-up"})
+    if not token:
+        sys.exit("no clone-prepare event")
+    if request_id in runtime.responses:
+        sys.exit("CloudFormation was answered before the preparer reported")
+    print("   the preparer masks the data, then reports ok with its token")
+    report = {"source": "aurora-clone-manager", "action": "prepared", "token": token, "status": "ok", "reason": "masked"}
+    print(f"   prepared: {runtime.invoke(report)[1]}")
+    play_scheduler(runtime, events, rule, request_id)
+    body = runtime.responses[request_id]["body"]
+    print(f"8. CloudFormation received {body['Status']} only after the report: {body['Data'].get('ClusterId')}")
+    if body["Status"] != "SUCCESS":
+        sys.exit(f"the prepared Create failed: {body.get('Reason')}")
+    return body
+
+
+def refresh(session, runtime, rds, clone_id):
+    """A refresh in place, asked for as the clone's schedule asks: a new clone of the source takes
+    the clone's name. moto keeps each instance's old cluster id after a cluster rename, so it lists
+    the old writer under the new cluster, and the manager's last check of the cut-over waits there
+    (AWS keeps members with their cluster; the fakes' tests carry a refresh to its end)."""
+    before = rds.describe_db_clusters(DBClusterIdentifier=clone_id)["DBClusters"][0]
+    asked = runtime.invoke({"source": "aurora-clone-manager", "action": "refresh", "cluster": clone_id})[1]
+    print(f"9. a refresh of {clone_id} is asked for (as its RefreshSchedule would): {asked}")
+    for tick in range(12):
+        out = json.loads(runtime.invoke({"source": "aurora-clone-manager", "action": "follow-up"})[1])
+        items = [i for i in out.get("items", []) if "refresh" in i]
+        print(f"  scheduler tick {tick + 1}: {items[0] if items else 'no refresh pending'}")
+        if not items:
+            break
+    after = rds.describe_db_clusters(DBClusterIdentifier=clone_id)["DBClusters"][0]
+    print(f"   {clone_id}: created {before['ClusterCreateTime']} -> {after['ClusterCreateTime']} "
+          f"(a new cluster under the same name), port {after['Port']}, same ARN {after['DBClusterArn'] == before['DBClusterArn']}")
+    if after["ClusterCreateTime"] == before["ClusterCreateTime"]:
+        sys.exit("the refresh did not put a new cluster under the clone's name")
+
+
 def main():
     moto_port = free_port()
     moto_bin = os.path.join(ROOT, ".venv", "bin", "moto_server")
@@ -296,7 +360,10 @@ def main():
         print(f"6. CloudFormation received {answer['Status']} for Delete; clusters left: {remaining}")
         if answer["Status"] != "SUCCESS" or clone["DBClusterIdentifier"] in remaining or "orders" not in remaining:
             sys.exit("Delete did not remove exactly the clone")
-        print("demo passed: clone created, reported ready, and deleted")
+        qa = prepared_create(session, runtime, events, rule)
+        refresh(session, runtime, rds, qa["Data"]["ClusterId"])
+        print("demo passed: clone created, reported ready and deleted; a prepared clone handed out "
+              "after its preparer's report; a refresh's new clone under the clone's name")
     finally:
         if lambda_proc:
             lambda_proc.terminate()

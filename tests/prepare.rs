@@ -162,3 +162,97 @@ async fn prepare_needs_the_clones_own_secret() {
     assert_eq!(a["Status"], "FAILED");
     assert!(a["Reason"].as_str().unwrap().contains("SetPassword"), "{a}");
 }
+
+/// A refresh of a prepared clone: the new clone opens only with a password of its own, in a
+/// secret its preparers alone read; nothing cuts over before the report; after `ok` it takes the
+/// clone's password and name, and its preparers' secret goes. A failed report leaves the clone.
+#[tokio::test(start_paused = true)]
+async fn a_prepared_clone_is_prepared_again_before_a_refresh_cuts_over() {
+    let w = World::with_rds(quick_rds());
+    let r = w.request("Create", props());
+    let first = asked(&w, &r).await;
+    let id = first["clusterId"].as_str().unwrap().to_string();
+    let secret = first["passwordSecretArn"].as_str().unwrap().to_string();
+    w.handle(report(first["token"].as_str().unwrap(), "ok", ""))
+        .await
+        .unwrap();
+    w.ticks_until_answers(1, 10).await;
+    let before = w.rds.tags_of(&id)["aurora-clone-manager:data-timestamp"].clone();
+
+    let refresh = json!({"source": "aurora-clone-manager", "action": "refresh", "cluster": id});
+    w.handle(refresh.clone()).await.unwrap();
+    let mut ask = None;
+    for _ in 0..30 {
+        w.tick().await;
+        ask = events(&w, "lifecycle-event/clone-prepare")
+            .into_iter()
+            .find(|e| e["reason"] == "refresh");
+        if ask.is_some() {
+            break;
+        }
+    }
+    let ask = ask.expect("the refresh asks the preparer");
+    let fresh = ask["clusterId"].as_str().unwrap().to_string();
+    assert_ne!(fresh, id, "the new clone, under its temporary name");
+    let own = ask["passwordSecretArn"].as_str().unwrap().to_string();
+    assert_ne!(own, secret, "not the clone's secret");
+    let policy = readers(&w, &own);
+    assert!(policy.contains(MASKER) && !policy.contains(DEV), "{policy}");
+    assert_ne!(
+        w.rds.password_of(&fresh),
+        Some(password_in(&w, &secret)),
+        "not the clone's password"
+    );
+    for _ in 0..5 {
+        w.tick().await;
+    }
+    assert_eq!(
+        w.rds.tags_of(&id)["aurora-clone-manager:data-timestamp"],
+        before,
+        "no cut-over yet"
+    );
+
+    w.handle(report(ask["token"].as_str().unwrap(), "ok", ""))
+        .await
+        .unwrap();
+    for _ in 0..60 {
+        if w.state.refreshes().is_empty() {
+            break;
+        }
+        w.tick().await;
+    }
+    assert!(w.state.refreshes().is_empty(), "{:?}", w.state.refreshes());
+    assert_eq!(events(&w, "lifecycle-event/clone-refreshed").len(), 1);
+    assert_ne!(
+        w.rds.tags_of(&id)["aurora-clone-manager:data-timestamp"],
+        before,
+        "newer data"
+    );
+    assert_eq!(
+        w.rds.password_of(&id),
+        Some(password_in(&w, &secret)),
+        "the clone's password"
+    );
+    assert_eq!(
+        w.rds.tags_of(&id)["aurora-clone-manager:password-secret"],
+        secret
+    );
+    let gone = w
+        .secrets
+        .all()
+        .into_values()
+        .find(|s| s.arn == own)
+        .expect("kept for recovery");
+    assert!(gone.deleted, "the preparers' secret is deleted");
+}
+
+fn password_in(w: &World, secret_arn: &str) -> String {
+    let secret = w
+        .secrets
+        .all()
+        .into_values()
+        .find(|s| s.arn == secret_arn)
+        .expect("secret");
+    let v: Value = serde_json::from_str(&secret.value).expect("secret JSON");
+    v["password"].as_str().expect("a password").to_string()
+}

@@ -63,6 +63,9 @@ pub struct RefreshItem {
     /// Why it is being abandoned.
     #[serde(default)]
     pub reason: Option<String>,
+    /// With `Prepare`: the new clone's preparation asked for, and what its preparer reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preparation: Option<crate::domain::prepare::Preparation>,
     /// The version every conditional change is made against (not stored in the JSON).
     #[serde(skip)]
     pub version: u64,
@@ -84,6 +87,7 @@ impl RefreshItem {
             renamed: 0,
             started_sent: false,
             reason: None,
+            preparation: None,
             version: 0,
         }
     }

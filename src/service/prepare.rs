@@ -9,6 +9,7 @@ use super::{Core, Invocation};
 use crate::domain::events::LifecycleEvent;
 use crate::domain::prepare::{new_token, token_hash, Preparation, Report, MAX_REASON};
 use crate::domain::properties::CloneProperties;
+use crate::domain::refresh::RefreshItem;
 use crate::error::AwsError;
 use crate::planner::action::Action;
 use crate::state::{Phase, RequestItem, Work};
@@ -99,12 +100,13 @@ pub enum Reported {
 pub struct Prepared {
     pub(super) core: Core,
     pub(super) state: Arc<dyn crate::ports::StateStore>,
+    pub(super) refreshes: Arc<dyn crate::ports::Refreshes>,
     pub(super) rule: Arc<super::rule::Rule>,
 }
 
 impl Prepared {
-    /// Records a preparer's report against the one pending request whose token it carries, once:
-    /// the token is spent by the first report, and none is taken after its time.
+    /// Records a preparer's report against the one pending request or refresh whose token it
+    /// carries, once: the token is spent by the first report, and none is taken after its time.
     pub async fn report(
         &self,
         token: &str,
@@ -113,47 +115,91 @@ impl Prepared {
         inv: &Invocation,
     ) -> Result<Reported, AwsError> {
         let hash = token_hash(token);
-        let now = self.core.now_secs();
-        let Some(item) = self.waiting(&hash).await? else {
-            tracing::warn!("a preparation report with an unknown or spent token: ignored");
-            return Ok(Reported::Refused("unknown or spent token".into()));
+        let reason = reason.map(|r| r.chars().take(MAX_REASON).collect::<String>());
+        let report = Report { ok, reason };
+        let recorded = match self.waiting(&hash).await? {
+            Some(Waiting::Request(item)) => self.record_request(&item, report).await?,
+            Some(Waiting::Refresh(item)) => self.record_refresh(&item, report).await?,
+            None => {
+                tracing::warn!("a preparation report with an unknown or spent token: ignored");
+                return Ok(Reported::Refused("unknown or spent token".into()));
+            }
         };
+        if let Reported::Recorded { cluster_id } = &recorded {
+            tracing::info!(clone = %cluster_id, ok, "preparation report recorded");
+            self.rule.arm_follow_ups(inv).await?;
+        }
+        Ok(recorded)
+    }
+
+    async fn record_request(
+        &self,
+        item: &RequestItem,
+        report: Report,
+    ) -> Result<Reported, AwsError> {
         let mut record = item.record.clone();
         let Some(p) = record.preparation.as_mut() else {
             return Ok(Reported::Refused("unknown or spent token".into()));
         };
-        if now >= p.until {
-            tracing::warn!(clone = %record.cluster_id, "a preparation report after its time: ignored");
-            return Ok(Reported::Refused("the token has expired".into()));
+        if let Some(refused) = self.too_late(p.until, &record.cluster_id) {
+            return Ok(refused);
         }
-        let reason = reason.map(|r| r.chars().take(MAX_REASON).collect::<String>());
-        p.report = Some(Report { ok, reason });
-        match self.state.revise(&item, &record).await? {
-            Some(_) => {
-                tracing::info!(clone = %record.cluster_id, ok, "preparation report recorded");
-                self.rule.arm_follow_ups(inv).await?;
-                Ok(Reported::Recorded {
-                    cluster_id: record.cluster_id,
-                })
-            }
-            None => Ok(Reported::Refused(
-                "the request changed meanwhile; report again".into(),
-            )),
-        }
+        p.report = Some(report);
+        Ok(match self.state.revise(item, &record).await? {
+            Some(_) => Reported::Recorded {
+                cluster_id: record.cluster_id,
+            },
+            None => Reported::Refused("the request changed meanwhile; report again".into()),
+        })
     }
 
-    /// The pending request waiting on a report with this token hash.
-    async fn waiting(&self, hash: &str) -> Result<Option<RequestItem>, AwsError> {
+    async fn record_refresh(
+        &self,
+        item: &RefreshItem,
+        report: Report,
+    ) -> Result<Reported, AwsError> {
+        let mut next = item.clone();
+        let Some(p) = next.preparation.as_mut() else {
+            return Ok(Reported::Refused("unknown or spent token".into()));
+        };
+        if let Some(refused) = self.too_late(p.until, &item.cluster_id) {
+            return Ok(refused);
+        }
+        p.report = Some(report);
+        Ok(match self.refreshes.amend(&next).await? {
+            Some(_) => Reported::Recorded {
+                cluster_id: item.cluster_id.clone(),
+            },
+            None => Reported::Refused("the refresh changed meanwhile; report again".into()),
+        })
+    }
+
+    fn too_late(&self, until: i64, cluster_id: &str) -> Option<Reported> {
+        (self.core.now_secs() >= until).then(|| {
+            tracing::warn!(clone = %cluster_id, "a preparation report after its time: ignored");
+            Reported::Refused("the token has expired".into())
+        })
+    }
+
+    /// The pending request or refresh waiting on a report with this token hash.
+    async fn waiting(&self, hash: &str) -> Result<Option<Waiting>, AwsError> {
+        let asked = |p: Option<&Preparation>| {
+            p.is_some_and(|p| p.token_hash == hash && p.event_sent && p.report.is_none())
+        };
         Ok(self.state.list().await?.into_iter().find_map(|w| match w {
             Work::Request(r)
-                if r.phase == Phase::Pending
-                    && r.record.preparation.as_ref().is_some_and(|p| {
-                        p.token_hash == hash && p.event_sent && p.report.is_none()
-                    }) =>
+                if r.phase == Phase::Pending && asked(r.record.preparation.as_ref()) =>
             {
-                Some(*r)
+                Some(Waiting::Request(r))
             }
+            Work::Refresh(r) if asked(r.preparation.as_ref()) => Some(Waiting::Refresh(r)),
             _ => None,
         }))
     }
+}
+
+/// What waits on a preparer's report.
+enum Waiting {
+    Request(Box<RequestItem>),
+    Refresh(Box<RefreshItem>),
 }

@@ -5,6 +5,7 @@
 //! one does nothing; an attempt killed at any step is continued from what the item and RDS say.
 
 mod cut;
+mod prep;
 
 use super::{Core, Invocation, Progress, STEP_BUDGET};
 use crate::domain::properties::CloneProperties;
@@ -181,22 +182,14 @@ fn refreshable(deed: Option<&Deed>, manager: &str) -> Result<(), String> {
     if d.deleting {
         return Err(format!("{} is being deleted", d.cluster_id));
     }
-    let props = match &d.properties {
-        None => {
-            return Err(format!(
+    match &d.properties {
+        None => Err(format!(
             "{} has no recorded properties (adopted): update its stack once before refreshing it",
             d.cluster_id
-        ))
-        }
-        Some(p) => CloneProperties::parse(p).map_err(|e| e.to_string())?,
-    };
-    // The new clone would open with the clone's password before its preparer masked it.
-    match props.prepare {
-        Some(_) => Err(format!(
-            "{} is prepared (Prepare: true): refreshing a prepared clone is not supported yet",
-            d.cluster_id
         )),
-        None => Ok(()),
+        Some(p) => CloneProperties::parse(p)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
     }
 }
 
@@ -347,7 +340,7 @@ impl Refresh {
             )),
             Step::Wait(p) => Ok(Stepped::Wait(p.what)),
             Step::Fail(reason) => Err(AwsError::permanent("Refresh", "CannotPlace", reason)),
-            Step::Ready(_) => self.password(item, deed, &sighting.observed).await,
+            Step::Ready(_) => self.prepared_password(item, deed, &sighting.observed).await,
             // The new clone is made without `Prepare` (refused for such clones, `refreshable`).
             Step::Prepare => Err(AwsError::permanent(
                 "Refresh",
@@ -359,6 +352,23 @@ impl Refresh {
 
     /// Gives the new clone the clone's password (read from the clone's secret, never logged);
     /// once RDS has it in force, the cut-over begins.
+    /// With `Prepare`, the preparer first; then the clone's password on the new clone.
+    async fn prepared_password(
+        &self,
+        item: &mut RefreshItem,
+        deed: &Deed,
+        seen: &Observed,
+    ) -> Result<Stepped, AwsError> {
+        let Observed::Clone { cluster, .. } = seen else {
+            return Ok(Stepped::Wait("the new clone is not listed yet".into()));
+        };
+        let props = clone_props(deed)?;
+        if let Some(waiting) = self.prepare_fresh(item, &props, cluster).await? {
+            return Ok(waiting);
+        }
+        self.password(item, deed, seen).await
+    }
+
     async fn password(
         &self,
         item: &mut RefreshItem,
@@ -389,6 +399,15 @@ impl Refresh {
                 ));
             }
             _ => {}
+        }
+        if clone_props(deed)?.prepare.is_some() {
+            let clone_tags = self
+                .rds
+                .cluster(&item.cluster_id)
+                .await?
+                .map(|c| c.tags)
+                .unwrap_or_default();
+            self.close_preparation(cluster, deed, &clone_tags).await?;
         }
         let next = RefreshItem {
             stage: RefreshStage::CuttingOver,

@@ -107,6 +107,7 @@ impl Flows {
         let prepared = Arc::new(super::prepare::Prepared {
             core: core.clone(),
             state: ports.state.clone(),
+            refreshes: ports.refreshes.clone(),
             rule: base.rule.clone(),
         });
         let follow_up = Arc::new(FollowUp {
