@@ -235,18 +235,30 @@ def prepared_create(session, runtime, events, rule):
     print(f"8. CloudFormation received {body['Status']} only after the report: {body['Data'].get('ClusterId')}")
     if body["Status"] != "SUCCESS":
         sys.exit(f"the prepared Create failed: {body.get('Reason')}")
-    return body
+    return body, (sqs, queue_url)
 
 
-def refresh(session, runtime, rds, clone_id):
-    """A refresh in place, asked for as the clone's schedule asks: a new clone of the source takes
-    the clone's name. moto keeps each instance's old cluster id after a cluster rename, so it lists
+def play_preparer(preparer, runtime):
+    """The preparer's side: each clone-prepare on its queue is "masked" and reported ok."""
+    sqs, queue_url = preparer
+    for m in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        detail = json.loads(m["Body"])["detail"]
+        print(f"   clone-prepare for {detail['clusterId']} ({detail['reason']}): the preparer masks it "
+              f"(secret {detail['passwordSecretArn'].split(':')[-1]}) and reports ok")
+        report = {"source": "aurora-clone-manager", "action": "prepared", "token": detail["token"], "status": "ok"}
+        print(f"   prepared: {runtime.invoke(report)[1]}")
+
+
+def refresh(session, runtime, rds, clone_id, preparer):
+    """A refresh in place, asked for as the clone's schedule asks: a new clone of the source is
+    prepared (the demo plays the preparer again), then takes the clone's name. moto keeps each instance's old cluster id after a cluster rename, so it lists
     the old writer under the new cluster, and the manager's last check of the cut-over waits there
     (AWS keeps members with their cluster; the fakes' tests carry a refresh to its end)."""
     before = rds.describe_db_clusters(DBClusterIdentifier=clone_id)["DBClusters"][0]
     asked = runtime.invoke({"source": "aurora-clone-manager", "action": "refresh", "cluster": clone_id})[1]
     print(f"9. a refresh of {clone_id} is asked for (as its RefreshSchedule would): {asked}")
-    for tick in range(12):
+    for tick in range(14):
+        play_preparer(preparer, runtime)
         out = json.loads(runtime.invoke({"source": "aurora-clone-manager", "action": "follow-up"})[1])
         items = [i for i in out.get("items", []) if "refresh" in i]
         print(f"  scheduler tick {tick + 1}: {items[0] if items else 'no refresh pending'}")
@@ -255,6 +267,9 @@ def refresh(session, runtime, rds, clone_id):
     after = rds.describe_db_clusters(DBClusterIdentifier=clone_id)["DBClusters"][0]
     print(f"   {clone_id}: created {before['ClusterCreateTime']} -> {after['ClusterCreateTime']} "
           f"(a new cluster under the same name), port {after['Port']}, same ARN {after['DBClusterArn'] == before['DBClusterArn']}")
+    print("   (moto keeps each instance's old cluster id after a cluster rename, so it lists the old writer "
+          "under the new cluster; the manager waits for a listing that names the clone's writer, which AWS "
+          "gives at once: tests/refresh.rs carries a refresh to its end over fakes)")
     if after["ClusterCreateTime"] == before["ClusterCreateTime"]:
         sys.exit("the refresh did not put a new cluster under the clone's name")
 
@@ -360,8 +375,8 @@ def main():
         print(f"6. CloudFormation received {answer['Status']} for Delete; clusters left: {remaining}")
         if answer["Status"] != "SUCCESS" or clone["DBClusterIdentifier"] in remaining or "orders" not in remaining:
             sys.exit("Delete did not remove exactly the clone")
-        qa = prepared_create(session, runtime, events, rule)
-        refresh(session, runtime, rds, qa["Data"]["ClusterId"])
+        qa, preparer = prepared_create(session, runtime, events, rule)
+        refresh(session, runtime, rds, qa["Data"]["ClusterId"], preparer)
         print("demo passed: clone created, reported ready and deleted; a prepared clone handed out "
               "after its preparer's report; a refresh's new clone under the clone's name")
     finally:

@@ -334,3 +334,36 @@ async fn an_update_of_the_refresh_schedule_changes_it_in_place() {
         "no refresh asked for: no schedule"
     );
 }
+
+/// What one refresh costs, over the fake that lags as RDS does (restore and writer a minute
+/// each here, a rename four minutes): RDS calls, state-table calls and follow-ups, held under a
+/// budget so that a change that makes a refresh chattier fails here.
+#[tokio::test(start_paused = true)]
+async fn a_refresh_stays_within_its_call_budget() {
+    let w = World::with_rds(quick_rds());
+    let a = clone(&w).await;
+    let id = a["Data"]["ClusterId"].as_str().unwrap().to_string();
+    let (rds, state) = (w.rds.calls().len(), w.state.call_count());
+    let started = tokio::time::Instant::now();
+    w.handle(refresh_of(&id)).await.unwrap();
+    let ticks = until_refreshed(&w, 60).await;
+    let mut by_call = std::collections::BTreeMap::<String, usize>::new();
+    for call in &w.rds.calls()[rds..] {
+        *by_call.entry(call.clone()).or_default() += 1;
+    }
+    let (rds, state) = (w.rds.calls().len() - rds, w.state.call_count() - state);
+    let minutes = started.elapsed().as_secs() / 60;
+    eprintln!("refresh: {rds} RDS calls {by_call:?}, {state} state-table calls, {ticks} follow-ups, {minutes} min");
+    assert!(rds <= 80, "{rds} RDS calls: {by_call:?}");
+    assert_eq!(
+        by_call.get("RestoreDBClusterToPointInTime"),
+        Some(&1),
+        "one restore"
+    );
+    // Two writer renames; a rename RDS refuses while the other still holds the name is tried
+    // again at the next follow-up.
+    let writer_renames = by_call.get("ModifyDBInstance").copied().unwrap_or(0);
+    assert!((2..=8).contains(&writer_renames), "{by_call:?}");
+    assert!(state <= 60, "{state} state-table calls");
+    assert!(ticks <= 25, "{ticks} follow-ups");
+}

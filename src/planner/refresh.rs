@@ -164,6 +164,11 @@ pub fn cut_over(item: &RefreshItem, seen: Names, retired_deed: &Deed) -> CutOver
         },
         _ => match seen.clone {
             Some(c) if c.is_available() && new_under_name => CutOver::Finished,
+            Some(c) if c.is_available() => CutOver::Wait(format!(
+                "{} lists the writer {:?} under its name, not {w_clone}: waiting for the listing to catch up",
+                c.id,
+                clone_writer.flatten().unwrap_or_default()
+            )),
             Some(c) => CutOver::Wait(format!("{} is {} under its name", c.id, c.status)),
             None => CutOver::Wait(format!(
                 "{} is not listed under its name yet",
