@@ -12,15 +12,6 @@ use support::world::*;
 const HOUR: Duration = Duration::from_secs(3600);
 const MINUTE: Duration = Duration::from_secs(60);
 
-fn events(w: &World, detail_type: &str) -> Vec<Value> {
-    w.events
-        .sent()
-        .into_iter()
-        .filter(|(t, _)| t == detail_type)
-        .map(|(_, d)| d)
-        .collect()
-}
-
 async fn ready(w: &World, props: Value) -> Value {
     let r = w.request("Create", props);
     let a = w.answered(&r, 30).await;

@@ -16,15 +16,6 @@ fn props() -> Value {
         "PrepareTimeout": "PT20M", "PreparerArns": [MASKER], "AccessPrincipalArns": [DEV]})
 }
 
-fn events(w: &World, detail_type: &str) -> Vec<Value> {
-    w.events
-        .sent()
-        .into_iter()
-        .filter(|(t, _)| t == detail_type)
-        .map(|(_, d)| d)
-        .collect()
-}
-
 /// Delivers the Create and follows up until its preparer is asked; the `clone-prepare` detail.
 async fn asked(w: &World, r: &aurora_clone_manager::cfn::CfnRequest) -> Value {
     w.deliver(r).await;
@@ -244,15 +235,4 @@ async fn a_prepared_clone_is_prepared_again_before_a_refresh_cuts_over() {
         .find(|s| s.arn == own)
         .expect("kept for recovery");
     assert!(gone.deleted, "the preparers' secret is deleted");
-}
-
-fn password_in(w: &World, secret_arn: &str) -> String {
-    let secret = w
-        .secrets
-        .all()
-        .into_values()
-        .find(|s| s.arn == secret_arn)
-        .expect("secret");
-    let v: Value = serde_json::from_str(&secret.value).expect("secret JSON");
-    v["password"].as_str().expect("a password").to_string()
 }

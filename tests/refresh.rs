@@ -13,15 +13,6 @@ use support::world::*;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
-fn events(w: &World, detail_type: &str) -> Vec<Value> {
-    w.events
-        .sent()
-        .into_iter()
-        .filter(|(t, _)| t == detail_type)
-        .map(|(_, d)| d)
-        .collect()
-}
-
 fn refresh_of(id: &str) -> Value {
     json!({"source": "aurora-clone-manager", "action": "refresh", "cluster": id})
 }
@@ -64,17 +55,6 @@ async fn until_reaped(w: &World) {
         }
     }
     panic!("removal work left: {:?}", w.state.reaps());
-}
-
-fn password_in(w: &World, secret_arn: &str) -> String {
-    let secret = w
-        .secrets
-        .all()
-        .into_values()
-        .find(|s| s.arn == secret_arn)
-        .expect("the clone's secret");
-    let v: Value = serde_json::from_str(&secret.value).expect("secret JSON");
-    v["password"].as_str().expect("a password").to_string()
 }
 
 #[tokio::test(start_paused = true)]

@@ -350,8 +350,6 @@ impl Refresh {
         }
     }
 
-    /// Gives the new clone the clone's password (read from the clone's secret, never logged);
-    /// once RDS has it in force, the cut-over begins.
     /// With `Prepare`, the preparer first; then the clone's password on the new clone.
     async fn prepared_password(
         &self,
@@ -366,18 +364,19 @@ impl Refresh {
         if let Some(waiting) = self.prepare_fresh(item, &props, cluster).await? {
             return Ok(waiting);
         }
-        self.password(item, deed, seen).await
+        self.password(item, deed, cluster, props.prepare.is_some())
+            .await
     }
 
+    /// Gives the new clone the clone's password (read from the clone's secret, never logged);
+    /// once RDS has it in force (and a preparers' secret is gone), the cut-over begins.
     async fn password(
         &self,
         item: &mut RefreshItem,
         deed: &Deed,
-        seen: &Observed,
+        cluster: &crate::domain::Cluster,
+        prepared: bool,
     ) -> Result<Stepped, AwsError> {
-        let Observed::Clone { cluster, .. } = seen else {
-            return Ok(Stepped::Wait("the new clone is not listed yet".into()));
-        };
         match deed.secret_arn() {
             Some(arn) if !item.password_set => {
                 let password = self.clone_password(arn).await?;
@@ -400,7 +399,7 @@ impl Refresh {
             }
             _ => {}
         }
-        if clone_props(deed)?.prepare.is_some() {
+        if prepared {
             let clone_tags = self
                 .rds
                 .cluster(&item.cluster_id)

@@ -296,3 +296,25 @@ pub fn assert_in_place(first: &Value, answer: &Value) {
         "in place, not replaced: {answer}"
     );
 }
+
+/// The details of the lifecycle events of `detail_type` the function put, in order.
+pub fn events(w: &World, detail_type: &str) -> Vec<Value> {
+    w.events
+        .sent()
+        .into_iter()
+        .filter(|(t, _)| t == detail_type)
+        .map(|(_, d)| d)
+        .collect()
+}
+
+/// The master password a secret of this tool holds (its JSON's `password`).
+pub fn password_in(w: &World, secret_arn: &str) -> String {
+    let secret = w
+        .secrets
+        .all()
+        .into_values()
+        .find(|s| s.arn == secret_arn)
+        .expect("the secret");
+    let v: Value = serde_json::from_str(&secret.value).expect("secret JSON");
+    v["password"].as_str().expect("a password").to_string()
+}
