@@ -69,8 +69,9 @@ impl Refresh {
         }
         let attempt = format!("{:08x}", rand::random::<u32>());
         let item = RefreshItem::new(&id, &attempt, cause, self.core.now_secs());
-        let stored = self.refreshes.begin(&item).await?;
+        // Armed first: a refresh recorded by a write whose reply was lost is still carried on.
         self.rule.arm_follow_ups(inv).await?;
+        let stored = self.refreshes.begin(&item).await?;
         tracing::info!(cluster = %id, %cause, attempt = %stored.attempt, "refresh asked for");
         Ok(match stored.attempt == attempt {
             true => Asked::Started(Box::new(stored)),

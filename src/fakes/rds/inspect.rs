@@ -32,6 +32,11 @@ impl FakeRds {
             .retain(|_, i| i.instance.cluster_id.as_deref() != Some(id));
     }
 
+    /// Injected panics not yet fired (`panic_next` with no call of the operation since).
+    pub fn pending_panics(&self) -> usize {
+        lock(&self.state).panics.len()
+    }
+
     pub fn calls(&self) -> Vec<String> {
         lock(&self.state).calls.clone()
     }
