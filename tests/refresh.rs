@@ -28,6 +28,22 @@ async fn clone(w: &World) -> Value {
     a
 }
 
+/// A world with one such clone: the world, the clone's answer, its identifier.
+async fn cloned() -> (World, Value, String) {
+    let w = World::with_rds(quick_rds());
+    let a = clone(&w).await;
+    let id = a["Data"]["ClusterId"].as_str().unwrap().to_string();
+    (w, a, id)
+}
+
+/// CloudFormation's Delete of the resource whose answer was `a`.
+fn delete_of(w: &World, a: &Value) -> aurora_clone_manager::cfn::CfnRequest {
+    aurora_clone_manager::cfn::CfnRequest {
+        request_type: aurora_clone_manager::cfn::RequestType::Delete,
+        ..w.update_of(a, json!({}), json!({}))
+    }
+}
+
 /// Follow-ups until no refresh is recorded (`max` minutes at most); the ticks it took.
 async fn until_refreshed(w: &World, max: usize) -> usize {
     for i in 0..max {
@@ -144,9 +160,7 @@ async fn a_refresh_keeps_the_clones_address_and_credentials_and_brings_newer_dat
 
 #[tokio::test(start_paused = true)]
 async fn forged_and_stale_refreshes_change_nothing() {
-    let w = World::with_rds(quick_rds());
-    let a = clone(&w).await;
-    let id = a["Data"]["ClusterId"].as_str().unwrap().to_string();
+    let (w, a, id) = cloned().await;
     let restores = w.rds.count_calls("RestoreDBClusterToPointInTime");
     // The source, a cluster nobody made, a name never made: the ledger has no clone of them.
     for forged in ["orders", "someone-elses", "clone-never"] {
@@ -160,11 +174,7 @@ async fn forged_and_stale_refreshes_change_nothing() {
         .unwrap();
     assert!(out["ignored"].is_string(), "{out}");
     // After the clone is deleted, its schedule's last firing does nothing.
-    let d = w.update_of(&a, json!({}), json!({}));
-    let delete = aurora_clone_manager::cfn::CfnRequest {
-        request_type: aurora_clone_manager::cfn::RequestType::Delete,
-        ..d
-    };
+    let delete = delete_of(&w, &a);
     w.answered(&delete, 5).await;
     assert!(
         w.schedules.recurring().is_empty(),
@@ -182,9 +192,7 @@ async fn forged_and_stale_refreshes_change_nothing() {
 
 #[tokio::test(start_paused = true)]
 async fn two_refreshes_at_once_make_one() {
-    let w = World::with_rds(quick_rds());
-    let a = clone(&w).await;
-    let id = a["Data"]["ClusterId"].as_str().unwrap().to_string();
+    let (w, _, id) = cloned().await;
     let restores = w.rds.count_calls("RestoreDBClusterToPointInTime");
     let (one, two) = tokio::join!(w.handle(refresh_of(&id)), w.handle(refresh_of(&id)));
     let (one, two) = (one.unwrap(), two.unwrap());
@@ -200,9 +208,7 @@ async fn two_refreshes_at_once_make_one() {
 
 #[tokio::test(start_paused = true)]
 async fn a_refresh_whose_source_is_gone_leaves_the_clone_serving() {
-    let w = World::with_rds(quick_rds());
-    let a = clone(&w).await;
-    let id = a["Data"]["ClusterId"].as_str().unwrap().to_string();
+    let (w, _, id) = cloned().await;
     w.rds.vanish("orders");
     w.handle(refresh_of(&id)).await.unwrap();
     until_refreshed(&w, 30).await;
@@ -233,9 +239,7 @@ async fn a_refresh_whose_source_is_gone_leaves_the_clone_serving() {
 
 #[tokio::test(start_paused = true)]
 async fn a_refresh_under_throttling_and_lost_replies_finishes_once() {
-    let w = World::with_rds(quick_rds());
-    let a = clone(&w).await;
-    let id = a["Data"]["ClusterId"].as_str().unwrap().to_string();
+    let (w, a, id) = cloned().await;
     w.rds.throttle_percent(40);
     w.state.throttle_percent(20);
     w.ledger.lose_replies(3);
@@ -259,16 +263,10 @@ async fn a_refresh_under_throttling_and_lost_replies_finishes_once() {
 
 #[tokio::test(start_paused = true)]
 async fn a_delete_during_a_refresh_waits_for_it_and_leaves_nothing() {
-    let w = World::with_rds(quick_rds());
-    let a = clone(&w).await;
-    let id = a["Data"]["ClusterId"].as_str().unwrap().to_string();
+    let (w, a, id) = cloned().await;
     w.handle(refresh_of(&id)).await.unwrap();
     w.tick().await;
-    let d = w.update_of(&a, json!({}), json!({}));
-    let delete = aurora_clone_manager::cfn::CfnRequest {
-        request_type: aurora_clone_manager::cfn::RequestType::Delete,
-        ..d
-    };
+    let delete = delete_of(&w, &a);
     let answer = w.answered(&delete, 40).await;
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     until_refreshed(&w, 30).await;
@@ -287,9 +285,7 @@ async fn a_delete_during_a_refresh_waits_for_it_and_leaves_nothing() {
 
 #[tokio::test(start_paused = true)]
 async fn an_update_of_the_refresh_schedule_changes_it_in_place() {
-    let w = World::with_rds(quick_rds());
-    let a = clone(&w).await;
-    let id = a["Data"]["ClusterId"].as_str().unwrap().to_string();
+    let (w, a, id) = cloned().await;
     let old = json!({"SourceClusterId": "orders", "SetPassword": "true",
         "RefreshSchedule": "cron(0 5 * * ? *)", "RefreshTimezone": "Europe/Berlin",
         "Tags": [{"Key": "team", "Value": "qa"}]});
@@ -320,9 +316,7 @@ async fn an_update_of_the_refresh_schedule_changes_it_in_place() {
 /// budget so that a change that makes a refresh chattier fails here.
 #[tokio::test(start_paused = true)]
 async fn a_refresh_stays_within_its_call_budget() {
-    let w = World::with_rds(quick_rds());
-    let a = clone(&w).await;
-    let id = a["Data"]["ClusterId"].as_str().unwrap().to_string();
+    let (w, _, id) = cloned().await;
     let (rds, state) = (w.rds.calls().len(), w.state.call_count());
     let started = tokio::time::Instant::now();
     w.handle(refresh_of(&id)).await.unwrap();
