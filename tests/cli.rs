@@ -287,11 +287,21 @@ async fn every_command_speaks_json_and_asks_before_it_changes() {
         json(&["delete", "--cluster-id", &clone, "--dry-run"])["wouldDelete"],
         true
     );
+    let refresh = json(&["refresh", "--cluster-id", &clone, "--dry-run"]);
+    assert_eq!(refresh["refreshable"], true, "{refresh}");
+    assert!(
+        refresh["names"]["fresh"]
+            .as_str()
+            .unwrap()
+            .starts_with(&clone),
+        "{refresh}"
+    );
 
     for args in [
         vec!["maintain"],
         vec!["sweep"],
         vec!["adopt"],
+        vec!["refresh", "--cluster-id", &clone],
         vec!["delete", "--cluster-id", &clone],
     ] {
         let (code, out, err) = run_cli(&stack, &[], &args);
@@ -306,6 +316,13 @@ async fn every_command_speaks_json_and_asks_before_it_changes() {
     assert!(json(&["--yes", "sweep"]).is_array());
     assert_eq!(json(&["--yes", "maintain"])["dryRun"], false);
     assert!(json(&["--yes", "adopt"]).is_array());
+    let recorded = json(&["--yes", "refresh", "--cluster-id", &clone]);
+    assert_eq!(recorded["state"], "recorded", "{recorded}");
+    assert!(json(&["requests"])["work"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["work"] == format!("refresh {clone}")));
     assert_eq!(
         json(&["--yes", "delete", "--cluster-id", &clone])["deleted"],
         true
