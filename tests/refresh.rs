@@ -341,3 +341,48 @@ async fn a_refresh_stays_within_its_call_budget() {
     assert!(state <= 60, "{state} state-table calls");
     assert!(ticks <= 25, "{ticks} follow-ups");
 }
+
+/// CloudFormation's Update of a clone being refreshed: during the cut-over it waits (the names
+/// are moving; a look then would find no clone and replace it), and is then made in place on
+/// the refreshed clone, its id unchanged. Before the cut-over, the refresh gives way to it.
+#[tokio::test(start_paused = true)]
+async fn an_update_waits_for_a_cut_over_and_a_refresh_gives_way_before_one() {
+    let (w, a, id) = cloned().await;
+    let old = json!({"SourceClusterId": "orders", "SetPassword": "true",
+        "RefreshSchedule": "cron(0 5 * * ? *)", "RefreshTimezone": "Europe/Berlin",
+        "Tags": [{"Key": "team", "Value": "qa"}]});
+    let mut new = old.clone();
+    new["Tags"] = json!([{"Key": "team", "Value": "data"}]);
+    // During the cut-over.
+    w.handle(refresh_of(&id)).await.unwrap();
+    for _ in 0..40 {
+        if w.state.refreshes().first().is_some_and(|r| r.renamed >= 2) {
+            break;
+        }
+        w.tick().await;
+    }
+    assert!(
+        w.state.refreshes().first().is_some_and(|r| r.renamed >= 2),
+        "cutting over"
+    );
+    let u = w.update_of(&a, old.clone(), new.clone());
+    let answer = w.answered(&u, 40).await;
+    assert_in_place(&a, &answer);
+    assert!(w.state.refreshes().is_empty(), "the refresh finished first");
+    assert_eq!(events(&w, "lifecycle-event/clone-refreshed").len(), 1);
+    assert_eq!(
+        w.rds.tags_of(&id).get("team").map(String::as_str),
+        Some("data")
+    );
+    // Before the cut-over: the refresh gives way, the Update is made at once.
+    w.handle(refresh_of(&id)).await.unwrap();
+    w.tick().await;
+    let u = w.update_of(&a, new.clone(), old);
+    let answer = w.answered(&u, 40).await;
+    assert_in_place(&a, &answer);
+    until_refreshed(&w, 10).await;
+    let failed = events(&w, "lifecycle-event/clone-refresh-failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    until_reaped(&w).await;
+    assert_eq!(w.rds.cluster_ids(), vec!["orders".to_string(), id]);
+}

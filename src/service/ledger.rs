@@ -40,6 +40,22 @@ impl Deeds {
         self.ledger.deed(cluster_id).await
     }
 
+    /// An error that says "try again later" while a refresh of `cluster_id` is under way. An
+    /// Update or a Delete of the clone waits for it: a refresh still making its new clone gives
+    /// way to the request (and clears its mark) at its next step; one cutting over finishes in
+    /// minutes. Acting while the names move could find the clone's name empty (a Delete would
+    /// leave the new cluster behind, an Update would replace the clone).
+    pub(super) async fn refresh_settled(&self, cluster_id: &str) -> Result<(), AwsError> {
+        match self.ledger.deed(cluster_id).await? {
+            Some(d) if d.refreshing.is_some() => Err(AwsError::transient(
+                "Refresh",
+                "RefreshUnderWay",
+                format!("a refresh of {cluster_id} is under way; the request goes on once it has given way or finished"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Strikes a deed whose cluster is gone or was never made (a refresh's own helpers).
     pub(super) async fn strike(&self, cluster_id: &str) -> Result<(), AwsError> {
         self.ledger.strike(cluster_id).await

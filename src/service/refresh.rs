@@ -214,12 +214,12 @@ impl Refresh {
         };
         let deed = self.mark(item, deed).await?;
         if refreshable(Some(&deed), &self.core.settings.stack_name).is_err()
-            || self.delete_pending(&deed).await?
+            || self.request_pending(&deed).await?
         {
             return Err(AwsError::permanent(
                 "Refresh",
-                "CloneLeaving",
-                "the clone is being deleted",
+                "GivesWay",
+                "the clone is being deleted or CloudFormation is changing it; the refresh gives way",
             ));
         }
         if !item.started_sent {
@@ -266,16 +266,15 @@ impl Refresh {
         }
     }
 
-    /// True when a Delete of the clone's resource waits: the refresh gives way to it.
-    async fn delete_pending(&self, deed: &Deed) -> Result<bool, AwsError> {
-        use crate::cfn::RequestType;
+    /// True when CloudFormation waits on a request of the clone's resource (an Update or a
+    /// Delete, which wait for a refresh under way): a refresh still making its new clone gives
+    /// way to it.
+    async fn request_pending(&self, deed: &Deed) -> Result<bool, AwsError> {
         use crate::state::{Phase, Work};
         Ok(self.state.list().await?.iter().any(|w| match w {
             Work::Request(r) => {
                 let q = &r.record.request;
-                r.phase == Phase::Pending
-                    && q.request_type == RequestType::Delete
-                    && deed.is_clone_of(&q.stack_id, &q.logical_resource_id)
+                r.phase == Phase::Pending && deed.is_clone_of(&q.stack_id, &q.logical_resource_id)
             }
             _ => false,
         }))

@@ -65,7 +65,10 @@ impl Revise {
             return Ok(self.fail(item, reason, inv).await);
         }
         let current = match PhysicalId::parse(request.physical_resource_id.as_deref()) {
-            PhysicalId::Cluster(id) => self.deeds.observe_cluster(&id).await?,
+            PhysicalId::Cluster(id) => {
+                self.deeds.refresh_settled(&id).await?;
+                self.deeds.observe_cluster(&id).await?
+            }
             _ => None,
         };
         if let Some(c) = current

@@ -53,26 +53,12 @@ impl Teardown {
         }
     }
 
-    /// A Delete of a clone being refreshed waits: a refresh still making its new clone gives
-    /// way to it (and clears its mark), one cutting over finishes in minutes. Deleting while
-    /// names are swapped could find the clone's name empty and leave its new cluster behind.
-    async fn wait_for_refresh(&self, cluster_id: &str) -> Result<(), AwsError> {
-        match self.deeds.deed(cluster_id).await? {
-            Some(d) if d.refreshing.is_some() => Err(AwsError::transient(
-                "Delete",
-                "RefreshUnderWay",
-                format!("a refresh of {cluster_id} is under way; the Delete goes on once it has given way or finished"),
-            )),
-            _ => Ok(()),
-        }
-    }
-
     /// Observes what the Delete concerns, plans, and applies.
     async fn tear_down(&self, item: &RequestItem, inv: &Invocation) -> Result<(), AwsError> {
         let request = &item.record.request;
         let physical = named(&PhysicalId::parse(request.physical_resource_id.as_deref()));
         if let Named::Cluster(id) = &physical {
-            self.wait_for_refresh(id).await?;
+            self.deeds.refresh_settled(id).await?;
         }
         let clusters = match &physical {
             // The named clone is all a Delete of a reported clone needs to see.

@@ -31,11 +31,21 @@ impl Seen {
 }
 
 impl Refresh {
+    /// The three names as listed. A cluster under the new or the retired name counts only if
+    /// its deed is this refresh's: nothing else is ever renamed or put back.
     async fn seen(&self, item: &RefreshItem) -> Result<Seen, AwsError> {
+        let request_id = item.request_id();
+        let this_refresh = |c: &Cluster| {
+            c.deed.as_ref().is_some_and(|d| {
+                d.refresh_of.as_deref() == Some(item.cluster_id.as_str())
+                    && d.request_id.as_deref() == Some(request_id.as_str())
+            })
+        };
+        let helper = |c: Option<Cluster>| c.filter(|c| this_refresh(c));
         Ok(Seen {
             clone: self.deeds.observe_cluster(&item.cluster_id).await?,
-            fresh: self.deeds.observe_cluster(&item.fresh_id).await?,
-            retired: self.deeds.observe_cluster(&item.retired_id).await?,
+            fresh: helper(self.deeds.observe_cluster(&item.fresh_id).await?),
+            retired: helper(self.deeds.observe_cluster(&item.retired_id).await?),
         })
     }
 
